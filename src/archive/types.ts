@@ -1,0 +1,90 @@
+/**
+ * The archive's data model. The archive is the git repository itself: a node is a commit on
+ * a branch under the prefix, an evaluation is one JSON line in a git note under
+ * refs/notes/evogit/<writer>. These types are what every other domain reads.
+ */
+
+/** How a node was made; recorded in the commit's `Evogit-Operator` trailer. */
+export type Operator = 'root' | 'mutate' | 'llm' | 'command' | 'self' | 'crossover' | 'manual';
+
+export interface ArchiveNode {
+  /** Full commit SHA. */
+  id: string;
+  /** Full SHAs of the git parents (two for a crossover). */
+  parents: string[];
+  /** Tree SHA: two nodes with the same tree are the same candidate (dedup). */
+  tree: string;
+  /** Short branch name without refs/heads/, e.g. `evo/a1/17`; null when the branch was deleted. */
+  branch: string | null;
+  /** Who wrote the node (the writer namespace its branch lives in). */
+  writer: string;
+  /** `Evogit-Agent` trailer: which agent configuration produced it. */
+  agent: string;
+  operator: Operator;
+  model?: string;
+  /** `Evogit-Cost` trailer, in USD. */
+  cost?: number;
+  /** Commit time, seconds since the epoch. */
+  time: number;
+  subject: string;
+  /** Deleted with `git branch -D` (or pruned by `evogit prune`): never expanded again. */
+  pruned: boolean;
+  /** Tagged by `evogit promote`. */
+  promoted: boolean;
+}
+
+export type Outcome = 'pass' | 'fail' | 'error';
+
+export interface TestCounts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  total: number;
+}
+
+/** One line of a note: one task run on one node. Append-only; never edited. */
+export interface Evaluation {
+  /** Full SHA of the node the run graded. */
+  node: string;
+  task: string;
+  outcome: Outcome;
+  /** Parsed per-test counts when the runner reported them. */
+  tests?: TestCounts;
+  /** Per-test outcomes when known (test id → pass/fail), used for FAIL_TO_PASS grading and per-test evidence. */
+  testResults?: Record<string, 'pass' | 'fail' | 'skip'>;
+  metrics?: Record<string, number>;
+  durationMs: number;
+  /** Which harness ran it: `docker` | `local`. */
+  harness: string;
+  /** Image digest (docker) or a description of the local environment. */
+  image?: string;
+  writer: string;
+  /** ISO-8601 time the run finished. */
+  time: string;
+  /** Short tail of the log; the full log stays under .git/evogit/logs. */
+  log?: string;
+  /** Why an `error` or a rejection happened, in one line. */
+  reason?: string;
+  /** Set when the candidate touched protected paths: rejected, not graded. */
+  tampered?: boolean;
+}
+
+/** A claim: an agent says it is working on a node (expanding or evaluating), until `expires`. */
+export interface Claim {
+  writer: string;
+  node: string;
+  kind: 'expand' | 'evaluate';
+  task?: string;
+  /** Epoch milliseconds. */
+  expires: number;
+}
+
+/** A consistent read of the whole archive, what the scorer and `status` work from. */
+export interface ArchiveSnapshot {
+  root: string;
+  /** Every node, parents before children (topological order). */
+  nodes: ArchiveNode[];
+  /** Evaluation lines grouped by node id. */
+  evaluations: Map<string, Evaluation[]>;
+  claims: Claim[];
+}

@@ -1,0 +1,180 @@
+/**
+ * The one config schema. `evogit init` writes `evogit.yml`; every field has a description,
+ * and `npm run build` also emits schema/evogit.schema.json for editors.
+ */
+import { z } from 'zod';
+
+const duration = z
+  .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, 'a duration like "90s", "5m" or "1h"')])
+  .describe('A duration: milliseconds as a number, or a string like "90s", "5m", "1h".');
+
+const command = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .describe('A command: a string run by /bin/sh -c inside the sandbox, or an argument array.');
+
+export const ResultFormatSchema = z
+  .enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'none'])
+  .describe('Which machine-readable output the test runner writes; "auto" picks from the command.');
+
+export const TestSchema = z
+  .object({
+    command: command.describe('The test command, run in the sandbox from the repository root.'),
+    format: ResultFormatSchema.default('auto'),
+    resultFile: z.string().optional().describe('File the runner writes its results to, relative to the repo (else stdout is parsed).'),
+    install: z
+      .array(z.string())
+      .default([])
+      .describe('Shell lines that install dependencies; run once per lockfile content and cached as an environment image.'),
+    setup: z.array(z.string()).default([]).describe('Shell lines run before every task run (e.g. a build step).'),
+    tasks: z
+      .object({
+        mode: z
+          .enum(['files', 'shards', 'single'])
+          .default('files')
+          .describe('files: one task per test file; shards: test files split into N groups; single: the whole suite is one task.'),
+        pattern: z
+          .array(z.string())
+          .default([])
+          .describe('Globs that find the test files in the base commit (default: by language).'),
+        shards: z.number().int().positive().default(4).describe('Number of shards when mode is "shards".'),
+      })
+      .prefault({})
+      .describe('How the test suite is split into tasks.'),
+    evidence: z
+      .enum(['tests', 'tasks'])
+      .default('tests')
+      .describe('Count evidence per test case ("tests", so a partial repair shows progress) or per task run ("tasks").'),
+    protected: z
+      .array(z.string())
+      .default([])
+      .describe('Globs of paths a candidate may not change (tests, evaluator config, CI). Always includes evogit.yml.'),
+    timeout: duration.default('120s').describe('Wall-clock limit of one task run; the container is killed after it.'),
+    objective: z
+      .object({
+        metric: z.string().describe('Name of a numeric metric the task prints as JSON (e.g. {"evogit_metrics": {"time_ms": 12}}).'),
+        direction: z.enum(['minimize', 'maximize']).default('minimize'),
+        margin: z.number().nonnegative().default(0.05).describe('Relative improvement over the root required to pass, e.g. 0.05 = 5%.'),
+      })
+      .optional()
+      .describe('Make a metric the objective with the tests as a gate: a run passes only when its tests pass and the metric beats the root.'),
+  })
+  .describe('How candidates are validated.');
+
+export const SandboxSchema = z
+  .object({
+    kind: z.enum(['docker', 'local']).default('docker').describe('docker isolates; local runs on the host and isolates nothing.'),
+    image: z.string().default('evogit/node:20').describe('Base image for the environment image (see sandbox/ and `evogit sandbox build`).'),
+    memory: z.string().default('1g').describe('Memory limit per run, e.g. "512m", "2g".'),
+    cpus: z.number().positive().default(1).describe('CPU limit per run.'),
+    pids: z.number().int().positive().default(256).describe('Process limit per run (stops fork bombs).'),
+    outputLimit: z.string().default('1m').describe('Cap on captured stdout+stderr per run; the rest is cut with a visible mark.'),
+    user: z.string().default('1000:1000').describe('Non-root user the run executes as.'),
+  })
+  .prefault({})
+  .describe('Where task runs execute.');
+
+export const LlmSchema = z
+  .object({
+    provider: z.enum(['openai', 'anthropic']).default('openai').describe('openai covers every OpenAI-compatible endpoint (vLLM, Ollama, llama.cpp, OpenRouter).'),
+    baseUrl: z.string().url().optional().describe('Endpoint base URL, e.g. http://localhost:11434/v1 for Ollama.'),
+    model: z.string().default('gpt-4o-mini'),
+    apiKeyEnv: z.string().default('OPENAI_API_KEY').describe('Name of the environment variable that holds the key (never the key itself).'),
+    maxRounds: z.number().int().positive().default(3).describe('Rounds of feedback when an edit block does not match.'),
+    maxTokens: z.number().int().positive().default(4096),
+    timeout: duration.default('120s'),
+    retries: z.number().int().nonnegative().default(4),
+    prices: z
+      .record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }))
+      .default({})
+      .describe('USD per million tokens by model name, for cost accounting.'),
+  })
+  .prefault({});
+
+export const AgentsSchema = z
+  .object({
+    kind: z
+      .enum(['mutate', 'llm', 'command', 'self', 'crossover'])
+      .default('mutate')
+      .describe('Which agent proposes edits. mutate needs no LLM and is the offline default.'),
+    crossoverRate: z.number().min(0).max(1).default(0).describe('Share of expansions done as a crossover (git merge) of two nodes.'),
+    mutate: z
+      .object({
+        maxEdits: z.number().int().positive().default(2).describe('Most edits per child.'),
+        include: z.array(z.string()).default([]).describe('Globs of source files mutation may touch (default: non-test sources).'),
+      })
+      .prefault({}),
+    llm: LlmSchema,
+    command: z
+      .object({
+        run: z.array(z.string()).default([]).describe('Argument template; {goal} {context_file} {worktree} are replaced.'),
+        timeout: duration.default('20m'),
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .describe('Who proposes the edits.');
+
+export const ScorerSchema = z
+  .object({
+    policy: z.enum(['hgm', 'dgm', 'greedy', 'random']).default('hgm').describe('hgm: clade-metaproductivity with Thompson sampling (default).'),
+    alpha: z.number().positive().default(0.6).describe('Expand when evaluations^alpha >= nodes - 1 + pending expansions.'),
+    tau: z.number().positive().default(1).describe('Thompson-sampling temperature.'),
+    cooling: z.number().nonnegative().default(0).describe('beta of the cooling schedule tau = T^beta/(T-t)^beta; 0 = no cooling.'),
+    epsilon: z.number().gt(0).lt(1).default(0.05).describe('Final answer: the node with the best epsilon-quantile of Beta(1+pass, 1+fail).'),
+    rootPrior: z.number().nonnegative().default(1).describe('Pseudo-successes given to the root so a weak start can be expanded.'),
+    promotedBoost: z.number().nonnegative().default(2).describe('Pseudo-successes added to a promoted node.'),
+    seed: z.number().int().optional().describe('Seed for reproducible decisions.'),
+  })
+  .prefault({})
+  .describe('How the next node to expand or evaluate is chosen.');
+
+export const BudgetSchema = z
+  .object({
+    evaluations: z.number().int().positive().default(100).describe('Total task runs in the archive at which agents stop.'),
+    expansions: z.number().int().positive().optional().describe('Total nodes at which agents stop expanding.'),
+    time: duration.optional().describe('Wall-clock limit of one `evogit run`.'),
+    cost: z.number().nonnegative().optional().describe('Total USD (from Evogit-Cost trailers) at which agents stop.'),
+  })
+  .prefault({});
+
+export const ForgeSchema = z
+  .object({
+    repo: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'owner/name').optional().describe('GitHub repository that receives pull requests.'),
+    baseUrl: z.string().url().optional().describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
+    remote: z.string().default('origin').describe('Git remote the PR branch is pushed to.'),
+    base: z.string().optional().describe('Branch the PR targets (default: the branch the root was made from).'),
+    auto: z.boolean().default(true).describe('Open PRs automatically during `evogit run` when the rule holds.'),
+    labels: z.array(z.string()).default(['evogit']),
+    minimize: z.boolean().default(false).describe('Drop hunks not needed to keep the score before opening (re-validated).'),
+    rule: z
+      .object({
+        margin: z.number().min(0).max(1).default(0.1).describe('The node\'s epsilon-quantile pass rate must beat the root\'s by this much.'),
+        minEvaluations: z.number().int().nonnegative().default(5),
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .describe('Pull requests for promising nodes.');
+
+export const ConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    version: z.literal(1).default(1).describe('Config format version.'),
+    goal: z.string().default('Make the failing tests pass without breaking the passing ones.').describe('What the agents work towards, in words.'),
+    language: z.enum(['javascript', 'typescript', 'python', 'go', 'rust', 'other']).default('other'),
+    branchPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]+$/, 'one path segment of letters, digits, dot, dash or underscore')
+      .default('evo')
+      .describe('Nodes live at <prefix>/<writer>/<seq>; the root at <prefix>/root.'),
+    test: TestSchema,
+    sandbox: SandboxSchema,
+    agents: AgentsSchema,
+    scorer: ScorerSchema,
+    budget: BudgetSchema,
+    forge: ForgeSchema,
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;

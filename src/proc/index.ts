@@ -1,0 +1,89 @@
+/**
+ * The one wrapper for child processes: argument arrays (never a shell string built from
+ * data), an explicit cwd, a timeout, an abort signal, and an environment with secrets removed.
+ */
+import { execa } from 'execa';
+
+export interface ProcResult {
+  command: string;
+  args: string[];
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export interface ProcOptions {
+  cwd: string;
+  /** Extra variables on top of the scrubbed environment. */
+  env?: Record<string, string | undefined>;
+  /** Start from exactly this environment instead of the scrubbed host one. */
+  cleanEnv?: boolean;
+  input?: string | Buffer;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Resolve with a non-zero exit instead of throwing. Default: false (throw ProcError). */
+  reject?: boolean;
+  maxBuffer?: number;
+}
+
+/** Names that look like credentials: never passed to a child process unless asked for. */
+const SECRET = /(^|_)(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIALS?|AUTH)(_|$)|^(AWS|GCP|AZURE|OPENAI|ANTHROPIC|GITHUB|GH|HF|OPENROUTER)_/i;
+
+export function scrubbedEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined || SECRET.test(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+export class ProcError extends Error {
+  constructor(readonly result: ProcResult) {
+    const what = [result.command, ...result.args].join(' ');
+    const why = result.timedOut
+      ? `timed out after ${result.durationMs} ms`
+      : result.signal
+        ? `killed by ${result.signal}`
+        : `exited with ${result.exitCode}`;
+    const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
+    super(`${what} ${why}${tail ? `: ${tail}` : ''}`);
+    this.name = 'ProcError';
+  }
+}
+
+export async function run(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
+  const started = performance.now();
+  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+  const child = await execa(command, args, {
+    cwd: options.cwd,
+    env,
+    extendEnv: false,
+    input: options.input,
+    timeout: options.timeoutMs,
+    cancelSignal: options.signal,
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024,
+    encoding: 'utf8',
+  });
+  const result: ProcResult = {
+    command,
+    args,
+    exitCode: child.exitCode ?? null,
+    signal: child.signal ?? null,
+    stdout: String(child.stdout ?? ''),
+    stderr: String(child.stderr ?? ''),
+    durationMs: Math.round(performance.now() - started),
+    timedOut: Boolean(child.timedOut),
+  };
+  if (child.failed && (child.exitCode === undefined || child.exitCode === null) && !child.timedOut && !child.signal) {
+    // Spawning itself failed (command not found, bad cwd): never a silent empty result.
+    throw new ProcError({ ...result, stderr: child.message ?? 'spawn failed' });
+  }
+  if (options.reject !== false && result.exitCode !== 0) throw new ProcError(result);
+  return result;
+}
