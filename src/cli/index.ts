@@ -1,5 +1,150 @@
-/** Placeholder until the CLI lands: keeps the bin runnable. */
-export async function main(_argv: string[]): Promise<number> {
-  process.stdout.write('evogit 0.1.0\n');
-  return 0;
+/**
+ * The CLI only declares commands and flags; each command is a plain async function in
+ * ./commands that returns data, imported lazily, and rendered as text or (--json) as JSON.
+ * Errors are caught in one place and mapped to the documented exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { EXIT, EvogitError, UsageError, formatError } from '../errors/index.js';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stdout is a terminal (live progress, no JSON). */
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  isTTY: Boolean(process.stdout.isTTY) && !process.env.CI,
+};
+
+/** What a command hands back: data for --json, and its text rendering. */
+export interface CommandOutput {
+  data: unknown;
+  text: string;
+  /** Non-zero when the command ran but the answer is a failure (e.g. `eval` with failing tasks is still 0). */
+  exitCode?: number;
+}
+
+export interface GlobalArgs {
+  C: string;
+  json: boolean;
+}
+
+type Handler = (args: GlobalArgs & Record<string, unknown>, io: Io) => Promise<CommandOutput>;
+
+export function packageRoot(): string {
+  // dist/cli/index.js or src/cli/index.ts → package root two levels up.
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function commands(y: Argv, pending: { handler?: Handler }): Argv {
+  const on = (handler: Handler) => () => {
+    pending.handler = handler;
+  };
+  return y
+    .command(
+      'init',
+      'Set up evogit in this repository: write evogit.yml, detect the test command, record the root node',
+      (b) =>
+        b
+          .option('force', { type: 'boolean', default: false, describe: 'Re-initialise: overwrite evogit.yml and move the root' })
+          .option('test', { type: 'string', describe: 'The test command (default: detected)' })
+          .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
+          .option('template', { type: 'string', choices: ['agent'], describe: 'Start from a template: "agent" copies the seed coding agent (DGM mode)' })
+          .option('no-commit', { type: 'boolean', default: false, describe: 'Write evogit.yml but do not commit it (the root is then HEAD)' }),
+      on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
+    )
+    .command(
+      'status',
+      'Draw the archive: every node with its scores, pruned and promoted marks',
+      (b) => b.option('all', { type: 'boolean', default: false, describe: 'Include pruned nodes' }),
+      on(async (a) => (await import('./commands/status.js')).statusCommand(a)),
+    )
+    .command(
+      'show <node>',
+      'Explain one node: lineage, evaluations, diff stat against its parent and the root',
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true, describe: 'Branch, full or short SHA' })
+          .option('log', { type: 'string', describe: 'Print the full log of this task run' }),
+      on(async (a) => (await import('./commands/show.js')).showCommand(a)),
+    )
+    .command(
+      'prune <node>',
+      'Delete a node\'s branch so no agent expands it again (plain `git branch -D` does the same)',
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true })
+          .option('clade', { type: 'boolean', default: false, describe: 'Also prune every descendant' }),
+      on(async (a) => (await import('./commands/prune.js')).pruneCommand(a)),
+    )
+    .command(
+      'promote <node>',
+      'Mark a node as promising (a tag): the scorer favours it and it may become a PR',
+      (b) => b.positional('node', { type: 'string', demandOption: true }),
+      on(async (a) => (await import('./commands/prune.js')).promoteCommand(a)),
+    );
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const pending: { handler?: Handler } = {};
+  let usageProblem: string | null = null;
+  let helpOrVersion = false;
+  const parser = commands(
+    yargs(argv)
+      .scriptName('evogit')
+      .usage('$0 <command> [options]\n\nEvolve a git repository with independent coding agents, a sandbox that validates every commit, and a clade-metaproductivity scorer.')
+      .option('C', { type: 'string', default: '.', describe: 'Run as if started in this directory (like git -C)', global: true, requiresArg: true })
+      .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON instead of text', global: true })
+      .strict()
+      .demandCommand(1, 'Name a command.')
+      .recommendCommands()
+      .version(packageVersion())
+      .help()
+      .alias('h', 'help')
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        usageProblem = msg;
+      }),
+    pending,
+  );
+  let output = '';
+  try {
+    const args = (await parser.parseAsync(argv, {}, (_err, _argv, out) => {
+      output = out;
+    })) as GlobalArgs & Record<string, unknown>;
+    if (usageProblem !== null) throw new UsageError(String(usageProblem));
+    if (!pending.handler) {
+      helpOrVersion = true;
+      if (output) io.stdout(output.endsWith('\n') ? output : `${output}\n`);
+      return EXIT.ok;
+    }
+    const result = await pending.handler({ ...args, C: path.resolve(String(args.C ?? '.')) }, io);
+    io.stdout(args.json ? `${JSON.stringify(result.data, null, 2)}\n` : result.text.endsWith('\n') || !result.text ? result.text : `${result.text}\n`);
+    return result.exitCode ?? EXIT.ok;
+  } catch (e) {
+    if (helpOrVersion) return EXIT.ok;
+    return reportError(e, io);
+  }
+}
+
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof EvogitError) {
+    io.stderr(`${formatError(e)}\n`);
+    return e.exitCode;
+  }
+  io.stderr(`evogit: internal error (a bug; please report it with this trace)\n${e instanceof Error ? e.stack : String(e)}\n`);
+  return EXIT.internal;
 }
