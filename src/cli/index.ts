@@ -26,8 +26,10 @@ const defaultIo: Io = {
 export interface CommandOutput {
   data: unknown;
   text: string;
-  /** Non-zero when the command ran but the answer is a failure (e.g. `eval` with failing tasks is still 0). */
+  /** Non-zero when the command ran but its answer is a failure (e.g. an agent process failed). */
   exitCode?: number;
+  /** Under --json the command already streamed one JSON event per line: print data as one more line. */
+  jsonLines?: boolean;
 }
 
 export interface GlobalArgs {
@@ -59,15 +61,13 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
         b
           .option('force', { type: 'boolean', default: false, describe: 'Re-initialise: overwrite evogit.yml and move the root' })
           .option('test', { type: 'string', describe: 'The test command (default: detected)' })
-          .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
-          .option('template', { type: 'string', choices: ['agent'], describe: 'Start from a template: "agent" copies the seed coding agent (DGM mode)' })
-          .option('no-commit', { type: 'boolean', default: false, describe: 'Write evogit.yml but do not commit it (the root is then HEAD)' }),
+          .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' }),
       on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
     )
     .command(
       'status',
       'Draw the archive: every node with its scores, pruned and promoted marks',
-      (b) => b.option('all', { type: 'boolean', default: false, describe: 'Include pruned nodes' }),
+      (b) => b,
       on(async (a) => (await import('./commands/status.js')).statusCommand(a)),
     )
     .command(
@@ -93,7 +93,31 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
       'Mark a node as promising (a tag): the scorer favours it and it may become a PR',
       (b) => b.positional('node', { type: 'string', demandOption: true }),
       on(async (a) => (await import('./commands/prune.js')).promoteCommand(a)),
+    )
+    .command(
+      'run',
+      'Start N independent agents on this repository and show their progress; Ctrl-C stops them cleanly',
+      (b) => runOptions(b).option('agents', { type: 'number', default: 2, describe: 'How many agent processes' }),
+      on(async (a, io) => (await import('./commands/run.js')).runCommand(a, io)),
+    )
+    .command(
+      'agent',
+      'Run one independent agent in the foreground (what `evogit run` starts N of; use it on other machines with --remote)',
+      (b) => runOptions(b).option('writer', { type: 'string', describe: 'This agent\'s name: its branches live under <prefix>/<writer>/ (default: a1, or <host>-a1 with --remote)' }),
+      on(async (a, io) => (await import('./commands/agent.js')).agentCommand(a, io)),
     );
+}
+
+function runOptions(b: Argv): Argv {
+  return b
+    .option('agent', { type: 'string', choices: ['mutate', 'llm', 'command', 'self', 'crossover'], describe: 'Agent kind (default: agents.kind in evogit.yml)' })
+    .option('max-evals', { type: 'number', describe: 'Evaluation budget for the whole archive (default: budget.evaluations)' })
+    .option('max-expansions', { type: 'number', describe: 'Node budget for the whole archive' })
+    .option('max-time', { type: 'string', describe: 'Wall-clock limit of this run, e.g. 30m' })
+    .option('max-cost', { type: 'number', describe: 'USD limit for the whole archive' })
+    .option('seed', { type: 'number', describe: 'Seed for reproducible decisions and edits' })
+    .option('remote', { type: 'string', describe: 'Share the archive through this git remote (URL or name)' })
+    .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'Override sandbox.kind' });
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -132,7 +156,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       return EXIT.ok;
     }
     const result = await pending.handler({ ...args, C: path.resolve(String(args.C ?? '.')) }, io);
-    io.stdout(args.json ? `${JSON.stringify(result.data, null, 2)}\n` : result.text.endsWith('\n') || !result.text ? result.text : `${result.text}\n`);
+    const json = result.jsonLines ? JSON.stringify({ type: 'result', ...(result.data as object) }) : JSON.stringify(result.data, null, 2);
+    io.stdout(args.json ? `${json}\n` : result.text.endsWith('\n') || !result.text ? result.text : `${result.text}\n`);
     return result.exitCode ?? EXIT.ok;
   } catch (e) {
     if (helpOrVersion) return EXIT.ok;
