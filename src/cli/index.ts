@@ -105,6 +105,15 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
       'Run one independent agent in the foreground (what `evogit run` starts N of; use it on other machines with --remote)',
       (b) => runOptions(b).option('writer', { type: 'string', describe: 'This agent\'s name: its branches live under <prefix>/<writer>/ (default: a1, or <host>-a1 with --remote)' }),
       on(async (a, io) => (await import('./commands/agent.js')).agentCommand(a, io)),
+    )
+    .command(
+      'demo',
+      'Evolve the bundled example library with the offline mutate agent (Docker when reachable, else local processes)',
+      (b) =>
+        runOptions(b)
+          .option('dir', { type: 'string', default: 'evogit-demo', describe: 'Where to create the demo repository' })
+          .option('agents', { type: 'number', default: 2, describe: 'How many agent processes' }),
+      on(async (a, io) => (await import('./commands/demo.js')).demoCommand(a, io)),
     );
 }
 
