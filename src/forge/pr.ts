@@ -103,7 +103,9 @@ async function prepare(opts: PrOptions): Promise<Prepared> {
   });
   if (evidence.protectedHits.length > 0) rule.reasons.push(`protected: ${evidence.protectedHits.join(', ')}`);
   const branch = `${opts.branchPrefix ?? 'evogit/pr'}/${evidence.node.id.slice(0, 12)}`;
-  return { evidence, rule, title: renderPrTitle(evidence), body: renderPrBody(evidence), branch };
+  // Logs excerpted in the body come from sandbox runs: a leaked token must not be published.
+  const token = opts.token ?? process.env.GITHUB_TOKEN;
+  return { evidence, rule, title: scrub(renderPrTitle(evidence), token), body: scrub(renderPrBody(evidence), token), branch };
 }
 
 function repoOf(forge: ForgeConfig): { owner: string; repo: string } {
@@ -252,7 +254,7 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
     const base = await baseBranch();
     await push(p.branch);
     const created = await call('opening the pull request', () =>
-      gh.rest.pulls.create({ owner, repo, title: p.title, body: scrub(p.body, token), head: p.branch, base }),
+      gh.rest.pulls.create({ owner, repo, title: p.title, body: p.body, head: p.branch, base }),
     );
     await label(created.data.number);
     return result({ action: 'opened', url: created.data.html_url, number: created.data.number, branch: p.branch, reasons });
@@ -270,7 +272,7 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
     if (fastForward) {
       await push(old.head.ref);
       const updated = await call('updating the pull request', () =>
-        gh.rest.pulls.update({ owner, repo, pull_number: old.number, title: p.title, body: scrub(p.body, token) }),
+        gh.rest.pulls.update({ owner, repo, pull_number: old.number, title: p.title, body: p.body }),
       );
       await label(old.number);
       reasons.push(`fast-forwarded #${old.number} from ${m.node.slice(0, 12)} to this node`);
