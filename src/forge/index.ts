@@ -23,3 +23,4 @@ export { renderPrBody, renderPrTitle, renderMarker, parseMarker, type PrMarker }
 export { openPr, planPr, type PrOptions, type PrResult, type PrPlan, type PrAction, type ForgeConfig } from './pr.js';
 export { createClient, scrub, toForgeError, type ClientTuning, type RecordedRequest } from './github.js';
 export type { DiffStatEntry } from './git.js';
+export { minimizePatch, ddmin, splitPatch, joinPatch, type MinimizeOptions, type MinimizeResult, type PatchUnit } from './minimize.js';
