@@ -206,39 +206,56 @@ function reindent(replaceLines: string[], searchLines: string[], matched: string
   return replaceLines;
 }
 
-function bigrams(s: string): Map<string, number> {
-  const m = new Map<string, number>();
+/** Character bigrams as numbers (two UTF-16 units), counted. */
+function bigrams(s: string): Map<number, number> {
+  const m = new Map<number, number>();
   const t = s.trim().replace(/\s+/g, ' ');
   for (let i = 0; i < t.length - 1; i++) {
-    const g = t.slice(i, i + 2);
+    const g = t.charCodeAt(i) * 65536 + t.charCodeAt(i + 1);
     m.set(g, (m.get(g) ?? 0) + 1);
   }
   return m;
 }
 
+interface Grams {
+  trimmed: string;
+  counts: Map<number, number>;
+  total: number;
+}
+
+function grams(line: string): Grams {
+  const counts = bigrams(line);
+  let total = 0;
+  for (const n of counts.values()) total += n;
+  return { trimmed: line.trim(), counts, total };
+}
+
+function dice(x: Grams, y: Grams): number {
+  if (x.trimmed === y.trimmed) return 1;
+  const total = x.total + y.total;
+  if (!total) return 0;
+  const [small, large] = x.counts.size <= y.counts.size ? [x.counts, y.counts] : [y.counts, x.counts];
+  let common = 0;
+  for (const [g, n] of small) common += Math.min(n, large.get(g) ?? 0);
+  return (2 * common) / total;
+}
+
 /** Dice coefficient on character bigrams: 1 for equal lines, 0 for nothing in common. */
 export function lineSimilarity(a: string, b: string): number {
-  if (a.trim() === b.trim()) return 1;
-  const x = bigrams(a);
-  const y = bigrams(b);
-  let total = 0;
-  let common = 0;
-  for (const [g, n] of x) {
-    total += n;
-    common += Math.min(n, y.get(g) ?? 0);
-  }
-  for (const n of y.values()) total += n;
-  return total ? (2 * common) / total : 0;
+  return dice(grams(a), grams(b));
 }
 
 /** The window of the file, as many lines as the search text, that resembles it most. */
 export function nearestText(fileLines: string[], searchLines: string[]): NearestText | null {
   const n = Math.max(1, searchLines.length);
   if (!fileLines.length || !searchLines.length) return null;
+  // Bigrams once per line: the scan is then O(file lines x search lines) cheap map lookups.
+  const fileGrams = fileLines.map(grams);
+  const searchGrams = searchLines.map(grams);
   let best = { start: 0, score: -1 };
   for (let s = 0; s <= Math.max(0, fileLines.length - n); s++) {
     let sum = 0;
-    for (let k = 0; k < n && s + k < fileLines.length; k++) sum += lineSimilarity(fileLines[s + k]!, searchLines[k] ?? '');
+    for (let k = 0; k < n && s + k < fileLines.length; k++) sum += dice(fileGrams[s + k]!, searchGrams[k]!);
     const score = sum / n;
     if (score > best.score) best = { start: s, score };
   }
