@@ -87,6 +87,12 @@ export const LlmSchema = z
       .record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }))
       .default({})
       .describe('USD per million tokens by model name, for cost accounting.'),
+    contextChars: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe('Characters of file content shown to the model (files named by the failing logs and the goal first).'),
   })
   .prefault({});
 
@@ -108,6 +114,18 @@ export const AgentsSchema = z
       .object({
         run: z.array(z.string()).default([]).describe('Argument template; {goal} {context_file} {worktree} are replaced.'),
         timeout: duration.default('20m'),
+        env: z
+          .array(z.string())
+          .default([])
+          .describe('Names of host environment variables passed to the command (secrets are removed otherwise), e.g. ["ANTHROPIC_API_KEY"].'),
+      })
+      .prefault({}),
+    crossover: z
+      .object({
+        resolve: z
+          .enum(['better', 'llm'])
+          .default('better')
+          .describe('How merge conflicts are resolved: each hunk from the better-scored parent, or by the llm coder (agents.llm).'),
       })
       .prefault({}),
   })
