@@ -160,14 +160,18 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       collect: task.resultFormat === 'none' ? [] : [resultRel],
       signal: req.signal,
     });
-    log += `--- ${command.join(' ')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.durationMs} ms ---\n`;
+    log += `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.durationMs} ms ---\n`;
     if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
 
     // 5. Grade from the runner's result file (or, for pytest -rA, its summary), never from printed lines.
     const file = result.files[resultRel];
     const text = file ? file.toString('utf8') : task.resultFormat === 'pytest' ? result.output : null;
     const parsed = text === null ? null : parseResults(task.resultFormat, text);
-    if (file) log += `--- results (${resultRel}) ---\n${text}\n`;
+    if (file) {
+      const limit = parseBytes(config.sandbox.outputLimit);
+      const shown = file.length > limit ? `${file.subarray(0, limit).toString('utf8')}\n[evogit: results file truncated in this log: ${file.length} bytes]` : text;
+      log += `--- results (${resultRel}) ---\n${shown}\n`;
+    }
     const metrics = extractMetrics(result.output);
     const graded = grade({
       grading: task.grading,
