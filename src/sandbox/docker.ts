@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { InfraError, errorMessage } from '../errors/index.js';
-import { chownTar, makeTar, readTar } from './tar.js';
+import { chownTar, concatTars, makeTar, readTar } from './tar.js';
 import {
   CappedOutput,
   WORK_TOKEN,
@@ -27,8 +27,21 @@ export const LABEL_RUN = 'evogit.run';
 export const LABEL_PID = 'evogit.pid';
 export const LABEL_HOST = 'evogit.host';
 export const ENV_REPO = 'evogit-env';
+/**
+ * Where dependencies are installed in an environment image. /work only holds a symlink to
+ * its node_modules, so the per-run work volume copies up a link, not thousands of files.
+ */
+export const ENV_DIR = '/env';
 
-const BASE_ENV = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/tmp', 'LANG=C.UTF-8', 'CI=1', 'NO_COLOR=1'];
+const BASE_ENV = [
+  `PATH=${ENV_DIR}/.home/.local/bin:/usr/local/bin:/usr/bin:/bin`,
+  'HOME=/tmp',
+  // pip install --user during the install step lands here (read-only at run time).
+  `PYTHONUSERBASE=${ENV_DIR}/.home/.local`,
+  'LANG=C.UTF-8',
+  'CI=1',
+  'NO_COLOR=1',
+];
 
 export interface DockerSandboxOptions extends SandboxLimits {
   /** Defaults to dockerode's own resolution (DOCKER_HOST, else the local socket). */
@@ -139,13 +152,14 @@ export class DockerSandbox implements Sandbox {
     }
     await this.startup();
     const script = spec.install.length ? spec.install.join(' && ') : 'true';
+    const link = `if [ -d ${ENV_DIR}/node_modules ]; then ln -s ${ENV_DIR}/node_modules ${WORK_DIR}/node_modules; fi`;
     const container = await this.docker
       .createContainer({
         Image: spec.baseImage,
-        Cmd: ['/bin/sh', '-c', script],
+        Cmd: ['/bin/sh', '-c', `(${script}) && ${link}`],
         User: this.options.user,
-        WorkingDir: WORK_DIR,
-        Env: BASE_ENV,
+        WorkingDir: ENV_DIR,
+        Env: [...BASE_ENV.filter((e) => !e.startsWith('HOME=')), `HOME=${ENV_DIR}/.home`],
         Labels: { ...this.labels(`install-${spec.key}`), 'evogit.env': spec.key },
         HostConfig: {
           NetworkMode: spec.network ? 'bridge' : 'none',
@@ -162,9 +176,9 @@ export class DockerSandbox implements Sandbox {
         throw infra('creating the install container', e);
       });
     try {
-      // The work dir itself (owned by the run's user) and the manifests inside it.
-      await container.putArchive(makeTar([{ path: 'work' }], this.owner), { path: '/' });
-      await container.putArchive(chownTar(spec.manifests, this.owner.uid, this.owner.gid), { path: WORK_DIR });
+      // The work and env dirs (owned by the run's user) and the manifests in the env dir.
+      await container.putArchive(makeTar([{ path: 'work' }, { path: 'env/.home' }], this.owner), { path: '/' });
+      await container.putArchive(chownTar(spec.manifests, this.owner.uid, this.owner.gid), { path: ENV_DIR });
       const out = new CappedOutput(256 * 1024);
       const { exitCode, timedOut } = await this.startAndWait(container, out, spec.timeoutMs, spec.signal);
       if (timedOut || exitCode !== 0) {
@@ -269,9 +283,8 @@ export class DockerSandbox implements Sandbox {
       throw infra('creating the run container', e);
     }
     try {
-      for (const layer of spec.layers) {
-        await container.putArchive(chownTar(layer, this.owner.uid, this.owner.gid), { path: WORK_DIR });
-      }
+      // One round trip for all layers: the later entries overwrite the earlier ones.
+      if (spec.layers.length) await container.putArchive(chownTar(concatTars(spec.layers), this.owner.uid, this.owner.gid), { path: WORK_DIR });
       const out = new CappedOutput(spec.outputLimit);
       const waited = await this.startAndWait(container, out, spec.timeoutMs, spec.signal);
       const inspect = await container.inspect();

@@ -6,7 +6,7 @@ import type { Sandbox } from './types.js';
 
 export type { Sandbox, SandboxRunSpec, SandboxRunResult, EnvironmentSpec, Environment, GcResult, SandboxLimits } from './types.js';
 export { WORK_TOKEN, CappedOutput } from './types.js';
-export { DockerSandbox, type DockerSandboxOptions, LABEL_OWNER, LABEL_RUN, LABEL_PID, LABEL_HOST, ENV_REPO, WORK_DIR } from './docker.js';
+export { DockerSandbox, type DockerSandboxOptions, LABEL_OWNER, LABEL_RUN, LABEL_PID, LABEL_HOST, ENV_REPO, ENV_DIR, WORK_DIR } from './docker.js';
 export { LocalSandbox, LOCAL_WARNING } from './local.js';
 export { runTask, environmentKey, type RunTaskRequest } from './evaluate.js';
 export { buildSandboxImages, sandboxAssetsDir, type BuildImageOptions } from './image.js';

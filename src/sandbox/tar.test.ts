@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { chownTar, makeTar, readTar } from './tar.js';
+import { chownTar, concatTars, makeTar, readTar } from './tar.js';
 import { CappedOutput } from './types.js';
 
 describe('tar', () => {
@@ -19,6 +19,15 @@ describe('tar', () => {
     const tar = chownTar(makeTar([{ path: 'x/y', content: 'z' }], { uid: 0, gid: 0 }), 1000, 1000);
     const listing = execFileSync('tar', ['-tvf', '-', '--numeric-owner'], { input: tar }).toString();
     expect(listing.trim().split('\n').every((l) => l.includes('1000/1000'))).toBe(true);
+  });
+});
+
+describe('concatTars', () => {
+  it('joins archives so that later entries win', () => {
+    const joined = concatTars([makeTar([{ path: 'a', content: '1' }, { path: 'b', content: 'x' }]), makeTar([{ path: 'a', content: '2' }])]);
+    expect(execFileSync('tar', ['-xOf', '-', 'a'], { input: joined }).toString()).toBe('12'); // extracted in order: the last write wins
+    expect(readTar(joined).get('a')?.toString()).toBe('2');
+    expect(readTar(joined).get('b')?.toString()).toBe('x');
   });
 });
 

@@ -137,3 +137,15 @@ export function readTar(tar: Buffer): Map<string, Buffer> {
   }
   return files;
 }
+
+/** One archive with the entries of all, in order (later entries overwrite earlier ones on extraction). */
+export function concatTars(tars: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const tar of tars) {
+    let end = 0;
+    for (const { offset, size } of headers(tar)) end = offset + BLOCK + size + pad(size);
+    parts.push(tar.subarray(0, end));
+  }
+  parts.push(Buffer.alloc(BLOCK * 2));
+  return Buffer.concat(parts);
+}
