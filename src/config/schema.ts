@@ -69,6 +69,11 @@ export const SandboxSchema = z
     pids: z.number().int().positive().default(256).describe('Process limit per run (stops fork bombs).'),
     outputLimit: z.string().default('1m').describe('Cap on captured stdout+stderr per run; the rest is cut with a visible mark.'),
     user: z.string().default('1000:1000').describe('Non-root user the run executes as.'),
+    installNetwork: z
+      .boolean()
+      .default(true)
+      .describe('Allow network for the dependency install (test.install) only; task runs never have network.'),
+    installTimeout: duration.default('10m').describe('Wall-clock limit of the dependency install.'),
   })
   .prefault({})
   .describe('Where task runs execute.');
