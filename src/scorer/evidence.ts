@@ -1,0 +1,262 @@
+/**
+ * Evidence: how many successes and failures each node has (own counts) and how many its
+ * clade has (the node and every descendant). Everything is recomputed from the snapshot's
+ * evaluation lines; nothing is stored or updated in place.
+ *
+ * Internally the archive is indexed once into flat typed arrays (parent-first order, child
+ * lists in CSR form) so one decision over 100,000 nodes stays within tens of milliseconds.
+ */
+import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
+
+export type EvidenceMode = 'tests' | 'tasks';
+
+export interface Counts {
+  /** Successes. */
+  ns: number;
+  /** Failures. */
+  nf: number;
+}
+
+/**
+ * A task whose every run on a node ended in `error` is retried, but not forever: after this
+ * many infrastructure errors the scorer stops offering it for that node.
+ */
+export const MAX_ERROR_RETRIES = 3;
+
+/** The snapshot indexed for the scorer. Index i is the i-th node in parent-first order. */
+export interface ArchiveIndex {
+  snapshot: ArchiveSnapshot;
+  ids: string[];
+  byId: Map<string, number>;
+  /** Parents of node i (indices), only those present in the snapshot. */
+  parents: number[][];
+  /** Children of node i are childList[childStart[i] .. childStart[i+1]). */
+  childStart: Int32Array;
+  childList: Int32Array;
+  rootIndex: number;
+  /** True when some node has two or more parents in the snapshot (a crossover). */
+  hasMerges: boolean;
+}
+
+/** Per-node evidence, in index order. */
+export interface EvidenceArrays {
+  ns: Float64Array;
+  nf: Float64Array;
+  /** Graded task runs (pass/fail lines, not tampered) per node. */
+  runs: Int32Array;
+  /** 1 when some line marks the node as tampered: rejected, never chosen. */
+  tampered: Uint8Array;
+  /** Graded task runs in the whole archive: the N_evals of the expand rule. */
+  totalRuns: number;
+}
+
+export function indexSnapshot(snapshot: ArchiveSnapshot): ArchiveIndex {
+  let nodes = snapshot.nodes;
+  let byId = new Map<string, number>();
+  for (let i = 0; i < nodes.length; i++) byId.set(nodes[i]!.id, i);
+  let ordered = true;
+  for (let i = 0; i < nodes.length && ordered; i++) {
+    for (const p of nodes[i]!.parents) {
+      const j = byId.get(p);
+      if (j !== undefined && j >= i) {
+        ordered = false;
+        break;
+      }
+    }
+  }
+  if (!ordered) {
+    nodes = topologicalOrder(nodes, byId);
+    byId = new Map();
+    for (let i = 0; i < nodes.length; i++) byId.set(nodes[i]!.id, i);
+  }
+  const n = nodes.length;
+  const ids = new Array<string>(n);
+  const parents = new Array<number[]>(n);
+  const childCount = new Int32Array(n + 1);
+  let hasMerges = false;
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i]!;
+    ids[i] = node.id;
+    const ps: number[] = [];
+    for (const p of node.parents) {
+      const j = byId.get(p);
+      // A parent outside the archive (the root's own history) is not a node.
+      if (j !== undefined && !ps.includes(j)) ps.push(j);
+    }
+    if (ps.length > 1) hasMerges = true;
+    parents[i] = ps;
+    for (const j of ps) childCount[j + 1]!++;
+  }
+  const childStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) childStart[i + 1] = childStart[i]! + childCount[i + 1]!;
+  const fill = childStart.slice(0, n);
+  const childList = new Int32Array(childStart[n]!);
+  for (let i = 0; i < n; i++) for (const j of parents[i]!) childList[fill[j]!++] = i;
+  const rootIndex = byId.get(snapshot.root) ?? 0;
+  const orderedSnapshot = ordered ? snapshot : { ...snapshot, nodes };
+  return { snapshot: orderedSnapshot, ids, byId, parents, childStart, childList, rootIndex, hasMerges };
+}
+
+function topologicalOrder(nodes: ArchiveSnapshot['nodes'], byId: Map<string, number>): ArchiveSnapshot['nodes'] {
+  const n = nodes.length;
+  const indegree = new Int32Array(n);
+  const children: number[][] = nodes.map(() => []);
+  for (let i = 0; i < n; i++) {
+    for (const p of new Set(nodes[i]!.parents)) {
+      const j = byId.get(p);
+      if (j === undefined) continue;
+      indegree[i]!++;
+      children[j]!.push(i);
+    }
+  }
+  const queue: number[] = [];
+  for (let i = 0; i < n; i++) if (indegree[i] === 0) queue.push(i);
+  const out: ArchiveSnapshot['nodes'] = [];
+  for (let q = 0; q < queue.length; q++) {
+    const i = queue[q]!;
+    out.push(nodes[i]!);
+    for (const c of children[i]!) if (--indegree[c]! === 0) queue.push(c);
+  }
+  if (out.length !== n) throw new Error('archive snapshot has a cycle in its parent links');
+  return out;
+}
+
+/** What one evaluation line adds to its node's evidence. */
+export function lineCounts(line: Evaluation, mode: EvidenceMode): Counts {
+  if (line.outcome === 'error' || line.tampered) return { ns: 0, nf: 0 };
+  if (mode === 'tests') {
+    if (line.tests && line.tests.passed + line.tests.failed > 0) return { ns: line.tests.passed, nf: line.tests.failed };
+    if (line.testResults) {
+      let ns = 0;
+      let nf = 0;
+      for (const r of Object.values(line.testResults)) {
+        if (r === 'pass') ns++;
+        else if (r === 'fail') nf++;
+      }
+      if (ns + nf > 0) return { ns, nf };
+    }
+  }
+  return line.outcome === 'pass' ? { ns: 1, nf: 0 } : { ns: 0, nf: 1 };
+}
+
+export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): EvidenceArrays {
+  const n = index.ids.length;
+  const ns = new Float64Array(n);
+  const nf = new Float64Array(n);
+  const runs = new Int32Array(n);
+  const tampered = new Uint8Array(n);
+  let totalRuns = 0;
+  for (const [id, lines] of index.snapshot.evaluations) {
+    const i = index.byId.get(id);
+    if (i === undefined) continue;
+    for (const line of lines) {
+      if (line.tampered) {
+        tampered[i] = 1;
+        continue;
+      }
+      if (line.outcome === 'error') continue;
+      const c = lineCounts(line, mode);
+      ns[i]! += c.ns;
+      nf[i]! += c.nf;
+      runs[i]!++;
+      totalRuns++;
+    }
+  }
+  return { ns, nf, runs, tampered, totalRuns };
+}
+
+/**
+ * Clade sums Σ_{C(a)} of the given per-node values, in fresh arrays (the inputs are never
+ * touched: pooling must not change a node's own counts).
+ *
+ * On a tree this is one reverse pass adding each node into its parent. With crossovers a node
+ * can reach an ancestor along several paths; it must still count once. The reverse pass then
+ * runs over the first-parent spanning tree, and each node that has a merge in its ancestry
+ * walks its ancestors once (visited stamps) to add itself to those the first-parent chain
+ * missed. The cost of that walk is paid only below merges.
+ */
+export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Array): { ns: Float64Array; nf: Float64Array } {
+  const n = index.ids.length;
+  const cns = Float64Array.from(ns);
+  const cnf = Float64Array.from(nf);
+  const parents = index.parents;
+  for (let i = n - 1; i >= 0; i--) {
+    const p = parents[i]![0];
+    if (p !== undefined) {
+      cns[p]! += cns[i]!;
+      cnf[p]! += cnf[i]!;
+    }
+  }
+  if (!index.hasMerges) return { ns: cns, nf: cnf };
+
+  const belowMerge = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const ps = parents[i]!;
+    if (ps.length > 1) belowMerge[i] = 1;
+    else if (ps.length === 1 && belowMerge[ps[0]!]) belowMerge[i] = 1;
+  }
+  const onChain = new Int32Array(n).fill(-1);
+  const visited = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  for (let v = 0; v < n; v++) {
+    if (!belowMerge[v] || (ns[v] === 0 && nf[v] === 0)) continue;
+    for (let a = parents[v]![0]; a !== undefined; a = parents[a]![0]) onChain[a] = v;
+    visited[v] = v;
+    stack.push(v);
+    while (stack.length > 0) {
+      const x = stack.pop()!;
+      for (const a of parents[x]!) {
+        if (visited[a] === v) continue;
+        visited[a] = v;
+        if (onChain[a] !== v) {
+          cns[a]! += ns[v]!;
+          cnf[a]! += nf[v]!;
+        }
+        stack.push(a);
+      }
+    }
+  }
+  return { ns: cns, nf: cnf };
+}
+
+/** Own evidence per node. Errors and tampered lines count for nothing. */
+export function evidence(snapshot: ArchiveSnapshot, opts: { mode?: EvidenceMode } = {}): Map<string, Counts> {
+  const index = indexSnapshot(snapshot);
+  const ev = computeEvidence(index, opts.mode ?? 'tests');
+  const out = new Map<string, Counts>();
+  for (let i = 0; i < index.ids.length; i++) out.set(index.ids[i]!, { ns: ev.ns[i]!, nf: ev.nf[i]! });
+  return out;
+}
+
+/**
+ * Clade evidence per node: the sums over C(a) = a and all its descendants, each node once
+ * even when it descends from a along two paths. `own` defaults to `evidence(snapshot)`; it is
+ * read, never modified.
+ */
+export function cladeCounts(
+  snapshot: ArchiveSnapshot,
+  own?: ReadonlyMap<string, Counts>,
+  opts: { mode?: EvidenceMode } = {},
+): Map<string, Counts> {
+  const index = indexSnapshot(snapshot);
+  const n = index.ids.length;
+  const ns = new Float64Array(n);
+  const nf = new Float64Array(n);
+  if (own) {
+    for (let i = 0; i < n; i++) {
+      const c = own.get(index.ids[i]!);
+      if (c) {
+        ns[i] = c.ns;
+        nf[i] = c.nf;
+      }
+    }
+  } else {
+    const ev = computeEvidence(index, opts.mode ?? 'tests');
+    ns.set(ev.ns);
+    nf.set(ev.nf);
+  }
+  const clade = cladeSums(index, ns, nf);
+  const out = new Map<string, Counts>();
+  for (let i = 0; i < n; i++) out.set(index.ids[i]!, { ns: clade.ns[i]!, nf: clade.nf[i]! });
+  return out;
+}
