@@ -44,6 +44,8 @@ export interface EvidenceArrays {
   nf: Float64Array;
   /** Graded task runs (pass/fail lines, not tampered) per node. */
   runs: Int32Array;
+  /** Evaluation lines of any kind per node (an upper bound on the tasks it has finished). */
+  lines: Int32Array;
   /** 1 when some line marks the node as tampered: rejected, never chosen. */
   tampered: Uint8Array;
   /** Graded task runs in the whole archive: the N_evals of the expand rule. */
@@ -51,41 +53,39 @@ export interface EvidenceArrays {
 }
 
 export function indexSnapshot(snapshot: ArchiveSnapshot): ArchiveIndex {
-  let nodes = snapshot.nodes;
-  let byId = new Map<string, number>();
-  for (let i = 0; i < nodes.length; i++) byId.set(nodes[i]!.id, i);
-  let ordered = true;
-  for (let i = 0; i < nodes.length && ordered; i++) {
-    for (const p of nodes[i]!.parents) {
-      const j = byId.get(p);
-      if (j !== undefined && j >= i) {
-        ordered = false;
-        break;
-      }
-    }
-  }
-  if (!ordered) {
-    nodes = topologicalOrder(nodes, byId);
-    byId = new Map();
-    for (let i = 0; i < nodes.length; i++) byId.set(nodes[i]!.id, i);
-  }
+  const nodes = snapshot.nodes;
   const n = nodes.length;
+  const byId = new Map<string, number>();
   const ids = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const id = nodes[i]!.id;
+    ids[i] = id;
+    byId.set(id, i);
+  }
   const parents = new Array<number[]>(n);
   const childCount = new Int32Array(n + 1);
   let hasMerges = false;
   for (let i = 0; i < n; i++) {
-    const node = nodes[i]!;
-    ids[i] = node.id;
-    const ps: number[] = [];
-    for (const p of node.parents) {
-      const j = byId.get(p);
-      // A parent outside the archive (the root's own history) is not a node.
-      if (j !== undefined && !ps.includes(j)) ps.push(j);
+    const links = nodes[i]!.parents;
+    let ps: number[];
+    if (links.length === 1) {
+      const j = byId.get(links[0]!);
+      ps = j === undefined ? [] : [j];
+    } else {
+      ps = [];
+      for (const p of links) {
+        const j = byId.get(p);
+        // A parent outside the archive (the root's own history) is not a node.
+        if (j !== undefined && !ps.includes(j)) ps.push(j);
+      }
+      if (ps.length > 1) hasMerges = true;
     }
-    if (ps.length > 1) hasMerges = true;
+    for (const j of ps) {
+      // The archive promises parents first; re-sort once if a snapshot breaks that.
+      if (j >= i) return indexSnapshot({ ...snapshot, nodes: topologicalOrder(nodes, byId) });
+      childCount[j + 1]!++;
+    }
     parents[i] = ps;
-    for (const j of ps) childCount[j + 1]!++;
   }
   const childStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) childStart[i + 1] = childStart[i]! + childCount[i + 1]!;
@@ -93,8 +93,7 @@ export function indexSnapshot(snapshot: ArchiveSnapshot): ArchiveIndex {
   const childList = new Int32Array(childStart[n]!);
   for (let i = 0; i < n; i++) for (const j of parents[i]!) childList[fill[j]!++] = i;
   const rootIndex = byId.get(snapshot.root) ?? 0;
-  const orderedSnapshot = ordered ? snapshot : { ...snapshot, nodes };
-  return { snapshot: orderedSnapshot, ids, byId, parents, childStart, childList, rootIndex, hasMerges };
+  return { snapshot, ids, byId, parents, childStart, childList, rootIndex, hasMerges };
 }
 
 function topologicalOrder(nodes: ArchiveSnapshot['nodes'], byId: Map<string, number>): ArchiveSnapshot['nodes'] {
@@ -145,24 +144,32 @@ export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): Eviden
   const nf = new Float64Array(n);
   const runs = new Int32Array(n);
   const tampered = new Uint8Array(n);
+  const lineCount = new Int32Array(n);
   let totalRuns = 0;
   for (const [id, lines] of index.snapshot.evaluations) {
     const i = index.byId.get(id);
     if (i === undefined) continue;
+    lineCount[i] = lines.length;
     for (const line of lines) {
       if (line.tampered) {
         tampered[i] = 1;
         continue;
       }
       if (line.outcome === 'error') continue;
-      const c = lineCounts(line, mode);
-      ns[i]! += c.ns;
-      nf[i]! += c.nf;
+      // The common line (no per-test counts) is counted inline: no allocation per line.
+      if (mode === 'tasks' || (line.tests === undefined && line.testResults === undefined)) {
+        if (line.outcome === 'pass') ns[i]!++;
+        else nf[i]!++;
+      } else {
+        const c = lineCounts(line, mode);
+        ns[i]! += c.ns;
+        nf[i]! += c.nf;
+      }
       runs[i]!++;
       totalRuns++;
     }
   }
-  return { ns, nf, runs, tampered, totalRuns };
+  return { ns, nf, runs, lines: lineCount, tampered, totalRuns };
 }
 
 /**
@@ -171,9 +178,10 @@ export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): Eviden
  *
  * On a tree this is one reverse pass adding each node into its parent. With crossovers a node
  * can reach an ancestor along several paths; it must still count once. The reverse pass then
- * runs over the first-parent spanning tree, and each node that has a merge in its ancestry
- * walks its ancestors once (visited stamps) to add itself to those the first-parent chain
- * missed. The cost of that walk is paid only below merges.
+ * runs over the first-parent spanning tree, and each node that has a merge on its first-parent
+ * chain walks only the ancestors off that chain (visited stamps; an O(1) Euler-interval test
+ * says whether a node is on the chain) to add itself where the tree pass missed it. The cost
+ * is paid only below merges, in proportion to the ancestry that crossovers bring in.
  */
 export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Array): { ns: Float64Array; nf: Float64Array } {
   const n = index.ids.length;
@@ -189,31 +197,75 @@ export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Arra
   }
   if (!index.hasMerges) return { ns: cns, nf: cnf };
 
-  const belowMerge = new Uint8Array(n);
+  // Euler intervals of the first-parent forest: a is on v's first-parent chain iff
+  // tin[a] <= tin[v] < tout[a].
+  const tin = new Int32Array(n);
+  const tout = new Int32Array(n);
+  const firstChildren: number[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < n; i++) {
+    const p = parents[i]![0];
+    if (p !== undefined) firstChildren[p]!.push(i);
+  }
+  let clock = 0;
+  const dfs: number[] = [];
+  const cursor = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    if (parents[r]!.length > 0) continue;
+    dfs.push(r);
+    tin[r] = clock++;
+    while (dfs.length > 0) {
+      const x = dfs[dfs.length - 1]!;
+      const kids = firstChildren[x]!;
+      if (cursor[x]! < kids.length) {
+        const c = kids[cursor[x]!++]!;
+        tin[c] = clock++;
+        dfs.push(c);
+      } else {
+        tout[x] = clock;
+        dfs.pop();
+      }
+    }
+  }
+  // Nearest merge on each node's first-parent chain (itself included); -1 when there is none,
+  // in which case the chain is all of the node's ancestors and the tree pass was exact.
+  const mergeUp = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const ps = parents[i]!;
-    if (ps.length > 1) belowMerge[i] = 1;
-    else if (ps.length === 1 && belowMerge[ps[0]!]) belowMerge[i] = 1;
+    if (ps.length > 1) mergeUp[i] = i;
+    else if (ps.length === 1) mergeUp[i] = mergeUp[ps[0]!]!;
   }
-  const onChain = new Int32Array(n).fill(-1);
+  // v's ancestors off its chain depend only on m = mergeUp[v]: they are m's ancestors off m's
+  // own chain. So pool the evidence of all v that share m, and walk each merge's off-chain
+  // ancestry once.
+  const wns = new Float64Array(n);
+  const wnf = new Float64Array(n);
+  for (let v = 0; v < n; v++) {
+    const m = mergeUp[v]!;
+    if (m < 0) continue;
+    wns[m]! += ns[v]!;
+    wnf[m]! += nf[v]!;
+  }
   const visited = new Int32Array(n).fill(-1);
   const stack: number[] = [];
   for (let v = 0; v < n; v++) {
-    if (!belowMerge[v] || (ns[v] === 0 && nf[v] === 0)) continue;
-    for (let a = parents[v]![0]; a !== undefined; a = parents[a]![0]) onChain[a] = v;
-    visited[v] = v;
-    stack.push(v);
-    while (stack.length > 0) {
-      const x = stack.pop()!;
-      for (const a of parents[x]!) {
-        if (visited[a] === v) continue;
+    if (mergeUp[v] !== v || (wns[v] === 0 && wnf[v] === 0)) continue;
+    const tv = tin[v]!;
+    const addNs = wns[v]!;
+    const addNf = wnf[v]!;
+    // Every ancestor off v's chain is reached from some merge on the chain through one of
+    // its other parents, then through off-chain nodes only.
+    for (let m = v; m >= 0; ) {
+      const ps = parents[m]!;
+      for (let k = 1; k < ps.length; k++) stack.push(ps[k]!);
+      while (stack.length > 0) {
+        const a = stack.pop()!;
+        if (visited[a] === v || (tin[a]! <= tv && tv < tout[a]!)) continue;
         visited[a] = v;
-        if (onChain[a] !== v) {
-          cns[a]! += ns[v]!;
-          cnf[a]! += nf[v]!;
-        }
-        stack.push(a);
+        cns[a]! += addNs;
+        cnf[a]! += addNf;
+        for (const p of parents[a]!) stack.push(p);
       }
+      m = mergeUp[ps[0]!]!;
     }
   }
   return { ns: cns, nf: cnf };

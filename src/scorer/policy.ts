@@ -160,10 +160,9 @@ export function tasksLeft(s: Situation, i: number): string[] {
 }
 
 function hasTasksLeft(s: Situation, i: number): boolean {
-  const lines = s.index.snapshot.evaluations.get(s.index.ids[i]!);
-  const claimed = s.claimedTasks.get(i)?.size ?? 0;
+  const claimed = s.claimedTasks.size === 0 ? 0 : (s.claimedTasks.get(i)?.size ?? 0);
   // Each line finishes at most one task, so few lines means tasks are certainly left.
-  if ((lines?.length ?? 0) + claimed < s.input.tasks.length) return true;
+  if (s.ev.lines[i]! + claimed < s.input.tasks.length) return true;
   return tasksLeft(s, i).length > 0;
 }
 
