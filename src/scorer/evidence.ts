@@ -28,12 +28,20 @@ export interface ArchiveIndex {
   snapshot: ArchiveSnapshot;
   ids: string[];
   byId: Map<string, number>;
-  /** Parents of node i (indices), only those present in the snapshot. */
-  parents: number[][];
+  /**
+   * Parents of node i (indices, only those present in the snapshot) are
+   * parentList[parentStart[i] .. parentStart[i+1]); the first git parent comes first.
+   */
+  parentStart: Int32Array;
+  parentList: Int32Array;
+  /** First parent of node i, or -1: the edges of the first-parent spanning forest. */
+  firstParent: Int32Array;
   /** Children of node i are childList[childStart[i] .. childStart[i+1]). */
   childStart: Int32Array;
   childList: Int32Array;
   rootIndex: number;
+  /** 1 when the node's branch was deleted. */
+  pruned: Uint8Array;
   /** True when some node has two or more parents in the snapshot (a crossover). */
   hasMerges: boolean;
 }
@@ -57,43 +65,52 @@ export function indexSnapshot(snapshot: ArchiveSnapshot): ArchiveIndex {
   const n = nodes.length;
   const byId = new Map<string, number>();
   const ids = new Array<string>(n);
+  const pruned = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const id = nodes[i]!.id;
-    ids[i] = id;
-    byId.set(id, i);
+    const node = nodes[i]!;
+    ids[i] = node.id;
+    byId.set(node.id, i);
+    if (node.pruned) pruned[i] = 1;
   }
-  const parents = new Array<number[]>(n);
+  // Flat arrays, not an array per node: one decision over 100,000 nodes is memory-bound.
+  const parentStart = new Int32Array(n + 1);
+  let parentList = new Int32Array(n + 16);
+  const firstParent = new Int32Array(n).fill(-1);
   const childCount = new Int32Array(n + 1);
   let hasMerges = false;
+  let used = 0;
   for (let i = 0; i < n; i++) {
+    parentStart[i] = used;
     const links = nodes[i]!.parents;
-    let ps: number[];
-    if (links.length === 1) {
-      const j = byId.get(links[0]!);
-      ps = j === undefined ? [] : [j];
-    } else {
-      ps = [];
-      for (const p of links) {
-        const j = byId.get(p);
-        // A parent outside the archive (the root's own history) is not a node.
-        if (j !== undefined && !ps.includes(j)) ps.push(j);
-      }
-      if (ps.length > 1) hasMerges = true;
-    }
-    for (const j of ps) {
+    for (let k = 0; k < links.length; k++) {
+      const j = byId.get(links[k]!);
+      // A parent outside the archive (the root's own history) is not a node.
+      if (j === undefined) continue;
       // The archive promises parents first; re-sort once if a snapshot breaks that.
       if (j >= i) return indexSnapshot({ ...snapshot, nodes: topologicalOrder(nodes, byId) });
+      if (used > parentStart[i]! && parentList.subarray(parentStart[i], used).includes(j)) continue;
+      if (used === parentList.length) {
+        const grown = new Int32Array(parentList.length * 2);
+        grown.set(parentList);
+        parentList = grown;
+      }
+      parentList[used++] = j;
       childCount[j + 1]!++;
     }
-    parents[i] = ps;
+    const count = used - parentStart[i]!;
+    if (count > 0) firstParent[i] = parentList[parentStart[i]!]!;
+    if (count > 1) hasMerges = true;
   }
+  parentStart[n] = used;
   const childStart = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) childStart[i + 1] = childStart[i]! + childCount[i + 1]!;
   const fill = childStart.slice(0, n);
-  const childList = new Int32Array(childStart[n]!);
-  for (let i = 0; i < n; i++) for (const j of parents[i]!) childList[fill[j]!++] = i;
+  const childList = new Int32Array(used);
+  for (let i = 0; i < n; i++) {
+    for (let k = parentStart[i]!; k < parentStart[i + 1]!; k++) childList[fill[parentList[k]!]!++] = i;
+  }
   const rootIndex = byId.get(snapshot.root) ?? 0;
-  return { snapshot, ids, byId, parents, childStart, childList, rootIndex, hasMerges };
+  return { snapshot, ids, byId, parentStart, parentList: parentList.subarray(0, used), firstParent, childStart, childList, rootIndex, pruned, hasMerges };
 }
 
 function topologicalOrder(nodes: ArchiveSnapshot['nodes'], byId: Map<string, number>): ArchiveSnapshot['nodes'] {
@@ -146,9 +163,10 @@ export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): Eviden
   const tampered = new Uint8Array(n);
   const lineCount = new Int32Array(n);
   let totalRuns = 0;
-  for (const [id, lines] of index.snapshot.evaluations) {
-    const i = index.byId.get(id);
-    if (i === undefined) continue;
+  const evaluations = index.snapshot.evaluations;
+  for (let i = 0; i < n; i++) {
+    const lines = evaluations.get(index.ids[i]!);
+    if (lines === undefined) continue;
     lineCount[i] = lines.length;
     for (const line of lines) {
       if (line.tampered) {
@@ -187,10 +205,10 @@ export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Arra
   const n = index.ids.length;
   const cns = Float64Array.from(ns);
   const cnf = Float64Array.from(nf);
-  const parents = index.parents;
+  const { firstParent, parentStart, parentList } = index;
   for (let i = n - 1; i >= 0; i--) {
-    const p = parents[i]![0];
-    if (p !== undefined) {
+    const p = firstParent[i]!;
+    if (p >= 0) {
       cns[p]! += cns[i]!;
       cnf[p]! += cnf[i]!;
     }
@@ -203,14 +221,14 @@ export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Arra
   const tout = new Int32Array(n);
   const firstChildren: number[][] = Array.from({ length: n }, () => []);
   for (let i = 0; i < n; i++) {
-    const p = parents[i]![0];
-    if (p !== undefined) firstChildren[p]!.push(i);
+    const p = firstParent[i]!;
+    if (p >= 0) firstChildren[p]!.push(i);
   }
   let clock = 0;
   const dfs: number[] = [];
   const cursor = new Int32Array(n);
   for (let r = 0; r < n; r++) {
-    if (parents[r]!.length > 0) continue;
+    if (firstParent[r]! >= 0) continue;
     dfs.push(r);
     tin[r] = clock++;
     while (dfs.length > 0) {
@@ -230,9 +248,8 @@ export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Arra
   // in which case the chain is all of the node's ancestors and the tree pass was exact.
   const mergeUp = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
-    const ps = parents[i]!;
-    if (ps.length > 1) mergeUp[i] = i;
-    else if (ps.length === 1) mergeUp[i] = mergeUp[ps[0]!]!;
+    if (parentStart[i + 1]! - parentStart[i]! > 1) mergeUp[i] = i;
+    else if (firstParent[i]! >= 0) mergeUp[i] = mergeUp[firstParent[i]!]!;
   }
   // v's ancestors off its chain depend only on m = mergeUp[v]: they are m's ancestors off m's
   // own chain. So pool the evidence of all v that share m, and walk each merge's off-chain
@@ -255,17 +272,16 @@ export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Arra
     // Every ancestor off v's chain is reached from some merge on the chain through one of
     // its other parents, then through off-chain nodes only.
     for (let m = v; m >= 0; ) {
-      const ps = parents[m]!;
-      for (let k = 1; k < ps.length; k++) stack.push(ps[k]!);
+      for (let k = parentStart[m]! + 1; k < parentStart[m + 1]!; k++) stack.push(parentList[k]!);
       while (stack.length > 0) {
         const a = stack.pop()!;
         if (visited[a] === v || (tin[a]! <= tv && tv < tout[a]!)) continue;
         visited[a] = v;
         cns[a]! += addNs;
         cnf[a]! += addNf;
-        for (const p of parents[a]!) stack.push(p);
+        for (let k = parentStart[a]!; k < parentStart[a + 1]!; k++) stack.push(parentList[k]!);
       }
-      m = mergeUp[ps[0]!]!;
+      m = mergeUp[firstParent[m]!]!;
     }
   }
   return { ns: cns, nf: cnf };

@@ -36,11 +36,10 @@ export function finalAnswer(snapshot: ArchiveSnapshot, cfg: FinalAnswerConfig): 
   const index = indexSnapshot(snapshot);
   const ev = computeEvidence(index, cfg.evidence ?? 'tests');
   const rule = cfg.rule ?? 'quantile';
-  const nodes = index.snapshot.nodes;
   let best = -1;
   let bestScore = -Infinity;
   for (let i = 0; i < index.ids.length; i++) {
-    if (nodes[i]!.pruned || ev.tampered[i] || ev.ns[i]! + ev.nf[i]! === 0) continue;
+    if (index.pruned[i] || ev.tampered[i] || ev.ns[i]! + ev.nf[i]! === 0) continue;
     const score = rule === 'mean' ? ev.ns[i]! / (ev.ns[i]! + ev.nf[i]!) : betaQuantile(cfg.epsilon, 1 + ev.ns[i]!, 1 + ev.nf[i]!);
     if (score > bestScore) {
       bestScore = score;

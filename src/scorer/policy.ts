@@ -110,8 +110,7 @@ function situation(input: ScorerInput): Situation {
   const rng = input.rng ?? decisionRng(input.config.seed, input.snapshot, input.writer);
   const n = index.ids.length;
   const choosable = new Uint8Array(n);
-  const nodes = index.snapshot.nodes;
-  for (let i = 0; i < n; i++) choosable[i] = nodes[i]!.pruned || ev.tampered[i] ? 0 : 1;
+  for (let i = 0; i < n; i++) choosable[i] = index.pruned[i] || ev.tampered[i] ? 0 : 1;
   const pendingExpand = new Map<number, number>();
   const claimedTasks = new Map<number, Set<string>>();
   let pendingExpandTotal = 0;
@@ -279,7 +278,8 @@ function cladeWithPending(s: Situation): { ns: Float64Array; nf: Float64Array } 
     while (stack.length > 0) {
       const x = stack.pop()!;
       clade.nf[x]! += count;
-      for (const p of s.index.parents[x]!) {
+      for (let k = s.index.parentStart[x]!; k < s.index.parentStart[x + 1]!; k++) {
+        const p = s.index.parentList[k]!;
         if (seen[p] === node) continue;
         seen[p] = node;
         stack.push(p);
@@ -324,7 +324,7 @@ function hasCladeEvidence(s: Situation, i: number): boolean {
     has = new Uint8Array(n);
     for (let v = n - 1; v >= 0; v--) {
       if (s.ev.ns[v]! + s.ev.nf[v]! > 0) has[v] = 1;
-      if (has[v]) for (const p of s.index.parents[v]!) has[p] = 1;
+      if (has[v]) for (let k = s.index.parentStart[v]!; k < s.index.parentStart[v + 1]!; k++) has[s.index.parentList[k]!] = 1;
     }
     cladeEvidenceCache.set(s, has);
   }
@@ -404,7 +404,9 @@ function relatives(index: ArchiveIndex, i: number): Uint8Array {
   mark[i] = 1;
   const up = [i];
   while (up.length > 0) {
-    for (const p of index.parents[up.pop()!]!) {
+    const x = up.pop()!;
+    for (let k = index.parentStart[x]!; k < index.parentStart[x + 1]!; k++) {
+      const p = index.parentList[k]!;
       if (!mark[p]) {
         mark[p] = 1;
         up.push(p);

@@ -268,6 +268,43 @@ describe('hgm', () => {
   });
 });
 
+describe('hgm temperature and priors', () => {
+  // Two evaluated leaves, one a bit better; all tasks run, so every decision is an expansion.
+  const nodes = [node('r'), node('good', ['r']), node('fair', ['r'])];
+  const lines = [
+    ...TASKS.map((t) => line('r', t, 'fail')),
+    ...TASKS.map((t, k) => line('good', t, k < 4 ? 'pass' : 'fail')),
+    ...TASKS.map((t, k) => line('fair', t, k < 2 ? 'pass' : 'fail')),
+  ];
+  const share = (extra: Partial<ScorerInput>, target: string): number => {
+    let hits = 0;
+    for (let seed = 0; seed < 400; seed++) {
+      const d = decide(input(snapshot(nodes, lines), { rng: createRng(seed), ...extra }));
+      if (d.kind === 'expand' && d.node === target) hits++;
+    }
+    return hits / 400;
+  };
+
+  it('cools: late in the budget Thompson sampling concentrates on the best clade', () => {
+    const cool = { ...CONFIG, cooling: 1 };
+    const early = share({ config: cool, budget: { evaluations: 1000, spentEvaluations: 15 } }, 'good');
+    const late = share({ config: cool, budget: { evaluations: 1000, spentEvaluations: 995 } }, 'good');
+    expect(late).toBeGreaterThan(early + 0.1);
+    expect(late).toBeGreaterThan(0.9);
+  });
+
+  it('boosts promoted nodes', () => {
+    const promoted = nodes.map((n) => (n.id === 'fair' ? { ...n, promoted: true } : n));
+    const plain = share({}, 'fair');
+    let boosted = 0;
+    for (let seed = 0; seed < 400; seed++) {
+      const d = decide(input(snapshot(promoted, lines), { rng: createRng(seed), config: { ...CONFIG, promotedBoost: 4 } }));
+      if (d.kind === 'expand' && d.node === 'fair') boosted++;
+    }
+    expect(boosted / 400).toBeGreaterThan(plain + 0.1);
+  });
+});
+
 describe('baselines', () => {
   it('dgm favours accurate nodes with few children', () => {
     const nodes = [node('r'), node('good', ['r']), node('bad', ['r'])];
