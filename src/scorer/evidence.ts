@@ -219,25 +219,28 @@ export function cladeSums(index: ArchiveIndex, ns: Float64Array, nf: Float64Arra
   // tin[a] <= tin[v] < tout[a].
   const tin = new Int32Array(n);
   const tout = new Int32Array(n);
-  const firstChildren: number[][] = Array.from({ length: n }, () => []);
-  for (let i = 0; i < n; i++) {
-    const p = firstParent[i]!;
-    if (p >= 0) firstChildren[p]!.push(i);
-  }
+  const { childStart, childList } = index;
   let clock = 0;
   const dfs: number[] = [];
-  const cursor = new Int32Array(n);
+  // cursor[x] walks x's children in the CSR lists; only first-parent children are tree edges.
+  const cursor = childStart.slice(0, n);
   for (let r = 0; r < n; r++) {
     if (firstParent[r]! >= 0) continue;
     dfs.push(r);
     tin[r] = clock++;
     while (dfs.length > 0) {
       const x = dfs[dfs.length - 1]!;
-      const kids = firstChildren[x]!;
-      if (cursor[x]! < kids.length) {
-        const c = kids[cursor[x]!++]!;
-        tin[c] = clock++;
-        dfs.push(c);
+      let next = -1;
+      while (cursor[x]! < childStart[x + 1]!) {
+        const c = childList[cursor[x]!++]!;
+        if (firstParent[c] === x) {
+          next = c;
+          break;
+        }
+      }
+      if (next >= 0) {
+        tin[next] = clock++;
+        dfs.push(next);
       } else {
         tout[x] = clock;
         dfs.pop();
