@@ -12,8 +12,9 @@ import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
 import { errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
-import { createRng, finalAnswer, policyFor, chooseMate, type Decision } from '../scorer/index.js';
-import { createSandbox, discoverTasks, runTask, touchedProtected, type Sandbox } from '../sandbox/index.js';
+import { createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';
+import { createSandbox, discoverTasks, runTask, type Sandbox } from '../sandbox/index.js';
+import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
 import { withLock } from './lock.js';
@@ -93,8 +94,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   await mkdir(path.dirname(worktree), { recursive: true });
   await removeWorktree(repoDir, worktree);
 
-  const sandbox = opts.sandbox ?? (await createSandbox(config, { repoDir }));
-  await sandbox.cleanup?.();
+  const sandbox = opts.sandbox ?? createSandbox(config);
+  // Containers of evogit processes that died (a SIGKILLed agent) are removed before we start.
+  await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
   const root = await archive.root();
   if (!root) throw new Error('no root node: run `evogit init` first');
   if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
@@ -144,8 +146,13 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           writer,
           config: config.scorer,
           evidence: config.test.evidence,
-          budget: { evaluations: opts.budget.evaluations, spentEvaluations: used.evaluations },
-          allowExpand: canExpand,
+          budget: {
+            evaluations: opts.budget.evaluations,
+            spentEvaluations: used.evaluations,
+            // Other agents' claimed expansions count against the node budget too.
+            ...(opts.budget.expansions !== undefined ? { expansions: canExpand ? opts.budget.expansions : used.expansions } : {}),
+          },
+          crossover: crossover !== null && rng.next() < config.agents.crossoverRate,
           rng,
         });
         if (decision.kind === 'done') return { stop: decision.reason } as const;
@@ -170,11 +177,11 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
       const { decision, node, snapshot, ref } = claimed;
       try {
         if (decision.kind === 'expand') {
-          const mate =
-            crossover && rng.next() < config.agents.crossoverRate ? chooseMate(snapshot, node.id, rng, config.test.evidence) : null;
+          const mate = decision.mate ?? null;
           emit({ type: 'decision', writer, kind: 'expand', node: node.id, ...(mate ? { mate } : {}) });
           const made = await expand({
             archive,
+            tasks,
             snapshot,
             root,
             parent: node,
@@ -225,11 +232,11 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             return { ...result, reason: `the sandbox failed 5 times in a row (last: ${evaluation.reason ?? 'unknown'}); fix it and run again to resume` };
           }
           if (consecutiveErrors > 0) await sleep(Math.min(30_000, 1000 * 2 ** consecutiveErrors), signal);
-          const answer = finalAnswer(await archive.load(), config.scorer, config.test.evidence);
+          const answer = finalAnswer(await archive.load(), { epsilon: config.scorer.epsilon, evidence: config.test.evidence });
           if (answer && answer.node !== best) {
             best = answer.node;
             const bestNode = snapshot.nodes.find((n) => n.id === answer.node);
-            emit({ type: 'best', writer, node: answer.node, branch: bestNode?.branch ?? null, passRate: answer.mean, quantile: answer.quantile });
+            emit({ type: 'best', writer, node: answer.node, branch: bestNode?.branch ?? null, passRate: answer.ns / Math.max(1, answer.ns + answer.nf), quantile: answer.quantile });
           }
         }
       } finally {
@@ -245,6 +252,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
 
 interface ExpandRequest {
   archive: Archive;
+  tasks: TaskSpec[];
   snapshot: ArchiveSnapshot;
   root: string;
   parent: ArchiveNode;
@@ -286,7 +294,7 @@ async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?:
   if (tree === parent.tree) return { node: null, reason: 'empty edit' };
   const twin = snapshot.nodes.find((n) => n.tree === tree);
   if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}` };
-  const touched = await touchedProtected(repoDir, req.root, tree, req.config);
+  const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), protectedPatterns(req.config.test.protected, req.tasks));
   if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', ') };
 
   const node = await archive.writeNode({

@@ -130,8 +130,9 @@ export async function discoverTasks(repoDir: string, root: string, config: Confi
 }
 
 export interface DetectedProject {
-  language: 'javascript' | 'typescript' | 'python' | 'other';
-  testCommand: string;
+  language: 'javascript' | 'typescript' | 'python' | 'go' | 'rust' | 'other';
+  /** null when nothing says how the project is tested: `evogit init` then asks for --test. */
+  testCommand: string | null;
   install: string[];
   image: string;
 }
@@ -174,7 +175,11 @@ export async function detectProject(repoDir: string): Promise<DetectedProject> {
     const install = found[3] ? ['pip install --user -r requirements.txt'] : found[0] || found[1] ? ['pip install --user .'] : [];
     return { language: 'python', testCommand: usesPytest ? 'python3 -m pytest' : 'python3 -m unittest', install, image: 'evogit/python:3' };
   }
-  return { language: 'other', testCommand: 'make test', install: [], image: 'evogit/node:20' };
+  if (await exists(path.join(repoDir, 'go.mod'))) return { language: 'go', testCommand: 'go test ./...', install: ['go mod download'], image: 'golang:1.22' };
+  if (await exists(path.join(repoDir, 'Cargo.toml'))) return { language: 'rust', testCommand: 'cargo test', install: ['cargo fetch'], image: 'rust:1' };
+  const makefile = await readFile(path.join(repoDir, 'Makefile'), 'utf8').catch(() => '');
+  if (/^test\s*:/m.test(makefile)) return { language: 'other', testCommand: 'make test', install: [], image: 'evogit/node:20' };
+  return { language: 'other', testCommand: null, install: [], image: 'evogit/node:20' };
 }
 
 /** Files whose content decides the environment image (lockfiles and manifests). */

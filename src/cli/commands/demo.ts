@@ -25,7 +25,7 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
   await git(dir, ['config', 'user.name', 'evogit demo']);
   await git(dir, ['config', 'user.email', 'demo@evogit.invalid']);
 
-  const docker = await dockerReachable();
+  const docker = await dockerReachable('evogit/node:20');
   const sandbox = a.sandbox ? String(a.sandbox) : docker.ok ? 'docker' : 'local';
   io.stderr(
     sandbox === 'docker'

@@ -42,7 +42,6 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
   }
 
   const detected = await detectProject(repoDir);
-  warnings.push(...detected.warnings);
   const testCommand = opts.test ?? detected.testCommand;
   if (!testCommand) {
     throw new EvogitError(
@@ -56,10 +55,8 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
     language: detected.language,
     test: {
       command: testCommand,
-      format: detected.format,
       install: detected.install,
-      protected: [...new Set([...detected.protected, ...ALWAYS_PROTECTED])],
-      ...(detected.testPatterns.length ? { tasks: { mode: 'files', pattern: detected.testPatterns } } : {}),
+      protected: [...ALWAYS_PROTECTED],
     },
     sandbox: { image: opts.image ?? detected.image },
   };

@@ -100,7 +100,7 @@ export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFl
   }
 
   const snapshot = await archive.load();
-  const answer = finalAnswer(snapshot, config.scorer, config.test.evidence);
+  const answer = finalAnswer(snapshot, { epsilon: config.scorer.epsilon, evidence: config.test.evidence });
   const bestNode = answer ? snapshot.nodes.find((x) => x.id === answer.node) ?? null : null;
   const diff = bestNode ? await diffStat(archive.repoDir, snapshot.root, bestNode.id) : null;
   const name = bestNode?.branch ?? bestNode?.id.slice(0, 12) ?? '';
@@ -116,7 +116,7 @@ export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFl
     : [];
   const result: RunResult = {
     agents: results.map((r) => ({ writer: r.writer, exitCode: r.result.exitCode, reason: reasons.get(r.writer) ?? `exited with ${r.result.exitCode ?? r.result.signal}` })),
-    best: answer && bestNode ? { node: bestNode.id, branch: bestNode.branch, passRate: answer.mean, quantile: answer.quantile, pass: answer.ns, fail: answer.nf } : null,
+    best: answer && bestNode ? { node: bestNode.id, branch: bestNode.branch, passRate: answer.ns / Math.max(1, answer.ns + answer.nf), quantile: answer.quantile, pass: answer.ns, fail: answer.nf } : null,
     diff: diff ? { files: diff.files.length, added: diff.added, deleted: diff.deleted } : null,
     review,
   };

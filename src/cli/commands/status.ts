@@ -1,6 +1,6 @@
 import { Archive, ownCounts, type ArchiveNode, type ArchiveSnapshot } from '../../archive/index.js';
 import { loadConfig } from '../../config/index.js';
-import { cladeEvidence, posterior } from '../../scorer/index.js';
+import { nodeScores, posterior } from '../../scorer/index.js';
 import { renderStatus } from '../../report/index.js';
 import type { CommandOutput, GlobalArgs } from '../index.js';
 
@@ -30,9 +30,9 @@ export interface StatusResult {
 }
 
 export function summarise(snapshot: ArchiveSnapshot, mode: 'tests' | 'tasks'): StatusNode[] {
-  const clade = cladeEvidence(snapshot, { mode });
+  const scores = nodeScores(snapshot, { mode });
   return snapshot.nodes.map((n: ArchiveNode) => {
-    const c = clade.get(n.id) ?? { ns: 0, nf: 0 };
+    const c = scores.get(n.id)?.clade ?? { ns: 0, nf: 0 };
     const p = posterior(c.ns, c.nf);
     return {
       id: n.id,
@@ -44,7 +44,7 @@ export function summarise(snapshot: ArchiveSnapshot, mode: 'tests' | 'tasks'): S
       subject: n.subject,
       own: ownCounts(snapshot.evaluations.get(n.id) ?? []),
       clade: { pass: c.ns, fail: c.nf },
-      cmp: c.ns + c.nf > 0 ? c.ns / (c.ns + c.nf) : null,
+      cmp: scores.get(n.id)?.cmp ?? null,
       interval: [p.lo, p.hi],
       pruned: n.pruned,
       promoted: n.promoted,
