@@ -1,0 +1,476 @@
+/**
+ * Reading the archive out of git, incrementally.
+ *
+ * The state below is a pure function of the refs (and the objects they reach): node branch
+ * tips, the root, the notes refs, the claim refs and the promotion tags. A refresh reads the
+ * refs with one `for-each-ref`, walks only the commits that are new since the last tips
+ * (`git log NEW --not OLD`), asks which commits became unreachable when tips disappeared
+ * (`git rev-list GONE --not CURRENT`), and re-reads only the note blobs that changed
+ * (`git diff-tree` between old and new notes commits) with one `cat-file --batch`.
+ * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  FOR_EACH_REF_FORMAT,
+  LOG_FORMAT,
+  notePathToSha,
+  parseDiffTree,
+  parseForEachRef,
+  parseLog,
+  parseLsTree,
+  type Git,
+  type RawCommit,
+} from '../git/index.js';
+import { EvogitError } from '../errors/index.js';
+import { RefLayout } from './refs.js';
+import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
+
+const CACHE_VERSION = 1;
+
+/** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
+export interface NodeRecord {
+  id: string;
+  parents: string[];
+  tree: string;
+  /** Evogit-Writer trailer, '' when absent. */
+  writer: string;
+  agent: string;
+  operator: Operator;
+  model?: string;
+  cost?: number;
+  time: number;
+  subject: string;
+  /** The commit carries evogit trailers (so it had a branch of its own once). */
+  tracked: boolean;
+  /** Longest path from the root: the canonical order is (depth, id). */
+  depth: number;
+}
+
+interface NotesState {
+  tip: string;
+  /** Annotated object → note blob. */
+  blobs: Map<string, string>;
+  /** Annotated object → parsed lines. */
+  evals: Map<string, Evaluation[]>;
+}
+
+interface ClaimState {
+  sha: string;
+  claim: Claim | null;
+}
+
+export interface LoadStats {
+  cold: boolean;
+  newCommits: number;
+  removedCommits: number;
+  noteBlobsRead: number;
+}
+
+const OPERATORS = new Set<Operator>(['root', 'mutate', 'llm', 'command', 'self', 'crossover', 'manual']);
+
+export function recordFromCommit(c: RawCommit, isRoot: boolean): NodeRecord {
+  const t = c.trailers;
+  const op = t['Evogit-Operator'] as Operator | undefined;
+  const tracked = t['Evogit-Writer'] !== undefined || t['Evogit-Operator'] !== undefined;
+  const rec: NodeRecord = {
+    id: c.id,
+    parents: c.parents,
+    tree: c.tree,
+    writer: t['Evogit-Writer'] ?? '',
+    agent: t['Evogit-Agent'] ?? '',
+    operator: isRoot ? 'root' : op && OPERATORS.has(op) ? op : 'manual',
+    time: c.time,
+    subject: c.subject,
+    tracked: tracked || isRoot,
+    depth: 0,
+  };
+  if (t['Evogit-Model'] !== undefined) rec.model = t['Evogit-Model'];
+  const cost = t['Evogit-Cost'] !== undefined ? Number(t['Evogit-Cost']) : NaN;
+  if (Number.isFinite(cost)) rec.cost = cost;
+  return rec;
+}
+
+/** Parse one note's JSON lines; lines that are not an evaluation object are skipped (a person may edit notes by hand). */
+export function parseNoteLines(text: string): Evaluation[] {
+  const body = text.trim();
+  if (!body) return [];
+  try {
+    // One JSON.parse per note is much faster than one per line.
+    const all = JSON.parse('[' + body.split('\n').filter((l) => l.trim()).join(',') + ']') as unknown[];
+    if (all.every(isEvaluation)) return all as Evaluation[];
+  } catch {
+    // A malformed line: fall through and keep every line that does parse.
+  }
+  const out: Evaluation[] = [];
+  for (const line of body.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (isEvaluation(v)) out.push(v);
+    } catch {
+      // Not JSON: a hand-written remark in the note, not evidence.
+      continue;
+    }
+  }
+  return out;
+}
+
+function isEvaluation(v: unknown): v is Evaluation {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.node === 'string' && typeof e.task === 'string' && (e.outcome === 'pass' || e.outcome === 'fail' || e.outcome === 'error');
+}
+
+function parseClaim(text: string): Claim | null {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v.writer === 'string' && typeof v.node === 'string' && (v.kind === 'expand' || v.kind === 'evaluate') && typeof v.expires === 'number') {
+      return v as unknown as Claim;
+    }
+  } catch {
+    // A claim blob that is not JSON is not a claim.
+  }
+  return null;
+}
+
+const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export class ArchiveState {
+  root: string | null = null;
+  tips = new Map<string, string>();
+  nodes = new Map<string, NodeRecord>();
+  order: NodeRecord[] = [];
+  notes = new Map<string, NotesState>();
+  /** Annotated object → evaluation lines of every writer (writers in sorted order). */
+  evalsByNode = new Map<string, Evaluation[]>();
+  claims = new Map<string, ClaimState>();
+  promoted = new Set<string>();
+  /** Changes since the cache file was last written. */
+  dirty = 0;
+  lastSaved = 0;
+
+  constructor(
+    private readonly git: Git,
+    private readonly layout: RefLayout,
+    private readonly cacheFile: string,
+  ) {}
+
+  /** Bring the state up to date with the refs. */
+  async refresh(): Promise<LoadStats> {
+    const refs = parseForEachRef(await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...this.layout.readPatterns]));
+    let root: string | null = null;
+    const tips = new Map<string, string>();
+    const notesTips = new Map<string, string>();
+    const claimRefs = new Map<string, string>();
+    const promoted = new Set<string>();
+    for (const { ref, sha } of refs) {
+      if (ref === this.layout.rootRef) root = sha;
+      else if (this.layout.parseNodeRef(ref)) tips.set(ref, sha);
+      else if (ref.startsWith(RefLayout.notesDir)) notesTips.set(ref.slice(RefLayout.notesDir.length), sha);
+      else if (ref.startsWith(RefLayout.claimsDir)) claimRefs.set(ref, sha);
+      else if (ref.startsWith(this.layout.promotedDir)) promoted.add(sha);
+    }
+    if (!root) {
+      throw new EvogitError('E_NO_ROOT', `no archive root: branch ${RefLayout.short(this.layout.rootRef)} does not exist`, 'Run `evogit init` to record the base commit as the root, or fetch the archive from its remote.');
+    }
+    const stats: LoadStats = { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
+    if (this.root !== root) {
+      this.reset();
+      stats.cold = true;
+    }
+    await this.refreshNodes(root, tips, stats);
+    const blobNames: string[] = [];
+    const pendingNotes = await this.diffNotes(notesTips, blobNames);
+    const pendingClaims: string[] = [];
+    for (const [ref, sha] of claimRefs) {
+      if (this.claims.get(ref)?.sha !== sha) {
+        pendingClaims.push(ref);
+        blobNames.push(sha);
+      }
+    }
+    const objects = await this.git.catFiles([...new Set(blobNames)]);
+    stats.noteBlobsRead = objects.size;
+    const changedNodes = new Set<string>();
+    for (const { writer, obj, blob } of pendingNotes) {
+      const st = this.notes.get(writer) as NotesState;
+      if (blob === null) {
+        st.blobs.delete(obj);
+        st.evals.delete(obj);
+      } else {
+        st.blobs.set(obj, blob);
+        st.evals.set(obj, parseNoteLines(objects.get(blob)?.content ?? ''));
+      }
+      changedNodes.add(obj);
+    }
+    for (const [writer, tip] of notesTips) (this.notes.get(writer) as NotesState).tip = tip;
+    for (const writer of [...this.notes.keys()]) {
+      if (!notesTips.has(writer)) {
+        for (const obj of (this.notes.get(writer) as NotesState).evals.keys()) changedNodes.add(obj);
+        this.notes.delete(writer);
+      }
+    }
+    this.regroupEvaluations(changedNodes);
+    for (const ref of pendingClaims) {
+      const sha = claimRefs.get(ref) as string;
+      this.claims.set(ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') });
+    }
+    for (const ref of [...this.claims.keys()]) if (!claimRefs.has(ref)) this.claims.delete(ref);
+    this.promoted = promoted;
+    this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + pendingClaims.length;
+    return stats;
+  }
+
+  private reset(): void {
+    this.root = null;
+    this.tips = new Map();
+    this.nodes = new Map();
+    this.order = [];
+    this.notes = new Map();
+    this.evalsByNode = new Map();
+    this.claims = new Map();
+    this.dirty += 1;
+  }
+
+  private async refreshNodes(root: string, tips: Map<string, string>, stats: LoadStats): Promise<void> {
+    const current = new Set(tips.values());
+    const old = new Set(this.tips.values());
+    const isCold = this.root === null;
+    // Commits that lost their last branch may have become unreachable: drop exactly those.
+    const gone = [...old].filter((sha) => !current.has(sha) && this.nodes.has(sha));
+    if (!isCold && gone.length > 0) {
+      const r = await this.git.run(['rev-list', '--stdin'], {
+        input: [...gone, ...[...current].map((s) => `^${s}`), `^${root}`].join('\n') + '\n',
+        reject: false,
+      });
+      if (r.exitCode !== 0) {
+        // A gone tip was garbage-collected: the cheap answer is unknowable, start over.
+        this.reset();
+        return this.refreshNodes(root, tips, stats);
+      }
+      const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
+      if (unreachable.size > 0) {
+        for (const id of unreachable) this.nodes.delete(id);
+        this.order = this.order.filter((n) => !unreachable.has(n.id));
+        stats.removedCommits = unreachable.size;
+      }
+    }
+    const fresh = [...current].filter((sha) => !this.nodes.has(sha));
+    if (isCold) fresh.push(root);
+    if (fresh.length > 0) {
+      const negatives = new Set<string>();
+      for (const s of old) if (this.nodes.has(s)) negatives.add(s);
+      for (const s of current) if (this.nodes.has(s)) negatives.add(s);
+      const input = [...fresh, ...[...negatives].map((s) => `^${s}`), isCold ? `^${root}^@` : `^${root}`].join('\n') + '\n';
+      const out = await this.git.out(['-c', 'log.showSignature=false', 'log', '--stdin', `--format=${LOG_FORMAT}`], { input });
+      const added: NodeRecord[] = [];
+      for (const c of parseLog(out)) {
+        if (this.nodes.has(c.id)) continue;
+        const rec = recordFromCommit(c, c.id === root);
+        this.nodes.set(c.id, rec);
+        added.push(rec);
+      }
+      this.assignDepths(added, root);
+      added.sort(byDepthThenId);
+      this.order = mergeSorted(this.order, added);
+      stats.newCommits = added.length;
+    }
+    this.root = root;
+    this.tips = tips;
+  }
+
+  /** depth = 1 + max(depth of parents that are nodes); iterative, the chains can be 100k long. */
+  private assignDepths(added: NodeRecord[], root: string): void {
+    const pending = new Set(added.map((r) => r.id));
+    const stack: NodeRecord[] = [];
+    for (const start of added) {
+      if (!pending.has(start.id)) continue;
+      stack.push(start);
+      while (stack.length > 0) {
+        const rec = stack[stack.length - 1] as NodeRecord;
+        if (!pending.has(rec.id)) {
+          stack.pop();
+          continue;
+        }
+        let ready = true;
+        let depth = 0;
+        if (rec.id !== root) {
+          for (const p of rec.parents) {
+            const parent = this.nodes.get(p);
+            if (!parent) continue;
+            if (pending.has(p)) {
+              ready = false;
+              stack.push(parent);
+            } else depth = Math.max(depth, parent.depth + 1);
+          }
+        }
+        if (ready) {
+          rec.depth = depth;
+          pending.delete(rec.id);
+          stack.pop();
+        }
+      }
+    }
+  }
+
+  /** Which note blobs changed per writer, via ls-tree (new writer) or diff-tree (moved tip). */
+  private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
+    const pending: { writer: string; obj: string; blob: string | null }[] = [];
+    for (const [writer, tip] of notesTips) {
+      const st = this.notes.get(writer);
+      if (st && st.tip === tip) continue;
+      if (!st) {
+        this.notes.set(writer, { tip: '', blobs: new Map(), evals: new Map() });
+        const entries = parseLsTree(await this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]));
+        for (const e of entries) {
+          if (e.type !== 'blob') continue;
+          pending.push({ writer, obj: notePathToSha(e.path), blob: e.sha });
+          blobNames.push(e.sha);
+        }
+        continue;
+      }
+      const changes = parseDiffTree(await this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]));
+      // Deletions first: a fan-out change moves a note to a new path in the same diff.
+      for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
+      for (const c of changes) {
+        if (c.status === 'D') continue;
+        pending.push({ writer, obj: notePathToSha(c.path), blob: c.sha });
+        blobNames.push(c.sha);
+      }
+    }
+    return pending;
+  }
+
+  private regroupEvaluations(changed: Set<string>): void {
+    if (changed.size === 0) return;
+    const writers = [...this.notes.keys()].sort();
+    for (const obj of changed) {
+      const all: Evaluation[] = [];
+      for (const w of writers) {
+        const e = (this.notes.get(w) as NotesState).evals.get(obj);
+        if (e) all.push(...e);
+      }
+      if (all.length > 0) this.evalsByNode.set(obj, all);
+      else this.evalsByNode.delete(obj);
+    }
+  }
+
+  snapshot(): ArchiveSnapshot {
+    // Several branches on one commit: prefer the writer's own namespace, then the smallest name.
+    const branchOf = new Map<string, { name: string; rank: number }>();
+    for (const [ref, sha] of this.tips) {
+      const rec = this.nodes.get(sha);
+      const name = RefLayout.short(ref);
+      const rank = rec !== undefined && this.layout.parseNodeRef(ref)?.writer === rec.writer ? 0 : 1;
+      const prev = branchOf.get(sha);
+      if (prev === undefined || rank < prev.rank || (rank === prev.rank && name < prev.name)) branchOf.set(sha, { name, rank });
+    }
+    const rootBranch = RefLayout.short(this.layout.rootRef);
+    const nodes: ArchiveNode[] = new Array(this.order.length);
+    const evaluations = new Map<string, Evaluation[]>();
+    for (let i = 0; i < this.order.length; i++) {
+      const r = this.order[i] as NodeRecord;
+      const isRoot = r.id === this.root;
+      const branch = isRoot ? rootBranch : (branchOf.get(r.id)?.name ?? null);
+      const writer = r.writer || (branch ? (this.layout.parseNodeRef(`refs/heads/${branch}`)?.writer ?? '') : '');
+      const node: ArchiveNode = {
+        id: r.id,
+        parents: r.parents,
+        tree: r.tree,
+        branch,
+        writer,
+        agent: r.agent,
+        operator: r.operator,
+        time: r.time,
+        subject: r.subject,
+        pruned: branch === null && r.tracked,
+        promoted: this.promoted.has(r.id),
+      };
+      if (r.model !== undefined) node.model = r.model;
+      if (r.cost !== undefined) node.cost = r.cost;
+      nodes[i] = node;
+      const ev = this.evalsByNode.get(r.id);
+      if (ev) evaluations.set(r.id, ev);
+    }
+    const claims = [...this.claims.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, c]) => c.claim)
+      .filter((c): c is Claim => c !== null);
+    return { root: this.root as string, nodes, evaluations, claims };
+  }
+
+  // ---- the disposable cache file ----
+
+  async loadCache(): Promise<boolean> {
+    let text: string;
+    try {
+      text = await readFile(this.cacheFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    let data: CacheFile;
+    try {
+      data = JSON.parse(text) as CacheFile;
+    } catch {
+      // A torn or foreign cache file is worth nothing; a cold load rebuilds it.
+      return false;
+    }
+    if (data.version !== CACHE_VERSION || data.prefix !== this.layout.prefix) return false;
+    this.root = data.root;
+    this.tips = new Map(data.tips);
+    this.order = data.order;
+    this.nodes = new Map(data.order.map((r) => [r.id, r]));
+    this.notes = new Map(
+      data.notes.map(([w, tip, entries]) => [w, { tip, blobs: new Map(entries.map(([o, b]) => [o, b])), evals: new Map(entries.map(([o, , e]) => [o, e])) }]),
+    );
+    this.evalsByNode = new Map();
+    this.regroupEvaluations(new Set(data.notes.flatMap(([, , entries]) => entries.map(([o]) => o))));
+    this.claims = new Map(data.claims);
+    this.dirty = 0;
+    return true;
+  }
+
+  async saveCache(): Promise<void> {
+    if (this.root === null) return;
+    const data: CacheFile = {
+      version: CACHE_VERSION,
+      prefix: this.layout.prefix,
+      root: this.root,
+      tips: [...this.tips],
+      order: this.order,
+      notes: [...this.notes].map(([w, st]) => [w, st.tip, [...st.blobs].map(([o, b]) => [o, b, st.evals.get(o) ?? []])]),
+      claims: [...this.claims],
+    };
+    const dir = join(this.cacheFile, '..');
+    await mkdir(dir, { recursive: true });
+    const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, JSON.stringify(data));
+    await rename(tmp, this.cacheFile);
+    this.dirty = 0;
+    this.lastSaved = Date.now();
+  }
+}
+
+interface CacheFile {
+  version: number;
+  prefix: string;
+  root: string;
+  tips: [string, string][];
+  order: NodeRecord[];
+  notes: [string, string, [string, string, Evaluation[]][]][];
+  claims: [string, ClaimState][];
+}
+
+function mergeSorted(a: NodeRecord[], b: NodeRecord[]): NodeRecord[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: NodeRecord[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = byDepthThenId(a[i] as NodeRecord, b[j] as NodeRecord) <= 0 ? (a[i++] as NodeRecord) : (b[j++] as NodeRecord);
+  while (i < a.length) out[k++] = a[i++] as NodeRecord;
+  while (j < b.length) out[k++] = b[j++] as NodeRecord;
+  return out;
+}
