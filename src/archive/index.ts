@@ -57,7 +57,8 @@ export class Archive {
     } catch (e) {
       throw new EvogitError('E_NOT_A_REPO', `${opts.repoDir} is not a git repository`, 'Run evogit inside a git repository, or create one with `git init` and commit your code.', { cause: e });
     }
-    const heads = await git.out(['for-each-ref', '--count=1', '--format=%(refname)', 'refs/heads/']);
+    // Any ref counts: a fresh clone of a remote whose HEAD is dangling still has remote branches.
+    const heads = await git.out(['for-each-ref', '--count=1', '--format=%(refname)']);
     if (!heads.trim()) {
       throw new EvogitError('E_NO_COMMITS', `${opts.repoDir} has no commits yet`, 'Commit your code first (`git add -A && git commit -m base`); the first commit becomes the archive root.');
     }
