@@ -51,15 +51,19 @@ export class Archive {
 
   static async open(opts: { repoDir: string; prefix?: string }): Promise<Archive> {
     const git = new Git(opts.repoDir);
-    let gitDir: string;
-    try {
-      gitDir = (await git.out(['rev-parse', '--absolute-git-dir'])).trim();
-    } catch (e) {
-      throw new EvogitError('E_NOT_A_REPO', `${opts.repoDir} is not a git repository`, 'Run evogit inside a git repository, or create one with `git init` and commit your code.', { cause: e });
+    // Both at once: every spawn costs ~10 ms, and a missing repo fails both anyway.
+    const [dirResult, refsResult] = await Promise.all([
+      git.run(['rev-parse', '--absolute-git-dir'], { reject: false }),
+      git.run(['for-each-ref', '--count=1', '--format=%(refname)'], { reject: false }),
+    ]);
+    if (dirResult.exitCode !== 0) {
+      throw new EvogitError('E_NOT_A_REPO', `${opts.repoDir} is not a git repository`, 'Run evogit inside a git repository, or create one with `git init` and commit your code.', {
+        cause: new Error(dirResult.stderr.trim()),
+      });
     }
+    const gitDir = dirResult.stdout.trim();
     // Any ref counts: a fresh clone of a remote whose HEAD is dangling still has remote branches.
-    const heads = await git.out(['for-each-ref', '--count=1', '--format=%(refname)']);
-    if (!heads.trim()) {
+    if (refsResult.exitCode !== 0 || !refsResult.stdout.trim()) {
       throw new EvogitError('E_NO_COMMITS', `${opts.repoDir} has no commits yet`, 'Commit your code first (`git add -A && git commit -m base`); the first commit becomes the archive root.');
     }
     const prefix = opts.prefix ?? 'evo';

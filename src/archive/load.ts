@@ -179,9 +179,8 @@ export class ArchiveState {
       this.reset();
       stats.cold = true;
     }
-    await this.refreshNodes(root, tips, stats);
     const blobNames: string[] = [];
-    const pendingNotes = await this.diffNotes(notesTips, blobNames);
+    const [, pendingNotes] = await Promise.all([this.refreshNodes(root, tips, stats), this.diffNotes(notesTips, blobNames)]);
     const pendingClaims: string[] = [];
     for (const [ref, sha] of claimRefs) {
       if (this.claims.get(ref)?.sha !== sha) {
@@ -222,13 +221,18 @@ export class ArchiveState {
   }
 
   private reset(): void {
+    this.resetNodes();
+    this.notes = new Map();
+    this.evalsByNode = new Map();
+    this.claims = new Map();
+    this.dirty += 1;
+  }
+
+  private resetNodes(): void {
     this.root = null;
     this.tips = new Map();
     this.nodes = new Map();
     this.order = [];
-    this.notes = new Map();
-    this.evalsByNode = new Map();
-    this.claims = new Map();
     this.dirty += 1;
   }
 
@@ -245,7 +249,7 @@ export class ArchiveState {
       });
       if (r.exitCode !== 0) {
         // A gone tip was garbage-collected: the cheap answer is unknowable, start over.
-        this.reset();
+        this.resetNodes();
         return this.refreshNodes(root, tips, stats);
       }
       const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
@@ -316,20 +320,26 @@ export class ArchiveState {
   /** Which note blobs changed per writer, via ls-tree (new writer) or diff-tree (moved tip). */
   private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
     const pending: { writer: string; obj: string; blob: string | null }[] = [];
-    for (const [writer, tip] of notesTips) {
-      const st = this.notes.get(writer);
-      if (st && st.tip === tip) continue;
-      if (!st) {
+    const changed = [...notesTips].filter(([writer, tip]) => this.notes.get(writer)?.tip !== tip);
+    // One git process per changed writer, all at once: ls-tree cannot read several trees.
+    const outputs = await Promise.all(
+      changed.map(([writer, tip]) => {
+        const st = this.notes.get(writer);
+        return st ? this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]) : this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]);
+      }),
+    );
+    for (const [i, [writer]] of changed.entries()) {
+      const out = outputs[i] as string;
+      if (!this.notes.has(writer)) {
         this.notes.set(writer, { tip: '', blobs: new Map(), evals: new Map() });
-        const entries = parseLsTree(await this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]));
-        for (const e of entries) {
+        for (const e of parseLsTree(out)) {
           if (e.type !== 'blob') continue;
           pending.push({ writer, obj: notePathToSha(e.path), blob: e.sha });
           blobNames.push(e.sha);
         }
         continue;
       }
-      const changes = parseDiffTree(await this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]));
+      const changes = parseDiffTree(out);
       // Deletions first: a fan-out change moves a note to a new path in the same diff.
       for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
       for (const c of changes) {
