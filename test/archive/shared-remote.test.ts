@@ -113,4 +113,28 @@ describe('Archive: two writers, one shared remote', () => {
       await git(remote, ['merge-base', '--is-ancestor', oldSha, newSha]);
     }
   });
+
+  it('merges a rejected notes push instead of forcing it (one writer name on two machines)', async () => {
+    const { dir: seed, base } = await makeRepo();
+    const remote = join(await tempDir(), 'shared.git');
+    await git(seed, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await git(remote, ['config', 'receive.denyNonFastForwards', 'true']);
+    await (await Archive.open({ repoDir: seed })).createRoot(base);
+    await git(seed, ['push', '-q', remote, 'main', 'evo/root']);
+    const [one, two] = await Promise.all(
+      ['one', 'two'].map(async (name) => {
+        const dir = join(await tempDir(), name);
+        await git(seed, ['clone', '-q', remote, dir]);
+        const archive = await Archive.open({ repoDir: dir });
+        await archive.fetch(remote, 'w');
+        return archive;
+      }),
+    );
+    await one!.appendEvaluations('w', [evaluation(base, 'from-one', 'pass', 'w')]);
+    await two!.appendEvaluations('w', [evaluation(base, 'from-two', 'fail', 'w')]);
+    await one!.push(remote, 'w');
+    await two!.push(remote, 'w');
+    const snap = await (await Archive.open({ repoDir: remote })).load();
+    expect(snap.evaluations.get(base)?.map((e) => e.task).sort()).toEqual(['from-one', 'from-two']);
+  });
 });
