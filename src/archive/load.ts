@@ -116,6 +116,29 @@ export function parseNoteLines(text: string): Evaluation[] {
   return out;
 }
 
+/**
+ * Parse many notes with one JSON.parse: each note's lines become one array. A note with a
+ * blank or malformed line makes the fast path throw; then each note is parsed on its own.
+ */
+export function parseNotes(texts: string[]): Evaluation[][] {
+  if (texts.length === 0) return [];
+  let all: unknown[][] | null = null;
+  try {
+    const parts = texts.map((t) => {
+      const body = t.trimEnd();
+      return body ? `[${body.replace(/\n/g, ',')}]` : '[]';
+    });
+    all = JSON.parse(`[${parts.join(',')}]`) as unknown[][];
+  } catch {
+    // Some note holds a line that is not JSON: fall back to the careful per-note parser.
+    all = null;
+  }
+  return texts.map((t, i) => {
+    const fast = all?.[i];
+    return fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t);
+  });
+}
+
 function isEvaluation(v: unknown): v is Evaluation {
   if (typeof v !== 'object' || v === null) return false;
   const e = v as Record<string, unknown>;
@@ -134,6 +157,16 @@ function parseClaim(text: string): Claim | null {
   return null;
 }
 
+/** Parent SHAs from a raw commit object's header. */
+export function commitParents(raw: string): string[] {
+  const parents: string[] = [];
+  const end = raw.indexOf('\n\n');
+  for (const line of raw.slice(0, end < 0 ? raw.length : end).split('\n')) {
+    if (line.startsWith('parent ')) parents.push(line.slice(7));
+  }
+  return parents;
+}
+
 const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class ArchiveState {
@@ -149,6 +182,11 @@ export class ArchiveState {
   /** Changes since the cache file was last written. */
   dirty = 0;
   lastSaved = 0;
+  /** The for-each-ref output the state matches, and the snapshot built from it. */
+  private lastRefs: string | null = null;
+  private memo: ArchiveSnapshot | null = null;
+  /** Node objects of the last snapshot, reused when their marks did not change. */
+  private nodeObjs = new Map<string, ArchiveNode>();
 
   constructor(
     private readonly git: Git,
@@ -158,7 +196,12 @@ export class ArchiveState {
 
   /** Bring the state up to date with the refs. */
   async refresh(): Promise<LoadStats> {
-    const refs = parseForEachRef(await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...this.layout.readPatterns]));
+    const refsOut = await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...this.layout.readPatterns]);
+    // Every input of the state is a ref (or what it reaches): the same refs, the same archive.
+    if (this.root !== null && refsOut === this.lastRefs) return { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
+    this.lastRefs = null;
+    this.memo = null;
+    const refs = parseForEachRef(refsOut);
     let root: string | null = null;
     const tips = new Map<string, string>();
     const notesTips = new Map<string, string>();
@@ -191,14 +234,16 @@ export class ArchiveState {
     const objects = await this.git.catFiles([...new Set(blobNames)]);
     stats.noteBlobsRead = objects.size;
     const changedNodes = new Set<string>();
-    for (const { writer, obj, blob } of pendingNotes) {
+    const texts = pendingNotes.map((p) => (p.blob === null ? '' : (objects.get(p.blob)?.content ?? '')));
+    const parsed = parseNotes(texts);
+    for (const [i, { writer, obj, blob }] of pendingNotes.entries()) {
       const st = this.notes.get(writer) as NotesState;
       if (blob === null) {
         st.blobs.delete(obj);
         st.evals.delete(obj);
       } else {
         st.blobs.set(obj, blob);
-        st.evals.set(obj, parseNoteLines(objects.get(blob)?.content ?? ''));
+        st.evals.set(obj, parsed[i] as Evaluation[]);
       }
       changedNodes.add(obj);
     }
@@ -217,6 +262,7 @@ export class ArchiveState {
     for (const ref of [...this.claims.keys()]) if (!claimRefs.has(ref)) this.claims.delete(ref);
     this.promoted = promoted;
     this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + pendingClaims.length;
+    this.lastRefs = refsOut;
     return stats;
   }
 
@@ -229,6 +275,9 @@ export class ArchiveState {
   }
 
   private resetNodes(): void {
+    this.memo = null;
+    this.lastRefs = null;
+    this.nodeObjs = new Map();
     this.root = null;
     this.tips = new Map();
     this.nodes = new Map();
@@ -254,7 +303,10 @@ export class ArchiveState {
       }
       const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
       if (unreachable.size > 0) {
-        for (const id of unreachable) this.nodes.delete(id);
+        for (const id of unreachable) {
+          this.nodes.delete(id);
+          this.nodeObjs.delete(id);
+        }
         this.order = this.order.filter((n) => !unreachable.has(n.id));
         stats.removedCommits = unreachable.size;
       }
@@ -262,11 +314,7 @@ export class ArchiveState {
     const fresh = [...current].filter((sha) => !this.nodes.has(sha));
     if (isCold) fresh.push(root);
     if (fresh.length > 0) {
-      const negatives = new Set<string>();
-      for (const s of old) if (this.nodes.has(s)) negatives.add(s);
-      for (const s of current) if (this.nodes.has(s)) negatives.add(s);
-      const input = [...fresh, ...[...negatives].map((s) => `^${s}`), isCold ? `^${root}^@` : `^${root}`].join('\n') + '\n';
-      const out = await this.git.out(['-c', 'log.showSignature=false', 'log', '--stdin', `--format=${LOG_FORMAT}`], { input });
+      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, old, current, root, isCold));
       const added: NodeRecord[] = [];
       for (const c of parseLog(out)) {
         if (this.nodes.has(c.id)) continue;
@@ -281,6 +329,41 @@ export class ArchiveState {
     }
     this.root = root;
     this.tips = tips;
+  }
+
+  /**
+   * The commits that are new since the last refresh, found by reading the new tips' parents
+   * with cat-file (usually one round: an agent commits on top of a known node) and then
+   * formatted by `git log --no-walk`. Null when the walk does not close within a few rounds
+   * or reaches a parentless commit (history below the root): then git walks it instead.
+   */
+  private async walkNewCommits(fresh: string[]): Promise<string | null> {
+    const found = new Set<string>();
+    let frontier = fresh;
+    for (let round = 0; round < 4 && frontier.length > 0; round++) {
+      const objects = await this.git.catFiles(frontier);
+      const next = new Set<string>();
+      for (const sha of frontier) {
+        const o = objects.get(sha);
+        if (!o || o.type !== 'commit') return null;
+        found.add(sha);
+        const parents = commitParents(o.content);
+        if (parents.length === 0) return null;
+        for (const p of parents) if (!this.nodes.has(p) && !found.has(p)) next.add(p);
+      }
+      frontier = [...next];
+    }
+    if (frontier.length > 0) return null;
+    return this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: [...found].join('\n') + '\n' });
+  }
+
+  /** The general case: let git walk from the new tips down to anything already known. */
+  private logNewCommits(fresh: string[], old: Set<string>, current: Set<string>, root: string, isCold: boolean): Promise<string> {
+    const negatives = new Set<string>();
+    for (const s of old) if (this.nodes.has(s)) negatives.add(s);
+    for (const s of current) if (this.nodes.has(s)) negatives.add(s);
+    const input = [...fresh, ...[...negatives].map((s) => `^${s}`), isCold ? `^${root}^@` : `^${root}`].join('\n') + '\n';
+    return this.git.out(['-c', 'log.showSignature=false', 'log', '--stdin', `--format=${LOG_FORMAT}`], { input });
   }
 
   /** depth = 1 + max(depth of parents that are nodes); iterative, the chains can be 100k long. */
@@ -366,6 +449,7 @@ export class ArchiveState {
   }
 
   snapshot(): ArchiveSnapshot {
+    if (this.memo) return this.memo;
     // Several branches on one commit: prefer the writer's own namespace, then the smallest name.
     const branchOf = new Map<string, { name: string; rank: number }>();
     for (const [ref, sha] of this.tips) {
@@ -383,22 +467,30 @@ export class ArchiveState {
       const isRoot = r.id === this.root;
       const branch = isRoot ? rootBranch : (branchOf.get(r.id)?.name ?? null);
       const writer = r.writer || (branch ? (this.layout.parseNodeRef(`refs/heads/${branch}`)?.writer ?? '') : '');
-      const node: ArchiveNode = {
-        id: r.id,
-        parents: r.parents,
-        tree: r.tree,
-        branch,
-        writer,
-        agent: r.agent,
-        operator: r.operator,
-        time: r.time,
-        subject: r.subject,
-        pruned: branch === null && r.tracked,
-        promoted: this.promoted.has(r.id),
-      };
-      if (r.model !== undefined) node.model = r.model;
-      if (r.cost !== undefined) node.cost = r.cost;
-      nodes[i] = node;
+      const pruned = branch === null && r.tracked;
+      const promoted = this.promoted.has(r.id);
+      const prev = this.nodeObjs.get(r.id);
+      if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted) {
+        nodes[i] = prev;
+      } else {
+        const node: ArchiveNode = {
+          id: r.id,
+          parents: r.parents,
+          tree: r.tree,
+          branch,
+          writer,
+          agent: r.agent,
+          operator: r.operator,
+          time: r.time,
+          subject: r.subject,
+          pruned,
+          promoted,
+        };
+        if (r.model !== undefined) node.model = r.model;
+        if (r.cost !== undefined) node.cost = r.cost;
+        nodes[i] = node;
+        this.nodeObjs.set(r.id, node);
+      }
       const ev = this.evalsByNode.get(r.id);
       if (ev) evaluations.set(r.id, ev);
     }
@@ -406,7 +498,8 @@ export class ArchiveState {
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([, c]) => c.claim)
       .filter((c): c is Claim => c !== null);
-    return { root: this.root as string, nodes, evaluations, claims };
+    this.memo = { root: this.root as string, nodes, evaluations, claims };
+    return this.memo;
   }
 
   // ---- the disposable cache file ----
@@ -437,6 +530,8 @@ export class ArchiveState {
     this.evalsByNode = new Map();
     this.regroupEvaluations(new Set(data.notes.flatMap(([, , entries]) => entries.map(([o]) => o))));
     this.claims = new Map(data.claims);
+    this.memo = null;
+    this.lastRefs = null;
     this.dirty = 0;
     return true;
   }

@@ -3,7 +3,7 @@
  * environment (no pager, no prompts, no user config that changes output formats).
  */
 import { run, type ProcResult } from '../proc/index.js';
-import { parseCatFileBatch, type BatchObject } from './parse.js';
+import { parseCatFileBatch, parseCatFileBatchAscii, type BatchObject } from './parse.js';
 
 export * from './parse.js';
 
@@ -46,8 +46,9 @@ export class Git {
   /** Read many objects with one `git cat-file --batch` process; missing names are left out. */
   async catFiles(names: string[]): Promise<Map<string, BatchObject>> {
     if (names.length === 0) return new Map();
-    const stdout = await this.out(['cat-file', '--batch'], { input: names.join('\n') + '\n' });
-    return parseCatFileBatch(Buffer.from(stdout, 'utf8'), names);
+    const stdout = await this.out(['cat-file', '--batch', '--buffer'], { input: names.join('\n') + '\n' });
+    // Sizes are bytes; when every character is one byte the string can be cut directly.
+    return Buffer.byteLength(stdout, 'utf8') === stdout.length ? parseCatFileBatchAscii(stdout, names) : parseCatFileBatch(Buffer.from(stdout, 'utf8'), names);
   }
 
   /** Apply a ref transaction atomically (`update-ref --stdin -z`); resolves false when a CAS failed. */

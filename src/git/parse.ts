@@ -154,6 +154,27 @@ export function parseCatFileBatch(out: Buffer, names: string[]): Map<string, Bat
   return found;
 }
 
+/** The same as parseCatFileBatch when the output is pure ASCII (byte offsets = string offsets): no copy into a Buffer. */
+export function parseCatFileBatchAscii(out: string, names: string[]): Map<string, BatchObject> {
+  const found = new Map<string, BatchObject>();
+  let pos = 0;
+  let n = 0;
+  while (pos < out.length && n < names.length) {
+    const nl = out.indexOf('\n', pos);
+    if (nl < 0) break;
+    const header = out.slice(pos, nl);
+    const name = names[n++] as string;
+    pos = nl + 1;
+    if (header.endsWith(' missing') || header.endsWith(' ambiguous')) continue;
+    const sp1 = header.indexOf(' ');
+    const sp2 = header.indexOf(' ', sp1 + 1);
+    const len = Number(header.slice(sp2 + 1));
+    found.set(name, { name, sha: header.slice(0, sp1), type: header.slice(sp1 + 1, sp2), content: out.slice(pos, pos + len) });
+    pos += len + 1;
+  }
+  return found;
+}
+
 /** `ab/cd/ef…` or `abcdef…` → the annotated object's SHA. */
 export function notePathToSha(path: string): string {
   return path.replace(/\//g, '');

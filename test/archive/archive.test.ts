@@ -75,6 +75,18 @@ describe('Archive: write and read', () => {
     ]);
     expect(snap.nodes[0]?.id).toBe(base);
     expect(snap.nodes[1]?.writer).toBe('me');
+
+    // Refresh paths: a long hand-made chain (more rounds than the parent walk takes) and a
+    // parentless commit on a node branch both fall back to git's own walk; warm must equal cold.
+    for (let i = 0; i < 6; i++) await git(dir, ['commit', '-q', '--allow-empty', '-m', `hand ${i}`]);
+    const tree = await treeWith(dir, 'orphan\n');
+    const orphan = (await git(dir, ['commit-tree', tree, '-m', 'orphan'])).trim();
+    await git(dir, ['branch', 'evo/me/2', orphan]);
+    const warm = await archive.load();
+    expect(archive.lastLoad).toMatchObject({ cold: false, newCommits: 7 });
+    await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
+    expect(warm).toEqual(await (await Archive.open({ repoDir: dir })).load());
+    expect(warm.nodes.find((n) => n.id === orphan)).toMatchObject({ operator: 'manual', branch: 'evo/me/2' });
   });
 });
 
