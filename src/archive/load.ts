@@ -9,8 +9,10 @@
  * (`git diff-tree` between old and new notes commits) with one `cat-file --batch`.
  * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   FOR_EACH_REF_FORMAT,
   LOG_FORMAT,
@@ -121,23 +123,29 @@ export function parseNoteLines(text: string): Evaluation[] {
  * blank or malformed line makes the fast path throw; then each note is parsed on its own.
  */
 export function parseNotes(texts: string[]): Evaluation[][] {
-  if (texts.length === 0) return [];
-  let all: unknown[][] | null = null;
-  try {
-    const parts = texts.map((t) => {
-      const body = t.trimEnd();
-      return body ? `[${body.replace(/\n/g, ',')}]` : '[]';
-    });
-    all = JSON.parse(`[${parts.join(',')}]`) as unknown[][];
-  } catch {
-    // Some note holds a line that is not JSON: fall back to the careful per-note parser.
-    all = null;
+  const out: Evaluation[][] = [];
+  // Batches bound the transient copy of the text (the whole archive's notes can be 100 MB).
+  for (let from = 0; from < texts.length; from += NOTES_PER_PARSE) {
+    const batch = texts.slice(from, from + NOTES_PER_PARSE);
+    let all: unknown[][] | null = null;
+    try {
+      all = JSON.parse(`[${batch.map((t) => {
+        const body = t.trimEnd();
+        return body ? `[${body.replace(/\n/g, ',')}]` : '[]';
+      }).join(',')}]`) as unknown[][];
+    } catch {
+      // Some note holds a line that is not JSON: fall back to the careful per-note parser.
+      all = null;
+    }
+    for (const [i, t] of batch.entries()) {
+      const fast = all?.[i];
+      out.push(fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t));
+    }
   }
-  return texts.map((t, i) => {
-    const fast = all?.[i];
-    return fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t);
-  });
+  return out;
 }
+
+const NOTES_PER_PARSE = 2000;
 
 function isEvaluation(v: unknown): v is Evaluation {
   if (typeof v !== 'object' || v === null) return false;
@@ -504,68 +512,118 @@ export class ArchiveState {
 
   // ---- the disposable cache file ----
 
+  /**
+   * The cache file is JSON lines, each a chunk of the state (["nodes", [...]], ["notes", writer,
+   * tip, [...]]…), written and read as a stream so no 100 MB string is ever built.
+   */
   async loadCache(): Promise<boolean> {
-    let text: string;
+    let lines: ReturnType<typeof createInterface>;
+    let input: ReturnType<typeof createReadStream>;
     try {
-      text = await readFile(this.cacheFile, 'utf8');
+      await access(this.cacheFile);
+      input = createReadStream(this.cacheFile, 'utf8');
+      lines = createInterface({ input, crlfDelay: Infinity });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw e;
     }
-    let data: CacheFile;
+    let root: string | null = null;
+    const tips = new Map<string, string>();
+    const order: NodeRecord[] = [];
+    const notes = new Map<string, NotesState>();
+    const claims = new Map<string, ClaimState>();
+    let complete = false;
     try {
-      data = JSON.parse(text) as CacheFile;
-    } catch {
+      for await (const line of lines) {
+        const chunk = JSON.parse(line) as CacheChunk;
+        switch (chunk[0]) {
+          case 'head':
+            if (chunk[1] !== CACHE_VERSION || chunk[2] !== this.layout.prefix) return false;
+            root = chunk[3];
+            break;
+          case 'tips':
+            for (const [ref, sha] of chunk[1]) tips.set(ref, sha);
+            break;
+          case 'nodes':
+            for (const r of chunk[1]) order.push(r);
+            break;
+          case 'notes': {
+            const st = notes.get(chunk[1]) ?? { tip: chunk[2], blobs: new Map(), evals: new Map() };
+            notes.set(chunk[1], st);
+            for (const [o, blob, evals] of chunk[3]) {
+              st.blobs.set(o, blob);
+              st.evals.set(o, evals);
+            }
+            break;
+          }
+          case 'claims':
+            for (const [ref, c] of chunk[1]) claims.set(ref, c);
+            break;
+          case 'end':
+            complete = true;
+            break;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
       // A torn or foreign cache file is worth nothing; a cold load rebuilds it.
       return false;
+    } finally {
+      lines.close();
+      input.destroy();
     }
-    if (data.version !== CACHE_VERSION || data.prefix !== this.layout.prefix) return false;
-    this.root = data.root;
-    this.tips = new Map(data.tips);
-    this.order = data.order;
-    this.nodes = new Map(data.order.map((r) => [r.id, r]));
-    this.notes = new Map(
-      data.notes.map(([w, tip, entries]) => [w, { tip, blobs: new Map(entries.map(([o, b]) => [o, b])), evals: new Map(entries.map(([o, , e]) => [o, e])) }]),
-    );
+    if (!complete || root === null) return false;
+    this.resetNodes();
+    this.root = root;
+    this.tips = tips;
+    this.order = order;
+    this.nodes = new Map(order.map((r) => [r.id, r]));
+    this.notes = notes;
     this.evalsByNode = new Map();
-    this.regroupEvaluations(new Set(data.notes.flatMap(([, , entries]) => entries.map(([o]) => o))));
-    this.claims = new Map(data.claims);
-    this.memo = null;
-    this.lastRefs = null;
+    this.regroupEvaluations(new Set([...notes.values()].flatMap((st) => [...st.evals.keys()])));
+    this.claims = claims;
     this.dirty = 0;
     return true;
   }
 
   async saveCache(): Promise<void> {
     if (this.root === null) return;
-    const data: CacheFile = {
-      version: CACHE_VERSION,
-      prefix: this.layout.prefix,
-      root: this.root,
-      tips: [...this.tips],
-      order: this.order,
-      notes: [...this.notes].map(([w, st]) => [w, st.tip, [...st.blobs].map(([o, b]) => [o, b, st.evals.get(o) ?? []])]),
-      claims: [...this.claims],
-    };
-    const dir = join(this.cacheFile, '..');
-    await mkdir(dir, { recursive: true });
+    await mkdir(dirname(this.cacheFile), { recursive: true });
     const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, JSON.stringify(data));
+    const file = await open(tmp, 'w');
+    try {
+      const put = (chunk: CacheChunk) => file.write(JSON.stringify(chunk) + '\n');
+      await put(['head', CACHE_VERSION, this.layout.prefix, this.root]);
+      const tips = [...this.tips];
+      for (let i = 0; i < tips.length; i += CACHE_CHUNK) await put(['tips', tips.slice(i, i + CACHE_CHUNK)]);
+      for (let i = 0; i < this.order.length; i += CACHE_CHUNK) await put(['nodes', this.order.slice(i, i + CACHE_CHUNK)]);
+      for (const [w, st] of this.notes) {
+        const entries = [...st.blobs];
+        if (entries.length === 0) await put(['notes', w, st.tip, []]);
+        for (let i = 0; i < entries.length; i += CACHE_CHUNK) {
+          await put(['notes', w, st.tip, entries.slice(i, i + CACHE_CHUNK).map(([o, b]) => [o, b, st.evals.get(o) ?? []])]);
+        }
+      }
+      await put(['claims', [...this.claims]]);
+      await put(['end']);
+    } finally {
+      await file.close();
+    }
     await rename(tmp, this.cacheFile);
     this.dirty = 0;
     this.lastSaved = Date.now();
   }
 }
 
-interface CacheFile {
-  version: number;
-  prefix: string;
-  root: string;
-  tips: [string, string][];
-  order: NodeRecord[];
-  notes: [string, string, [string, string, Evaluation[]][]][];
-  claims: [string, ClaimState][];
-}
+const CACHE_CHUNK = 2000;
+
+type CacheChunk =
+  | ['head', number, string, string]
+  | ['tips', [string, string][]]
+  | ['nodes', NodeRecord[]]
+  | ['notes', string, string, [string, string, Evaluation[]][]]
+  | ['claims', [string, ClaimState][]]
+  | ['end'];
 
 function mergeSorted(a: NodeRecord[], b: NodeRecord[]): NodeRecord[] {
   if (b.length === 0) return a;
