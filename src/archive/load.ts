@@ -195,6 +195,12 @@ export class ArchiveState {
   private memo: ArchiveSnapshot | null = null;
   /** Node objects of the last snapshot, reused when their marks did not change. */
   private nodeObjs = new Map<string, ArchiveNode>();
+  /** Branch refs per commit, kept in step with tips. */
+  private refsBySha = new Map<string, string[]>();
+  /** Since the last snapshot: nodes whose marks may have changed, nodes whose evaluations changed, and whether nodes came or went. */
+  private dirtyIds = new Set<string>();
+  private changedEvals = new Set<string>();
+  private lastSnap: ArchiveSnapshot | null = null;
 
   constructor(
     private readonly git: Git,
@@ -230,20 +236,28 @@ export class ArchiveState {
       this.reset();
       stats.cold = true;
     }
-    const blobNames: string[] = [];
-    const [, pendingNotes] = await Promise.all([this.refreshNodes(root, tips, stats), this.diffNotes(notesTips, blobNames)]);
-    const pendingClaims: string[] = [];
-    for (const [ref, sha] of claimRefs) {
-      if (this.claims.get(ref)?.sha !== sha) {
-        pendingClaims.push(ref);
-        blobNames.push(sha);
+    // The notes pipeline (ls-tree/diff-tree → cat-file → JSON) runs while git walks the commits.
+    const notesWork = (async () => {
+      const blobNames: string[] = [];
+      const pendingNotes = await this.diffNotes(notesTips, blobNames);
+      const pendingClaims: string[] = [];
+      for (const [ref, sha] of claimRefs) {
+        if (this.claims.get(ref)?.sha !== sha) {
+          pendingClaims.push(ref);
+          blobNames.push(sha);
+        }
       }
-    }
-    const objects = await this.git.catFiles([...new Set(blobNames)]);
-    stats.noteBlobsRead = objects.size;
+      const objects = await this.git.catFiles([...new Set(blobNames)]);
+      const parsed = parseNotes(pendingNotes.map((p) => (p.blob === null ? '' : (objects.get(p.blob)?.content ?? ''))));
+      const claims = pendingClaims.map((ref) => {
+        const sha = claimRefs.get(ref) as string;
+        return [ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') }] as const;
+      });
+      return { pendingNotes, parsed, claims, blobsRead: objects.size };
+    })();
+    const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, tips, stats), notesWork]);
+    stats.noteBlobsRead = blobsRead;
     const changedNodes = new Set<string>();
-    const texts = pendingNotes.map((p) => (p.blob === null ? '' : (objects.get(p.blob)?.content ?? '')));
-    const parsed = parseNotes(texts);
     for (const [i, { writer, obj, blob }] of pendingNotes.entries()) {
       const st = this.notes.get(writer) as NotesState;
       if (blob === null) {
@@ -263,13 +277,13 @@ export class ArchiveState {
       }
     }
     this.regroupEvaluations(changedNodes);
-    for (const ref of pendingClaims) {
-      const sha = claimRefs.get(ref) as string;
-      this.claims.set(ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') });
-    }
+    for (const [ref, c] of newClaims) this.claims.set(ref, c);
     for (const ref of [...this.claims.keys()]) if (!claimRefs.has(ref)) this.claims.delete(ref);
+    for (const sha of promoted) if (!this.promoted.has(sha)) this.dirtyIds.add(sha);
+    for (const sha of this.promoted) if (!promoted.has(sha)) this.dirtyIds.add(sha);
     this.promoted = promoted;
-    this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + pendingClaims.length;
+    for (const id of changedNodes) this.changedEvals.add(id);
+    this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + newClaims.length;
     this.lastRefs = refsOut;
     return stats;
   }
@@ -286,6 +300,8 @@ export class ArchiveState {
     this.memo = null;
     this.lastRefs = null;
     this.nodeObjs = new Map();
+    this.refsBySha = new Map();
+    this.lastSnap = null;
     this.root = null;
     this.tips = new Map();
     this.nodes = new Map();
@@ -336,6 +352,25 @@ export class ArchiveState {
       stats.newCommits = added.length;
     }
     this.root = root;
+    this.retip(tips);
+  }
+
+  /** Replace the tips, marking the commits whose branches changed. */
+  private retip(tips: Map<string, string>): void {
+    const drop = (ref: string, sha: string) => {
+      const list = this.refsBySha.get(sha)?.filter((r) => r !== ref) ?? [];
+      if (list.length > 0) this.refsBySha.set(sha, list);
+      else this.refsBySha.delete(sha);
+      this.dirtyIds.add(sha);
+    };
+    for (const [ref, sha] of this.tips) if (tips.get(ref) !== sha) drop(ref, sha);
+    for (const [ref, sha] of tips) {
+      if (this.tips.get(ref) === sha) continue;
+      const list = this.refsBySha.get(sha);
+      if (list) list.push(ref);
+      else this.refsBySha.set(sha, [ref]);
+      this.dirtyIds.add(sha);
+    }
     this.tips = tips;
   }
 
@@ -445,6 +480,19 @@ export class ArchiveState {
   private regroupEvaluations(changed: Set<string>): void {
     if (changed.size === 0) return;
     const writers = [...this.notes.keys()].sort();
+    if (changed.size >= this.evalsByNode.size) {
+      // Cold: one pass over every writer's notes beats a lookup per writer per node.
+      this.evalsByNode = new Map();
+      for (const w of writers) {
+        for (const [obj, e] of (this.notes.get(w) as NotesState).evals) {
+          if (e.length === 0) continue;
+          const list = this.evalsByNode.get(obj);
+          if (list) list.push(...e);
+          else this.evalsByNode.set(obj, e.slice());
+        }
+      }
+      return;
+    }
     for (const obj of changed) {
       const all: Evaluation[] = [];
       for (const w of writers) {
@@ -456,57 +504,86 @@ export class ArchiveState {
     }
   }
 
+
+  /** Several branches on one commit: prefer the writer's own namespace, then the smallest name. */
+  private branchOf(rec: NodeRecord): string | null {
+    if (rec.id === this.root) return RefLayout.short(this.layout.rootRef);
+    const refs = this.refsBySha.get(rec.id);
+    if (!refs) return null;
+    let best: string | null = null;
+    let bestRank = 2;
+    for (const ref of refs) {
+      const rank = this.layout.parseNodeRef(ref)?.writer === rec.writer ? 0 : 1;
+      const name = RefLayout.short(ref);
+      if (rank < bestRank || (rank === bestRank && best !== null && name < best)) {
+        best = name;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  private nodeObject(r: NodeRecord): ArchiveNode {
+    const branch = this.branchOf(r);
+    const writer = r.writer || (branch ? (this.layout.parseNodeRef(`refs/heads/${branch}`)?.writer ?? '') : '');
+    const pruned = branch === null && r.tracked;
+    const promoted = this.promoted.has(r.id);
+    const prev = this.nodeObjs.get(r.id);
+    if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted) return prev;
+    const node: ArchiveNode = { id: r.id, parents: r.parents, tree: r.tree, branch, writer, agent: r.agent, operator: r.operator, time: r.time, subject: r.subject, pruned, promoted };
+    if (r.model !== undefined) node.model = r.model;
+    if (r.cost !== undefined) node.cost = r.cost;
+    this.nodeObjs.set(r.id, node);
+    return node;
+  }
+
+  /**
+   * The snapshot, built from the last one where possible: only nodes whose marks may have
+   * changed are looked at again. Snapshots share objects: treat them as read-only.
+   */
   snapshot(): ArchiveSnapshot {
     if (this.memo) return this.memo;
-    // Several branches on one commit: prefer the writer's own namespace, then the smallest name.
-    const branchOf = new Map<string, { name: string; rank: number }>();
-    for (const [ref, sha] of this.tips) {
-      const rec = this.nodes.get(sha);
-      const name = RefLayout.short(ref);
-      const rank = rec !== undefined && this.layout.parseNodeRef(ref)?.writer === rec.writer ? 0 : 1;
-      const prev = branchOf.get(sha);
-      if (prev === undefined || rank < prev.rank || (rank === prev.rank && name < prev.name)) branchOf.set(sha, { name, rank });
-    }
-    const rootBranch = RefLayout.short(this.layout.rootRef);
+    const last = this.lastSnap;
     const nodes: ArchiveNode[] = new Array(this.order.length);
-    const evaluations = new Map<string, Evaluation[]>();
-    for (let i = 0; i < this.order.length; i++) {
-      const r = this.order[i] as NodeRecord;
-      const isRoot = r.id === this.root;
-      const branch = isRoot ? rootBranch : (branchOf.get(r.id)?.name ?? null);
-      const writer = r.writer || (branch ? (this.layout.parseNodeRef(`refs/heads/${branch}`)?.writer ?? '') : '');
-      const pruned = branch === null && r.tracked;
-      const promoted = this.promoted.has(r.id);
-      const prev = this.nodeObjs.get(r.id);
-      if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted) {
-        nodes[i] = prev;
-      } else {
-        const node: ArchiveNode = {
-          id: r.id,
-          parents: r.parents,
-          tree: r.tree,
-          branch,
-          writer,
-          agent: r.agent,
-          operator: r.operator,
-          time: r.time,
-          subject: r.subject,
-          pruned,
-          promoted,
-        };
-        if (r.model !== undefined) node.model = r.model;
-        if (r.cost !== undefined) node.cost = r.cost;
-        nodes[i] = node;
-        this.nodeObjs.set(r.id, node);
+    let evaluations: Map<string, Evaluation[]>;
+    if (last && last.nodes.length === this.order.length && last.nodes.every((n, i) => n.id === (this.order[i] as NodeRecord).id)) {
+      for (let i = 0; i < nodes.length; i++) nodes[i] = last.nodes[i] as ArchiveNode;
+    } else {
+      for (let i = 0; i < nodes.length; i++) {
+        const r = this.order[i] as NodeRecord;
+        nodes[i] = (!last || this.dirtyIds.has(r.id) ? undefined : this.nodeObjs.get(r.id)) ?? this.nodeObject(r);
       }
-      const ev = this.evalsByNode.get(r.id);
-      if (ev) evaluations.set(r.id, ev);
+    }
+    if (last) {
+      for (let i = 0; i < nodes.length; i++) if (this.dirtyIds.has((nodes[i] as ArchiveNode).id)) nodes[i] = this.nodeObject(this.nodes.get((nodes[i] as ArchiveNode).id) as NodeRecord);
+    }
+    if (last && last.nodes.length === nodes.length && this.changedEvals.size === 0 && last.nodes.every((n, i) => n.id === (nodes[i] as ArchiveNode).id)) {
+      evaluations = last.evaluations;
+    } else if (last) {
+      // Copy on write: an earlier snapshot keeps its own map.
+      evaluations = new Map(last.evaluations);
+      for (const id of evaluations.keys()) if (!this.nodes.has(id)) evaluations.delete(id);
+      for (const n of nodes) if (!last.evaluations.has(n.id) && this.evalsByNode.has(n.id)) evaluations.set(n.id, this.evalsByNode.get(n.id) as Evaluation[]);
+      for (const id of this.changedEvals) {
+        const ev = this.evalsByNode.get(id);
+        if (ev && this.nodes.has(id)) evaluations.set(id, ev);
+        else evaluations.delete(id);
+      }
+    } else {
+      evaluations = new Map();
+      for (const n of nodes) {
+        const ev = this.evalsByNode.get(n.id);
+        if (ev) evaluations.set(n.id, ev);
+      }
     }
     const claims = [...this.claims.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([, c]) => c.claim)
       .filter((c): c is Claim => c !== null);
+    this.dirtyIds.clear();
+    this.changedEvals.clear();
     this.memo = { root: this.root as string, nodes, evaluations, claims };
+    this.lastSnap = this.memo;
     return this.memo;
   }
 
@@ -575,7 +652,7 @@ export class ArchiveState {
     if (!complete || root === null) return false;
     this.resetNodes();
     this.root = root;
-    this.tips = tips;
+    this.retip(tips);
     this.order = order;
     this.nodes = new Map(order.map((r) => [r.id, r]));
     this.notes = notes;
