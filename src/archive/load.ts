@@ -175,6 +175,39 @@ export function commitParents(raw: string): string[] {
   return parents;
 }
 
+/**
+ * Lines only in `before` and only in `after`, for two sorted line lists (for-each-ref sorts
+ * by refname). Falls back to sets if the input turns out not to be sorted.
+ */
+export function diffSortedLines(before: string[], after: string[]): { removed: string[]; added: string[] } {
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length && j < after.length) {
+    const a = before[i] as string;
+    const b = after[j] as string;
+    if (a === b) {
+      i++;
+      j++;
+    } else if (a < b) {
+      removed.push(a);
+      i++;
+    } else {
+      added.push(b);
+      j++;
+    }
+    if ((i > 0 && i < before.length && (before[i] as string) < (before[i - 1] as string)) || (j > 0 && j < after.length && (after[j] as string) < (after[j - 1] as string))) {
+      const old = new Set(before);
+      const now = new Set(after);
+      return { removed: before.filter((l) => !now.has(l)), added: after.filter((l) => !old.has(l)) };
+    }
+  }
+  while (i < before.length) removed.push(before[i++] as string);
+  while (j < after.length) added.push(after[j++] as string);
+  return { removed, added };
+}
+
 const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class ArchiveState {
@@ -192,6 +225,10 @@ export class ArchiveState {
   lastSaved = 0;
   /** The for-each-ref output the state matches, and the snapshot built from it. */
   private lastRefs: string | null = null;
+  private lastLines: string[] | null = null;
+  private notesTips = new Map<string, string>();
+  private claimRefs = new Map<string, string>();
+  private promotedRefs = new Map<string, string>();
   private memo: ArchiveSnapshot | null = null;
   /** Node objects of the last snapshot, reused when their marks did not change. */
   private nodeObjs = new Map<string, ArchiveNode>();
@@ -213,21 +250,44 @@ export class ArchiveState {
     const refsOut = await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...this.layout.readPatterns]);
     // Every input of the state is a ref (or what it reaches): the same refs, the same archive.
     if (this.root !== null && refsOut === this.lastRefs) return { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
-    this.lastRefs = null;
     this.memo = null;
-    const refs = parseForEachRef(refsOut);
-    let root: string | null = null;
-    const tips = new Map<string, string>();
-    const notesTips = new Map<string, string>();
-    const claimRefs = new Map<string, string>();
-    const promoted = new Set<string>();
-    for (const { ref, sha } of refs) {
-      if (ref === this.layout.rootRef) root = sha;
-      else if (this.layout.parseNodeRef(ref)) tips.set(ref, sha);
-      else if (ref.startsWith(RefLayout.notesDir)) notesTips.set(ref.slice(RefLayout.notesDir.length), sha);
-      else if (ref.startsWith(RefLayout.claimsDir)) claimRefs.set(ref, sha);
-      else if (ref.startsWith(this.layout.promotedDir)) promoted.add(sha);
+    const lines = refsOut.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    // Only the lines that changed since the last refresh are looked at (100k refs are 100k lines).
+    const delta = this.root !== null && this.lastLines ? diffSortedLines(this.lastLines, lines) : null;
+    this.lastRefs = null;
+    let root: string | null = this.root;
+    const tips = delta ? new Map(this.tips) : new Map<string, string>();
+    const notesTips = delta ? new Map(this.notesTips) : new Map<string, string>();
+    const claimRefs = delta ? new Map(this.claimRefs) : new Map<string, string>();
+    const promotedRefs = delta ? new Map(this.promotedRefs) : new Map<string, string>();
+    const classify = (line: string, add: boolean) => {
+      const { ref, sha } = parseForEachRef(line)[0] ?? { ref: '', sha: '' };
+      const map =
+        ref === this.layout.rootRef
+          ? null
+          : this.layout.parseNodeRef(ref)
+            ? tips
+            : ref.startsWith(RefLayout.notesDir)
+              ? notesTips
+              : ref.startsWith(RefLayout.claimsDir)
+                ? claimRefs
+                : ref.startsWith(this.layout.promotedDir)
+                  ? promotedRefs
+                  : undefined;
+      const key = map === notesTips ? ref.slice(RefLayout.notesDir.length) : ref;
+      if (map === null) root = add ? sha : null;
+      else if (map && add) map.set(key, sha);
+      else if (map) map.delete(key);
+    };
+    if (delta) {
+      for (const line of delta.removed) classify(line, false);
+      for (const line of delta.added) classify(line, true);
+    } else {
+      root = null;
+      for (const line of lines) classify(line, true);
     }
+    const promoted = new Set(promotedRefs.values());
     if (!root) {
       throw new EvogitError('E_NO_ROOT', `no archive root: branch ${RefLayout.short(this.layout.rootRef)} does not exist`, 'Run `evogit init` to record the base commit as the root, or fetch the archive from its remote.');
     }
@@ -284,7 +344,11 @@ export class ArchiveState {
     this.promoted = promoted;
     for (const id of changedNodes) this.changedEvals.add(id);
     this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + newClaims.length;
+    this.notesTips = notesTips;
+    this.claimRefs = claimRefs;
+    this.promotedRefs = promotedRefs;
     this.lastRefs = refsOut;
+    this.lastLines = lines;
     return stats;
   }
 
@@ -299,6 +363,7 @@ export class ArchiveState {
   private resetNodes(): void {
     this.memo = null;
     this.lastRefs = null;
+    this.lastLines = null;
     this.nodeObjs = new Map();
     this.refsBySha = new Map();
     this.lastSnap = null;
@@ -310,19 +375,21 @@ export class ArchiveState {
   }
 
   private async refreshNodes(root: string, tips: Map<string, string>, stats: LoadStats): Promise<void> {
-    const current = new Set(tips.values());
-    const old = new Set(this.tips.values());
     const isCold = this.root === null;
+    const prevTips = this.tips;
+    const { removed, added } = this.retip(tips);
     // Commits that lost their last branch may have become unreachable: drop exactly those.
-    const gone = [...old].filter((sha) => !current.has(sha) && this.nodes.has(sha));
+    const gone = [...new Set(removed)].filter((sha) => !this.refsBySha.has(sha) && this.nodes.has(sha));
+    const current = () => new Set(tips.values());
     if (!isCold && gone.length > 0) {
       const r = await this.git.run(['rev-list', '--stdin'], {
-        input: [...gone, ...[...current].map((s) => `^${s}`), `^${root}`].join('\n') + '\n',
+        input: [...gone, ...[...current()].map((s) => `^${s}`), `^${root}`].join('\n') + '\n',
         reject: false,
       });
       if (r.exitCode !== 0) {
         // A gone tip was garbage-collected: the cheap answer is unknowable, start over.
         this.resetNodes();
+        this.tips = new Map();
         return this.refreshNodes(root, tips, stats);
       }
       const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
@@ -335,10 +402,10 @@ export class ArchiveState {
         stats.removedCommits = unreachable.size;
       }
     }
-    const fresh = [...current].filter((sha) => !this.nodes.has(sha));
+    const fresh = [...new Set(added)].filter((sha) => !this.nodes.has(sha));
     if (isCold) fresh.push(root);
     if (fresh.length > 0) {
-      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, old, current, root, isCold));
+      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, new Set(prevTips.values()), current(), root, isCold));
       const added: NodeRecord[] = [];
       for (const c of parseLog(out)) {
         if (this.nodes.has(c.id)) continue;
@@ -352,26 +419,30 @@ export class ArchiveState {
       stats.newCommits = added.length;
     }
     this.root = root;
-    this.retip(tips);
   }
 
-  /** Replace the tips, marking the commits whose branches changed. */
-  private retip(tips: Map<string, string>): void {
-    const drop = (ref: string, sha: string) => {
+  /** Replace the tips, marking the commits whose branches changed; returns the SHAs that lost or gained a branch. */
+  private retip(tips: Map<string, string>): { removed: string[]; added: string[] } {
+    const removed: string[] = [];
+    const added: string[] = [];
+    for (const [ref, sha] of this.tips) {
+      if (tips.get(ref) === sha) continue;
       const list = this.refsBySha.get(sha)?.filter((r) => r !== ref) ?? [];
       if (list.length > 0) this.refsBySha.set(sha, list);
       else this.refsBySha.delete(sha);
       this.dirtyIds.add(sha);
-    };
-    for (const [ref, sha] of this.tips) if (tips.get(ref) !== sha) drop(ref, sha);
+      removed.push(sha);
+    }
     for (const [ref, sha] of tips) {
       if (this.tips.get(ref) === sha) continue;
       const list = this.refsBySha.get(sha);
       if (list) list.push(ref);
       else this.refsBySha.set(sha, [ref]);
       this.dirtyIds.add(sha);
+      added.push(sha);
     }
     this.tips = tips;
+    return { removed, added };
   }
 
   /**
