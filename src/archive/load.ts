@@ -208,6 +208,53 @@ export function diffSortedLines(before: string[], after: string[]): { removed: s
   return { removed, added };
 }
 
+/**
+ * Lines only in `before` and only in `after`, for two for-each-ref outputs (sorted by
+ * refname). Identical stretches are skipped 16 KB at a time by native string compares, so
+ * a few new refs among 100k cost little and allocate little.
+ */
+export function diffRefText(before: string, after: string): { removed: string[]; added: string[] } {
+  const K = 16384;
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = 0;
+  let j = 0;
+  let noChunkUntil = 0;
+  while (i < before.length && j < after.length) {
+    if (i >= noChunkUntil && before.length - i >= K && after.length - j >= K) {
+      if (before.slice(i, i + K) === after.slice(j, j + K)) {
+        const nl = before.lastIndexOf('\n', i + K - 1);
+        if (nl >= i) {
+          const step = nl + 1 - i;
+          i += step;
+          j += step;
+          continue;
+        }
+      }
+      noChunkUntil = i + K;
+    }
+    let ei = before.indexOf('\n', i);
+    if (ei < 0) ei = before.length;
+    let ej = after.indexOf('\n', j);
+    if (ej < 0) ej = after.length;
+    const a = before.slice(i, ei);
+    const b = after.slice(j, ej);
+    if (a === b) {
+      i = ei + 1;
+      j = ej + 1;
+    } else if (a < b) {
+      removed.push(a);
+      i = ei + 1;
+    } else {
+      added.push(b);
+      j = ej + 1;
+    }
+  }
+  for (const line of before.slice(i).split('\n')) if (line) removed.push(line);
+  for (const line of after.slice(j).split('\n')) if (line) added.push(line);
+  return { removed, added };
+}
+
 const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class ArchiveState {
@@ -225,7 +272,6 @@ export class ArchiveState {
   lastSaved = 0;
   /** The for-each-ref output the state matches, and the snapshot built from it. */
   private lastRefs: string | null = null;
-  private lastLines: string[] | null = null;
   private notesTips = new Map<string, string>();
   private claimRefs = new Map<string, string>();
   private promotedRefs = new Map<string, string>();
@@ -251,41 +297,39 @@ export class ArchiveState {
     // Every input of the state is a ref (or what it reaches): the same refs, the same archive.
     if (this.root !== null && refsOut === this.lastRefs) return { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
     this.memo = null;
-    const lines = refsOut.split('\n');
-    if (lines[lines.length - 1] === '') lines.pop();
     // Only the lines that changed since the last refresh are looked at (100k refs are 100k lines).
-    const delta = this.root !== null && this.lastLines ? diffSortedLines(this.lastLines, lines) : null;
+    const delta = this.root !== null && this.lastRefs !== null ? diffRefText(this.lastRefs, refsOut) : null;
     this.lastRefs = null;
     let root: string | null = this.root;
-    const tips = delta ? new Map(this.tips) : new Map<string, string>();
-    const notesTips = delta ? new Map(this.notesTips) : new Map<string, string>();
-    const claimRefs = delta ? new Map(this.claimRefs) : new Map<string, string>();
-    const promotedRefs = delta ? new Map(this.promotedRefs) : new Map<string, string>();
+    // A delta is applied to the live maps (no copies of 100k entries); a full read starts empty.
+    const tips = delta ? this.tips : new Map<string, string>();
+    const tipChanges: [string, string | null, string | null][] = [];
+    const notesTips = delta ? this.notesTips : new Map<string, string>();
+    const claimRefs = delta ? this.claimRefs : new Map<string, string>();
+    const promotedRefs = delta ? this.promotedRefs : new Map<string, string>();
     const classify = (line: string, add: boolean) => {
       const { ref, sha } = parseForEachRef(line)[0] ?? { ref: '', sha: '' };
-      const map =
-        ref === this.layout.rootRef
-          ? null
-          : this.layout.parseNodeRef(ref)
-            ? tips
-            : ref.startsWith(RefLayout.notesDir)
-              ? notesTips
-              : ref.startsWith(RefLayout.claimsDir)
-                ? claimRefs
-                : ref.startsWith(this.layout.promotedDir)
-                  ? promotedRefs
-                  : undefined;
-      const key = map === notesTips ? ref.slice(RefLayout.notesDir.length) : ref;
-      if (map === null) root = add ? sha : null;
-      else if (map && add) map.set(key, sha);
-      else if (map) map.delete(key);
+      if (ref === this.layout.rootRef) root = add ? sha : null;
+      else if (this.layout.parseNodeRef(ref)) {
+        if (delta) tipChanges.push([ref, add ? null : sha, add ? sha : null]);
+        else tips.set(ref, sha);
+      } else if (ref.startsWith(RefLayout.notesDir)) {
+        if (add) notesTips.set(ref.slice(RefLayout.notesDir.length), sha);
+        else notesTips.delete(ref.slice(RefLayout.notesDir.length));
+      } else if (ref.startsWith(RefLayout.claimsDir)) {
+        if (add) claimRefs.set(ref, sha);
+        else claimRefs.delete(ref);
+      } else if (ref.startsWith(this.layout.promotedDir)) {
+        if (add) promotedRefs.set(ref, sha);
+        else promotedRefs.delete(ref);
+      }
     };
     if (delta) {
       for (const line of delta.removed) classify(line, false);
       for (const line of delta.added) classify(line, true);
     } else {
       root = null;
-      for (const line of lines) classify(line, true);
+      for (const line of refsOut.split('\n')) if (line) classify(line, true);
     }
     const promoted = new Set(promotedRefs.values());
     if (!root) {
@@ -295,6 +339,8 @@ export class ArchiveState {
     if (this.root !== root) {
       this.reset();
       stats.cold = true;
+      // A new root with a delta in hand: read everything again from scratch.
+      if (delta) return this.refresh();
     }
     // The notes pipeline (ls-tree/diff-tree → cat-file → JSON) runs while git walks the commits.
     const notesWork = (async () => {
@@ -315,7 +361,7 @@ export class ArchiveState {
       });
       return { pendingNotes, parsed, claims, blobsRead: objects.size };
     })();
-    const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, tips, stats), notesWork]);
+    const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, delta ? tipChanges : tips, stats), notesWork]);
     stats.noteBlobsRead = blobsRead;
     const changedNodes = new Set<string>();
     for (const [i, { writer, obj, blob }] of pendingNotes.entries()) {
@@ -348,7 +394,6 @@ export class ArchiveState {
     this.claimRefs = claimRefs;
     this.promotedRefs = promotedRefs;
     this.lastRefs = refsOut;
-    this.lastLines = lines;
     return stats;
   }
 
@@ -363,7 +408,6 @@ export class ArchiveState {
   private resetNodes(): void {
     this.memo = null;
     this.lastRefs = null;
-    this.lastLines = null;
     this.nodeObjs = new Map();
     this.refsBySha = new Map();
     this.lastSnap = null;
@@ -374,10 +418,11 @@ export class ArchiveState {
     this.dirty += 1;
   }
 
-  private async refreshNodes(root: string, tips: Map<string, string>, stats: LoadStats): Promise<void> {
+  private async refreshNodes(root: string, tipsOrChanges: Map<string, string> | [string, string | null, string | null][], stats: LoadStats): Promise<void> {
     const isCold = this.root === null;
-    const prevTips = this.tips;
-    const { removed, added } = this.retip(tips);
+    const prevTipShas = () => new Set([...this.tips.values(), ...removed]);
+    const { removed, added } = Array.isArray(tipsOrChanges) ? this.retipChanges(tipsOrChanges) : this.retip(tipsOrChanges);
+    const tips = this.tips;
     // Commits that lost their last branch may have become unreachable: drop exactly those.
     const gone = [...new Set(removed)].filter((sha) => !this.refsBySha.has(sha) && this.nodes.has(sha));
     const current = () => new Set(tips.values());
@@ -388,9 +433,9 @@ export class ArchiveState {
       });
       if (r.exitCode !== 0) {
         // A gone tip was garbage-collected: the cheap answer is unknowable, start over.
+        const all = new Map(this.tips);
         this.resetNodes();
-        this.tips = new Map();
-        return this.refreshNodes(root, tips, stats);
+        return this.refreshNodes(root, all, stats);
       }
       const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
       if (unreachable.size > 0) {
@@ -405,7 +450,7 @@ export class ArchiveState {
     const fresh = [...new Set(added)].filter((sha) => !this.nodes.has(sha));
     if (isCold) fresh.push(root);
     if (fresh.length > 0) {
-      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, new Set(prevTips.values()), current(), root, isCold));
+      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, prevTipShas(), current(), root, isCold));
       const added: NodeRecord[] = [];
       for (const c of parseLog(out)) {
         if (this.nodes.has(c.id)) continue;
@@ -419,6 +464,31 @@ export class ArchiveState {
       stats.newCommits = added.length;
     }
     this.root = root;
+  }
+
+  /** Apply ref changes [ref, old, new] to the tips in place: O(changes), not O(branches). */
+  private retipChanges(changes: [string, string | null, string | null][]): { removed: string[]; added: string[] } {
+    const removed: string[] = [];
+    const added: string[] = [];
+    for (const [ref, oldSha] of changes) {
+      if (oldSha === null) continue;
+      const list = this.refsBySha.get(oldSha)?.filter((r) => r !== ref) ?? [];
+      if (list.length > 0) this.refsBySha.set(oldSha, list);
+      else this.refsBySha.delete(oldSha);
+      this.tips.delete(ref);
+      this.dirtyIds.add(oldSha);
+      removed.push(oldSha);
+    }
+    for (const [ref, , newSha] of changes) {
+      if (newSha === null) continue;
+      const list = this.refsBySha.get(newSha);
+      if (list) list.push(ref);
+      else this.refsBySha.set(newSha, [ref]);
+      this.tips.set(ref, newSha);
+      this.dirtyIds.add(newSha);
+      added.push(newSha);
+    }
+    return { removed, added };
   }
 
   /** Replace the tips, marking the commits whose branches changed; returns the SHAs that lost or gained a branch. */
