@@ -284,6 +284,9 @@ export class ArchiveState {
   private dirtyIds = new Set<string>();
   private changedEvals = new Set<string>();
   private lastSnap: ArchiveSnapshot | null = null;
+  private addedIds: string[] = [];
+  private removedIds: string[] = [];
+  private orderChanged = false;
 
   constructor(
     private readonly git: Git,
@@ -411,6 +414,9 @@ export class ArchiveState {
     this.nodeObjs = new Map();
     this.refsBySha = new Map();
     this.lastSnap = null;
+    this.addedIds = [];
+    this.removedIds = [];
+    this.orderChanged = true;
     this.root = null;
     this.tips = new Map();
     this.nodes = new Map();
@@ -445,6 +451,8 @@ export class ArchiveState {
         }
         this.order = this.order.filter((n) => !unreachable.has(n.id));
         stats.removedCommits = unreachable.size;
+        this.removedIds.push(...unreachable);
+        this.orderChanged = true;
       }
     }
     const fresh = [...new Set(added)].filter((sha) => !this.nodes.has(sha));
@@ -462,6 +470,8 @@ export class ArchiveState {
       added.sort(byDepthThenId);
       this.order = mergeSorted(this.order, added);
       stats.newCommits = added.length;
+      for (const r of added) this.addedIds.push(r.id);
+      this.orderChanged = true;
     }
     this.root = root;
   }
@@ -686,28 +696,28 @@ export class ArchiveState {
     if (this.memo) return this.memo;
     const last = this.lastSnap;
     const nodes: ArchiveNode[] = new Array(this.order.length);
-    let evaluations: Map<string, Evaluation[]>;
-    if (last && last.nodes.length === this.order.length && last.nodes.every((n, i) => n.id === (this.order[i] as NodeRecord).id)) {
+    if (last && !this.orderChanged) {
       for (let i = 0; i < nodes.length; i++) nodes[i] = last.nodes[i] as ArchiveNode;
+      if (this.dirtyIds.size > 0) {
+        for (let i = 0; i < nodes.length; i++) if (this.dirtyIds.has((nodes[i] as ArchiveNode).id)) nodes[i] = this.nodeObject(this.order[i] as NodeRecord);
+      }
     } else {
+      const dirty = last ? this.dirtyIds : null;
       for (let i = 0; i < nodes.length; i++) {
         const r = this.order[i] as NodeRecord;
-        nodes[i] = (!last || this.dirtyIds.has(r.id) ? undefined : this.nodeObjs.get(r.id)) ?? this.nodeObject(r);
+        nodes[i] = (dirty === null || dirty.has(r.id) ? undefined : this.nodeObjs.get(r.id)) ?? this.nodeObject(r);
       }
     }
-    if (last) {
-      for (let i = 0; i < nodes.length; i++) if (this.dirtyIds.has((nodes[i] as ArchiveNode).id)) nodes[i] = this.nodeObject(this.nodes.get((nodes[i] as ArchiveNode).id) as NodeRecord);
-    }
-    if (last && last.nodes.length === nodes.length && this.changedEvals.size === 0 && last.nodes.every((n, i) => n.id === (nodes[i] as ArchiveNode).id)) {
+    let evaluations: Map<string, Evaluation[]>;
+    const touched = [...this.changedEvals, ...this.addedIds, ...this.removedIds];
+    if (last && touched.length === 0) {
       evaluations = last.evaluations;
-    } else if (last) {
+    } else if (last && touched.length < 10_000) {
       // Copy on write: an earlier snapshot keeps its own map.
       evaluations = new Map(last.evaluations);
-      for (const id of evaluations.keys()) if (!this.nodes.has(id)) evaluations.delete(id);
-      for (const n of nodes) if (!last.evaluations.has(n.id) && this.evalsByNode.has(n.id)) evaluations.set(n.id, this.evalsByNode.get(n.id) as Evaluation[]);
-      for (const id of this.changedEvals) {
-        const ev = this.evalsByNode.get(id);
-        if (ev && this.nodes.has(id)) evaluations.set(id, ev);
+      for (const id of touched) {
+        const ev = this.nodes.has(id) ? this.evalsByNode.get(id) : undefined;
+        if (ev) evaluations.set(id, ev);
         else evaluations.delete(id);
       }
     } else {
@@ -723,6 +733,9 @@ export class ArchiveState {
       .filter((c): c is Claim => c !== null);
     this.dirtyIds.clear();
     this.changedEvals.clear();
+    this.addedIds = [];
+    this.removedIds = [];
+    this.orderChanged = false;
     this.memo = { root: this.root as string, nodes, evaluations, claims };
     this.lastSnap = this.memo;
     return this.memo;
