@@ -35,6 +35,8 @@ export class Archive {
   readonly layout: RefLayout;
   /** What the last load() did (cold or incremental, how much it read). */
   lastLoad: LoadStats | null = null;
+  /** Why the last background write of the cache file failed, if it did (the cache is optional). */
+  cacheError: Error | null = null;
   private readonly state: ArchiveState;
   private cacheTried = false;
   /** Highest seq this process handed out per writer, so a just-deleted branch is not reused. */
@@ -105,14 +107,20 @@ export class Archive {
     }
     this.lastLoad = stats;
     if (stats.cold || this.state.dirty >= CACHE_SAVE_CHANGES || (this.state.dirty > 0 && Date.now() - this.state.lastSaved > CACHE_MAX_AGE_MS)) {
-      await this.state.saveCache();
+      // Written in the background, off the load's critical path; a failure is kept, not thrown:
+      // the cache only saves work, and the next save tries again.
+      this.state.saveCache().then(
+        () => (this.cacheError = null),
+        (e: unknown) => (this.cacheError = e instanceof Error ? e : new Error(String(e))),
+      );
     }
     return this.state.snapshot();
   }
 
-  /** Persist the cache now (a long-running loop calls this on exit). */
+  /** Persist the cache now and wait for any write in flight (a long-running loop calls this on exit). */
   async saveCache(): Promise<void> {
     if (this.state.dirty > 0) await this.state.saveCache();
+    else await this.state.saving;
   }
 
   async writeNode(req: WriteNodeRequest): Promise<ArchiveNode> {

@@ -270,6 +270,8 @@ export class ArchiveState {
   /** Changes since the cache file was last written. */
   dirty = 0;
   lastSaved = 0;
+  /** The cache write in flight (writes are chained). */
+  saving: Promise<void> = Promise.resolve();
   /** The for-each-ref output the state matches, and the snapshot built from it. */
   private lastRefs: string | null = null;
   private notesTips = new Map<string, string>();
@@ -814,35 +816,46 @@ export class ArchiveState {
     this.regroupEvaluations(new Set([...notes.values()].flatMap((st) => [...st.evals.keys()])));
     this.claims = claims;
     this.dirty = 0;
+    this.lastSaved = Date.now();
     return true;
   }
 
-  async saveCache(): Promise<void> {
-    if (this.root === null) return;
-    await mkdir(dirname(this.cacheFile), { recursive: true });
-    const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
-    const file = await open(tmp, 'w');
-    try {
-      const put = (chunk: CacheChunk) => file.write(JSON.stringify(chunk) + '\n');
-      await put(['head', CACHE_VERSION, this.layout.prefix, this.root]);
-      const tips = [...this.tips];
-      for (let i = 0; i < tips.length; i += CACHE_CHUNK) await put(['tips', tips.slice(i, i + CACHE_CHUNK)]);
-      for (let i = 0; i < this.order.length; i += CACHE_CHUNK) await put(['nodes', this.order.slice(i, i + CACHE_CHUNK)]);
-      for (const [w, st] of this.notes) {
-        const entries = [...st.blobs];
-        if (entries.length === 0) await put(['notes', w, st.tip, []]);
-        for (let i = 0; i < entries.length; i += CACHE_CHUNK) {
-          await put(['notes', w, st.tip, entries.slice(i, i + CACHE_CHUNK).map(([o, b]) => [o, b, st.evals.get(o) ?? []])]);
-        }
-      }
-      await put(['claims', [...this.claims]]);
-      await put(['end']);
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, this.cacheFile);
+  /**
+   * Write the cache file. The state is captured synchronously (refresh replaces arrays rather
+   * than mutating them), so a refresh that runs while the file is written cannot tear it.
+   */
+  saveCache(): Promise<void> {
+    if (this.root === null) return this.saving;
+    const root = this.root;
+    const tips = [...this.tips];
+    const order = this.order;
+    const notes = [...this.notes].map(([w, st]) => [w, st.tip, [...st.blobs].map(([o, b]) => [o, b, st.evals.get(o) ?? []])] as [string, string, [string, string, Evaluation[]][]]);
+    const claims = [...this.claims];
     this.dirty = 0;
     this.lastSaved = Date.now();
+    const write = async () => {
+      await mkdir(dirname(this.cacheFile), { recursive: true });
+      const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
+      const file = await open(tmp, 'w');
+      try {
+        const put = (chunk: CacheChunk) => file.write(JSON.stringify(chunk) + '\n');
+        await put(['head', CACHE_VERSION, this.layout.prefix, root]);
+        for (let i = 0; i < tips.length; i += CACHE_CHUNK) await put(['tips', tips.slice(i, i + CACHE_CHUNK)]);
+        for (let i = 0; i < order.length; i += CACHE_CHUNK) await put(['nodes', order.slice(i, i + CACHE_CHUNK)]);
+        for (const [w, tip, entries] of notes) {
+          if (entries.length === 0) await put(['notes', w, tip, []]);
+          for (let i = 0; i < entries.length; i += CACHE_CHUNK) await put(['notes', w, tip, entries.slice(i, i + CACHE_CHUNK)]);
+        }
+        await put(['claims', claims]);
+        await put(['end']);
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, this.cacheFile);
+    };
+    // One write at a time, in order; a failed write leaves the old file, which is only a cache.
+    this.saving = this.saving.then(write, write);
+    return this.saving;
   }
 }
 

@@ -84,6 +84,7 @@ describe('Archive: write and read', () => {
     await git(dir, ['branch', 'evo/me/2', orphan]);
     const warm = await archive.load();
     expect(archive.lastLoad).toMatchObject({ cold: false, newCommits: 7 });
+    await archive.saveCache();
     await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
     expect(warm).toEqual(await (await Archive.open({ repoDir: dir })).load());
     expect(warm.nodes.find((n) => n.id === orphan)).toMatchObject({ operator: 'manual', branch: 'evo/me/2' });
@@ -191,8 +192,12 @@ describe('Archive: the cache is disposable', () => {
       if (step % 4 === 3) {
         const warm = await archive.load();
         expect(archive.lastLoad?.cold).toBe(false);
+        await archive.saveCache();
         await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
-        const cold = await (await Archive.open({ repoDir: dir })).load();
+        const coldArchive = await Archive.open({ repoDir: dir });
+        const cold = await coldArchive.load();
+        expect(coldArchive.lastLoad?.cold).toBe(true);
+        await coldArchive.saveCache();
         expect(warm).toEqual(cold);
         expect(before).toEqual(frozen);
       }
@@ -203,7 +208,11 @@ describe('Archive: the cache is disposable', () => {
     const fromFile = await Archive.open({ repoDir: dir });
     const viaCache = await fromFile.load();
     expect(fromFile.lastLoad).toMatchObject({ cold: false, newCommits: 1 });
+    await fromFile.saveCache();
     await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
-    expect(viaCache).toEqual(await (await Archive.open({ repoDir: dir })).load());
+    const last = await Archive.open({ repoDir: dir });
+    expect(viaCache).toEqual(await last.load());
+    expect(last.lastLoad?.cold).toBe(true);
+    await last.saveCache();
   });
 });
