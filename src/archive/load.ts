@@ -358,13 +358,32 @@ export class ArchiveState {
           blobNames.push(sha);
         }
       }
-      const objects = await this.git.catFiles([...new Set(blobNames)]);
-      const parsed = parseNotes(pendingNotes.map((p) => (p.blob === null ? '' : (objects.get(p.blob)?.content ?? ''))));
+      const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
+      const noteBlobs = [...new Set(blobNames)].filter((b) => !claimBlobs.has(b));
+      const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
+      // Note blobs in slices, the next slice read while this one is parsed: the text of all
+      // notes (100 MB for 300k lines) is never held at once, and parsing overlaps git's work.
+      const byBlob = new Map<string, Evaluation[]>();
+      const slices: string[][] = [];
+      for (let i = 0; i < noteBlobs.length; i += BLOBS_PER_READ) slices.push(noteBlobs.slice(i, i + BLOBS_PER_READ));
+      let next = slices.length > 0 ? this.git.catFiles(slices[0] as string[]) : null;
+      let blobsRead = 0;
+      for (let k = 0; k < slices.length; k++) {
+        const objects = await (next as ReturnType<Git['catFiles']>);
+        next = k + 1 < slices.length ? this.git.catFiles(slices[k + 1] as string[]) : null;
+        const slice = slices[k] as string[];
+        const evals = parseNotes(slice.map((b) => objects.get(b)?.content ?? ''));
+        for (const [i, b] of slice.entries()) byBlob.set(b, evals[i] as Evaluation[]);
+        blobsRead += objects.size;
+      }
+      const parsed = pendingNotes.map((p) => (p.blob === null ? [] : (byBlob.get(p.blob) ?? [])));
+      const objects = await claimObjects;
+      blobsRead += objects.size;
       const claims = pendingClaims.map((ref) => {
         const sha = claimRefs.get(ref) as string;
         return [ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') }] as const;
       });
-      return { pendingNotes, parsed, claims, blobsRead: objects.size };
+      return { pendingNotes, parsed, claims, blobsRead };
     })();
     const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, delta ? tipChanges : tips, stats), notesWork]);
     stats.noteBlobsRead = blobsRead;
@@ -860,6 +879,8 @@ export class ArchiveState {
 }
 
 const CACHE_CHUNK = 2000;
+/** Note blobs per `cat-file --batch` call (about 10 MB of text at 3 lines a note). */
+const BLOBS_PER_READ = 30_000;
 
 type CacheChunk =
   | ['head', number, string, string]
