@@ -1,0 +1,247 @@
+/**
+ * bench/archive: how fast and how lean Archive.load() is on a large archive.
+ *
+ *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--keep]
+ *
+ * Builds a synthetic archive with `git fast-import` (commits with Evogit-* trailers on
+ * evo/w<k>/<seq> branches, 2% crossovers, 10% of inner nodes pruned, evaluation notes per
+ * writer), then measures in one run:
+ *   - raw reference: `git log --all` printing the same fields plus the notes (--notes=evogit/*)
+ *   - evogit cold load (cache deleted), in this process and in a child process for peak RSS
+ *   - incremental refresh after 100 new nodes (+100 evaluation lines), in-process and from the cache file
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Archive } from '../src/archive/index.js';
+import { LOG_FORMAT } from '../src/git/index.js';
+import { run } from '../src/proc/index.js';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** Deterministic PRNG so every run builds the same archive. */
+function rng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n;
+  };
+}
+
+function data(text: string): string {
+  return `data ${Buffer.byteLength(text)}\n${text}\n`;
+}
+
+const OPS = ['mutate', 'llm', 'command', 'self'];
+
+async function build(dir: string, nodes: number, evalsPerNode: number, writers: number): Promise<{ branchesDeleted: number; lines: number }> {
+  const r = rng(7);
+  const chunks: string[] = [];
+  const t0 = 1_700_000_000;
+  chunks.push(`blob\nmark :1\n${data('base\n')}`);
+  chunks.push(`commit refs/heads/main\nmark :2\ncommitter b <b@x> ${t0} +0000\n${data('base\n')}M 100644 :1 a.txt\n`);
+  chunks.push(`reset refs/heads/evo/root\nfrom :2\n\n`);
+  const seqs = new Array<number>(writers).fill(0);
+  const branchOf: string[] = [];
+  const hasChild = new Uint8Array(nodes);
+  for (let i = 0; i < nodes; i++) {
+    const w = i % writers;
+    const seq = ++seqs[w]!;
+    const branch = `evo/w${w}/${seq}`;
+    branchOf.push(branch);
+    // Mostly grow recent nodes (chains), sometimes any node (a bushy tree).
+    const parent = i === 0 ? -1 : r(1) < 0.7 ? Math.max(0, i - 1 - Math.floor(r(20))) : Math.floor(r(i));
+    if (parent >= 0) hasChild[parent] = 1;
+    const parentMark = parent < 0 ? ':2' : `:${parent + 3}`;
+    const op = i > 10 && r(1) < 0.02 ? 'crossover' : OPS[Math.floor(r(OPS.length))]!;
+    let msg = `candidate ${i}: tweak line ${Math.floor(r(500))}\n\nEvogit-Writer: w${w}\nEvogit-Agent: agent-${w % 3}\nEvogit-Operator: ${op}\n`;
+    if (op === 'llm') msg += `Evogit-Model: gpt-4o-mini\nEvogit-Cost: ${(r(1) / 100).toFixed(5)}\n`;
+    chunks.push(`commit refs/heads/${branch}\nmark :${i + 3}\ncommitter b <b@x> ${t0 + i} +0000\n${data(msg)}from ${parentMark}\n`);
+    if (op === 'crossover') {
+      const other = Math.floor(r(i));
+      if (other !== parent) {
+        chunks.push(`merge :${other + 3}\n`);
+        hasChild[other] = 1;
+      }
+    }
+    chunks.push(`M 100644 inline a.txt\n${data(`content of node ${i}\n`)}`);
+  }
+  // Evaluations: evalsPerNode lines per node on average, spread over writers' notes refs.
+  const perWriter: Map<number, string[]>[] = Array.from({ length: writers }, () => new Map());
+  let lines = 0;
+  for (let i = 0; i < nodes; i++) {
+    for (let k = 0; k < evalsPerNode; k++) {
+      const w = Math.floor(r(writers));
+      const outcome = r(1) < 0.6 ? 'pass' : r(1) < 0.9 ? 'fail' : 'error';
+      const line = JSON.stringify({
+        node: '', // filled from the mark below: fast-import knows the SHA, we do not
+        task: `test/file${Math.floor(r(40))}.test.js`,
+        outcome,
+        tests: { passed: 10, failed: outcome === 'fail' ? 2 : 0, skipped: 0, total: 12 },
+        durationMs: Math.floor(r(5000)),
+        harness: 'docker',
+        image: 'sha256:3f1c0ffee',
+        writer: `w${w}`,
+        time: '2025-06-01T12:00:00.000Z',
+      });
+      const m = perWriter[w]!;
+      const list = m.get(i) ?? [];
+      list.push(line);
+      m.set(i, list);
+      lines++;
+    }
+  }
+  const stream = chunks.join('');
+  await run('git', ['init', '-q', '-b', 'main', dir], { cwd: tmpdir() });
+  await run('git', ['fast-import', '--quiet', `--export-marks=${join(dir, '.git', 'marks')}`], { cwd: dir, input: stream, timeoutMs: 30 * 60_000 });
+  const marks = new Map<number, string>();
+  const { readFile } = await import('node:fs/promises');
+  for (const l of (await readFile(join(dir, '.git', 'marks'), 'utf8')).split('\n')) {
+    const [m, sha] = l.split(' ');
+    if (m && sha) marks.set(Number(m.slice(1)), sha);
+  }
+  const notes: string[] = [];
+  for (let w = 0; w < writers; w++) {
+    notes.push(`commit refs/notes/evogit/w${w}\ncommitter b <b@x> ${t0 + nodes} +0000\n${data(`evaluations by w${w}\n`)}`);
+    for (const [i, list] of perWriter[w]!) {
+      const sha = marks.get(i + 3)!;
+      const text = list.map((l) => l.replace('"node":""', `"node":"${sha}"`)).join('\n') + '\n';
+      notes.push(`N inline ${sha}\n${data(text)}`);
+    }
+  }
+  await run('git', ['fast-import', '--quiet'], { cwd: dir, input: notes.join(''), timeoutMs: 30 * 60_000 });
+  // Prune 10% of the inner nodes (they stay reachable through their children).
+  const del: string[] = [];
+  for (let i = 0; i < nodes; i++) if (hasChild[i] && r(1) < 0.1) del.push(`delete refs/heads/${branchOf[i]}\n`);
+  await run('git', ['update-ref', '--stdin'], { cwd: dir, input: del.join('') });
+  // What `git gc` does on its own in a real repository: pack the refs.
+  await run('git', ['pack-refs', '--all'], { cwd: dir });
+  return { branchesDeleted: del.length, lines };
+}
+
+/** Run a process to completion, discarding stdout, and return its wall time in ms. */
+function timed(cmd: string, args: string[], cwd: string): Promise<{ ms: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    let bytes = 0;
+    child.stdout.on('data', (b: Buffer) => (bytes += b.length));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve({ ms: performance.now() - t, bytes }) : reject(new Error(`${cmd} exited ${code}`))));
+  });
+}
+
+async function coldLoad(dir: string): Promise<{ ms: number; nodes: number; evals: number }> {
+  await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
+  const t = performance.now();
+  const a = await Archive.open({ repoDir: dir });
+  const s = await a.load();
+  const ms = performance.now() - t;
+  // The cache file is written in the background after load(); wait for it (and count its memory).
+  await a.saveCache();
+  let evals = 0;
+  for (const l of s.evaluations.values()) evals += l.length;
+  return { ms, nodes: s.nodes.length, evals };
+}
+
+/** Child mode: one cold load in a fresh process, report time and peak RSS. */
+async function child(dir: string): Promise<void> {
+  const before = process.resourceUsage().maxRSS;
+  const r = await coldLoad(dir);
+  process.stdout.write(JSON.stringify({ ...r, maxRssKb: process.resourceUsage().maxRSS, baseRssKb: before, heapMb: process.memoryUsage().heapUsed / 1e6 }) + '\n');
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const ci = process.argv.indexOf('--child');
+  if (ci >= 0) return child(process.argv[ci + 1]!);
+  const nodes = flag('nodes', 100_000);
+  const evalsPerNode = flag('evals-per-node', 3);
+  const writers = flag('writers', 10);
+  const dir = await mkdtemp(join(tmpdir(), 'evogit-bench-archive-'));
+  const say = (s: string) => process.stderr.write(s + '\n');
+  let t = performance.now();
+  const built = await build(dir, nodes, evalsPerNode, writers);
+  say(`built ${nodes} nodes, ${built.lines} evaluation lines, ${built.branchesDeleted} pruned branches in ${((performance.now() - t) / 1000).toFixed(1)} s (${dir})`);
+
+  const rawArgs = ['log', '--all', `--format=${LOG_FORMAT}%N`, '--notes=evogit/*'];
+  const raw: number[] = [];
+  let rawBytes = 0;
+  for (let i = 0; i < 3; i++) {
+    const r = await timed('git', rawArgs, dir);
+    raw.push(r.ms);
+    rawBytes = r.bytes;
+  }
+  say(`raw git log --all --notes: ${raw.map((x) => x.toFixed(0)).join(', ')} ms (${(rawBytes / 1e6).toFixed(1)} MB)`);
+
+  const cold: number[] = [];
+  let shape = { nodes: 0, evals: 0 };
+  for (let i = 0; i < 3; i++) {
+    const r = await coldLoad(dir);
+    cold.push(r.ms);
+    shape = r;
+  }
+  say(`evogit cold load (in process): ${cold.map((x) => x.toFixed(0)).join(', ')} ms → ${shape.nodes} nodes, ${shape.evals} evaluations`);
+
+  const childOut = await run(process.execPath, ['--import', 'tsx', process.argv[1]!, '--child', dir], { cwd: process.cwd(), timeoutMs: 10 * 60_000 });
+  const c = JSON.parse(childOut.stdout.trim().split('\n').pop()!) as { ms: number; maxRssKb: number; baseRssKb: number; heapMb: number };
+  say(`evogit cold load (fresh process): ${c.ms.toFixed(0)} ms, peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB (process before load ${(c.baseRssKb / 1024).toFixed(0)} MB), heap after ${c.heapMb.toFixed(0)} MB`);
+
+  // Incremental: a warm instance, 100 new nodes and 100 evaluation lines written by another instance.
+  const warm = await Archive.open({ repoDir: dir });
+  await warm.load();
+  await warm.saveCache();
+  const writer = await Archive.open({ repoDir: dir });
+  const root = (await writer.root())!;
+  const tree = (await run('git', ['rev-parse', `${root}^{tree}`], { cwd: dir })).stdout.trim();
+  let parent = root;
+  const evals = [];
+  t = performance.now();
+  for (let i = 0; i < 100; i++) {
+    const n = await writer.writeNode({ writer: 'fresh', parents: [parent], tree, message: `new ${i}`, agent: 'bench', operator: 'mutate' });
+    parent = i % 10 === 9 ? root : n.id;
+    evals.push({ node: n.id, task: 't', outcome: 'pass' as const, durationMs: 1, harness: 'local', writer: 'fresh', time: new Date().toISOString() });
+  }
+  await writer.appendEvaluations('fresh', evals);
+  say(`wrote 100 nodes + 100 evaluations through Archive in ${(performance.now() - t).toFixed(0)} ms`);
+  t = performance.now();
+  const after = await warm.load();
+  const incMs = performance.now() - t;
+  say(`incremental refresh (warm instance): ${incMs.toFixed(1)} ms, +${warm.lastLoad?.newCommits} commits, ${warm.lastLoad?.noteBlobsRead} blobs read → ${after.nodes.length} nodes`);
+  t = performance.now();
+  const fromCache = await Archive.open({ repoDir: dir });
+  await fromCache.load();
+  const fileMs = performance.now() - t;
+  say(`incremental refresh (new Archive, from the cache file): ${fileMs.toFixed(0)} ms (cold: ${fromCache.lastLoad?.cold})`);
+  t = performance.now();
+  const again = await warm.load();
+  say(`refresh with nothing new: ${(performance.now() - t).toFixed(1)} ms (${again.nodes.length} nodes)`);
+
+  const rawMs = median(raw);
+  const coldMs = median(cold);
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  const git = (await run('git', ['--version'], { cwd: dir })).stdout.trim();
+  const report = [
+    `machine: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} free), node ${process.version}, ${git}`,
+    `archive: ${nodes} nodes, ${built.lines} evaluation lines, ${writers} writers, ${built.branchesDeleted} pruned`,
+    `raw git log --all --notes (median of 3): ${rawMs.toFixed(0)} ms`,
+    `cold load (median of 3): ${coldMs.toFixed(0)} ms = ${(coldMs / rawMs).toFixed(2)}× raw (target ≤ 1.5×)`,
+    `peak RSS of a cold load in a fresh process: ${(c.maxRssKb / 1024).toFixed(0)} MB (target ≤ 500 MB)`,
+    `incremental after 100 nodes + 100 evaluations: ${incMs.toFixed(1)} ms in process (target ≤ 100 ms); ${fileMs.toFixed(0)} ms for a new process reading the cache file`,
+  ];
+  process.stdout.write(report.join('\n') + '\n');
+  if (!process.argv.includes('--keep')) await rm(dir, { recursive: true, force: true });
+}
+
+await main();

@@ -1,0 +1,408 @@
+/**
+ * The archive: the git repository read as a population of nodes and their evaluations.
+ * Every other domain reads and writes the archive only through this entry.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { EvogitError, InfraError } from '../errors/index.js';
+import { ProcError } from '../proc/index.js';
+import { FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, ZERO_SHA } from '../git/index.js';
+import { ArchiveState, type LoadStats } from './load.js';
+import { RefLayout, WRITER_RE } from './refs.js';
+import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
+
+export type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator, Outcome, TestCounts } from './types.js';
+export { RefLayout } from './refs.js';
+export type { LoadStats } from './load.js';
+
+export interface WriteNodeRequest {
+  writer: string;
+  parents: string[];
+  tree: string;
+  message: string;
+  agent: string;
+  operator: Operator;
+  model?: string;
+  cost?: number;
+}
+
+/** Write the cache file after this many changed records, or when it is older than CACHE_MAX_AGE_MS. */
+const CACHE_SAVE_CHANGES = 1000;
+const CACHE_MAX_AGE_MS = 60_000;
+const WRITE_OPERATORS: ReadonlySet<Operator> = new Set(['mutate', 'llm', 'command', 'self', 'crossover', 'manual']);
+
+export class Archive {
+  readonly layout: RefLayout;
+  /** What the last load() did (cold or incremental, how much it read). */
+  lastLoad: LoadStats | null = null;
+  /** Why the last background write of the cache file failed, if it did (the cache is optional). */
+  cacheError: Error | null = null;
+  private readonly state: ArchiveState;
+  private cacheTried = false;
+  /** Highest seq this process handed out per writer, so a just-deleted branch is not reused. */
+  private readonly seqHigh = new Map<string, number>();
+
+  private constructor(
+    readonly git: Git,
+    readonly gitDir: string,
+    readonly prefix: string,
+  ) {
+    this.layout = new RefLayout(prefix);
+    this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`));
+  }
+
+  static async open(opts: { repoDir: string; prefix?: string }): Promise<Archive> {
+    const git = new Git(opts.repoDir);
+    // Both at once: every spawn costs ~10 ms, and a missing repo fails both anyway.
+    const [dirResult, refsResult] = await Promise.all([
+      git.run(['rev-parse', '--absolute-git-dir'], { reject: false }),
+      git.run(['for-each-ref', '--count=1', '--format=%(refname)'], { reject: false }),
+    ]);
+    if (dirResult.exitCode !== 0) {
+      throw new EvogitError('E_NOT_A_REPO', `${opts.repoDir} is not a git repository`, 'Run evogit inside a git repository, or create one with `git init` and commit your code.', {
+        cause: new Error(dirResult.stderr.trim()),
+      });
+    }
+    const gitDir = dirResult.stdout.trim();
+    // Any ref counts: a fresh clone of a remote whose HEAD is dangling still has remote branches.
+    if (refsResult.exitCode !== 0 || !refsResult.stdout.trim()) {
+      throw new EvogitError('E_NO_COMMITS', `${opts.repoDir} has no commits yet`, 'Commit your code first (`git add -A && git commit -m base`); the first commit becomes the archive root.');
+    }
+    const prefix = opts.prefix ?? 'evo';
+    if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(prefix) || prefix.endsWith('/') || prefix.includes('//')) {
+      throw new EvogitError('E_BAD_PREFIX', `branch prefix "${prefix}" is not usable`, 'Use letters, digits, ".", "_", "-" and "/" (e.g. "evo").');
+    }
+    return new Archive(git, gitDir, prefix);
+  }
+
+  async root(): Promise<string | null> {
+    return this.revParse(this.layout.rootRef);
+  }
+
+  async createRoot(commit: string, opts: { force?: boolean } = {}): Promise<void> {
+    const sha = await this.revParse(`${commit}^{commit}`);
+    if (!sha) throw new EvogitError('E_UNKNOWN_COMMIT', `no commit named "${commit}"`, 'Give a branch, tag or commit SHA that exists in this repository.');
+    const old = await this.root();
+    if (old === sha) return;
+    if (old && !opts.force) {
+      throw new EvogitError('E_ROOT_EXISTS', `the archive root is already ${old.slice(0, 12)}`, 'Pass --force to move the root (every node stays; only what counts as the base changes).');
+    }
+    await this.git.run(['update-ref', '-m', 'evogit: root', this.layout.rootRef, sha, old ?? ZERO_SHA]);
+  }
+
+  /** A consistent snapshot of the archive; incremental after the first call (and across processes via the cache). */
+  async load(): Promise<ArchiveSnapshot> {
+    if (!this.cacheTried) {
+      this.cacheTried = true;
+      await this.state.loadCache();
+    }
+    let stats: LoadStats;
+    try {
+      stats = await this.state.refresh();
+    } catch (e) {
+      if (!(e instanceof ProcError) || this.state.root === null) throw e;
+      // The cache named objects git no longer has (a gc after a rewrite): rebuild from scratch.
+      this.state.root = null;
+      stats = await this.state.refresh();
+    }
+    this.lastLoad = stats;
+    if (stats.cold || this.state.dirty >= CACHE_SAVE_CHANGES || (this.state.dirty > 0 && Date.now() - this.state.lastSaved > CACHE_MAX_AGE_MS)) {
+      // Written in the background, off the load's critical path; a failure is kept, not thrown:
+      // the cache only saves work, and the next save tries again.
+      this.state.saveCache().then(
+        () => (this.cacheError = null),
+        (e: unknown) => (this.cacheError = e instanceof Error ? e : new Error(String(e))),
+      );
+    }
+    return this.state.snapshot();
+  }
+
+  /** Persist the cache now and wait for any write in flight (a long-running loop calls this on exit). */
+  async saveCache(): Promise<void> {
+    if (this.state.dirty > 0) await this.state.saveCache();
+    else await this.state.saving;
+  }
+
+  async writeNode(req: WriteNodeRequest): Promise<ArchiveNode> {
+    checkWriter(req.writer);
+    if (!WRITE_OPERATORS.has(req.operator)) throw new EvogitError('E_BAD_OPERATOR', `unknown operator "${req.operator}"`, `Use one of: ${[...WRITE_OPERATORS].join(', ')}.`);
+    if (req.parents.length === 0) throw new EvogitError('E_NO_PARENT', 'a node needs at least one parent', 'Branch from the root or from an existing node.');
+    const trailers: [string, string][] = [
+      ['Evogit-Writer', req.writer],
+      ['Evogit-Agent', oneLine(req.agent)],
+      ['Evogit-Operator', req.operator],
+    ];
+    if (req.model !== undefined) trailers.push(['Evogit-Model', oneLine(req.model)]);
+    if (req.cost !== undefined) trailers.push(['Evogit-Cost', String(req.cost)]);
+    const message = `${req.message.trimEnd() || 'evogit node'}\n\n${trailers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
+    const time = Math.floor(Date.now() / 1000);
+    const date = `${time} +0000`;
+    const args = ['commit-tree', req.tree];
+    for (const p of req.parents) args.push('-p', p);
+    const id = (await this.git.out(args, { input: message, env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } })).trim();
+
+    let seq = Math.max(await this.highestSeq(req.writer), this.seqHigh.get(req.writer) ?? 0) + 1;
+    for (let attempt = 0; ; attempt++) {
+      const ref = this.layout.nodeRef(req.writer, seq);
+      // Expected old value 0: create only. Another process of the same writer may take the seq first.
+      const r = await this.git.run(['update-ref', '-m', 'evogit: node', ref, id, ZERO_SHA], { reject: false });
+      if (r.exitCode === 0) {
+        this.seqHigh.set(req.writer, seq);
+        const node: ArchiveNode = {
+          id,
+          parents: [...req.parents],
+          tree: req.tree,
+          branch: RefLayout.short(ref),
+          writer: req.writer,
+          agent: oneLine(req.agent),
+          operator: req.operator,
+          time,
+          subject: message.split('\n', 1)[0] as string,
+          pruned: false,
+          promoted: false,
+        };
+        if (req.model !== undefined) node.model = oneLine(req.model);
+        if (req.cost !== undefined) node.cost = req.cost;
+        return node;
+      }
+      if (attempt >= 50) throw new InfraError('E_REF_BUSY', `could not create a branch for writer ${req.writer}: ${r.stderr.trim()}`, 'Another process keeps taking the same names; check for a runaway loop.');
+      seq = Math.max(seq, await this.highestSeq(req.writer)) + 1;
+    }
+  }
+
+  /** Append evaluation lines to each node's note in the writer's notes ref, in one notes commit. */
+  async appendEvaluations(writer: string, evals: Evaluation[]): Promise<void> {
+    checkWriter(writer);
+    if (evals.length === 0) return;
+    const byNode = new Map<string, Evaluation[]>();
+    for (const e of evals) {
+      if (!/^[0-9a-f]{40}$/.test(e.node)) throw new EvogitError('E_BAD_EVALUATION', `evaluation names "${e.node}", not a full commit SHA`, 'Evaluations refer to nodes by their full SHA.');
+      const list = byNode.get(e.node) ?? [];
+      list.push(e);
+      byNode.set(e.node, list);
+    }
+    const notesRef = this.layout.notesRef(writer);
+    for (let attempt = 0; ; attempt++) {
+      const tip = await this.revParse(notesRef);
+      const existing = tip ? await this.readNotes(tip, [...byNode.keys()]) : new Map<string, string>();
+      const tmpRef = `refs/evogit/tmp/notes-${writer}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const now = Math.floor(Date.now() / 1000);
+      const msg = `evogit: ${evals.length} evaluation${evals.length === 1 ? '' : 's'} by ${writer}\n`;
+      let stream = `commit ${tmpRef}\ncommitter evogit <evogit@localhost> ${now} +0000\n${data(msg)}`;
+      if (tip) stream += `from ${tip}\n`;
+      for (const [node, list] of byNode) {
+        let text = existing.get(node) ?? '';
+        if (text && !text.endsWith('\n')) text += '\n';
+        text += list.map((e) => JSON.stringify(e)).join('\n') + '\n';
+        stream += `N inline ${node}\n${data(text)}`;
+      }
+      stream += 'done\n';
+      try {
+        await this.git.run(['fast-import', '--quiet', '--done'], { input: stream });
+        const commit = (await this.revParse(tmpRef)) as string;
+        const r = await this.git.run(['update-ref', '-m', 'evogit: evaluations', notesRef, commit, tip ?? ZERO_SHA], { reject: false });
+        if (r.exitCode === 0) return;
+        if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not update ${notesRef}: ${r.stderr.trim()}`, 'Another process of the same writer keeps updating its notes; give each agent its own writer name.');
+      } finally {
+        await this.git.run(['update-ref', '-d', tmpRef], { reject: false });
+      }
+    }
+  }
+
+  async putClaim(claim: Claim): Promise<string> {
+    checkWriter(claim.writer);
+    const blob = (await this.git.out(['hash-object', '-w', '--stdin'], { input: JSON.stringify(claim) })).trim();
+    for (;;) {
+      const ref = this.layout.claimRef(claim.writer, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
+      const r = await this.git.run(['update-ref', ref, blob, ZERO_SHA], { reject: false });
+      if (r.exitCode === 0) return ref;
+    }
+  }
+
+  async releaseClaim(ref: string): Promise<void> {
+    if (!ref.startsWith(RefLayout.claimsDir)) throw new EvogitError('E_NOT_A_CLAIM', `${ref} is not a claim ref`, `Claims live under ${RefLayout.claimsDir}.`);
+    await this.git.run(['update-ref', '-d', ref]);
+  }
+
+  /** Delete the node's branch (and with clade, every descendant's); returns the deleted branch names. */
+  async prune(node: string, opts: { clade?: boolean } = {}): Promise<string[]> {
+    const target = await this.resolve(node);
+    const snap = await this.load();
+    if (target.id === snap.root) throw new EvogitError('E_PRUNE_ROOT', 'the root cannot be pruned', 'Prune its children instead, or move the root with `evogit init --force`.');
+    const ids = new Set(opts.clade ? cladeOf(snap, target.id) : [target.id]);
+    const refs = (await this.listRefs(this.layout.branchesDir)).filter((r) => ids.has(r.sha) && this.layout.parseNodeRef(r.ref));
+    if (refs.length === 0) return [];
+    const input = refs.map((r) => `delete ${r.ref}\0${r.sha}\0`).join('');
+    await this.git.run(['update-ref', '--stdin', '-z'], { input });
+    return refs.map((r) => RefLayout.short(r.ref)).sort();
+  }
+
+  /** Tag the node as promoted; returns the tag name. Promoting twice is a no-op. */
+  async promote(node: string): Promise<string> {
+    const target = await this.resolve(node);
+    const ref = this.layout.promotedRef(target.id);
+    const r = await this.git.run(['update-ref', ref, target.id, ZERO_SHA], { reject: false });
+    if (r.exitCode !== 0 && (await this.revParse(ref)) !== target.id) {
+      throw new EvogitError('E_TAG_EXISTS', `${ref} already names another commit`, 'Delete the old tag with `git tag -d` if it is stale.');
+    }
+    return ref.slice('refs/tags/'.length);
+  }
+
+  /** A branch name (evo/a1/3), a full or unique short SHA, or any git revision that names a node. */
+  async resolve(name: string): Promise<ArchiveNode> {
+    const snap = await this.load();
+    const wanted = name.trim();
+    const branch = wanted.startsWith('refs/heads/') ? wanted.slice('refs/heads/'.length) : wanted;
+    const byBranch = snap.nodes.find((n) => n.branch === branch);
+    if (byBranch) return byBranch;
+    if (/^[0-9a-f]{4,40}$/i.test(wanted)) {
+      const hex = wanted.toLowerCase();
+      const hits = snap.nodes.filter((n) => n.id.startsWith(hex));
+      if (hits.length === 1) return hits[0] as ArchiveNode;
+      if (hits.length > 1) throw new EvogitError('E_AMBIGUOUS_NODE', `"${name}" matches ${hits.length} nodes`, 'Give more characters of the SHA, or the branch name.');
+    }
+    const sha = await this.revParse(`${wanted}^{commit}`);
+    const byRev = sha ? snap.nodes.find((n) => n.id === sha) : undefined;
+    if (byRev) return byRev;
+    throw new EvogitError(
+      'E_UNKNOWN_NODE',
+      sha ? `${name} (${sha.slice(0, 12)}) is not a node of the archive` : `no node named "${name}"`,
+      `List the nodes with \`evogit status\` or \`git branch --list '${this.prefix}/*'\`; a node is a branch name like ${this.prefix}/a1/3 or a commit SHA.`,
+    );
+  }
+
+  /** Fetch every writer's branches, notes, claims and promotion tags; never touches the writer's own refs. */
+  async fetch(remote: string, writer?: string): Promise<void> {
+    if (writer !== undefined) checkWriter(writer);
+    const specs = this.layout.fetchRefspecs(writer);
+    const r = await this.git.run(['fetch', '--prune', '--no-tags', '--quiet', '--no-write-fetch-head', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 });
+    if (r.exitCode !== 0) throw new InfraError('E_FETCH', `git fetch ${remote} failed: ${lastLine(r.stderr)}`, 'Check that the remote exists and is reachable (`git ls-remote <remote>`).');
+  }
+
+  /** Push the writer's own branches, notes and claims. Never forced. */
+  async push(remote: string, writer: string): Promise<void> {
+    checkWriter(writer);
+    const notesRef = this.layout.notesRef(writer);
+    const [branchSpec, notesSpec, claimSpec] = this.layout.pushRefspecs(writer) as [string, string, string];
+    for (let attempt = 0; ; attempt++) {
+      const hasNotes = (await this.revParse(notesRef)) !== null;
+      // Branches and notes are append-only: never --prune them (a fresh clone of the same writer would delete its history).
+      const main = await this.git.run(['push', '--porcelain', remote, branchSpec, ...(hasNotes ? [notesSpec] : [])], { reject: false, timeoutMs: 5 * 60_000 });
+      const rejected = parsePushRejections(main.stdout);
+      if (main.exitCode === 0) {
+        // Claims are ephemeral: released ones are deleted on the remote too.
+        const c = await this.git.run(['push', '--porcelain', '--prune', remote, claimSpec], { reject: false, timeoutMs: 5 * 60_000 });
+        if (c.exitCode === 0) return;
+        if (attempt >= 5) throw new InfraError('E_PUSH', `git push of claims to ${remote} failed: ${lastLine(c.stderr)}`, 'Check the remote.');
+        continue;
+      }
+      const notesRejected = rejected.some((r) => r.endsWith(notesRef));
+      if (attempt >= 5 || (rejected.length > 0 && !notesRejected)) {
+        throw new InfraError(
+          'E_PUSH',
+          `git push to ${remote} failed: ${rejected.length > 0 ? `rejected ${rejected.join(', ')}` : lastLine(main.stderr)}`,
+          rejected.length > 0 ? `Another machine writes as "${writer}"; give every agent its own writer name.` : 'Check that the remote exists and is reachable.',
+        );
+      }
+      if (notesRejected) await this.mergeRemoteNotes(remote, writer);
+    }
+  }
+
+  // ---- helpers ----
+
+  /** The remote holds notes of this writer we lack (same writer on two machines): union the lines and retry. */
+  private async mergeRemoteNotes(remote: string, writer: string): Promise<void> {
+    const notesRef = this.layout.notesRef(writer);
+    const tmp = `refs/evogit/tmp/remote-notes-${writer}`;
+    await this.git.run(['fetch', '--quiet', '--no-write-fetch-head', remote, `+${notesRef}:${tmp}`]);
+    try {
+      await this.git.run(['notes', `--ref=${notesRef}`, 'merge', '--quiet', '-s', 'cat_sort_uniq', tmp]);
+    } finally {
+      await this.git.run(['update-ref', '-d', tmp], { reject: false });
+    }
+  }
+
+  private async readNotes(tip: string, nodes: string[]): Promise<Map<string, string>> {
+    // The note for X sits at X, xx/rest or xx/yy/rest depending on git's fan-out.
+    const names: string[] = [];
+    for (const n of nodes) names.push(`${tip}:${n}`, `${tip}:${n.slice(0, 2)}/${n.slice(2)}`, `${tip}:${n.slice(0, 2)}/${n.slice(2, 4)}/${n.slice(4)}`);
+    const found = await this.git.catFiles(names);
+    const out = new Map<string, string>();
+    for (const [i, n] of nodes.entries()) {
+      for (let k = 0; k < 3; k++) {
+        const o = found.get(names[i * 3 + k] as string);
+        if (o) {
+          out.set(n, o.content);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {
+    return parseForEachRef(await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, prefix]));
+  }
+
+  private async highestSeq(writer: string): Promise<number> {
+    let max = 0;
+    for (const { ref } of await this.listRefs(this.layout.writerBranchesDir(writer))) {
+      const p = this.layout.parseNodeRef(ref);
+      if (p && p.seq > max) max = p.seq;
+    }
+    return max;
+  }
+
+  private async revParse(rev: string): Promise<string | null> {
+    const r = await this.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', rev], { reject: false });
+    return r.exitCode === 0 ? r.stdout.trim() : null;
+  }
+}
+
+/** The node and all its descendants (commits that have it as an ancestor), the node first. */
+export function cladeOf(snapshot: ArchiveSnapshot, id: string): string[] {
+  const children = new Map<string, string[]>();
+  for (const n of snapshot.nodes) {
+    for (const p of n.parents) {
+      const list = children.get(p);
+      if (list) list.push(n.id);
+      else children.set(p, [n.id]);
+    }
+  }
+  const seen = new Set<string>([id]);
+  const out = [id];
+  for (let i = 0; i < out.length; i++) {
+    for (const c of children.get(out[i] as string) ?? []) {
+      if (!seen.has(c)) {
+        seen.add(c);
+        out.push(c);
+      }
+    }
+  }
+  return out;
+}
+
+/** A node's own counts: passed, failed and infrastructure-error runs (errors never count as failures). */
+export function ownCounts(evals: Evaluation[]): { pass: number; fail: number; error: number } {
+  const c = { pass: 0, fail: 0, error: 0 };
+  for (const e of evals) c[e.outcome] += 1;
+  return c;
+}
+
+function checkWriter(writer: string): void {
+  if (!WRITER_RE.test(writer)) {
+    throw new EvogitError('E_BAD_WRITER', `writer name "${writer}" is not usable in a ref`, 'Use letters, digits, ".", "_" and "-", starting with a letter or digit (e.g. "a1").');
+  }
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+function data(text: string): string {
+  return `data ${Buffer.byteLength(text)}\n${text}\n`;
+}
+
+function lastLine(s: string): string {
+  return s.trim().split('\n').slice(-1)[0] ?? '';
+}

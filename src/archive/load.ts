@@ -1,0 +1,904 @@
+/**
+ * Reading the archive out of git, incrementally.
+ *
+ * The state below is a pure function of the refs (and the objects they reach): node branch
+ * tips, the root, the notes refs, the claim refs and the promotion tags. A refresh reads the
+ * refs with one `for-each-ref`, walks only the commits that are new since the last tips
+ * (`git log NEW --not OLD`), asks which commits became unreachable when tips disappeared
+ * (`git rev-list GONE --not CURRENT`), and re-reads only the note blobs that changed
+ * (`git diff-tree` between old and new notes commits) with one `cat-file --batch`.
+ * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
+ */
+import { createReadStream } from 'node:fs';
+import { access, mkdir, open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  FOR_EACH_REF_FORMAT,
+  LOG_FORMAT,
+  notePathToSha,
+  parseDiffTree,
+  parseForEachRef,
+  parseLog,
+  parseLsTree,
+  type Git,
+  type RawCommit,
+} from '../git/index.js';
+import { EvogitError } from '../errors/index.js';
+import { RefLayout } from './refs.js';
+import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
+
+const CACHE_VERSION = 1;
+
+/** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
+export interface NodeRecord {
+  id: string;
+  parents: string[];
+  tree: string;
+  /** Evogit-Writer trailer, '' when absent. */
+  writer: string;
+  agent: string;
+  operator: Operator;
+  model?: string;
+  cost?: number;
+  time: number;
+  subject: string;
+  /** The commit carries evogit trailers (so it had a branch of its own once). */
+  tracked: boolean;
+  /** Longest path from the root: the canonical order is (depth, id). */
+  depth: number;
+}
+
+interface NotesState {
+  tip: string;
+  /** Annotated object → note blob. */
+  blobs: Map<string, string>;
+  /** Annotated object → parsed lines. */
+  evals: Map<string, Evaluation[]>;
+}
+
+interface ClaimState {
+  sha: string;
+  claim: Claim | null;
+}
+
+export interface LoadStats {
+  cold: boolean;
+  newCommits: number;
+  removedCommits: number;
+  noteBlobsRead: number;
+}
+
+const OPERATORS = new Set<Operator>(['root', 'mutate', 'llm', 'command', 'self', 'crossover', 'manual']);
+
+export function recordFromCommit(c: RawCommit, isRoot: boolean): NodeRecord {
+  const t = c.trailers;
+  const op = t['Evogit-Operator'] as Operator | undefined;
+  const tracked = t['Evogit-Writer'] !== undefined || t['Evogit-Operator'] !== undefined;
+  const rec: NodeRecord = {
+    id: c.id,
+    parents: c.parents,
+    tree: c.tree,
+    writer: t['Evogit-Writer'] ?? '',
+    agent: t['Evogit-Agent'] ?? '',
+    operator: isRoot ? 'root' : op && OPERATORS.has(op) ? op : 'manual',
+    time: c.time,
+    subject: c.subject,
+    tracked: tracked || isRoot,
+    depth: 0,
+  };
+  if (t['Evogit-Model'] !== undefined) rec.model = t['Evogit-Model'];
+  const cost = t['Evogit-Cost'] !== undefined ? Number(t['Evogit-Cost']) : NaN;
+  if (Number.isFinite(cost)) rec.cost = cost;
+  return rec;
+}
+
+/** Parse one note's JSON lines; lines that are not an evaluation object are skipped (a person may edit notes by hand). */
+export function parseNoteLines(text: string): Evaluation[] {
+  const body = text.trim();
+  if (!body) return [];
+  try {
+    // One JSON.parse per note is much faster than one per line.
+    const all = JSON.parse('[' + body.split('\n').filter((l) => l.trim()).join(',') + ']') as unknown[];
+    if (all.every(isEvaluation)) return all as Evaluation[];
+  } catch {
+    // A malformed line: fall through and keep every line that does parse.
+  }
+  const out: Evaluation[] = [];
+  for (const line of body.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (isEvaluation(v)) out.push(v);
+    } catch {
+      // Not JSON: a hand-written remark in the note, not evidence.
+      continue;
+    }
+  }
+  return out;
+}
+
+/**
+ * Parse many notes with one JSON.parse: each note's lines become one array. A note with a
+ * blank or malformed line makes the fast path throw; then each note is parsed on its own.
+ */
+export function parseNotes(texts: string[]): Evaluation[][] {
+  const out: Evaluation[][] = [];
+  // Batches bound the transient copy of the text (the whole archive's notes can be 100 MB).
+  for (let from = 0; from < texts.length; from += NOTES_PER_PARSE) {
+    const batch = texts.slice(from, from + NOTES_PER_PARSE);
+    let all: unknown[][] | null = null;
+    try {
+      all = JSON.parse(`[${batch.map((t) => {
+        const body = t.trimEnd();
+        return body ? `[${body.replace(/\n/g, ',')}]` : '[]';
+      }).join(',')}]`) as unknown[][];
+    } catch {
+      // Some note holds a line that is not JSON: fall back to the careful per-note parser.
+      all = null;
+    }
+    for (const [i, t] of batch.entries()) {
+      const fast = all?.[i];
+      out.push(fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t));
+    }
+  }
+  return out;
+}
+
+const NOTES_PER_PARSE = 2000;
+
+function isEvaluation(v: unknown): v is Evaluation {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.node === 'string' && typeof e.task === 'string' && (e.outcome === 'pass' || e.outcome === 'fail' || e.outcome === 'error');
+}
+
+function parseClaim(text: string): Claim | null {
+  try {
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v.writer === 'string' && typeof v.node === 'string' && (v.kind === 'expand' || v.kind === 'evaluate') && typeof v.expires === 'number') {
+      return v as unknown as Claim;
+    }
+  } catch {
+    // A claim blob that is not JSON is not a claim.
+  }
+  return null;
+}
+
+/** Parent SHAs from a raw commit object's header. */
+export function commitParents(raw: string): string[] {
+  const parents: string[] = [];
+  const end = raw.indexOf('\n\n');
+  for (const line of raw.slice(0, end < 0 ? raw.length : end).split('\n')) {
+    if (line.startsWith('parent ')) parents.push(line.slice(7));
+  }
+  return parents;
+}
+
+/**
+ * Lines only in `before` and only in `after`, for two sorted line lists (for-each-ref sorts
+ * by refname). Falls back to sets if the input turns out not to be sorted.
+ */
+export function diffSortedLines(before: string[], after: string[]): { removed: string[]; added: string[] } {
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length && j < after.length) {
+    const a = before[i] as string;
+    const b = after[j] as string;
+    if (a === b) {
+      i++;
+      j++;
+    } else if (a < b) {
+      removed.push(a);
+      i++;
+    } else {
+      added.push(b);
+      j++;
+    }
+    if ((i > 0 && i < before.length && (before[i] as string) < (before[i - 1] as string)) || (j > 0 && j < after.length && (after[j] as string) < (after[j - 1] as string))) {
+      const old = new Set(before);
+      const now = new Set(after);
+      return { removed: before.filter((l) => !now.has(l)), added: after.filter((l) => !old.has(l)) };
+    }
+  }
+  while (i < before.length) removed.push(before[i++] as string);
+  while (j < after.length) added.push(after[j++] as string);
+  return { removed, added };
+}
+
+/**
+ * Lines only in `before` and only in `after`, for two for-each-ref outputs (sorted by
+ * refname). Identical stretches are skipped 16 KB at a time by native string compares, so
+ * a few new refs among 100k cost little and allocate little.
+ */
+export function diffRefText(before: string, after: string): { removed: string[]; added: string[] } {
+  const K = 16384;
+  const removed: string[] = [];
+  const added: string[] = [];
+  let i = 0;
+  let j = 0;
+  let noChunkUntil = 0;
+  while (i < before.length && j < after.length) {
+    if (i >= noChunkUntil && before.length - i >= K && after.length - j >= K) {
+      if (before.slice(i, i + K) === after.slice(j, j + K)) {
+        const nl = before.lastIndexOf('\n', i + K - 1);
+        if (nl >= i) {
+          const step = nl + 1 - i;
+          i += step;
+          j += step;
+          continue;
+        }
+      }
+      noChunkUntil = i + K;
+    }
+    let ei = before.indexOf('\n', i);
+    if (ei < 0) ei = before.length;
+    let ej = after.indexOf('\n', j);
+    if (ej < 0) ej = after.length;
+    const a = before.slice(i, ei);
+    const b = after.slice(j, ej);
+    if (a === b) {
+      i = ei + 1;
+      j = ej + 1;
+    } else if (a < b) {
+      removed.push(a);
+      i = ei + 1;
+    } else {
+      added.push(b);
+      j = ej + 1;
+    }
+  }
+  for (const line of before.slice(i).split('\n')) if (line) removed.push(line);
+  for (const line of after.slice(j).split('\n')) if (line) added.push(line);
+  return { removed, added };
+}
+
+const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export class ArchiveState {
+  root: string | null = null;
+  tips = new Map<string, string>();
+  nodes = new Map<string, NodeRecord>();
+  order: NodeRecord[] = [];
+  notes = new Map<string, NotesState>();
+  /** Annotated object → evaluation lines of every writer (writers in sorted order). */
+  evalsByNode = new Map<string, Evaluation[]>();
+  claims = new Map<string, ClaimState>();
+  promoted = new Set<string>();
+  /** Changes since the cache file was last written. */
+  dirty = 0;
+  lastSaved = 0;
+  /** The cache write in flight (writes are chained). */
+  saving: Promise<void> = Promise.resolve();
+  /** The for-each-ref output the state matches, and the snapshot built from it. */
+  private lastRefs: string | null = null;
+  private notesTips = new Map<string, string>();
+  private claimRefs = new Map<string, string>();
+  private promotedRefs = new Map<string, string>();
+  private memo: ArchiveSnapshot | null = null;
+  /** Node objects of the last snapshot, reused when their marks did not change. */
+  private nodeObjs = new Map<string, ArchiveNode>();
+  /** Branch refs per commit, kept in step with tips. */
+  private refsBySha = new Map<string, string[]>();
+  /** Since the last snapshot: nodes whose marks may have changed, nodes whose evaluations changed, and whether nodes came or went. */
+  private dirtyIds = new Set<string>();
+  private changedEvals = new Set<string>();
+  private lastSnap: ArchiveSnapshot | null = null;
+  private addedIds: string[] = [];
+  private removedIds: string[] = [];
+  private orderChanged = false;
+
+  constructor(
+    private readonly git: Git,
+    private readonly layout: RefLayout,
+    private readonly cacheFile: string,
+  ) {}
+
+  /** Bring the state up to date with the refs. */
+  async refresh(): Promise<LoadStats> {
+    const refsOut = await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...this.layout.readPatterns]);
+    // Every input of the state is a ref (or what it reaches): the same refs, the same archive.
+    if (this.root !== null && refsOut === this.lastRefs) return { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
+    this.memo = null;
+    // Only the lines that changed since the last refresh are looked at (100k refs are 100k lines).
+    const delta = this.root !== null && this.lastRefs !== null ? diffRefText(this.lastRefs, refsOut) : null;
+    this.lastRefs = null;
+    let root: string | null = this.root;
+    // A delta is applied to the live maps (no copies of 100k entries); a full read starts empty.
+    const tips = delta ? this.tips : new Map<string, string>();
+    const tipChanges: [string, string | null, string | null][] = [];
+    const notesTips = delta ? this.notesTips : new Map<string, string>();
+    const claimRefs = delta ? this.claimRefs : new Map<string, string>();
+    const promotedRefs = delta ? this.promotedRefs : new Map<string, string>();
+    const classify = (line: string, add: boolean) => {
+      const { ref, sha } = parseForEachRef(line)[0] ?? { ref: '', sha: '' };
+      if (ref === this.layout.rootRef) root = add ? sha : null;
+      else if (this.layout.parseNodeRef(ref)) {
+        if (delta) tipChanges.push([ref, add ? null : sha, add ? sha : null]);
+        else tips.set(ref, sha);
+      } else if (ref.startsWith(RefLayout.notesDir)) {
+        if (add) notesTips.set(ref.slice(RefLayout.notesDir.length), sha);
+        else notesTips.delete(ref.slice(RefLayout.notesDir.length));
+      } else if (ref.startsWith(RefLayout.claimsDir)) {
+        if (add) claimRefs.set(ref, sha);
+        else claimRefs.delete(ref);
+      } else if (ref.startsWith(this.layout.promotedDir)) {
+        if (add) promotedRefs.set(ref, sha);
+        else promotedRefs.delete(ref);
+      }
+    };
+    if (delta) {
+      for (const line of delta.removed) classify(line, false);
+      for (const line of delta.added) classify(line, true);
+    } else {
+      root = null;
+      for (const line of refsOut.split('\n')) if (line) classify(line, true);
+    }
+    const promoted = new Set(promotedRefs.values());
+    if (!root) {
+      throw new EvogitError('E_NO_ROOT', `no archive root: branch ${RefLayout.short(this.layout.rootRef)} does not exist`, 'Run `evogit init` to record the base commit as the root, or fetch the archive from its remote.');
+    }
+    const stats: LoadStats = { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
+    if (this.root !== root) {
+      this.reset();
+      stats.cold = true;
+      // A new root with a delta in hand: read everything again from scratch.
+      if (delta) return this.refresh();
+    }
+    // The notes pipeline (ls-tree/diff-tree → cat-file → JSON) runs while git walks the commits.
+    const notesWork = (async () => {
+      const blobNames: string[] = [];
+      const pendingNotes = await this.diffNotes(notesTips, blobNames);
+      const pendingClaims: string[] = [];
+      for (const [ref, sha] of claimRefs) {
+        if (this.claims.get(ref)?.sha !== sha) {
+          pendingClaims.push(ref);
+          blobNames.push(sha);
+        }
+      }
+      const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
+      const noteBlobs = [...new Set(blobNames)].filter((b) => !claimBlobs.has(b));
+      const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
+      // Note blobs in slices, the next slice read while this one is parsed: the text of all
+      // notes (100 MB for 300k lines) is never held at once, and parsing overlaps git's work.
+      const byBlob = new Map<string, Evaluation[]>();
+      const slices: string[][] = [];
+      for (let i = 0; i < noteBlobs.length; i += BLOBS_PER_READ) slices.push(noteBlobs.slice(i, i + BLOBS_PER_READ));
+      let next = slices.length > 0 ? this.git.catFiles(slices[0] as string[]) : null;
+      let blobsRead = 0;
+      for (let k = 0; k < slices.length; k++) {
+        const objects = await (next as ReturnType<Git['catFiles']>);
+        next = k + 1 < slices.length ? this.git.catFiles(slices[k + 1] as string[]) : null;
+        const slice = slices[k] as string[];
+        const evals = parseNotes(slice.map((b) => objects.get(b)?.content ?? ''));
+        for (const [i, b] of slice.entries()) byBlob.set(b, evals[i] as Evaluation[]);
+        blobsRead += objects.size;
+      }
+      const parsed = pendingNotes.map((p) => (p.blob === null ? [] : (byBlob.get(p.blob) ?? [])));
+      const objects = await claimObjects;
+      blobsRead += objects.size;
+      const claims = pendingClaims.map((ref) => {
+        const sha = claimRefs.get(ref) as string;
+        return [ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') }] as const;
+      });
+      return { pendingNotes, parsed, claims, blobsRead };
+    })();
+    const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, delta ? tipChanges : tips, stats), notesWork]);
+    stats.noteBlobsRead = blobsRead;
+    const changedNodes = new Set<string>();
+    for (const [i, { writer, obj, blob }] of pendingNotes.entries()) {
+      const st = this.notes.get(writer) as NotesState;
+      if (blob === null) {
+        st.blobs.delete(obj);
+        st.evals.delete(obj);
+      } else {
+        st.blobs.set(obj, blob);
+        st.evals.set(obj, parsed[i] as Evaluation[]);
+      }
+      changedNodes.add(obj);
+    }
+    for (const [writer, tip] of notesTips) (this.notes.get(writer) as NotesState).tip = tip;
+    for (const writer of [...this.notes.keys()]) {
+      if (!notesTips.has(writer)) {
+        for (const obj of (this.notes.get(writer) as NotesState).evals.keys()) changedNodes.add(obj);
+        this.notes.delete(writer);
+      }
+    }
+    this.regroupEvaluations(changedNodes);
+    for (const [ref, c] of newClaims) this.claims.set(ref, c);
+    for (const ref of [...this.claims.keys()]) if (!claimRefs.has(ref)) this.claims.delete(ref);
+    for (const sha of promoted) if (!this.promoted.has(sha)) this.dirtyIds.add(sha);
+    for (const sha of this.promoted) if (!promoted.has(sha)) this.dirtyIds.add(sha);
+    this.promoted = promoted;
+    for (const id of changedNodes) this.changedEvals.add(id);
+    this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + newClaims.length;
+    this.notesTips = notesTips;
+    this.claimRefs = claimRefs;
+    this.promotedRefs = promotedRefs;
+    this.lastRefs = refsOut;
+    return stats;
+  }
+
+  private reset(): void {
+    this.resetNodes();
+    this.notes = new Map();
+    this.evalsByNode = new Map();
+    this.claims = new Map();
+    this.dirty += 1;
+  }
+
+  private resetNodes(): void {
+    this.memo = null;
+    this.lastRefs = null;
+    this.nodeObjs = new Map();
+    this.refsBySha = new Map();
+    this.lastSnap = null;
+    this.addedIds = [];
+    this.removedIds = [];
+    this.orderChanged = true;
+    this.root = null;
+    this.tips = new Map();
+    this.nodes = new Map();
+    this.order = [];
+    this.dirty += 1;
+  }
+
+  private async refreshNodes(root: string, tipsOrChanges: Map<string, string> | [string, string | null, string | null][], stats: LoadStats): Promise<void> {
+    const isCold = this.root === null;
+    const prevTipShas = () => new Set([...this.tips.values(), ...removed]);
+    const { removed, added } = Array.isArray(tipsOrChanges) ? this.retipChanges(tipsOrChanges) : this.retip(tipsOrChanges);
+    const tips = this.tips;
+    // Commits that lost their last branch may have become unreachable: drop exactly those.
+    const gone = [...new Set(removed)].filter((sha) => !this.refsBySha.has(sha) && this.nodes.has(sha));
+    const current = () => new Set(tips.values());
+    if (!isCold && gone.length > 0) {
+      const r = await this.git.run(['rev-list', '--stdin'], {
+        input: [...gone, ...[...current()].map((s) => `^${s}`), `^${root}`].join('\n') + '\n',
+        reject: false,
+      });
+      if (r.exitCode !== 0) {
+        // A gone tip was garbage-collected: the cheap answer is unknowable, start over.
+        const all = new Map(this.tips);
+        this.resetNodes();
+        return this.refreshNodes(root, all, stats);
+      }
+      const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
+      if (unreachable.size > 0) {
+        for (const id of unreachable) {
+          this.nodes.delete(id);
+          this.nodeObjs.delete(id);
+        }
+        this.order = this.order.filter((n) => !unreachable.has(n.id));
+        stats.removedCommits = unreachable.size;
+        this.removedIds.push(...unreachable);
+        this.orderChanged = true;
+      }
+    }
+    const fresh = [...new Set(added)].filter((sha) => !this.nodes.has(sha));
+    if (isCold) fresh.push(root);
+    if (fresh.length > 0) {
+      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, prevTipShas(), current(), root, isCold));
+      const added: NodeRecord[] = [];
+      for (const c of parseLog(out)) {
+        if (this.nodes.has(c.id)) continue;
+        const rec = recordFromCommit(c, c.id === root);
+        this.nodes.set(c.id, rec);
+        added.push(rec);
+      }
+      this.assignDepths(added, root);
+      added.sort(byDepthThenId);
+      this.order = mergeSorted(this.order, added);
+      stats.newCommits = added.length;
+      for (const r of added) this.addedIds.push(r.id);
+      this.orderChanged = true;
+    }
+    this.root = root;
+  }
+
+  /** Apply ref changes [ref, old, new] to the tips in place: O(changes), not O(branches). */
+  private retipChanges(changes: [string, string | null, string | null][]): { removed: string[]; added: string[] } {
+    const removed: string[] = [];
+    const added: string[] = [];
+    for (const [ref, oldSha] of changes) {
+      if (oldSha === null) continue;
+      const list = this.refsBySha.get(oldSha)?.filter((r) => r !== ref) ?? [];
+      if (list.length > 0) this.refsBySha.set(oldSha, list);
+      else this.refsBySha.delete(oldSha);
+      this.tips.delete(ref);
+      this.dirtyIds.add(oldSha);
+      removed.push(oldSha);
+    }
+    for (const [ref, , newSha] of changes) {
+      if (newSha === null) continue;
+      const list = this.refsBySha.get(newSha);
+      if (list) list.push(ref);
+      else this.refsBySha.set(newSha, [ref]);
+      this.tips.set(ref, newSha);
+      this.dirtyIds.add(newSha);
+      added.push(newSha);
+    }
+    return { removed, added };
+  }
+
+  /** Replace the tips, marking the commits whose branches changed; returns the SHAs that lost or gained a branch. */
+  private retip(tips: Map<string, string>): { removed: string[]; added: string[] } {
+    const removed: string[] = [];
+    const added: string[] = [];
+    for (const [ref, sha] of this.tips) {
+      if (tips.get(ref) === sha) continue;
+      const list = this.refsBySha.get(sha)?.filter((r) => r !== ref) ?? [];
+      if (list.length > 0) this.refsBySha.set(sha, list);
+      else this.refsBySha.delete(sha);
+      this.dirtyIds.add(sha);
+      removed.push(sha);
+    }
+    for (const [ref, sha] of tips) {
+      if (this.tips.get(ref) === sha) continue;
+      const list = this.refsBySha.get(sha);
+      if (list) list.push(ref);
+      else this.refsBySha.set(sha, [ref]);
+      this.dirtyIds.add(sha);
+      added.push(sha);
+    }
+    this.tips = tips;
+    return { removed, added };
+  }
+
+  /**
+   * The commits that are new since the last refresh, found by reading the new tips' parents
+   * with cat-file (usually one round: an agent commits on top of a known node) and then
+   * formatted by `git log --no-walk`. Null when the walk does not close within a few rounds
+   * or reaches a parentless commit (history below the root): then git walks it instead.
+   */
+  private async walkNewCommits(fresh: string[]): Promise<string | null> {
+    const found = new Set<string>();
+    let frontier = fresh;
+    for (let round = 0; round < 4 && frontier.length > 0; round++) {
+      const objects = await this.git.catFiles(frontier);
+      const next = new Set<string>();
+      for (const sha of frontier) {
+        const o = objects.get(sha);
+        if (!o || o.type !== 'commit') return null;
+        found.add(sha);
+        const parents = commitParents(o.content);
+        if (parents.length === 0) return null;
+        for (const p of parents) if (!this.nodes.has(p) && !found.has(p)) next.add(p);
+      }
+      frontier = [...next];
+    }
+    if (frontier.length > 0) return null;
+    return this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: [...found].join('\n') + '\n' });
+  }
+
+  /** The general case: let git walk from the new tips down to anything already known. */
+  private logNewCommits(fresh: string[], old: Set<string>, current: Set<string>, root: string, isCold: boolean): Promise<string> {
+    const negatives = new Set<string>();
+    for (const s of old) if (this.nodes.has(s)) negatives.add(s);
+    for (const s of current) if (this.nodes.has(s)) negatives.add(s);
+    const input = [...fresh, ...[...negatives].map((s) => `^${s}`), isCold ? `^${root}^@` : `^${root}`].join('\n') + '\n';
+    return this.git.out(['-c', 'log.showSignature=false', 'log', '--stdin', `--format=${LOG_FORMAT}`], { input });
+  }
+
+  /** depth = 1 + max(depth of parents that are nodes); iterative, the chains can be 100k long. */
+  private assignDepths(added: NodeRecord[], root: string): void {
+    const pending = new Set(added.map((r) => r.id));
+    const stack: NodeRecord[] = [];
+    for (const start of added) {
+      if (!pending.has(start.id)) continue;
+      stack.push(start);
+      while (stack.length > 0) {
+        const rec = stack[stack.length - 1] as NodeRecord;
+        if (!pending.has(rec.id)) {
+          stack.pop();
+          continue;
+        }
+        let ready = true;
+        let depth = 0;
+        if (rec.id !== root) {
+          for (const p of rec.parents) {
+            const parent = this.nodes.get(p);
+            if (!parent) continue;
+            if (pending.has(p)) {
+              ready = false;
+              stack.push(parent);
+            } else depth = Math.max(depth, parent.depth + 1);
+          }
+        }
+        if (ready) {
+          rec.depth = depth;
+          pending.delete(rec.id);
+          stack.pop();
+        }
+      }
+    }
+  }
+
+  /** Which note blobs changed per writer, via ls-tree (new writer) or diff-tree (moved tip). */
+  private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
+    const pending: { writer: string; obj: string; blob: string | null }[] = [];
+    const changed = [...notesTips].filter(([writer, tip]) => this.notes.get(writer)?.tip !== tip);
+    // One git process per changed writer, all at once: ls-tree cannot read several trees.
+    const outputs = await Promise.all(
+      changed.map(([writer, tip]) => {
+        const st = this.notes.get(writer);
+        return st ? this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]) : this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]);
+      }),
+    );
+    for (const [i, [writer]] of changed.entries()) {
+      const out = outputs[i] as string;
+      if (!this.notes.has(writer)) {
+        this.notes.set(writer, { tip: '', blobs: new Map(), evals: new Map() });
+        for (const e of parseLsTree(out)) {
+          if (e.type !== 'blob') continue;
+          pending.push({ writer, obj: notePathToSha(e.path), blob: e.sha });
+          blobNames.push(e.sha);
+        }
+        continue;
+      }
+      const changes = parseDiffTree(out);
+      // Deletions first: a fan-out change moves a note to a new path in the same diff.
+      for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
+      for (const c of changes) {
+        if (c.status === 'D') continue;
+        pending.push({ writer, obj: notePathToSha(c.path), blob: c.sha });
+        blobNames.push(c.sha);
+      }
+    }
+    return pending;
+  }
+
+  private regroupEvaluations(changed: Set<string>): void {
+    if (changed.size === 0) return;
+    const writers = [...this.notes.keys()].sort();
+    if (changed.size >= this.evalsByNode.size) {
+      // Cold: one pass over every writer's notes beats a lookup per writer per node.
+      this.evalsByNode = new Map();
+      for (const w of writers) {
+        for (const [obj, e] of (this.notes.get(w) as NotesState).evals) {
+          if (e.length === 0) continue;
+          const list = this.evalsByNode.get(obj);
+          if (list) list.push(...e);
+          else this.evalsByNode.set(obj, e.slice());
+        }
+      }
+      return;
+    }
+    for (const obj of changed) {
+      const all: Evaluation[] = [];
+      for (const w of writers) {
+        const e = (this.notes.get(w) as NotesState).evals.get(obj);
+        if (e) all.push(...e);
+      }
+      if (all.length > 0) this.evalsByNode.set(obj, all);
+      else this.evalsByNode.delete(obj);
+    }
+  }
+
+
+  /** Several branches on one commit: prefer the writer's own namespace, then the smallest name. */
+  private branchOf(rec: NodeRecord): string | null {
+    if (rec.id === this.root) return RefLayout.short(this.layout.rootRef);
+    const refs = this.refsBySha.get(rec.id);
+    if (!refs) return null;
+    let best: string | null = null;
+    let bestRank = 2;
+    for (const ref of refs) {
+      const rank = this.layout.parseNodeRef(ref)?.writer === rec.writer ? 0 : 1;
+      const name = RefLayout.short(ref);
+      if (rank < bestRank || (rank === bestRank && best !== null && name < best)) {
+        best = name;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+
+  private nodeObject(r: NodeRecord): ArchiveNode {
+    const branch = this.branchOf(r);
+    const writer = r.writer || (branch ? (this.layout.parseNodeRef(`refs/heads/${branch}`)?.writer ?? '') : '');
+    const pruned = branch === null && r.tracked;
+    const promoted = this.promoted.has(r.id);
+    const prev = this.nodeObjs.get(r.id);
+    if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted) return prev;
+    const node: ArchiveNode = { id: r.id, parents: r.parents, tree: r.tree, branch, writer, agent: r.agent, operator: r.operator, time: r.time, subject: r.subject, pruned, promoted };
+    if (r.model !== undefined) node.model = r.model;
+    if (r.cost !== undefined) node.cost = r.cost;
+    this.nodeObjs.set(r.id, node);
+    return node;
+  }
+
+  /**
+   * The snapshot, built from the last one where possible: only nodes whose marks may have
+   * changed are looked at again. Snapshots share objects: treat them as read-only.
+   */
+  snapshot(): ArchiveSnapshot {
+    if (this.memo) return this.memo;
+    const last = this.lastSnap;
+    const nodes: ArchiveNode[] = new Array(this.order.length);
+    if (last && !this.orderChanged) {
+      for (let i = 0; i < nodes.length; i++) nodes[i] = last.nodes[i] as ArchiveNode;
+      if (this.dirtyIds.size > 0) {
+        for (let i = 0; i < nodes.length; i++) if (this.dirtyIds.has((nodes[i] as ArchiveNode).id)) nodes[i] = this.nodeObject(this.order[i] as NodeRecord);
+      }
+    } else {
+      const dirty = last ? this.dirtyIds : null;
+      for (let i = 0; i < nodes.length; i++) {
+        const r = this.order[i] as NodeRecord;
+        nodes[i] = (dirty === null || dirty.has(r.id) ? undefined : this.nodeObjs.get(r.id)) ?? this.nodeObject(r);
+      }
+    }
+    let evaluations: Map<string, Evaluation[]>;
+    const touched = [...this.changedEvals, ...this.addedIds, ...this.removedIds];
+    if (last && touched.length === 0) {
+      evaluations = last.evaluations;
+    } else if (last && touched.length < 10_000) {
+      // Copy on write: an earlier snapshot keeps its own map.
+      evaluations = new Map(last.evaluations);
+      for (const id of touched) {
+        const ev = this.nodes.has(id) ? this.evalsByNode.get(id) : undefined;
+        if (ev) evaluations.set(id, ev);
+        else evaluations.delete(id);
+      }
+    } else {
+      evaluations = new Map();
+      for (const n of nodes) {
+        const ev = this.evalsByNode.get(n.id);
+        if (ev) evaluations.set(n.id, ev);
+      }
+    }
+    const claims = [...this.claims.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, c]) => c.claim)
+      .filter((c): c is Claim => c !== null);
+    this.dirtyIds.clear();
+    this.changedEvals.clear();
+    this.addedIds = [];
+    this.removedIds = [];
+    this.orderChanged = false;
+    this.memo = { root: this.root as string, nodes, evaluations, claims };
+    this.lastSnap = this.memo;
+    return this.memo;
+  }
+
+  // ---- the disposable cache file ----
+
+  /**
+   * The cache file is JSON lines, each a chunk of the state (["nodes", [...]], ["notes", writer,
+   * tip, [...]]…), written and read as a stream so no 100 MB string is ever built.
+   */
+  async loadCache(): Promise<boolean> {
+    let lines: ReturnType<typeof createInterface>;
+    let input: ReturnType<typeof createReadStream>;
+    try {
+      await access(this.cacheFile);
+      input = createReadStream(this.cacheFile, 'utf8');
+      lines = createInterface({ input, crlfDelay: Infinity });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    let root: string | null = null;
+    const tips = new Map<string, string>();
+    const order: NodeRecord[] = [];
+    const notes = new Map<string, NotesState>();
+    const claims = new Map<string, ClaimState>();
+    let complete = false;
+    try {
+      for await (const line of lines) {
+        const chunk = JSON.parse(line) as CacheChunk;
+        switch (chunk[0]) {
+          case 'head':
+            if (chunk[1] !== CACHE_VERSION || chunk[2] !== this.layout.prefix) return false;
+            root = chunk[3];
+            break;
+          case 'tips':
+            for (const [ref, sha] of chunk[1]) tips.set(ref, sha);
+            break;
+          case 'nodes':
+            for (const r of chunk[1]) order.push(r);
+            break;
+          case 'notes': {
+            const st = notes.get(chunk[1]) ?? { tip: chunk[2], blobs: new Map(), evals: new Map() };
+            notes.set(chunk[1], st);
+            for (const [o, blob, evals] of chunk[3]) {
+              st.blobs.set(o, blob);
+              st.evals.set(o, evals);
+            }
+            break;
+          }
+          case 'claims':
+            for (const [ref, c] of chunk[1]) claims.set(ref, c);
+            break;
+          case 'end':
+            complete = true;
+            break;
+        }
+      }
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      // A torn or foreign cache file is worth nothing; a cold load rebuilds it.
+      return false;
+    } finally {
+      lines.close();
+      input.destroy();
+    }
+    if (!complete || root === null) return false;
+    this.resetNodes();
+    this.root = root;
+    this.retip(tips);
+    this.order = order;
+    this.nodes = new Map(order.map((r) => [r.id, r]));
+    this.notes = notes;
+    this.evalsByNode = new Map();
+    this.regroupEvaluations(new Set([...notes.values()].flatMap((st) => [...st.evals.keys()])));
+    this.claims = claims;
+    this.dirty = 0;
+    this.lastSaved = Date.now();
+    return true;
+  }
+
+  /**
+   * Write the cache file. The state is captured synchronously (refresh replaces arrays rather
+   * than mutating them), so a refresh that runs while the file is written cannot tear it.
+   */
+  saveCache(): Promise<void> {
+    if (this.root === null) return this.saving;
+    const root = this.root;
+    const tips = [...this.tips];
+    const order = this.order;
+    const notes = [...this.notes].map(([w, st]) => [w, st.tip, [...st.blobs].map(([o, b]) => [o, b, st.evals.get(o) ?? []])] as [string, string, [string, string, Evaluation[]][]]);
+    const claims = [...this.claims];
+    this.dirty = 0;
+    this.lastSaved = Date.now();
+    const write = async () => {
+      await mkdir(dirname(this.cacheFile), { recursive: true });
+      const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
+      const file = await open(tmp, 'w');
+      try {
+        const put = (chunk: CacheChunk) => file.write(JSON.stringify(chunk) + '\n');
+        await put(['head', CACHE_VERSION, this.layout.prefix, root]);
+        for (let i = 0; i < tips.length; i += CACHE_CHUNK) await put(['tips', tips.slice(i, i + CACHE_CHUNK)]);
+        for (let i = 0; i < order.length; i += CACHE_CHUNK) await put(['nodes', order.slice(i, i + CACHE_CHUNK)]);
+        for (const [w, tip, entries] of notes) {
+          if (entries.length === 0) await put(['notes', w, tip, []]);
+          for (let i = 0; i < entries.length; i += CACHE_CHUNK) await put(['notes', w, tip, entries.slice(i, i + CACHE_CHUNK)]);
+        }
+        await put(['claims', claims]);
+        await put(['end']);
+      } finally {
+        await file.close();
+      }
+      await rename(tmp, this.cacheFile);
+    };
+    // One write at a time, in order; a failed write leaves the old file, which is only a cache.
+    this.saving = this.saving.then(write, write);
+    return this.saving;
+  }
+}
+
+const CACHE_CHUNK = 2000;
+/** Note blobs per `cat-file --batch` call (about 10 MB of text at 3 lines a note). */
+const BLOBS_PER_READ = 30_000;
+
+type CacheChunk =
+  | ['head', number, string, string]
+  | ['tips', [string, string][]]
+  | ['nodes', NodeRecord[]]
+  | ['notes', string, string, [string, string, Evaluation[]][]]
+  | ['claims', [string, ClaimState][]]
+  | ['end'];
+
+function mergeSorted(a: NodeRecord[], b: NodeRecord[]): NodeRecord[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: NodeRecord[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = byDepthThenId(a[i] as NodeRecord, b[j] as NodeRecord) <= 0 ? (a[i++] as NodeRecord) : (b[j++] as NodeRecord);
+  while (i < a.length) out[k++] = a[i++] as NodeRecord;
+  while (j < b.length) out[k++] = b[j++] as NodeRecord;
+  return out;
+}

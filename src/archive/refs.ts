@@ -1,0 +1,87 @@
+/**
+ * The ref layout of the archive. This file is the only place that spells ref names; the rest
+ * of evogit asks the Archive class.
+ *
+ *   refs/heads/<prefix>/root                   the root node (written once by `evogit init`)
+ *   refs/heads/<prefix>/<writer>/<seq>         one branch per node, seq = 1,2,3… per writer
+ *   refs/notes/evogit/<writer>                 evaluations, JSON lines, append-only
+ *   refs/evogit/claims/<writer>/<id>           a blob holding one Claim as JSON
+ *   refs/tags/<prefix>-promoted/<sha12>        promotion marks (lightweight tags)
+ */
+
+export const WRITER_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export class RefLayout {
+  constructor(readonly prefix: string) {}
+
+  get rootRef(): string {
+    return `refs/heads/${this.prefix}/root`;
+  }
+  get branchesDir(): string {
+    return `refs/heads/${this.prefix}/`;
+  }
+  nodeRef(writer: string, seq: number): string {
+    return `refs/heads/${this.prefix}/${writer}/${seq}`;
+  }
+  writerBranchesDir(writer: string): string {
+    return `refs/heads/${this.prefix}/${writer}/`;
+  }
+  static readonly notesDir = 'refs/notes/evogit/';
+  notesRef(writer: string): string {
+    return `${RefLayout.notesDir}${writer}`;
+  }
+  static readonly claimsDir = 'refs/evogit/claims/';
+  claimRef(writer: string, id: string): string {
+    return `${RefLayout.claimsDir}${writer}/${id}`;
+  }
+  get promotedDir(): string {
+    return `refs/tags/${this.prefix}-promoted/`;
+  }
+  promotedRef(node: string): string {
+    return `${this.promotedDir}${node.slice(0, 12)}`;
+  }
+  /** Every ref the archive reads, for one `git for-each-ref`. */
+  get readPatterns(): string[] {
+    return [this.branchesDir, RefLayout.notesDir, RefLayout.claimsDir, this.promotedDir];
+  }
+
+  /** `refs/heads/evo/a1/17` → {writer: 'a1', seq: 17}; null for anything else (root included). */
+  parseNodeRef(ref: string): { writer: string; seq: number } | null {
+    if (!ref.startsWith(this.branchesDir)) return null;
+    const rest = ref.slice(this.branchesDir.length).split('/');
+    if (rest.length !== 2) return null;
+    const [writer, seq] = rest as [string, string];
+    if (!WRITER_RE.test(writer) || !/^[1-9][0-9]*$/.test(seq)) return null;
+    return { writer, seq: Number(seq) };
+  }
+
+  /** Branch name as a person types it: refs/heads/evo/a1/17 → evo/a1/17. */
+  static short(ref: string): string {
+    return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
+  }
+
+  /** Refspecs for fetching everyone's archive refs except the writer's own (negative refspecs, git ≥ 2.29). */
+  fetchRefspecs(me?: string): string[] {
+    const p = this.prefix;
+    const specs = [
+      `+refs/heads/${p}/*:refs/heads/${p}/*`,
+      `^refs/heads/${p}/${me}/*`,
+      `+${RefLayout.notesDir}*:${RefLayout.notesDir}*`,
+      `^${RefLayout.notesDir}${me}`,
+      `+${RefLayout.claimsDir}*:${RefLayout.claimsDir}*`,
+      `^${RefLayout.claimsDir}${me}/*`,
+      `+${this.promotedDir}*:${this.promotedDir}*`,
+    ];
+    return me === undefined ? specs.filter((s) => !s.startsWith('^')) : specs;
+  }
+
+  /** Refspecs for pushing the writer's own refs. Never forced (no leading +). */
+  pushRefspecs(me: string): string[] {
+    const p = this.prefix;
+    return [
+      `refs/heads/${p}/${me}/*:refs/heads/${p}/${me}/*`,
+      `${RefLayout.notesDir}${me}:${RefLayout.notesDir}${me}`,
+      `${RefLayout.claimsDir}${me}/*:${RefLayout.claimsDir}${me}/*`,
+    ];
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Pure parsers of git's machine-readable output. Each git call in src/git and src/archive asks
+ * for a fixed format (NUL-separated fields, -z, full SHAs) and hands the text to one of these.
+ */
+
+export const ZERO_SHA = '0000000000000000000000000000000000000000';
+
+/** One commit as `git log --format=LOG_FORMAT` prints it. */
+export interface RawCommit {
+  id: string;
+  tree: string;
+  parents: string[];
+  /** Committer time, seconds since the epoch. */
+  time: number;
+  subject: string;
+  /** Trailer key → value (last one wins), only the keys asked for. */
+  trailers: Record<string, string>;
+}
+
+export const TRAILER_KEYS = ['Evogit-Writer', 'Evogit-Agent', 'Evogit-Operator', 'Evogit-Model', 'Evogit-Cost'] as const;
+
+/**
+ * Six NUL-terminated fields per commit. The trailers come in one `%(trailers)` pass with a
+ * 0x1f separator between trailer lines (cheaper than one pass per key).
+ */
+export const LOG_FORMAT =
+  '%H%x00%T%x00%P%x00%ct%x00%s%x00%(trailers:' +
+  TRAILER_KEYS.map((k) => `key=${k}`).join(',') +
+  ',unfold,separator=%x1f)%x00';
+
+export function parseTrailerLines(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!text) return out;
+  for (const line of text.split('\x1f')) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    out[line.slice(0, colon).trim()] = line.slice(colon + 1).trim();
+  }
+  return out;
+}
+
+/** Parse `git log --format=LOG_FORMAT` output (tformat adds a newline after each record). */
+export function parseLog(out: string): RawCommit[] {
+  const commits: RawCommit[] = [];
+  const f = out.split('\0');
+  // The final element after the last NUL is the trailing newline (or empty).
+  for (let i = 0; i + 6 <= f.length; i += 6) {
+    const id = (f[i] as string).replace(/^\n/, '');
+    const parents = f[i + 2] as string;
+    commits.push({
+      id,
+      tree: f[i + 1] as string,
+      parents: parents ? parents.split(' ') : [],
+      time: Number(f[i + 3]),
+      subject: f[i + 4] as string,
+      trailers: parseTrailerLines(f[i + 5] as string),
+    });
+  }
+  return commits;
+}
+
+export interface RefEntry {
+  /** Full ref name, e.g. refs/heads/evo/a1/3. */
+  ref: string;
+  /** What the ref points at (a commit, or a blob for claims). */
+  sha: string;
+}
+
+export const FOR_EACH_REF_FORMAT = '%(refname)%00%(objectname)';
+
+/** Parse `git for-each-ref --format=FOR_EACH_REF_FORMAT` output. */
+export function parseForEachRef(out: string): RefEntry[] {
+  const refs: RefEntry[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const nul = line.indexOf('\0');
+    if (nul < 0) continue;
+    refs.push({ ref: line.slice(0, nul), sha: line.slice(nul + 1) });
+  }
+  return refs;
+}
+
+export interface TreeEntry {
+  mode: string;
+  type: string;
+  sha: string;
+  path: string;
+}
+
+/** Parse `git ls-tree -r -z` output. */
+export function parseLsTree(out: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const rec of out.split('\0')) {
+    if (!rec) continue;
+    const tab = rec.indexOf('\t');
+    const [mode, type, sha] = rec.slice(0, tab).split(' ') as [string, string, string];
+    entries.push({ mode, type, sha, path: rec.slice(tab + 1) });
+  }
+  return entries;
+}
+
+export interface TreeChange {
+  status: string;
+  /** New blob SHA (ZERO_SHA when deleted). */
+  sha: string;
+  path: string;
+}
+
+/** Parse `git diff-tree -r -z --no-renames A B` output. */
+export function parseDiffTree(out: string): TreeChange[] {
+  const changes: TreeChange[] = [];
+  const f = out.split('\0');
+  for (let i = 0; i + 1 < f.length; i += 2) {
+    const meta = f[i] as string;
+    if (!meta.startsWith(':')) {
+      // diff-tree prints the commit id first when given a single commit; skip it.
+      i -= 1;
+      continue;
+    }
+    const [, , , newSha, status] = meta.slice(1).split(' ') as [string, string, string, string, string];
+    changes.push({ status: status.charAt(0), sha: newSha, path: f[i + 1] as string });
+  }
+  return changes;
+}
+
+export interface BatchObject {
+  /** The name asked for (as written to stdin). */
+  name: string;
+  sha: string;
+  type: string;
+  content: string;
+}
+
+/**
+ * Parse `git cat-file --batch` output. Sizes are in bytes, so the text is walked as a
+ * Buffer. Objects that do not exist come back as `<name> missing` and are left out.
+ */
+export function parseCatFileBatch(out: Buffer, names: string[]): Map<string, BatchObject> {
+  const found = new Map<string, BatchObject>();
+  let pos = 0;
+  let n = 0;
+  while (pos < out.length && n < names.length) {
+    const nl = out.indexOf(0x0a, pos);
+    if (nl < 0) break;
+    const header = out.toString('utf8', pos, nl);
+    const name = names[n++] as string;
+    pos = nl + 1;
+    if (header.endsWith(' missing') || header.endsWith(' ambiguous')) continue;
+    const [sha, type, size] = header.split(' ') as [string, string, string];
+    const len = Number(size);
+    found.set(name, { name, sha, type, content: out.toString('utf8', pos, pos + len) });
+    pos += len + 1;
+  }
+  return found;
+}
+
+/** The same as parseCatFileBatch when the output is pure ASCII (byte offsets = string offsets): no copy into a Buffer. */
+export function parseCatFileBatchAscii(out: string, names: string[]): Map<string, BatchObject> {
+  const found = new Map<string, BatchObject>();
+  let pos = 0;
+  let n = 0;
+  while (pos < out.length && n < names.length) {
+    const nl = out.indexOf('\n', pos);
+    if (nl < 0) break;
+    const header = out.slice(pos, nl);
+    const name = names[n++] as string;
+    pos = nl + 1;
+    if (header.endsWith(' missing') || header.endsWith(' ambiguous')) continue;
+    const sp1 = header.indexOf(' ');
+    const sp2 = header.indexOf(' ', sp1 + 1);
+    const len = Number(header.slice(sp2 + 1));
+    found.set(name, { name, sha: header.slice(0, sp1), type: header.slice(sp1 + 1, sp2), content: out.slice(pos, pos + len) });
+    pos += len + 1;
+  }
+  return found;
+}
+
+/** `ab/cd/ef…` or `abcdef…` → the annotated object's SHA. */
+export function notePathToSha(path: string): string {
+  return path.replace(/\//g, '');
+}
+
+/** Parse `git push --porcelain` output into rejected refs (`!` lines). */
+export function parsePushRejections(out: string): string[] {
+  const rejected: string[] = [];
+  for (const line of out.split('\n')) {
+    if (line.startsWith('!\t')) rejected.push(line.split('\t')[1] ?? line);
+  }
+  return rejected;
+}

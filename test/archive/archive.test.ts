@@ -1,0 +1,218 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Archive, cladeOf, ownCounts } from '../../src/archive/index.js';
+import { EvogitError } from '../../src/errors/index.js';
+import { cleanup, evaluation, git, makeRepo, tempDir, treeWith } from './helpers.js';
+
+afterAll(cleanup);
+
+async function setup() {
+  const { dir, base } = await makeRepo();
+  const archive = await Archive.open({ repoDir: dir });
+  await archive.createRoot('HEAD');
+  return { dir, base, archive };
+}
+
+describe('Archive: write and read', () => {
+  it('round-trips nodes, trailers, seq numbering, crossover, evaluations and claims', async () => {
+    const { dir, base, archive } = await setup();
+    expect(await archive.root()).toBe(base);
+    const t1 = await treeWith(dir, 'one\n');
+    const n1 = await archive.writeNode({ writer: 'a1', parents: [base], tree: t1, message: 'first try', agent: 'mutate-default', operator: 'mutate' });
+    const n2 = await archive.writeNode({ writer: 'a1', parents: [n1.id], tree: await treeWith(dir, 'two\n'), message: 'second', agent: 'gpt', operator: 'llm', model: 'gpt-4o-mini', cost: 0.0123 });
+    const m1 = await archive.writeNode({ writer: 'b2', parents: [base], tree: await treeWith(dir, 'three\n'), message: 'other writer', agent: 'aider', operator: 'command' });
+    const x = await archive.writeNode({ writer: 'b2', parents: [n2.id, m1.id], tree: await treeWith(dir, 'merged\n'), message: 'cross', agent: 'merge', operator: 'crossover' });
+    expect([n1.branch, n2.branch, m1.branch, x.branch]).toEqual(['evo/a1/1', 'evo/a1/2', 'evo/b2/1', 'evo/b2/2']);
+
+    await archive.appendEvaluations('a1', [evaluation(n1.id, 't1', 'pass', 'a1'), evaluation(n1.id, 't2', 'fail', 'a1'), evaluation(x.id, 't1', 'error', 'a1')]);
+    await archive.appendEvaluations('a1', [evaluation(n1.id, 't3', 'pass', 'a1')]);
+    await archive.appendEvaluations('b2', [evaluation(n1.id, 't1', 'pass', 'b2')]);
+    const claimRef = await archive.putClaim({ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234 });
+    expect(claimRef).toMatch(/^refs\/evogit\/claims\/b2\//);
+
+    const snap = await archive.load();
+    expect(snap.root).toBe(base);
+    expect(new Set(snap.nodes.map((n) => n.id))).toEqual(new Set([base, n1.id, m1.id, n2.id, x.id]));
+    expect(snap.nodes[0]?.id).toBe(base);
+    const pos = new Map(snap.nodes.map((n, i) => [n.id, i]));
+    for (const n of snap.nodes) for (const p of n.parents) if (pos.has(p)) expect(pos.get(p)).toBeLessThan(pos.get(n.id) as number);
+    const byId = new Map(snap.nodes.map((n) => [n.id, n]));
+    expect(byId.get(base)).toMatchObject({ operator: 'root', branch: 'evo/root', pruned: false });
+    expect(byId.get(n2.id)).toEqual({ ...n2, time: byId.get(n2.id)?.time });
+    expect(byId.get(n2.id)).toMatchObject({ writer: 'a1', agent: 'gpt', operator: 'llm', model: 'gpt-4o-mini', cost: 0.0123, subject: 'second', tree: n2.tree });
+    expect(byId.get(x.id)?.parents).toEqual([n2.id, m1.id]);
+    expect(byId.get(x.id)?.operator).toBe('crossover');
+    expect(snap.evaluations.get(n1.id)?.map((e) => `${e.writer}:${e.task}:${e.outcome}`)).toEqual(['a1:t1:pass', 'a1:t2:fail', 'a1:t3:pass', 'b2:t1:pass']);
+    expect(snap.evaluations.get(n1.id)?.[0]).toEqual(evaluation(n1.id, 't1', 'pass', 'a1'));
+    expect(ownCounts(snap.evaluations.get(n1.id) ?? [])).toEqual({ pass: 3, fail: 1, error: 0 });
+    expect(ownCounts(snap.evaluations.get(x.id) ?? [])).toEqual({ pass: 0, fail: 0, error: 1 });
+    expect(snap.claims).toEqual([{ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234 }]);
+    expect(cladeOf(snap, n1.id).sort()).toEqual([n1.id, n2.id, x.id].sort());
+
+    // Notes are plain git: one commit per append, readable by `git log --notes`.
+    const shown = await git(dir, ['log', "--notes=evogit/*", '--format=%H%n%N', 'evo/a1/1', '-1']);
+    expect(shown).toContain('"task":"t2"');
+    expect(shown).toContain('"writer":"b2"');
+    expect((await git(dir, ['rev-list', '--count', 'refs/notes/evogit/a1'])).trim()).toBe('2');
+
+    await archive.releaseClaim(claimRef);
+    expect((await archive.load()).claims).toEqual([]);
+    // A deleted seq is not reused by the same process.
+    await git(dir, ['branch', '-D', 'evo/b2/2']);
+    const y = await archive.writeNode({ writer: 'b2', parents: [base], tree: t1, message: 'again', agent: 'a', operator: 'mutate' });
+    expect(y.branch).toBe('evo/b2/3');
+  });
+
+  it('reads trailer-less commits on node branches as manual nodes and skips ancestors of the root', async () => {
+    const { dir, base, archive } = await setup();
+    await git(dir, ['checkout', '-q', '-b', 'evo/me/1']);
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', 'by hand']);
+    const snap = await archive.load();
+    expect(snap.nodes.map((n) => [n.operator, n.branch, n.pruned])).toEqual([
+      ['root', 'evo/root', false],
+      ['manual', 'evo/me/1', false],
+    ]);
+    expect(snap.nodes[0]?.id).toBe(base);
+    expect(snap.nodes[1]?.writer).toBe('me');
+
+    // Refresh paths: a long hand-made chain (more rounds than the parent walk takes) and a
+    // parentless commit on a node branch both fall back to git's own walk; warm must equal cold.
+    for (let i = 0; i < 6; i++) await git(dir, ['commit', '-q', '--allow-empty', '-m', `hand ${i}`]);
+    const tree = await treeWith(dir, 'orphan\n');
+    const orphan = (await git(dir, ['commit-tree', tree, '-m', 'orphan'])).trim();
+    await git(dir, ['branch', 'evo/me/2', orphan]);
+    const warm = await archive.load();
+    expect(archive.lastLoad).toMatchObject({ cold: false, newCommits: 7 });
+    await archive.saveCache();
+    await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
+    expect(warm).toEqual(await (await Archive.open({ repoDir: dir })).load());
+    expect(warm.nodes.find((n) => n.id === orphan)).toMatchObject({ operator: 'manual', branch: 'evo/me/2' });
+  });
+});
+
+describe('Archive: plain git is a full client', () => {
+  it('git branch -D prunes, prune --clade deletes the clade, promote tags, git log --notes shows evaluations', async () => {
+    const { dir, base, archive } = await setup();
+    const t = await treeWith(dir, 'x\n');
+    const a = await archive.writeNode({ writer: 'w', parents: [base], tree: t, message: 'a', agent: 'm', operator: 'mutate' });
+    const b = await archive.writeNode({ writer: 'w', parents: [a.id], tree: t, message: 'b', agent: 'm', operator: 'mutate' });
+    const c = await archive.writeNode({ writer: 'w', parents: [b.id], tree: t, message: 'c', agent: 'm', operator: 'mutate' });
+    const d = await archive.writeNode({ writer: 'w', parents: [base], tree: t, message: 'd', agent: 'm', operator: 'mutate' });
+    await archive.appendEvaluations('w', [evaluation(a.id, 'task-A', 'pass', 'w'), evaluation(b.id, 'task-B', 'fail', 'w')]);
+    const logged = await git(dir, ['log', '--notes=evogit/*', '--branches=evo/*']);
+    expect(logged).toContain('Notes (evogit/w):');
+    expect(logged).toContain('"task":"task-A"');
+
+    await archive.load();
+    await git(dir, ['branch', '-D', 'evo/w/2']);
+    let snap = await archive.load();
+    expect(snap.nodes.find((n) => n.id === b.id)).toMatchObject({ pruned: true, branch: null });
+    expect(snap.nodes.find((n) => n.id === c.id)).toMatchObject({ pruned: false, branch: 'evo/w/3' });
+
+    expect(await archive.prune('evo/w/1', { clade: true })).toEqual(['evo/w/1', 'evo/w/3']);
+    expect((await git(dir, ['branch', '--list', 'evo/w/*'])).trim()).toBe('evo/w/4');
+    snap = await archive.load();
+    expect(snap.nodes.map((n) => n.id)).toEqual([base, d.id]);
+
+    expect(await archive.promote(d.id.slice(0, 8))).toBe(`evo-promoted/${d.id.slice(0, 12)}`);
+    expect(await archive.promote('evo/w/4')).toBe(`evo-promoted/${d.id.slice(0, 12)}`);
+    expect((await git(dir, ['tag', '--list'])).trim()).toBe(`evo-promoted/${d.id.slice(0, 12)}`);
+    snap = await archive.load();
+    expect(snap.nodes.find((n) => n.id === d.id)?.promoted).toBe(true);
+    await expect(archive.prune('evo/root')).rejects.toMatchObject({ code: 'E_PRUNE_ROOT' });
+  });
+});
+
+describe('Archive: bad input', () => {
+  it('says what is wrong and what to do', async () => {
+    const plain = await tempDir();
+    const e1 = await Archive.open({ repoDir: plain }).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(EvogitError);
+    expect(e1).toMatchObject({ code: 'E_NOT_A_REPO' });
+    expect((e1 as EvogitError).hint).toMatch(/git init/);
+
+    await git(plain, ['init', '-q']);
+    await expect(Archive.open({ repoDir: plain })).rejects.toMatchObject({ code: 'E_NO_COMMITS', hint: expect.stringMatching(/commit/) });
+
+    const { dir, archive } = await (async () => {
+      const r = await makeRepo();
+      return { dir: r.dir, archive: await Archive.open({ repoDir: r.dir }) };
+    })();
+    await expect(archive.load()).rejects.toMatchObject({ code: 'E_NO_ROOT', hint: expect.stringMatching(/evogit init/) });
+    await archive.createRoot('main');
+    await expect(archive.createRoot('nope')).rejects.toMatchObject({ code: 'E_UNKNOWN_COMMIT' });
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', 'next']);
+    await expect(archive.createRoot('HEAD')).rejects.toMatchObject({ code: 'E_ROOT_EXISTS' });
+    const err = await archive.resolve('evo/zz/9').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_UNKNOWN_NODE' });
+    expect((err as EvogitError).hint).toMatch(/evogit status/);
+    await expect(archive.resolve('HEAD')).rejects.toMatchObject({ code: 'E_UNKNOWN_NODE' });
+    await expect(archive.writeNode({ writer: 'bad/name', parents: ['x'], tree: 'x', message: 'm', agent: 'a', operator: 'mutate' })).rejects.toMatchObject({ code: 'E_BAD_WRITER' });
+  });
+});
+
+describe('Archive: the cache is disposable', () => {
+  it('an incremental refresh equals a cold load after deleting the cache', async () => {
+    const { dir, archive } = await setup();
+    const base = (await archive.root()) as string;
+    const t = await treeWith(dir, 'y\n');
+    // A seeded walk of writes, deletions, notes and claims; after each step compare warm vs cold.
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const ids: string[] = [base];
+    await archive.load();
+    for (let step = 0; step < 40; step++) {
+      const what = rand(10);
+      const writer = ['a', 'b', 'c'][rand(3)] as string;
+      if (what < 5) {
+        const parents = [ids[rand(ids.length)] as string];
+        if (rand(4) === 0) parents.push(ids[rand(ids.length)] as string);
+        const n = await archive.writeNode({ writer, parents: [...new Set(parents)], tree: t, message: `s${step}`, agent: 'x', operator: parents.length > 1 ? 'crossover' : 'mutate' });
+        ids.push(n.id);
+      } else if (what < 7) {
+        const node = ids[rand(ids.length)] as string;
+        await archive.appendEvaluations(writer, [evaluation(node, `t${step}`, rand(2) ? 'pass' : 'fail', writer)]);
+      } else if (what < 8) {
+        const branches = (await git(dir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/evo/'])).split('\n').filter((b) => b && b !== 'evo/root');
+        if (branches.length > 0) await git(dir, ['branch', '-D', branches[rand(branches.length)] as string]);
+      } else if (what < 9) {
+        await archive.putClaim({ writer, node: ids[rand(ids.length)] as string, kind: 'evaluate', task: 't', expires: step });
+      } else {
+        await archive.promote(ids[rand(ids.length)] as string).catch((e: unknown) => {
+          if (!(e instanceof EvogitError)) throw e; // a pruned-away node cannot be promoted
+        });
+      }
+      // Refresh after every step (the snapshot is rebuilt from the previous one), compare every fourth.
+      const before = await archive.load();
+      const frozen = structuredClone(before);
+      if (step % 4 === 3) {
+        const warm = await archive.load();
+        expect(archive.lastLoad?.cold).toBe(false);
+        await archive.saveCache();
+        await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
+        const coldArchive = await Archive.open({ repoDir: dir });
+        const cold = await coldArchive.load();
+        expect(coldArchive.lastLoad?.cold).toBe(true);
+        await coldArchive.saveCache();
+        expect(warm).toEqual(cold);
+        expect(before).toEqual(frozen);
+      }
+    }
+    // And across processes: a fresh Archive reads the cache file and refreshes from it.
+    await archive.saveCache();
+    await archive.writeNode({ writer: 'a', parents: [base], tree: t, message: 'late', agent: 'x', operator: 'mutate' });
+    const fromFile = await Archive.open({ repoDir: dir });
+    const viaCache = await fromFile.load();
+    expect(fromFile.lastLoad).toMatchObject({ cold: false, newCommits: 1 });
+    await fromFile.saveCache();
+    await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
+    const last = await Archive.open({ repoDir: dir });
+    expect(viaCache).toEqual(await last.load());
+    expect(last.lastLoad?.cold).toBe(true);
+    await last.saveCache();
+  });
+});
