@@ -157,7 +157,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   try {
     const args = (await parser.parseAsync(argv, {}, (_err, _argv, out) => {
       output = out;
-    })) as GlobalArgs & Record<string, unknown>;
+    })) as unknown as GlobalArgs & Record<string, unknown>;
     if (usageProblem !== null) throw new UsageError(String(usageProblem));
     if (!pending.handler) {
       helpOrVersion = true;

@@ -101,7 +101,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   if (!root) throw new Error('no root node: run `evogit init` first');
   if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
   // A previous life of this writer may have died holding claims: they are ours to drop.
-  for (const c of (await archive.load()).claims.filter((c) => c.writer === writer)) await archive.releaseClaim(c.ref);
+  for (const c of (await archive.load()).claims) if (c.writer === writer && c.ref) await archive.releaseClaim(c.ref);
 
   const tasks: TaskSpec[] = await discoverTasks(repoDir, root, config);
   const taskById = new Map(tasks.map((t) => [t.id, t]));
@@ -115,14 +115,18 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   emit({ type: 'start', writer, agent: agentKind, sandbox: sandbox.kind, tasks: tasks.length, time: new Date().toISOString() });
 
   const result: AgentLoopResult = { writer, expansions: 0, evaluations: 0, rejected: 0, reason: '' };
+  const finish = (reason: string): AgentLoopResult => {
+    result.reason = reason;
+    return { ...result };
+  };
   let best: string | null = null;
   let consecutiveErrors = 0;
   let step = 0;
 
   try {
     for (;;) {
-      if (signal?.aborted) return { ...result, reason: 'stopped' };
-      if (opts.budget.timeMs !== undefined && Date.now() - started >= opts.budget.timeMs) return { ...result, reason: 'time budget spent' };
+      if (signal?.aborted) return finish('stopped');
+      if (opts.budget.timeMs !== undefined && Date.now() - started >= opts.budget.timeMs) return finish('time budget spent');
       if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
 
       // Check the budget and claim the next piece of work under the lock, so agents on
@@ -167,7 +171,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         return { decision, node, snapshot, ref } as const;
       });
 
-      if ('stop' in claimed) return { ...result, reason: claimed.stop };
+      if ('stop' in claimed) return finish(claimed.stop ?? 'done');
       if ('wait' in claimed) {
         emit({ type: 'decision', writer, kind: 'wait', node: '' });
         await sleep(500, signal);
@@ -215,7 +219,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             signal,
             logDir: path.join(stateDir, 'logs', node.id),
           });
-          if (signal?.aborted && evaluation.outcome === 'error') return { ...result, reason: 'stopped' };
+          if (signal?.aborted && evaluation.outcome === 'error') return finish('stopped');
           await archive.appendEvaluations(writer, [evaluation]);
           result.evaluations++;
           emit({
@@ -229,7 +233,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           });
           consecutiveErrors = evaluation.outcome === 'error' ? consecutiveErrors + 1 : 0;
           if (consecutiveErrors >= 5) {
-            return { ...result, reason: `the sandbox failed 5 times in a row (last: ${evaluation.reason ?? 'unknown'}); fix it and run again to resume` };
+            return finish(`the sandbox failed 5 times in a row (last: ${evaluation.reason ?? 'unknown'}); fix it and run again to resume`);
           }
           if (consecutiveErrors > 0) await sleep(Math.min(30_000, 1000 * 2 ** consecutiveErrors), signal);
           const answer = finalAnswer(await archive.load(), { epsilon: config.scorer.epsilon, evidence: config.test.evidence });

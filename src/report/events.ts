@@ -10,7 +10,7 @@ export function renderEvent(e: LoopEvent): string | null {
     case 'decision':
       return null;
     case 'expanded':
-      return `${e.writer}: + ${e.branch} ${short(e.node)} ${e.operator}: ${e.summary}`;
+      return `${e.writer}: + ${e.branch} ${short(e.node)} ${e.summary}`;
     case 'rejected':
       return `${e.writer}: - child of ${short(e.parent)} rejected: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`;
     case 'evaluated':
