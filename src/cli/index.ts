@@ -107,6 +107,47 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
       on(async (a, io) => (await import('./commands/agent.js')).agentCommand(a, io)),
     )
     .command(
+      'eval <commit>',
+      'Run tasks on any commit (a node, or one made by hand) in the sandbox and record the results',
+      (b) =>
+        b
+          .positional('commit', { type: 'string', demandOption: true, describe: 'Branch, tag or SHA' })
+          .option('task', { type: 'string', array: true, describe: 'Only these task ids (repeatable; default: all)' })
+          .option('writer', { type: 'string', default: 'eval', describe: 'Whose notes ref records the runs (refs/notes/evogit/<writer>)' }),
+      on(async (a, io) => (await import('./commands/eval.js')).evalCommand(a, io)),
+    )
+    .command(
+      'best',
+      'The final answer: the node with the best lower bound on its pass rate, with its evidence',
+      (b) => b,
+      on(async (a) => (await import('./commands/best.js')).bestCommand(a)),
+    )
+    .command(
+      'pr <node>',
+      'Open a GitHub pull request for a node that meets the PR rule (GITHUB_TOKEN), once',
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'Print the body and the requests; send and push nothing' }),
+      on(async (a) => (await import('./commands/maintenance.js')).prCommand(a)),
+    )
+    .command(
+      'gc',
+      'Remove containers left behind by evogit processes that died',
+      (b) => b,
+      on(async (a) => (await import('./commands/maintenance.js')).gcCommand(a)),
+    )
+    .command(
+      'sandbox <action>',
+      'Build the sandbox base images (evogit/node:20, evogit/python:3)',
+      (b) =>
+        b
+          .positional('action', { type: 'string', choices: ['build'], demandOption: true })
+          .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm and python3' })
+          .option('force', { type: 'boolean', default: false, describe: 'Rebuild even when the images exist' }),
+      on(async (a) => (await import('./commands/maintenance.js')).sandboxBuildCommand(a)),
+    )
+    .command(
       'demo',
       'Evolve the bundled example library with the offline mutate agent (Docker when reachable, else local processes)',
       (b) =>

@@ -9,7 +9,7 @@ export const pct = (x: number | null): string => (x === null ? '  –' : `${Math
 function nodeLine(n: StatusNode): string {
   const name = n.branch ?? `(pruned) ${n.id.slice(0, 12)}`;
   const marks = [n.promoted ? '★ promoted' : '', n.pruned && n.branch === null ? '' : n.pruned ? 'pruned' : ''].filter(Boolean).join(' ');
-  const own = `own ${n.own.pass}✓ ${n.own.fail}✗${n.own.error ? ` ${n.own.error}!` : ''}`;
+  const own = `runs ${n.own.pass}✓ ${n.own.fail}✗${n.own.error ? ` ${n.own.error}!` : ''}  evidence ${n.evidence.pass}✓ ${n.evidence.fail}✗`;
   const clade = `clade ${n.clade.pass}✓ ${n.clade.fail}✗ ${pct(n.cmp)} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`;
   const who = n.operator === 'root' ? 'root' : `${n.operator} by ${n.agent}`;
   return `${name}  ${n.id.slice(0, 10)}  ${who}  ${own}  ${clade}${marks ? `  ${marks}` : ''}`;
@@ -37,6 +37,7 @@ export function renderStatus(result: StatusResult): string {
   const pruned = result.nodes.filter((n) => n.pruned).length;
   lines.push('');
   lines.push(`${result.nodes.length} nodes (${pruned} pruned), ${result.evaluations} evaluations`);
+  lines.push('runs: task runs passed/failed (! = infrastructure errors, retried); evidence and clade: in the scorer\'s units; clade % is the CMP estimate [95% interval]');
   for (const c of result.claims) lines.push(`  working: ${c.writer} ${c.kind}s ${c.node.slice(0, 10)}${c.task ? ` on ${c.task}` : ''}`);
   return lines.join('\n');
 }

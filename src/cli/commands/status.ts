@@ -12,7 +12,10 @@ export interface StatusNode {
   agent: string;
   operator: string;
   subject: string;
+  /** Task runs on this node. */
   own: { pass: number; fail: number; error: number };
+  /** This node's own evidence in the scorer's units (test cases, or task runs with test.evidence: tasks). */
+  evidence: { pass: number; fail: number };
   clade: { pass: number; fail: number };
   /** Clade-metaproductivity estimate: clade passes / (passes + fails); null without evidence. */
   cmp: number | null;
@@ -33,6 +36,7 @@ export function summarise(snapshot: ArchiveSnapshot, mode: 'tests' | 'tasks'): S
   const scores = nodeScores(snapshot, { mode });
   return snapshot.nodes.map((n: ArchiveNode) => {
     const c = scores.get(n.id)?.clade ?? { ns: 0, nf: 0 };
+    const e = scores.get(n.id)?.own ?? { ns: 0, nf: 0 };
     const p = posterior(c.ns, c.nf);
     return {
       id: n.id,
@@ -43,6 +47,7 @@ export function summarise(snapshot: ArchiveSnapshot, mode: 'tests' | 'tasks'): S
       operator: n.operator,
       subject: n.subject,
       own: ownCounts(snapshot.evaluations.get(n.id) ?? []),
+      evidence: { pass: e.ns, fail: e.nf },
       clade: { pass: c.ns, fail: c.nf },
       cmp: scores.get(n.id)?.cmp ?? null,
       interval: [p.lo, p.hi],
