@@ -55,15 +55,39 @@ export async function checkoutExample(example: string): Promise<{ dir: string; h
 
 export async function runBugTests(dir: string, bug: ExampleBug): Promise<{ passed: boolean; log: string }> {
   const [command, ...args] = bug.command;
-  const result = await run(command, args, { cwd: dir, env: ENV, reject: false, timeoutMs: 5_000 });
+  // A mutant that loops forever (i++ → i--) is a failure; the real tests take well under a second.
+  const result = await run(command, args, { cwd: dir, env: ENV, reject: false, timeoutMs: 4_000 });
   return { passed: result.exitCode === 0, log: `${result.stdout}\n${result.stderr}` };
+}
+
+/**
+ * Test outcomes of candidates already run, by bug and diff against the parent. The examples'
+ * tests are deterministic, so a candidate identical to one already run (the searches redraw
+ * the same small edits often) has that outcome: reusing it saves wall-clock time only. Every
+ * candidate still counts as an evaluation, as it would without the cache.
+ */
+const outcomes = new Map<string, boolean>();
+export const testRuns = { real: 0, reused: 0 };
+
+async function evaluateCandidate(dir: string, bug: ExampleBug): Promise<{ passed: boolean; diff: string }> {
+  const diff = await git(dir, 'diff', '--no-color', '--no-ext-diff');
+  const key = `${bug.id}\0${diff}`;
+  const known = outcomes.get(key);
+  if (known !== undefined) {
+    testRuns.reused++;
+    return { passed: known, diff };
+  }
+  testRuns.real++;
+  const { passed } = await runBugTests(dir, bug);
+  outcomes.set(key, passed);
+  return { passed, diff };
 }
 
 export interface RepairResult {
   bug: string;
   strategy: 'mutate' | 'uniform';
   repaired: boolean;
-  /** Candidates whose tests were run, including the repairing one. */
+  /** Candidates evaluated, including the repairing one (a repeated candidate counts again). */
   evaluations: number;
   /** The repairing child's commit message (mutate) or edit (uniform). */
   repair?: string;
@@ -131,9 +155,8 @@ export async function repairSearch(
         repair = result.edits.map((e) => `${e.operator} ${e.file}:${e.line}: ${e.before} → ${e.after}`).join('\n');
       }
       evaluations++;
-      const outcome = await runBugTests(dir, bug);
-      if (outcome.passed) {
-        const diff = await git(dir, 'diff');
+      const { passed, diff } = await evaluateCandidate(dir, bug);
+      if (passed) {
         return { bug: bug.id, strategy: options.strategy, repaired: true, evaluations, repair, diff };
       }
     }

@@ -43,6 +43,11 @@ export function smallest(xs) {
   while (best > 10 && false) best--;
   return best === 1;
 }
+
+export function collect(xs) {
+  const out = [];
+  for (const x of xs) out.push(x);
+}
 `;
 
 const TS = `export function clamp(x: number, lo: number, hi: number): number {
@@ -54,6 +59,11 @@ const TS = `export function clamp(x: number, lo: number, hi: number): number {
     return limit;
   }
   return x;
+}
+
+export function scale(xs: number[], k: number): void {
+  let n = 0;
+  for (const x of xs) n += x * k;
 }
 `;
 
@@ -73,6 +83,12 @@ def total(xs):
     for x in xs:
         t += x * 2
     return t // 2
+
+
+def count(xs):
+    seen = 0
+    for x in xs:
+        seen += 1
 `;
 
 const SNIPPETS: [MutateLanguage, string][] = [
@@ -143,6 +159,50 @@ describe('mutation operators', () => {
     );
     const texts = Array.from({ length: site?.size ?? 0 }, (_, i) => site?.mutation(i).replacements[0]?.text);
     expect(texts).toEqual(['a', 'b', 'c + 1', 'c - 1']);
+  });
+
+  it('return-insert appends `return <name>` to a function that runs off its end, last-written local first', async () => {
+    const returns = async (source: string, language: MutateLanguage): Promise<string[][]> =>
+      (await listMutationSites(source, language))
+        .filter((s) => s.operator === 'return-insert')
+        .map((s) => Array.from({ length: s.size }, (_, i) => s.mutation(i).after));
+    const js = 'function smallest(xs) {\n  let best = xs[0];\n  for (const x of xs) {\n    if (x < best) best = x;\n  }\n}\n';
+    // x is out of scope after the loop in JavaScript; best was written last; xs is a parameter.
+    expect(await returns(js, 'javascript')).toEqual([['return best;', 'return xs;']]);
+    const applied = await applyMutation(js, 'javascript', (await listMutationSites(js, 'javascript')).find((s) => s.operator === 'return-insert')!.mutation(0));
+    expect(applied.ok && applied.source).toBe('function smallest(xs) {\n  let best = xs[0];\n  for (const x of xs) {\n    if (x < best) best = x;\n  }\n  return best;\n}\n');
+    // A Python loop variable outlives its loop; the accumulator still comes first.
+    expect(await returns('def total(xs):\n    t = 0\n    for x in xs:\n        t += x\n', 'python')).toEqual([['return t', 'return x', 'return xs']]);
+    // Bodies that end in return, throw or raise, and constructors, get none.
+    expect(await returns('function f(a) {\n  if (a) return 1;\n  throw new Error("no");\n}\nclass K { constructor(a) { this.a = a; } }\n', 'javascript')).toEqual([]);
+    expect(await returns('def f(a):\n    return a\n\n\ndef g(a):\n    raise ValueError(a)\n', 'python')).toEqual([]);
+  });
+
+  it('prefers insertions whose names are bound where they land, and offers no duplicate of a statement in the block', async () => {
+    const source = 'function f(xs) {\n  let s = 0;\n  for (const x of xs) {\n    s += x;\n  }\n  g(s);\n}\nfunction h(xs) {\n  let s = 0;\n  s += x;\n  return s;\n}\n';
+    const sites = await listMutationSites(source, 'javascript');
+    const insertsAt = (line: number): { preferred: string[]; other: string[] } => {
+      const site = sites.find((s) => s.operator === 'statement-insert' && s.line === line)!;
+      const all = Array.from({ length: site.size }, (_, i) => site.mutation(i).after);
+      return { preferred: all.slice(0, site.preferred), other: all.slice(site.preferred) };
+    };
+    // After the loop of f (line 6 is `g(s)`), `s += x` reads x out of its scope: not preferred.
+    const atCall = insertsAt(6);
+    expect(atCall.preferred).toContain('before it: return s; (from line 11)');
+    expect(atCall.preferred.some((a) => a.includes('s += x'))).toBe(false);
+    expect(atCall.other.some((a) => a.includes('s += x'))).toBe(true);
+    // Before `let s = 0` of h, s is not yet declared (temporal dead zone): f's loop, which
+    // updates s, is preferred after that line only.
+    const atLet = insertsAt(9);
+    expect(atLet.preferred).toEqual(['after it: for (const x of xs) { ⏎ s += x; ⏎ } (from line 3)']);
+    // `let s = 0;` and `return s;` are already in h's body: another copy adds nothing.
+    expect([...atLet.preferred, ...atLet.other].some((a) => a.includes('let s = 0') || a.includes('return s'))).toBe(false);
+  });
+
+  it('leaves docstrings alone: moving or deleting one is no behaviour change', async () => {
+    const sites = await listMutationSites('def f(x):\n    """Doc."""\n    return x\n', 'python');
+    const statementEdits = sites.filter((s) => s.operator.startsWith('statement-')).flatMap((s) => Array.from({ length: s.size }, (_, i) => s.mutation(i)));
+    expect(statementEdits.some((m) => m.before.includes('Doc') || m.after.includes('Doc'))).toBe(false);
   });
 
   it('puts a Python statement moved into another block at that block\'s indentation', async () => {

@@ -51,6 +51,7 @@ export const OPERATOR_WEIGHT: Record<MutationOperator, number> = {
   'statement-copy': 0.5,
   'statement-swap': 0.5,
   'statement-insert': 1.5,
+  'return-insert': 2,
 };
 
 /** Chance of aiming at the hot lines when failing logs gave any. */

@@ -6,6 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { parse, type MutateLanguage } from './parser.js';
+import { indexScope, visibleAt, type ScopeIndex } from './scope.js';
 
 export type MutationOperator =
   | 'binary-operator'
@@ -15,7 +16,8 @@ export type MutationOperator =
   | 'statement-delete'
   | 'statement-copy'
   | 'statement-swap'
-  | 'statement-insert';
+  | 'statement-insert'
+  | 'return-insert';
 
 export const MUTATION_OPERATORS: readonly MutationOperator[] = [
   'binary-operator',
@@ -26,6 +28,7 @@ export const MUTATION_OPERATORS: readonly MutationOperator[] = [
   'statement-copy',
   'statement-swap',
   'statement-insert',
+  'return-insert',
 ];
 
 /** Replace source[start, end) (JS string indices) with text. */
@@ -142,8 +145,8 @@ interface Statement {
   blockId: number;
   /** Names the statement reads that it does not bind itself. */
   freeNames: string[];
-  /** Names bound where the statement stands (function scope, module, builtins). */
-  scopeNames: Set<string>;
+  /** Whether a name is bound at a source index of the statement's function (locals, module, builtins). */
+  boundAt: (at: number, name: string) => boolean;
   text: string;
   /** Leading whitespace of the statement's first line. */
   indent: string;
@@ -192,57 +195,58 @@ function identifiersIn(node: Node | null, into: Set<string>): void {
   }
 }
 
-/** Names a function binds: its parameters and the variables declared or assigned in it. */
-export function namesInScope(fn: Node | null): Set<string> {
-  const names = new Set<string>();
-  if (!fn) return names;
-  identifiersIn(fn.childForFieldName('parameters') ?? fn.childForFieldName('parameter'), names);
-  const body = fn.childForFieldName('body');
-  if (!body) return names;
-  const stack: Node[] = [body];
-  while (stack.length > 0) {
-    const n = stack.pop() as Node;
-    if (n !== body && FUNCTION_TYPES.has(n.type)) continue;
-    switch (n.type) {
-      case 'variable_declarator':
-        identifiersIn(n.childForFieldName('name'), names);
-        break;
-      case 'for_in_statement':
-      case 'for_statement':
-      case 'assignment':
-      case 'augmented_assignment':
-        if (n.childForFieldName('left')?.type !== 'attribute' && n.childForFieldName('left')?.type !== 'subscript') {
-          identifiersIn(n.childForFieldName('left'), names);
-        }
-        break;
-      default:
-        break;
-    }
-    for (const child of n.namedChildren) if (child) stack.push(child);
+/** Scope indexes of a tree's functions, built on first use. */
+class Scopes {
+  private readonly cache = new Map<number, { index: ScopeIndex; names: Map<number, Set<string>> }>();
+  private readonly global: Set<string>;
+
+  constructor(
+    root: Node,
+    private readonly python: boolean,
+  ) {
+    this.global = new Set([...topLevelNames(root), ...(python ? PY_BUILTINS : JS_BUILTINS)]);
   }
-  return names;
+
+  /** Local names of fn bound at source index `at` (empty outside functions). */
+  local(fn: Node | null, at: number): Set<string> {
+    if (!fn) return new Set();
+    let entry = this.cache.get(fn.id);
+    if (!entry) {
+      entry = { index: indexScope(fn, this.python), names: new Map() };
+      this.cache.set(fn.id, entry);
+    }
+    let names = entry.names.get(at);
+    if (!names) {
+      names = visibleAt(entry.index, at);
+      entry.names.set(at, names);
+    }
+    return names;
+  }
+
+  lastWrites(fn: Node): Map<string, number> {
+    this.local(fn, fn.startIndex);
+    return this.cache.get(fn.id)?.index.lastWrite ?? new Map();
+  }
+
+  bound(fn: Node | null, at: number, name: string): boolean {
+    return this.global.has(name) || this.local(fn, at).has(name);
+  }
 }
 
-function collectStatements(root: Node, source: string, language: MutateLanguage): Statement[] {
+/** A docstring or a directive ('use strict'): moving, copying or deleting it changes no behaviour worth a test run. */
+function isLoneString(node: Node): boolean {
+  const inner = node.type === 'expression_statement' ? node.namedChild(0) : null;
+  return node.namedChildCount === 1 && (inner?.type === 'string' || inner?.type === 'concatenated_string');
+}
+
+function collectStatements(root: Node, source: string, language: MutateLanguage, scopes: Scopes): Statement[] {
   const blockType = isPython(language) ? 'block' : 'statement_block';
   const skipped = isPython(language) ? PY_SKIPPED_STATEMENTS : JS_SKIPPED_STATEMENTS;
   const out: Statement[] = [];
-  const moduleNames = topLevelNames(root);
-  const scopes = new Map<number, Set<string>>();
-  const scopeNamesAt = (node: Node, module: Set<string>, lang: MutateLanguage): Set<string> => {
-    const fn = enclosingFunction(node);
-    const key = fn?.id ?? -1;
-    let names = scopes.get(key);
-    if (!names) {
-      names = new Set([...namesInScope(fn), ...module, ...(isPython(lang) ? PY_BUILTINS : JS_BUILTINS)]);
-      scopes.set(key, names);
-    }
-    return names;
-  };
   for (const block of root.descendantsOfType(blockType)) {
     if (!block) continue;
     for (const node of block.namedChildren) {
-      if (!node || skipped.has(node.type) || node.hasError) continue;
+      if (!node || skipped.has(node.type) || node.hasError || isLoneString(node)) continue;
       const lineStart = lineStartOf(source, node.startIndex);
       const lineEnd = lineEndOf(source, node.endIndex);
       const prefix = source.slice(lineStart, node.startIndex);
@@ -255,7 +259,7 @@ function collectStatements(root: Node, source: string, language: MutateLanguage)
         line: node.startPosition.row + 1,
         blockId: block.id,
         freeNames: freeNames(node),
-        scopeNames: scopeNamesAt(node, moduleNames, language),
+        boundAt: ((fn: Node | null) => (at: number, name: string) => scopes.bound(fn, at, name))(enclosingFunction(node)),
         text: node.text,
         indent: /^[ \t]*/.exec(source.slice(lineStart))?.[0] ?? '',
         ownLine,
@@ -491,12 +495,12 @@ function negateSites(root: Node, language: MutateLanguage): MutationSite[] {
 
 const SIMPLE_EXPRESSION = new Set(['identifier', 'number', 'integer', 'float', 'call_expression', 'call', 'member_expression', 'attribute', 'subscript_expression', 'subscript']);
 
-function returnSites(root: Node): MutationSite[] {
+function returnSites(root: Node, scopes: Scopes): MutationSite[] {
   const out: MutationSite[] = [];
   for (const ret of root.descendantsOfType('return_statement')) {
     const value = ret?.namedChildren.find((c) => c && c.type !== 'comment');
     if (!ret || !value) continue;
-    const related = new Set<string>(namesInScope(enclosingFunction(ret)));
+    const related = new Set<string>(scopes.local(enclosingFunction(ret), ret.startIndex));
     identifiersIn(value, related);
     related.delete(value.text);
     const wrapped = SIMPLE_EXPRESSION.has(value.type) ? value.text : `(${value.text})`;
@@ -518,8 +522,8 @@ function returnSites(root: Node): MutationSite[] {
   return out;
 }
 
-function statementSites(root: Node, source: string, language: MutateLanguage): MutationSite[] {
-  const statements = collectStatements(root, source, language);
+function statementSites(root: Node, source: string, language: MutateLanguage, scopes: Scopes): MutationSite[] {
+  const statements = collectStatements(root, source, language, scopes);
   const python = isPython(language);
   const joiner = python ? '; ' : ' ';
   const out: MutationSite[] = [];
@@ -581,50 +585,110 @@ function statementSites(root: Node, source: string, language: MutateLanguage): M
       );
     }
 
-    // Insert a statement from elsewhere in the file before or after this one.
-    // Donors whose names are all bound here come first: they are the plausible insertions.
-    const others = statements.filter((d) => d !== s);
-    const fits = (d: Statement): boolean => d.freeNames.every((name) => s.scopeNames.has(name));
-    const plausible = others.filter(fits);
-    const donors = [...plausible, ...others.filter((d) => !fits(d))];
-    if (donors.length > 0) {
+    // Insert a statement from elsewhere in the file before or after this one. A donor equal to
+    // a statement already in this block adds nothing a copy would not (or redeclares a name).
+    // Insertions whose names are all bound where they land come first: the plausible ones.
+    const present = new Set(statements.filter((t) => t.blockId === s.blockId).map((t) => normalized(t.text)));
+    const donors = statements.filter((d) => d !== s && !present.has(normalized(d.text)));
+    const placements = donors.flatMap((donor) =>
+      [false, true].map((after) => ({ donor, after, fits: donor.freeNames.every((name) => s.boundAt(after ? s.end : s.start, name)) })),
+    );
+    const ordered = [...placements.filter((p) => p.fits), ...placements.filter((p) => !p.fits)];
+    if (ordered.length > 0) {
       out.push(
-        site('statement-insert', s.node, {
-          size: donors.length * 2,
-          make: (i) => {
-            const donor = donors[Math.floor(i / 2)] as Statement;
-            const after = i % 2 === 1;
-            const text = reindent(donor.text, donor.indent, s.indent);
-            const replacement: Replacement = s.ownLine
-              ? after
-                ? { start: s.end, end: s.end, text: `\n${s.indent}${text}` }
-                : { start: s.lineStart, end: s.lineStart, text: `${s.indent}${text}\n` }
-              : after
-                ? { start: s.end, end: s.end, text: `${joiner}${donor.text}` }
-                : { start: s.start, end: s.start, text: `${donor.text}${joiner}` };
-            return {
-              operator: 'statement-insert' as const,
-              line: lineOf(s),
-              before: snippet(s.text),
-              after: `${after ? 'after' : 'before'} it: ${snippet(donor.text)} (from line ${lineOf(donor)})`,
-              replacements: [replacement],
-            };
+        site(
+          'statement-insert',
+          s.node,
+          {
+            size: ordered.length,
+            make: (i) => {
+              const { donor, after } = ordered[i] as (typeof ordered)[number];
+              const text = reindent(donor.text, donor.indent, s.indent);
+              const replacement: Replacement = s.ownLine
+                ? after
+                  ? { start: s.end, end: s.end, text: `\n${s.indent}${text}` }
+                  : { start: s.lineStart, end: s.lineStart, text: `${s.indent}${text}\n` }
+                : after
+                  ? { start: s.end, end: s.end, text: `${joiner}${donor.text}` }
+                  : { start: s.start, end: s.start, text: `${donor.text}${joiner}` };
+              return {
+                operator: 'statement-insert' as const,
+                line: lineOf(s),
+                before: snippet(s.text),
+                after: `${after ? 'after' : 'before'} it: ${snippet(donor.text)} (from line ${lineOf(donor)})`,
+                replacements: [replacement],
+              };
+            },
           },
-        }, plausible.length * 2),
+          placements.filter((p) => p.fits).length,
+        ),
       );
     }
   }
   return out;
 }
 
+const normalized = (text: string): string => text.replace(/\s+/g, ' ').trim();
+
+const TERMINAL_STATEMENTS = new Set(['return_statement', 'throw_statement', 'raise_statement']);
+const NO_RETURN_METHODS = new Set(['constructor', '__init__']);
+
+/**
+ * Missing return: a function whose body can run off its end gets `return <name>` appended,
+ * for each local name bound there. The names written in the function come first, the last
+ * written first (the accumulator, the running best): that is what a forgotten return most
+ * often meant to hand back. Parameters follow.
+ */
+function returnInsertSites(root: Node, source: string, language: MutateLanguage, scopes: Scopes): MutationSite[] {
+  const python = isPython(language);
+  const out: MutationSite[] = [];
+  for (const fn of root.descendantsOfType([...FUNCTION_TYPES])) {
+    const body = fn?.childForFieldName('body');
+    if (!fn || !body || body.type !== (python ? 'block' : 'statement_block')) continue;
+    if (NO_RETURN_METHODS.has(functionName(fn) ?? '') || fn.type.startsWith('generator')) continue;
+    const statements = body.namedChildren.filter((c): c is Node => c !== null && c.type !== 'comment');
+    const last = statements.at(-1);
+    if (!last || TERMINAL_STATEMENTS.has(last.type)) continue;
+    const writes = scopes.lastWrites(fn);
+    const names = [...scopes.local(fn, last.endIndex)];
+    const written = names.filter((n) => writes.has(n)).sort((a, b) => (writes.get(b) ?? 0) - (writes.get(a) ?? 0));
+    const ordered = [...written, ...names.filter((n) => !writes.has(n))];
+    if (ordered.length === 0) continue;
+    const lineStart = lineStartOf(source, last.startIndex);
+    const indent = /^[ \t]*/.exec(source.slice(lineStart))?.[0] ?? '';
+    const ownLine = /^[ \t]*$/.test(source.slice(lineStart, last.startIndex));
+    const line = last.endPosition.row + 1;
+    out.push(
+      site(
+        'return-insert',
+        last,
+        ordered.map((name) => {
+          const statement = python ? `return ${name}` : `return ${name};`;
+          return {
+            operator: 'return-insert' as const,
+            line,
+            before: snippet(`${functionName(fn) ?? 'function'} ends without a return`),
+            after: statement,
+            replacements: [{ start: last.endIndex, end: last.endIndex, text: ownLine ? `\n${indent}${statement}` : python ? `; ${statement}` : ` ${statement}` }],
+          };
+        }),
+        written.length > 0 ? written.length : ordered.length,
+      ),
+    );
+  }
+  return out;
+}
+
 /** Every mutation site of a parsed tree, in a stable order (by operator, then position). */
 export function sitesOfTree(root: Node, source: string, language: MutateLanguage): MutationSite[] {
+  const scopes = new Scopes(root, isPython(language));
   return [
     ...binarySites(root, language),
     ...constantSites(root, language),
     ...negateSites(root, language),
-    ...returnSites(root),
-    ...statementSites(root, source, language),
+    ...returnSites(root, scopes),
+    ...statementSites(root, source, language, scopes),
+    ...returnInsertSites(root, source, language, scopes),
   ];
 }
 
