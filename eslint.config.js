@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['bin/**/*.js', 'sandbox/**/*.js', 'agents/**/*.js', 'bench/**/*.mjs'],
+    files: ['bin/**/*.js', 'scripts/**/*.mjs', 'sandbox/**/*.js', 'agents/**/*.js', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -17,6 +17,11 @@ export interface AgentInput {
   /** Short notes of what siblings and ancestors tried and how it scored. */
   lineage: { node: string; operator: Operator; summary: string; passRate: number | null }[];
   budget: { maxCostUsd?: number; maxTokens?: number };
+  /**
+   * Pass rates known to the scorer, by node id (crossover takes each conflicting hunk from
+   * the better of parent and mate). Missing: looked up in `lineage`, else the parent wins.
+   */
+  passRates?: Record<string, number | null>;
   /** Every random choice derives from this seed. */
   seed: number;
   config: Config;

@@ -51,6 +51,16 @@ export class Archive {
     this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`));
   }
 
+  /** The working directory evogit was pointed at. */
+  get repoDir(): string {
+    return this.git.dir;
+  }
+
+  /** Where evogit keeps disposable local state (caches, logs, worktrees, transcripts): .git/evogit/. */
+  get gitCommonDir(): string {
+    return this.gitDir;
+  }
+
   static async open(opts: { repoDir: string; prefix?: string }): Promise<Archive> {
     const git = new Git(opts.repoDir);
     // Both at once: every spawn costs ~10 ms, and a missing repo fails both anyway.

@@ -750,8 +750,7 @@ export class ArchiveState {
     }
     const claims = [...this.claims.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .map(([, c]) => c.claim)
-      .filter((c): c is Claim => c !== null);
+      .flatMap(([ref, c]): Claim[] => (c.claim ? [{ ...c.claim, ref }] : []));
     this.dirtyIds.clear();
     this.changedEvals.clear();
     this.addedIds = [];

@@ -77,6 +77,8 @@ export interface Claim {
   task?: string;
   /** Epoch milliseconds. */
   expires: number;
+  /** The ref that holds it (set when read from the archive), for releasing it. */
+  ref?: string;
 }
 
 /** A consistent read of the whole archive, what the scorer and `status` work from. */

@@ -1,5 +1,225 @@
-/** Placeholder until the CLI lands: keeps the bin runnable. */
-export async function main(_argv: string[]): Promise<number> {
-  process.stdout.write('evogit 0.1.0\n');
-  return 0;
+/**
+ * The CLI only declares commands and flags; each command is a plain async function in
+ * ./commands that returns data, imported lazily, and rendered as text or (--json) as JSON.
+ * Errors are caught in one place and mapped to the documented exit codes.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { EXIT, EvogitError, UsageError, formatError } from '../errors/index.js';
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stdout is a terminal (live progress, no JSON). */
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  isTTY: Boolean(process.stdout.isTTY) && !process.env.CI,
+};
+
+/** What a command hands back: data for --json, and its text rendering. */
+export interface CommandOutput {
+  data: unknown;
+  text: string;
+  /** Non-zero when the command ran but its answer is a failure (e.g. an agent process failed). */
+  exitCode?: number;
+  /** Under --json the command already streamed one JSON event per line: print data as one more line. */
+  jsonLines?: boolean;
+}
+
+export interface GlobalArgs {
+  C: string;
+  json: boolean;
+}
+
+type Handler = (args: GlobalArgs & Record<string, unknown>, io: Io) => Promise<CommandOutput>;
+
+export function packageRoot(): string {
+  // dist/cli/index.js or src/cli/index.ts → package root two levels up.
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function commands(y: Argv, pending: { handler?: Handler }): Argv {
+  const on = (handler: Handler) => () => {
+    pending.handler = handler;
+  };
+  return y
+    .command(
+      'init',
+      'Set up evogit in this repository: write evogit.yml, detect the test command, record the root node',
+      (b) =>
+        b
+          .option('force', { type: 'boolean', default: false, describe: 'Re-initialise: overwrite evogit.yml and move the root' })
+          .option('test', { type: 'string', describe: 'The test command (default: detected)' })
+          .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' }),
+      on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
+    )
+    .command(
+      'status',
+      'Draw the archive: every node with its scores, pruned and promoted marks',
+      (b) => b,
+      on(async (a) => (await import('./commands/status.js')).statusCommand(a)),
+    )
+    .command(
+      'show <node>',
+      'Explain one node: lineage, evaluations, diff stat against its parent and the root',
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true, describe: 'Branch, full or short SHA' })
+          .option('log', { type: 'string', describe: 'Print the full log of this task run' }),
+      on(async (a) => (await import('./commands/show.js')).showCommand(a)),
+    )
+    .command(
+      'prune <node>',
+      'Delete a node\'s branch so no agent expands it again (plain `git branch -D` does the same)',
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true })
+          .option('clade', { type: 'boolean', default: false, describe: 'Also prune every descendant' }),
+      on(async (a) => (await import('./commands/prune.js')).pruneCommand(a)),
+    )
+    .command(
+      'promote <node>',
+      'Mark a node as promising (a tag): the scorer favours it and it may become a PR',
+      (b) => b.positional('node', { type: 'string', demandOption: true }),
+      on(async (a) => (await import('./commands/prune.js')).promoteCommand(a)),
+    )
+    .command(
+      'run',
+      'Start N independent agents on this repository and show their progress; Ctrl-C stops them cleanly',
+      (b) => runOptions(b).option('agents', { type: 'number', default: 2, describe: 'How many agent processes' }),
+      on(async (a, io) => (await import('./commands/run.js')).runCommand(a, io)),
+    )
+    .command(
+      'agent',
+      'Run one independent agent in the foreground (what `evogit run` starts N of; use it on other machines with --remote)',
+      (b) => runOptions(b).option('writer', { type: 'string', describe: 'This agent\'s name: its branches live under <prefix>/<writer>/ (default: a1, or <host>-a1 with --remote)' }),
+      on(async (a, io) => (await import('./commands/agent.js')).agentCommand(a, io)),
+    )
+    .command(
+      'eval <commit>',
+      'Run tasks on any commit (a node, or one made by hand) in the sandbox and record the results',
+      (b) =>
+        b
+          .positional('commit', { type: 'string', demandOption: true, describe: 'Branch, tag or SHA' })
+          .option('task', { type: 'string', array: true, describe: 'Only these task ids (repeatable; default: all)' })
+          .option('writer', { type: 'string', default: 'eval', describe: 'Whose notes ref records the runs (refs/notes/evogit/<writer>)' }),
+      on(async (a, io) => (await import('./commands/eval.js')).evalCommand(a, io)),
+    )
+    .command(
+      'best',
+      'The final answer: the node with the best lower bound on its pass rate, with its evidence',
+      (b) => b,
+      on(async (a) => (await import('./commands/best.js')).bestCommand(a)),
+    )
+    .command(
+      'pr <node>',
+      'Open a GitHub pull request for a node that meets the PR rule (GITHUB_TOKEN), once',
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'Print the body and the requests; send and push nothing' }),
+      on(async (a) => (await import('./commands/maintenance.js')).prCommand(a)),
+    )
+    .command(
+      'gc',
+      'Remove containers left behind by evogit processes that died',
+      (b) => b,
+      on(async (a) => (await import('./commands/maintenance.js')).gcCommand(a)),
+    )
+    .command(
+      'sandbox <action>',
+      'Build the sandbox base images (evogit/node:20, evogit/python:3)',
+      (b) =>
+        b
+          .positional('action', { type: 'string', choices: ['build'], demandOption: true })
+          .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm and python3' })
+          .option('force', { type: 'boolean', default: false, describe: 'Rebuild even when the images exist' }),
+      on(async (a) => (await import('./commands/maintenance.js')).sandboxBuildCommand(a)),
+    )
+    .command(
+      'demo',
+      'Evolve the bundled example library with the offline mutate agent (Docker when reachable, else local processes)',
+      (b) =>
+        runOptions(b)
+          .option('dir', { type: 'string', default: 'evogit-demo', describe: 'Where to create the demo repository' })
+          .option('agents', { type: 'number', default: 2, describe: 'How many agent processes' }),
+      on(async (a, io) => (await import('./commands/demo.js')).demoCommand(a, io)),
+    );
+}
+
+function runOptions(b: Argv): Argv {
+  return b
+    .option('agent', { type: 'string', choices: ['mutate', 'llm', 'command', 'self', 'crossover'], describe: 'Agent kind (default: agents.kind in evogit.yml)' })
+    .option('max-evals', { type: 'number', describe: 'Evaluation budget for the whole archive (default: budget.evaluations)' })
+    .option('max-expansions', { type: 'number', describe: 'Node budget for the whole archive' })
+    .option('max-time', { type: 'string', describe: 'Wall-clock limit of this run, e.g. 30m' })
+    .option('max-cost', { type: 'number', describe: 'USD limit for the whole archive' })
+    .option('seed', { type: 'number', describe: 'Seed for reproducible decisions and edits' })
+    .option('remote', { type: 'string', describe: 'Share the archive through this git remote (URL or name)' })
+    .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'Override sandbox.kind' });
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const pending: { handler?: Handler } = {};
+  let usageProblem: string | null = null;
+  let helpOrVersion = false;
+  const parser = commands(
+    yargs(argv)
+      .scriptName('evogit')
+      .usage('$0 <command> [options]\n\nEvolve a git repository with independent coding agents, a sandbox that validates every commit, and a clade-metaproductivity scorer.')
+      .option('C', { type: 'string', default: '.', describe: 'Run as if started in this directory (like git -C)', global: true, requiresArg: true })
+      .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON instead of text', global: true })
+      .strict()
+      .demandCommand(1, 'Name a command.')
+      .recommendCommands()
+      .version(packageVersion())
+      .help()
+      .alias('h', 'help')
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((msg, err) => {
+        if (err) throw err;
+        usageProblem = msg;
+      }),
+    pending,
+  );
+  let output = '';
+  try {
+    const args = (await parser.parseAsync(argv, {}, (_err, _argv, out) => {
+      output = out;
+    })) as unknown as GlobalArgs & Record<string, unknown>;
+    if (usageProblem !== null) throw new UsageError(String(usageProblem));
+    if (!pending.handler) {
+      helpOrVersion = true;
+      if (output) io.stdout(output.endsWith('\n') ? output : `${output}\n`);
+      return EXIT.ok;
+    }
+    const result = await pending.handler({ ...args, C: path.resolve(String(args.C ?? '.')) }, io);
+    const json = result.jsonLines ? JSON.stringify({ type: 'result', ...(result.data as object) }) : JSON.stringify(result.data, null, 2);
+    io.stdout(args.json ? `${json}\n` : result.text.endsWith('\n') || !result.text ? result.text : `${result.text}\n`);
+    return result.exitCode ?? EXIT.ok;
+  } catch (e) {
+    if (helpOrVersion) return EXIT.ok;
+    return reportError(e, io);
+  }
+}
+
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof EvogitError) {
+    io.stderr(`${formatError(e)}\n`);
+    return e.exitCode;
+  }
+  io.stderr(`evogit: internal error (a bug; please report it with this trace)\n${e instanceof Error ? e.stack : String(e)}\n`);
+  return EXIT.internal;
 }

@@ -69,6 +69,11 @@ export const SandboxSchema = z
     pids: z.number().int().positive().default(256).describe('Process limit per run (stops fork bombs).'),
     outputLimit: z.string().default('1m').describe('Cap on captured stdout+stderr per run; the rest is cut with a visible mark.'),
     user: z.string().default('1000:1000').describe('Non-root user the run executes as.'),
+    installNetwork: z
+      .boolean()
+      .default(true)
+      .describe('Allow network for the dependency install (test.install) only; task runs never have network.'),
+    installTimeout: duration.default('10m').describe('Wall-clock limit of the dependency install.'),
   })
   .prefault({})
   .describe('Where task runs execute.');
@@ -87,6 +92,12 @@ export const LlmSchema = z
       .record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }))
       .default({})
       .describe('USD per million tokens by model name, for cost accounting.'),
+    contextChars: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe('Characters of file content shown to the model (files named by the failing logs and the goal first).'),
   })
   .prefault({});
 
@@ -108,6 +119,18 @@ export const AgentsSchema = z
       .object({
         run: z.array(z.string()).default([]).describe('Argument template; {goal} {context_file} {worktree} are replaced.'),
         timeout: duration.default('20m'),
+        env: z
+          .array(z.string())
+          .default([])
+          .describe('Names of host environment variables passed to the command (secrets are removed otherwise), e.g. ["ANTHROPIC_API_KEY"].'),
+      })
+      .prefault({}),
+    crossover: z
+      .object({
+        resolve: z
+          .enum(['better', 'llm'])
+          .default('better')
+          .describe('How merge conflicts are resolved: each hunk from the better-scored parent, or by the llm coder (agents.llm).'),
       })
       .prefault({}),
   })

@@ -58,3 +58,37 @@ export class Git {
     return { ok: r.exitCode === 0, stderr: r.stderr };
   }
 }
+
+/** One git command in `dir`, for callers that do not hold a Git instance. */
+export function git(dir: string, args: string[], opts: GitOptions = {}): Promise<ProcResult> {
+  return new Git(dir).run(args, opts);
+}
+
+export interface DiffStat {
+  files: { path: string; added: number; deleted: number }[];
+  added: number;
+  deleted: number;
+}
+
+/** `git diff --numstat -z` → per-file line counts (binary files count 0). */
+export function parseNumstatZ(out: string): DiffStat {
+  const files: DiffStat['files'] = [];
+  const fields = out.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const head = fields[i]!;
+    if (!head) continue;
+    const [a, d, name] = head.split('\t') as [string, string, string | undefined];
+    // A rename has an empty name here, then the old and the new path as two more fields.
+    let path = name ?? '';
+    if (!path) {
+      path = fields[i + 2] ?? '';
+      i += 2;
+    }
+    files.push({ path, added: a === '-' ? 0 : Number(a), deleted: d === '-' ? 0 : Number(d) });
+  }
+  return { files, added: files.reduce((s, f) => s + f.added, 0), deleted: files.reduce((s, f) => s + f.deleted, 0) };
+}
+
+export async function diffStat(dir: string, from: string, to: string): Promise<DiffStat> {
+  return parseNumstatZ((await git(dir, ['diff', '--numstat', '-z', '-M', from, to])).stdout);
+}

@@ -87,3 +87,53 @@ export async function run(command: string, args: string[], options: ProcOptions)
   if (options.reject !== false && result.exitCode !== 0) throw new ProcError(result);
   return result;
 }
+
+/**
+ * Start a long-running child and hand each line of its stdout to `onLine` as it arrives.
+ * Used by `evogit run` to follow its agent processes. The child's stderr is passed through
+ * to `onStderr` line by line.
+ */
+export function spawnLines(
+  command: string,
+  args: string[],
+  options: ProcOptions & { onLine: (line: string) => void; onStderr?: (line: string) => void },
+): { done: Promise<ProcResult>; kill: (signal?: NodeJS.Signals) => void; pid: number | undefined } {
+  const started = performance.now();
+  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+  const child = execa(command, args, {
+    cwd: options.cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    cancelSignal: options.signal,
+    timeout: options.timeoutMs,
+  });
+  const lines = (stream: NodeJS.ReadableStream | null, each: (l: string) => void) => {
+    if (!stream) return;
+    let rest = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop() ?? '';
+      for (const p of parts) each(p);
+    });
+    stream.on('end', () => {
+      if (rest) each(rest);
+    });
+  };
+  lines(child.stdout, options.onLine);
+  lines(child.stderr, options.onStderr ?? (() => undefined));
+  const done = child.then((r) => ({
+    command,
+    args,
+    exitCode: r.exitCode ?? null,
+    signal: r.signal ?? null,
+    stdout: '',
+    stderr: '',
+    durationMs: Math.round(performance.now() - started),
+    timedOut: Boolean(r.timedOut),
+  }));
+  return { done, kill: (signal = 'SIGTERM') => void child.kill(signal), pid: child.pid };
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Make a Docker daemon available and build evogit's offline sandbox images. Idempotent:
+# run it before the test suite in CI (`sudo .ci/docker-setup.sh && EVOGIT_REQUIRE_DOCKER=1 npm test`).
+#   EVOGIT_DOCKER_WAIT   seconds to wait for the daemon (default 60)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+wait_s=${EVOGIT_DOCKER_WAIT:-60}
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
+  echo "docker-setup: installing docker.io"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io debootstrap
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  echo "docker-setup: starting dockerd in the background (log: /tmp/dockerd.log)"
+  as_root sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+  deadline=$(( $(date +%s) + wait_s ))
+  until docker info >/dev/null 2>&1; do
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "docker-setup: dockerd did not answer within ${wait_s}s; last log lines:" >&2
+      tail -n 20 /tmp/dockerd.log >&2 || true
+      exit 1
+    fi
+    sleep 1
+  done
+fi
+echo "docker-setup: daemon $(docker info -f '{{.ServerVersion}}') is up"
+
+"$here/sandbox/build-offline.sh"

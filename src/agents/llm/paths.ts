@@ -1,0 +1,40 @@
+/**
+ * Which paths an agent may write: inside the worktree, outside .git, and not protected.
+ * Protected paths are globs from `test.protected` plus the config file itself.
+ */
+import path from 'node:path';
+import { ALWAYS_PROTECTED } from '../../config/index.js';
+
+/** A glob as a RegExp: `**` spans directories, `*` and `?` stay within one segment. */
+export function globToRegExp(glob: string): RegExp {
+  let g = glob.replace(/^\.\//, '');
+  if (g.endsWith('/')) g += '**';
+  // A pattern without a slash matches the name at any depth, as in .gitignore.
+  if (!g.includes('/')) g = `**/${g}`;
+  let re = '';
+  for (let i = 0; i < g.length; i++) {
+    const c = g[i]!;
+    if (c === '*' && g[i + 1] === '*') {
+      const slash = g[i + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}(?:/.*)?$`);
+}
+
+export function protectedMatcher(globs: readonly string[]): (relPath: string) => boolean {
+  const res = [...ALWAYS_PROTECTED, ...globs].map(globToRegExp);
+  return (rel) => res.some((r) => r.test(rel));
+}
+
+/** Normalise a path the model wrote; null when it escapes the worktree or enters .git. */
+export function safeRelativePath(raw: string): string | null {
+  if (!raw || raw.includes('\0') || path.isAbsolute(raw) || /^[a-zA-Z]:/.test(raw)) return null;
+  const rel = path.posix.normalize(raw.replace(/\\/g, '/')).replace(/^\.\//, '');
+  if (rel === '.' || rel.startsWith('../') || rel === '..') return null;
+  if (rel.split('/').some((seg) => seg === '.git')) return null;
+  return rel;
+}

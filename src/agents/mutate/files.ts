@@ -1,0 +1,98 @@
+/**
+ * Which files mutation may touch: supported sources that are neither tests nor protected.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { run } from '../../proc/index.js';
+import { languageOfPath } from './parser.js';
+
+/** Paths that are tests by convention in JS/TS and Python projects. */
+export const TEST_FILE_GLOBS: readonly string[] = [
+  '**/*.test.*',
+  '**/*.spec.*',
+  '**/*_test.*',
+  '**/test_*.py',
+  '**/conftest.py',
+  '**/test/**',
+  '**/tests/**',
+  '**/__tests__/**',
+  '**/testing/**',
+];
+
+const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', '__pycache__', '.venv', 'venv']);
+
+/** A glob (`**`, `*`, `?`, `{a,b}`) as an anchored regular expression over `/`-separated paths. */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slash = glob[i + 2] === '/';
+        out += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else out += '[^/]*';
+    } else if (c === '?') out += '[^/]';
+    else if (c === '{') {
+      const close = glob.indexOf('}', i);
+      if (close === -1) out += '\\{';
+      else {
+        out += `(?:${glob
+          .slice(i + 1, close)
+          .split(',')
+          .map((part) => part.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+          .join('|')})`;
+        i = close;
+      }
+    } else out += c.replace(/[.+^$()|[\]\\}]/g, '\\$&');
+  }
+  // A glob without a slash matches at any depth, as .gitignore does; a trailing dir matches inside it.
+  const anchored = glob.includes('/') ? out : `(?:.*/)?${out}`;
+  return new RegExp(`^${anchored}(?:/.*)?$`);
+}
+
+export function matchesAny(file: string, globs: readonly string[]): boolean {
+  return globs.some((glob) => globToRegExp(glob).test(file));
+}
+
+export interface EditableRules {
+  /** Globs that are protected (tests, evaluator config): never edited. */
+  protected: readonly string[];
+  /** When non-empty, only files matching one of these globs are edited. */
+  include: readonly string[];
+}
+
+export function isEditable(file: string, rules: EditableRules): boolean {
+  if (!languageOfPath(file)) return false;
+  if (matchesAny(file, TEST_FILE_GLOBS) || matchesAny(file, rules.protected)) return false;
+  if (file.split('/').some((part) => SKIPPED_DIRS.has(part))) return false;
+  return rules.include.length === 0 || matchesAny(file, rules.include);
+}
+
+/** Parse `git ls-files -z` output. */
+export function parseLsFiles(stdout: string): string[] {
+  return stdout.split('\0').filter((f) => f.length > 0);
+}
+
+/** Every tracked (and untracked, not ignored) file of the worktree; a directory walk outside git. */
+export async function listRepoFiles(worktree: string, signal?: AbortSignal): Promise<string[]> {
+  const result = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: worktree,
+    reject: false,
+    timeoutMs: 30_000,
+    ...(signal ? { signal } : {}),
+  });
+  if (result.exitCode === 0) return [...new Set(parseLsFiles(result.stdout))].sort();
+  // Not a git worktree (a plain directory): walk it, skipping dependency and build folders.
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(path.join(worktree, dir), { withFileTypes: true })) {
+      if (entry.name.startsWith('.') || SKIPPED_DIRS.has(entry.name)) continue;
+      const rel = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) await walk(rel);
+      else if (entry.isFile()) out.push(rel);
+    }
+  };
+  await walk('');
+  return out.sort();
+}

@@ -1,0 +1,69 @@
+import { hostname } from 'node:os';
+import { loadConfig, parseDuration, type Config } from '../../config/index.js';
+import { UsageError } from '../../errors/index.js';
+import { budgetFromConfig, runAgentLoop, type LoopEvent } from '../../loop/index.js';
+import { renderEvent } from '../../report/events.js';
+import type { CommandOutput, GlobalArgs, Io } from '../index.js';
+
+/** Flags shared by `evogit run` and `evogit agent` that override the config. */
+export interface RunFlags {
+  agent?: Config['agents']['kind'];
+  maxEvals?: number;
+  maxExpansions?: number;
+  maxTime?: string;
+  maxCost?: number;
+  seed?: number;
+  remote?: string;
+}
+
+export function budgetFlags(config: Config, f: RunFlags) {
+  return budgetFromConfig(config, {
+    ...(f.maxEvals !== undefined ? { evaluations: f.maxEvals } : {}),
+    ...(f.maxExpansions !== undefined ? { expansions: f.maxExpansions } : {}),
+    ...(f.maxTime !== undefined ? { timeMs: parseDuration(f.maxTime) } : {}),
+    ...(f.maxCost !== undefined ? { costUsd: f.maxCost } : {}),
+  });
+}
+
+export function defaultWriter(index: number, remote: string | undefined): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'host';
+  return remote ? `${host}-a${index}` : `a${index}`;
+}
+
+/** `evogit agent`: one independent agent process in the foreground. */
+export async function agentCommand(a: GlobalArgs & Record<string, unknown> & RunFlags, io: Io): Promise<CommandOutput> {
+  const writer = (a.writer as string | undefined) ?? defaultWriter(1, a.remote);
+  if (!/^[A-Za-z0-9._-]+$/.test(writer)) throw new UsageError(`--writer "${writer}" must be letters, digits, dot, dash or underscore`);
+  const loaded = await loadConfig(a.C);
+  const sandboxKind = a.sandbox as Config['sandbox']['kind'] | undefined;
+  const config: Config = sandboxKind ? { ...loaded, sandbox: { ...loaded.sandbox, kind: sandboxKind } } : loaded;
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const events: LoopEvent[] = [];
+  try {
+    const result = await runAgentLoop({
+      repoDir: a.C,
+      config,
+      writer,
+      budget: budgetFlags(config, a),
+      ...(a.seed !== undefined ? { seed: a.seed } : {}),
+      ...(a.remote ? { remote: a.remote } : {}),
+      ...(a.agent ? { agentKind: a.agent } : {}),
+      signal: controller.signal,
+      emit: (e) => {
+        if (a.json) io.stdout(`${JSON.stringify(e)}\n`);
+        else {
+          const line = renderEvent(e);
+          if (line) io.stderr(`${line}\n`);
+        }
+        events.push(e);
+      },
+    });
+    return { data: result, text: `${writer}: ${result.reason} (${result.expansions} expansions, ${result.evaluations} evaluations, ${result.rejected} rejected)`, ...(a.json ? { jsonLines: true } : {}) };
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

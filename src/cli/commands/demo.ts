@@ -1,0 +1,50 @@
+import { cp, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { git } from '../../git/index.js';
+import { EvogitError } from '../../errors/index.js';
+import { dockerReachable } from '../../sandbox/index.js';
+import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../index.js';
+import { initCommand } from './init.js';
+import { runCommand } from './run.js';
+
+/**
+ * The README's first command: copy the bundled example library (real failing tests, several
+ * bugs) into a fresh repository, initialise it, and evolve it with the offline mutate agent.
+ */
+export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: Io): Promise<CommandOutput> {
+  const dir = path.resolve(a.C, String(a.dir ?? 'evogit-demo'));
+  const existing = await readdir(dir).catch(() => null);
+  if (existing && existing.length > 0) {
+    throw new EvogitError('E_DEMO_EXISTS', `${dir} already exists and is not empty`, 'Remove it, or pass another place with `--dir`.');
+  }
+  await mkdir(dir, { recursive: true });
+  await cp(path.join(packageRoot(), 'examples', 'demo'), dir, { recursive: true });
+  await git(dir, ['init', '--quiet', '--initial-branch=main']);
+  await git(dir, ['add', '--all']);
+  await git(dir, ['-c', 'user.name=evogit demo', '-c', 'user.email=demo@evogit.invalid', 'commit', '--quiet', '-m', 'The example library, with its failing tests']);
+  await git(dir, ['config', 'user.name', 'evogit demo']);
+  await git(dir, ['config', 'user.email', 'demo@evogit.invalid']);
+
+  const docker = await dockerReachable('evogit/node:20');
+  const sandbox = a.sandbox ? String(a.sandbox) : docker.ok ? 'docker' : 'local';
+  io.stderr(
+    sandbox === 'docker'
+      ? `Sandbox: Docker (${docker.detail}).\n`
+      : `Sandbox: LOCAL PROCESSES — ${docker.ok ? 'as asked' : `no usable Docker (${docker.detail})`}. The local sandbox isolates nothing; it is fine for this bundled example only.\n`,
+  );
+  const init = await initCommand({ ...a, C: dir, force: false, json: false }, io);
+  if (!a.json) io.stderr(`${init.text}\n\n`);
+  const run = await runCommand(
+    {
+      ...a,
+      C: dir,
+      agents: (a.agents as number | undefined) ?? 2,
+      agent: 'mutate',
+      maxEvals: (a.maxEvals as number | undefined) ?? 120,
+      seed: (a.seed as number | undefined) ?? 1,
+      sandbox,
+    },
+    io,
+  );
+  return { ...run, text: `${run.text}\n\nThe demo repository is ${dir}: cd there to review with git.` };
+}

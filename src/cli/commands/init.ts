@@ -1,0 +1,117 @@
+import { access, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Archive } from '../../archive/index.js';
+import { CONFIG_FILE, ALWAYS_PROTECTED, parseConfigText, stringifyConfig, type ConfigInput } from '../../config/index.js';
+import { EvogitError } from '../../errors/index.js';
+import { git } from '../../git/index.js';
+import { detectProject } from '../../tasks/index.js';
+import type { CommandOutput, GlobalArgs, Io } from '../index.js';
+
+export interface InitResult {
+  root: string;
+  configFile: string;
+  language: string;
+  testCommand: string | string[];
+  image: string;
+  warnings: string[];
+}
+
+export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string }): Promise<InitResult> {
+  const archive = await Archive.open({ repoDir: opts.repoDir });
+  const repoDir = archive.repoDir;
+  const configPath = path.join(repoDir, CONFIG_FILE);
+  const exists = await access(configPath).then(
+    () => true,
+    () => false,
+  );
+  const root = await archive.root();
+  if ((exists || root) && !opts.force) {
+    throw new EvogitError(
+      'E_ALREADY_INITIALISED',
+      `${repoDir} is already set up for evogit (${exists ? CONFIG_FILE : `branch ${archive.prefix}/root`} exists)`,
+      'Use `evogit status` to see the archive, or `evogit init --force` to start over.',
+    );
+  }
+
+  const warnings: string[] = [];
+  const dirty = await dirtyPaths(repoDir);
+  if (dirty.length > 0) {
+    warnings.push(
+      `${dirty.length} uncommitted change${dirty.length > 1 ? 's' : ''} (${dirty.slice(0, 3).join(', ')}${dirty.length > 3 ? ', …' : ''}) will be ignored: the root is the committed HEAD plus ${CONFIG_FILE}.`,
+    );
+  }
+
+  const detected = await detectProject(repoDir);
+  const testCommand = opts.test ?? detected.testCommand;
+  if (!testCommand) {
+    throw new EvogitError(
+      'E_NO_TEST_COMMAND',
+      'could not detect a test command (no package.json test script, pytest, go.mod, Cargo.toml or Makefile test target)',
+      'Pass one: `evogit init --test "npm test"`.',
+    );
+  }
+  const config: ConfigInput = {
+    version: 1,
+    language: detected.language,
+    test: {
+      command: testCommand,
+      install: detected.install,
+      protected: [...ALWAYS_PROTECTED],
+    },
+    sandbox: { image: opts.image ?? detected.image },
+  };
+  const text = `# evogit configuration: see the README's config reference, or schema/evogit.schema.json.\n${stringifyConfig(config)}`;
+  parseConfigText(text); // what we write must load
+  await writeFile(configPath, text);
+  await git(repoDir, ['add', '--', CONFIG_FILE]);
+  await git(repoDir, ['commit', '--quiet', '--no-verify', '-m', 'evogit: init', '-m', 'The archive root: candidates branch from this commit.', '--', CONFIG_FILE]);
+  const head = (await git(repoDir, ['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
+  await archive.createRoot(head, { force: opts.force ?? false });
+  return {
+    root: head,
+    configFile: CONFIG_FILE,
+    language: detected.language,
+    testCommand,
+    image: opts.image ?? detected.image,
+    warnings,
+  };
+}
+
+async function dirtyPaths(repoDir: string): Promise<string[]> {
+  const out = (await git(repoDir, ['status', '--porcelain=v1', '-z', '--untracked-files=normal'])).stdout;
+  return parsePorcelainPaths(out);
+}
+
+/** `git status --porcelain=v1 -z` → the paths it names (the source of a rename is skipped). */
+export function parsePorcelainPaths(out: string): string[] {
+  const fields = out.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const entry = fields[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === 'R' || entry[0] === 'C') i++;
+  }
+  return paths;
+}
+
+export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: Io): Promise<CommandOutput> {
+  const result = await init({
+    repoDir: a.C,
+    force: Boolean(a.force),
+    test: a.test as string | undefined,
+    image: a.image as string | undefined,
+  });
+  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+  const cmd = Array.isArray(result.testCommand) ? result.testCommand.join(' ') : result.testCommand;
+  const text = [
+    `Initialised evogit in ${a.C}`,
+    `  language      ${result.language}`,
+    `  test command  ${cmd}`,
+    `  sandbox image ${result.image}`,
+    `  root node     ${result.root.slice(0, 12)} (committed ${result.configFile})`,
+    '',
+    'Next: `evogit run` to start evolving, `evogit status` to see the archive.',
+  ].join('\n');
+  return { data: result, text };
+}

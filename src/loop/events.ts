@@ -1,0 +1,19 @@
+/**
+ * What a running agent reports, as a typed union. The terminal renderer shows progress;
+ * the JSON renderer writes one event per line (`evogit agent --json`, `evogit run --json`).
+ */
+import type { Outcome } from '../archive/types.js';
+
+export type LoopEvent =
+  | { type: 'start'; writer: string; agent: string; sandbox: string; tasks: number; time: string }
+  | { type: 'decision'; writer: string; kind: 'expand' | 'evaluate' | 'wait'; node: string; task?: string; mate?: string }
+  | { type: 'expanded'; writer: string; node: string; branch: string; parents: string[]; operator: string; cost: number; summary: string }
+  | { type: 'rejected'; writer: string; parent: string; reason: string; detail?: string }
+  | { type: 'evaluated'; writer: string; node: string; task: string; outcome: Outcome; durationMs: number; tests?: { passed: number; total: number } }
+  | { type: 'budget'; writer: string; evaluations: number; maxEvaluations: number; expansions: number; cost: number; elapsedMs: number }
+  | { type: 'best'; writer: string; node: string; branch: string | null; passRate: number; quantile: number }
+  | { type: 'sync'; writer: string; remote: string; ok: boolean; detail?: string }
+  | { type: 'warning'; writer: string; message: string }
+  | { type: 'done'; writer: string; reason: string };
+
+export type EventSink = (event: LoopEvent) => void;

@@ -1,0 +1,206 @@
+/**
+ * runTask: grade one candidate commit on one task, SWE-bench style. Reject a candidate that
+ * touched protected paths; otherwise put its tree into a fresh sandbox, overlay the hidden
+ * tests from the root, run, parse the runner's own result file (at a path chosen fresh for
+ * this run), cross-check with the exit code, and return one Evaluation line.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Evaluation } from '../archive/types.js';
+import { parseBytes, parseDuration, type Config } from '../config/index.js';
+import { InfraError, errorMessage } from '../errors/index.js';
+import {
+  HARNESS_DIR,
+  RESULTS_TOKEN,
+  archiveTo,
+  changedFiles,
+  discoverTasks,
+  extractMetrics,
+  grade,
+  manifestFiles,
+  parseResults,
+  protectedPatterns,
+  resolveCommit,
+  tamperedPaths,
+  treeBlobs,
+  type TaskSpec,
+} from '../tasks/index.js';
+import { sandboxAssetsDir } from './image.js';
+import { makeTar, type TarEntry } from './tar.js';
+import { WORK_TOKEN, type Sandbox, type SandboxRunResult } from './types.js';
+
+export interface RunTaskRequest {
+  repoDir: string;
+  commit: string;
+  root: string;
+  task: TaskSpec;
+  config: Config;
+  sandbox: Sandbox;
+  writer: string;
+  signal?: AbortSignal;
+  /** The full log of the run is written here. */
+  logDir: string;
+  /** The root's metrics, for test.objective. */
+  baseline?: Record<string, number>;
+}
+
+const LOG_TAIL = 2048;
+
+function tail(text: string): string {
+  return text.length <= LOG_TAIL ? text : `…${text.slice(-LOG_TAIL)}`;
+}
+
+function extOf(format: TaskSpec['resultFormat']): string {
+  return format === 'junit' ? 'xml' : format === 'tap' ? 'tap' : format.endsWith('json') ? 'json' : 'txt';
+}
+
+async function harnessEntries(): Promise<TarEntry[]> {
+  const file = path.join(sandboxAssetsDir(), 'harness', 'unittest_junit.py');
+  return [{ path: `${HARNESS_DIR}/unittest_junit.py`, content: await readFile(file), mode: 0o755 }];
+}
+
+/** The environment key: base image id, install lines, and the blob ids of the manifests. */
+export function environmentKey(baseImageId: string, install: string[], manifests: Array<[string, string]>): string {
+  const h = createHash('sha256');
+  h.update(`${baseImageId}\0${install.join('\n')}\0`);
+  for (const [file, oid] of manifests) h.update(`${file}\0${oid}\0`);
+  return h.digest('hex').slice(0, 24);
+}
+
+async function envKeyFor(repoDir: string, commit: string, baseImageId: string, install: string[]): Promise<{ key: string; files: string[] }> {
+  const blobs = await treeBlobs(repoDir, commit);
+  const files = manifestFiles([...blobs.keys()]);
+  return { key: environmentKey(baseImageId, install, files.map((f) => [f, blobs.get(f)!])), files };
+}
+
+export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
+  const started = performance.now();
+  const { config, task, sandbox } = req;
+  const commit = await resolveCommit(req.repoDir, req.commit);
+  const root = await resolveCommit(req.repoDir, req.root);
+  const nonce = randomBytes(12).toString('hex');
+  const base = { node: commit, task: task.id, writer: req.writer, harness: sandbox.kind };
+  const finish = async (fields: Partial<Evaluation> & Pick<Evaluation, 'outcome'>, log: string): Promise<Evaluation> => {
+    await mkdir(req.logDir, { recursive: true });
+    const logFile = path.join(req.logDir, `${commit.slice(0, 12)}-${task.id.replace(/[^\w.-]+/g, '_')}-${nonce.slice(0, 8)}.log`);
+    await writeFile(logFile, log);
+    return { ...base, ...fields, durationMs: Math.round(performance.now() - started), time: new Date().toISOString(), log: tail(log) };
+  };
+
+  // 1. Tampering: a diff against the root that touches a protected path is not graded.
+  const tasks = await discoverTasks(req.repoDir, root, config);
+  const touched = tamperedPaths(await changedFiles(req.repoDir, root, commit), protectedPatterns(config.test.protected, [...tasks, task]));
+  if (touched.length) {
+    const reason = `changes protected path(s): ${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ` (+${touched.length - 5})` : ''}`;
+    return finish({ outcome: 'fail', tampered: true, reason }, `rejected, not run: ${reason}\n`);
+  }
+
+  const work = await mkdtemp(path.join(tmpdir(), 'evogit-task-'));
+  let log = '';
+  try {
+    // 2. The environment image (dependencies), once per manifest content.
+    const baseImage = config.sandbox.image;
+    const baseId = await sandbox.imageId(baseImage);
+    if (!baseId) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${baseImage} is not present`, 'Build it: `evogit sandbox build --offline`.');
+    const install = config.test.install;
+    const env = await envKeyFor(req.repoDir, commit, baseId, install);
+    let manifests: Buffer = makeTar([]);
+    if (env.files.length) {
+      await archiveTo(req.repoDir, commit, path.join(work, 'manifests.tar'), env.files);
+      manifests = await readFile(path.join(work, 'manifests.tar'));
+    }
+    let environment;
+    try {
+      environment = await sandbox.ensureEnvironment({
+        baseImage,
+        install,
+        manifests,
+        key: env.key,
+        network: config.sandbox.installNetwork,
+        timeoutMs: parseDuration(config.sandbox.installTimeout),
+        signal: req.signal,
+      });
+    } catch (e) {
+      // The candidate's own manifests failing to install is the candidate's failure; the
+      // root's manifests failing is the infrastructure's.
+      const rootEnv = await envKeyFor(req.repoDir, root, baseId, install);
+      if (e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && rootEnv.key !== env.key) {
+        return finish({ outcome: 'fail', reason: `dependency install failed: ${e.message}`, image: baseId }, e.message);
+      }
+      throw e;
+    }
+    if (environment.log) log += `--- install (${environment.image}) ---\n${environment.log}\n`;
+
+    // 3. The candidate's tree, then the hidden tests from the root, then the harness and a
+    //    result directory whose name the candidate cannot know in advance.
+    await archiveTo(req.repoDir, commit, path.join(work, 'candidate.tar'));
+    const layers: Buffer[] = [await readFile(path.join(work, 'candidate.tar'))];
+    if (task.hiddenFiles.length) {
+      await archiveTo(req.repoDir, root, path.join(work, 'hidden.tar'), task.hiddenFiles);
+      layers.push(await readFile(path.join(work, 'hidden.tar')));
+    }
+    const outDir = `.evogit-out-${nonce}`;
+    const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${outDir}/results.${extOf(task.resultFormat)}` : task.resultFile;
+    layers.push(makeTar([...(await harnessEntries()), { path: outDir }]));
+    const resultAbs = `${WORK_TOKEN}/${resultRel}`;
+    let command = task.command.map((a) => a.split(RESULTS_TOKEN).join(resultAbs));
+    if (task.setup?.length) command = ['/bin/sh', '-c', `${task.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
+
+    // 4. Run.
+    const timeoutMs = task.timeoutMs ?? parseDuration(config.test.timeout);
+    const result: SandboxRunResult = await sandbox.run({
+      runId: `${commit.slice(0, 12)}-${nonce.slice(0, 8)}`,
+      image: environment.image,
+      command,
+      layers,
+      timeoutMs,
+      outputLimit: parseBytes(config.sandbox.outputLimit),
+      collect: task.resultFormat === 'none' ? [] : [resultRel],
+      signal: req.signal,
+    });
+    log += `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.durationMs} ms ---\n`;
+    if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
+
+    // 5. Grade from the runner's result file (or, for pytest -rA, its summary), never from printed lines.
+    const file = result.files[resultRel];
+    const text = file ? file.toString('utf8') : task.resultFormat === 'pytest' ? result.output : null;
+    const parsed = text === null ? null : parseResults(task.resultFormat, text);
+    if (file) {
+      const limit = parseBytes(config.sandbox.outputLimit);
+      const shown = file.length > limit ? `${file.subarray(0, limit).toString('utf8')}\n[evogit: results file truncated in this log: ${file.length} bytes]` : text;
+      log += `--- results (${resultRel}) ---\n${shown}\n`;
+    }
+    const metrics = extractMetrics(result.output);
+    const graded = grade({
+      grading: task.grading,
+      format: task.resultFormat,
+      exitCode: result.exitCode,
+      timedOut: result.timedOut,
+      oomKilled: result.oomKilled,
+      parsed,
+      metrics,
+      objective: config.test.objective,
+      baseline: req.baseline,
+    });
+    const reason = result.truncated ? `${graded.reason}; output truncated at ${config.sandbox.outputLimit}` : graded.reason;
+    return finish(
+      {
+        outcome: graded.outcome,
+        tests: graded.tests,
+        testResults: graded.testResults,
+        metrics,
+        image: environment.digest,
+        reason,
+      },
+      log,
+    );
+  } catch (e) {
+    // Infrastructure (daemon unreachable, image missing, disk full): `error`, retried, never a fail.
+    const reason = errorMessage(e);
+    return finish({ outcome: 'error', reason }, `${log}\n--- error ---\n${e instanceof Error ? (e.stack ?? reason) : reason}\n`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The local sandbox: runs the command as a plain child process in a temp dir. It isolates
+ * NOTHING (the candidate can read your files, use your network, and outlive the run), and it
+ * says so on every run. For machines without Docker, on code you trust.
+ */
+import { mkdtemp, mkdir, rm, readFile, cp, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { run } from '../proc/index.js';
+import { InfraError } from '../errors/index.js';
+import { CappedOutput, WORK_TOKEN, type Environment, type EnvironmentSpec, type GcResult, type Sandbox, type SandboxRunResult, type SandboxRunSpec } from './types.js';
+
+export const LOCAL_WARNING = 'evogit: WARNING: sandbox.kind is "local": this run isolates NOTHING (no container, host network and files reachable).';
+
+async function untar(tar: Buffer, dir: string): Promise<void> {
+  await run('tar', ['-x', '--no-same-owner', '-f', '-', '-C', dir], { cwd: dir, input: tar });
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+export class LocalSandbox implements Sandbox {
+  readonly kind = 'local' as const;
+  constructor(
+    private readonly cacheDir = path.join(tmpdir(), 'evogit-local-env'),
+    private readonly warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  ) {}
+
+  async ensureEnvironment(spec: EnvironmentSpec): Promise<Environment> {
+    const dir = path.join(this.cacheDir, spec.key);
+    const digest = `local:${process.platform}-${process.arch}-node${process.versions.node}`;
+    if (await exists(path.join(dir, '.evogit-ready'))) return { image: dir, digest, cached: true, log: '' };
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    await untar(spec.manifests, dir);
+    const script = spec.install.length ? spec.install.join(' && ') : 'true';
+    const result = await run('/bin/sh', ['-c', script], { cwd: dir, timeoutMs: spec.timeoutMs, signal: spec.signal, reject: false });
+    if (result.exitCode !== 0) {
+      throw new InfraError('E_INSTALL_FAILED', `install (${script}) exited with ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check test.install in evogit.yml.');
+    }
+    await run('touch', ['.evogit-ready'], { cwd: dir });
+    return { image: dir, digest, cached: false, log: result.stdout + result.stderr };
+  }
+
+  async run(spec: SandboxRunSpec): Promise<SandboxRunResult> {
+    this.warn(LOCAL_WARNING);
+    const started = performance.now();
+    const work = await mkdtemp(path.join(tmpdir(), 'evogit-run-'));
+    try {
+      if (await exists(spec.image)) await cp(spec.image, work, { recursive: true });
+      for (const layer of spec.layers) await untar(layer, work);
+      const [cmd, ...args] = spec.command.map((a) => a.split(WORK_TOKEN).join(work));
+      const result = await run(cmd!, args, {
+        cwd: work,
+        cleanEnv: true,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', CI: '1', NO_COLOR: '1', ...(spec.env ?? {}) },
+        timeoutMs: spec.timeoutMs,
+        signal: spec.signal,
+        reject: false,
+      });
+      const out = new CappedOutput(spec.outputLimit);
+      out.push(Buffer.from(`${LOCAL_WARNING}\n`));
+      out.push(Buffer.from(result.stdout));
+      out.push(Buffer.from(result.stderr));
+      const files: Record<string, Buffer | null> = {};
+      for (const rel of spec.collect ?? []) files[rel] = await readFile(path.join(work, rel)).catch(() => null);
+      return {
+        exitCode: result.exitCode,
+        timedOut: result.timedOut,
+        aborted: spec.signal?.aborted ?? false,
+        oomKilled: false,
+        output: out.text(),
+        outputBytes: out.total,
+        truncated: out.truncated,
+        files,
+        durationMs: Math.round(performance.now() - started),
+      };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async imageId(image: string): Promise<string | null> {
+    return `local:${image}`;
+  }
+
+  async gc(): Promise<GcResult> {
+    return { removed: [] };
+  }
+}

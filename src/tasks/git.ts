@@ -1,0 +1,49 @@
+/** The few git reads tasks need, machine-readable, parsed by pure functions. */
+import { run } from '../proc/index.js';
+
+/** `git ls-tree -r -z --name-only` output → paths. */
+export function parseNulList(out: string): string[] {
+  return out.split('\0').filter((s) => s.length > 0);
+}
+
+export async function listFiles(repoDir: string, commit: string): Promise<string[]> {
+  const r = await run('git', ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });
+  return parseNulList(r.stdout);
+}
+
+/** Paths that differ between two commits (added, deleted, modified, renamed both sides). */
+export async function changedFiles(repoDir: string, from: string, to: string): Promise<string[]> {
+  const r = await run('git', ['diff', '--name-only', '-z', '--no-renames', from, to], { cwd: repoDir });
+  return parseNulList(r.stdout);
+}
+
+export async function resolveCommit(repoDir: string, rev: string): Promise<string> {
+  const r = await run('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: repoDir });
+  return r.stdout.trim();
+}
+
+export async function showFile(repoDir: string, commit: string, file: string): Promise<string | null> {
+  const r = await run('git', ['cat-file', 'blob', `${commit}:${file}`], { cwd: repoDir, reject: false });
+  return r.exitCode === 0 ? r.stdout : null;
+}
+
+/** `git ls-tree -r -z --full-tree` entries → path → blob id (pure). */
+export function parseLsTree(out: string): Map<string, string> {
+  const blobs = new Map<string, string>();
+  for (const entry of parseNulList(out)) {
+    const tab = entry.indexOf('\t');
+    const [, , oid] = entry.slice(0, tab).split(' ');
+    if (oid) blobs.set(entry.slice(tab + 1), oid);
+  }
+  return blobs;
+}
+
+export async function treeBlobs(repoDir: string, commit: string): Promise<Map<string, string>> {
+  const r = await run('git', ['ls-tree', '-r', '-z', '--full-tree', commit], { cwd: repoDir });
+  return parseLsTree(r.stdout);
+}
+
+/** `git archive` of a commit (optionally only some paths) as a tar file on disk. */
+export async function archiveTo(repoDir: string, commit: string, file: string, paths: string[] = []): Promise<void> {
+  await run('git', ['archive', '--format=tar', '-o', file, commit, ...(paths.length ? ['--', ...paths] : [])], { cwd: repoDir });
+}

@@ -1,0 +1,23 @@
+/** Tasks: discovery, runner commands, result parsers, grading, protected paths. */
+export type { TaskSpec, Grading, ResultFormat } from './types.js';
+export {
+  RESULTS_TOKEN,
+  HARNESS_DIR,
+  DEFAULT_PATTERNS,
+  MANIFEST_PATTERNS,
+  runnerOf,
+  formatOf,
+  testCommand,
+  selectTestFiles,
+  tasksFromFiles,
+  discoverTasks,
+  detectProject,
+  manifestFiles,
+  type Runner,
+  type DetectedProject,
+} from './discover.js';
+export { parseJUnit, parseTap, parseJestJson, parsePytest, parseResults, extractMetrics, countsOf, type ParsedResults, type TestStatus } from './parsers.js';
+export { grade, lookupTest, type Grade, type GradeInput, type Objective } from './grade.js';
+export { protectedPatterns, tamperedPaths, CI_PATHS } from './protect.js';
+export { globToRegExp, matchesAny } from './glob.js';
+export { archiveTo, changedFiles, listFiles, resolveCommit, treeBlobs, parseLsTree, parseNulList } from './git.js';

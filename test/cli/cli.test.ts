@@ -1,0 +1,119 @@
+/** The CLI as a user meets it: the real bin on throw-away repositories. */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evogit, makeRepo, removeDir, sh, tempDir } from '../helpers/repo.js';
+
+const made: string[] = [];
+afterAll(async () => Promise.all(made.map(removeDir)));
+const track = (d: string) => (made.push(d), d);
+
+const nodeProject = {
+  'package.json': JSON.stringify({ name: 'lib', version: '1.0.0', scripts: { test: 'node --test' } }, null, 2),
+  'src/add.js': 'export const add = (a, b) => a - b;\n',
+  'test/add.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert';\nimport { add } from '../src/add.js';\ntest('adds', () => assert.equal(add(2, 3), 5));\n",
+};
+
+describe('evogit CLI', () => {
+  it('prints its version and help, and exits 0', async () => {
+    const dir = track(await tempDir());
+    const version = await evogit(dir, ['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await evogit(dir, ['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const cmd of ['init', 'status', 'show', 'prune', 'promote', 'run', 'agent']) expect(help.stdout).toContain(cmd);
+  });
+
+  it('rejects an unknown command and an unknown flag with the usage exit code', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    const cmd = await evogit(dir, ['evolve']);
+    expect(cmd.exitCode).toBe(2);
+    expect(cmd.stderr).toMatch(/E_USAGE/);
+    const flag = await evogit(dir, ['status', '--colour']);
+    expect(flag.exitCode).toBe(2);
+    expect(flag.stderr).toMatch(/Unknown argument/i);
+  });
+
+  it('refuses a directory that is not a repository, and changes nothing', async () => {
+    const dir = track(await tempDir());
+    const r = await evogit(dir, ['init']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/error E_NOT_A_REPO: /);
+    expect(r.stderr).toMatch(/hint: /);
+    expect(existsSync(path.join(dir, 'evogit.yml'))).toBe(false);
+  });
+
+  it('refuses a repository with no commits', async () => {
+    const dir = track(await tempDir());
+    await sh(dir, 'git', ['init', '--quiet']);
+    const r = await evogit(dir, ['init']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/E_NO_COMMITS/);
+    expect(existsSync(path.join(dir, 'evogit.yml'))).toBe(false);
+  });
+
+  it('initialises a Node project: commits evogit.yml, records the root, and refuses a second init', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    const r = await evogit(dir, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const config = await readFile(path.join(dir, 'evogit.yml'), 'utf8');
+    expect(config).toMatch(/language: javascript/);
+    const log = await sh(dir, 'git', ['log', '--format=%s', '-1']);
+    expect(log.stdout.trim()).toBe('evogit: init');
+    const root = await sh(dir, 'git', ['rev-parse', 'evo/root']);
+    const head = await sh(dir, 'git', ['rev-parse', 'HEAD']);
+    expect(root.stdout).toBe(head.stdout);
+
+    const again = await evogit(dir, ['init']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/E_ALREADY_INITIALISED/);
+    expect((await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout).toBe(root.stdout);
+  });
+
+  it('warns about a dirty tree and says what it ignores', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    await writeFile(path.join(dir, 'notes.txt'), 'scratch\n');
+    const r = await evogit(dir, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: 1 uncommitted change \(notes\.txt\) will be ignored/);
+    expect((await sh(dir, 'git', ['show', '--name-only', '--format=', 'HEAD'])).stdout.trim()).toBe('evogit.yml');
+  });
+
+  it('reports a malformed config by path, with a non-zero exit', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    expect((await evogit(dir, ['init'])).exitCode).toBe(0);
+    await writeFile(path.join(dir, 'evogit.yml'), 'test:\n  command: npm test\nsandbox:\n  pids: -3\n  colour: red\n');
+    const r = await evogit(dir, ['status']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/E_CONFIG_INVALID: evogit.yml: sandbox(\.pids)?:/);
+    await writeFile(path.join(dir, 'evogit.yml'), 'test: [unclosed\n');
+    const syntax = await evogit(dir, ['status']);
+    expect(syntax.exitCode).toBe(1);
+    expect(syntax.stderr).toMatch(/E_CONFIG_SYNTAX: evogit.yml:\d+ is not valid YAML/);
+  });
+
+  it('status --json lists the root with the documented fields; -C works like git', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    expect((await evogit(dir, ['init'])).exitCode).toBe(0);
+    const elsewhere = track(await tempDir());
+    const r = await evogit(elsewhere, ['-C', dir, 'status', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const status = JSON.parse(r.stdout) as { root: string; nodes: Record<string, unknown>[] };
+    expect(status.nodes).toHaveLength(1);
+    const root = status.nodes[0]!;
+    for (const key of ['id', 'parents', 'branch', 'agent', 'operator', 'own', 'clade', 'pruned', 'promoted']) expect(root).toHaveProperty(key);
+    expect(root.id).toBe(status.root);
+    expect(root.own).toEqual({ pass: 0, fail: 0, error: 0 });
+    expect(root.clade).toEqual({ pass: 0, fail: 0 });
+  });
+
+  it('show names an unknown node clearly', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    expect((await evogit(dir, ['init'])).exitCode).toBe(0);
+    const r = await evogit(dir, ['show', 'deadbeef']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/E_UNKNOWN_NODE/);
+  });
+});

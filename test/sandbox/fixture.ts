@@ -1,0 +1,63 @@
+/** Throw-away git repos made from test/fixtures/, and candidate commits on them. */
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringifyConfig, type ConfigInput } from '../../src/config/index.js';
+import { run } from '../../src/proc/index.js';
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+export interface FixtureRepo {
+  dir: string;
+  root: string;
+  /** Commit a candidate on a fresh branch from the root: path → content, null deletes. */
+  candidate(files: Record<string, string | null>, message: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
+async function git(dir: string, ...args: string[]): Promise<string> {
+  return (await run('git', args, { cwd: dir, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
+}
+
+let seq = 0;
+
+export async function makeFixtureRepo(name: 'node-calc' | 'py-calc', config: ConfigInput): Promise<FixtureRepo> {
+  const dir = await mkdtemp(path.join(tmpdir(), `evogit-${name}-`));
+  await cp(path.join(fixtures, name), dir, { recursive: true });
+  if (name === 'node-calc') {
+    // A vendored dependency as a real npm tarball, with a real lockfile: `npm ci` works offline.
+    await mkdir(path.join(dir, 'vendor'));
+    await run('npm', ['pack', '--pack-destination', path.join(dir, 'vendor'), path.join(dir, 'vendor-src', 'tiny-dep')], { cwd: dir });
+    await rm(path.join(dir, 'vendor-src'), { recursive: true });
+    await run('npm', ['install', '--package-lock-only', '--offline', '--no-audit', '--no-fund'], { cwd: dir });
+  }
+  await writeFile(path.join(dir, '.gitignore'), 'node_modules/\n__pycache__/\n');
+  await writeFile(path.join(dir, 'evogit.yml'), stringifyConfig(config));
+  await git(dir, 'init', '-q', '-b', 'main');
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', 'base');
+  const root = await git(dir, 'rev-parse', 'HEAD');
+  return {
+    dir,
+    root,
+    async candidate(files, message) {
+      await git(dir, 'checkout', '-q', '-B', `cand-${++seq}`, root);
+      for (const [file, content] of Object.entries(files)) {
+        if (content === null) await rm(path.join(dir, file), { force: true });
+        else {
+          await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+          await writeFile(path.join(dir, file), content);
+        }
+      }
+      await git(dir, 'add', '-A');
+      await git(dir, 'commit', '-q', '--allow-empty', '-m', message);
+      const sha = await git(dir, 'rev-parse', 'HEAD');
+      await git(dir, 'checkout', '-q', 'main');
+      return sha;
+    },
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+export { git };
