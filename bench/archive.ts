@@ -138,17 +138,18 @@ function timed(cmd: string, args: string[], cwd: string): Promise<{ ms: number; 
   });
 }
 
-async function coldLoad(dir: string): Promise<{ ms: number; nodes: number; evals: number }> {
+async function coldLoad(dir: string): Promise<{ ms: number; nodes: number; evals: number; rssAfterLoadKb: number }> {
   await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
   const t = performance.now();
   const a = await Archive.open({ repoDir: dir });
   const s = await a.load();
   const ms = performance.now() - t;
+  const rssAfterLoadKb = process.resourceUsage().maxRSS;
   // The cache file is written in the background after load(); wait for it (and count its memory).
   await a.saveCache();
   let evals = 0;
   for (const l of s.evaluations.values()) evals += l.length;
-  return { ms, nodes: s.nodes.length, evals };
+  return { ms, nodes: s.nodes.length, evals, rssAfterLoadKb };
 }
 
 /** Child mode: one cold load in a fresh process, report time and peak RSS. */
@@ -195,8 +196,8 @@ async function main(): Promise<void> {
   say(`evogit cold load (in process): ${cold.map((x) => x.toFixed(0)).join(', ')} ms → ${shape.nodes} nodes, ${shape.evals} evaluations`);
 
   const childOut = await run(process.execPath, ['--import', 'tsx', process.argv[1]!, '--child', dir], { cwd: process.cwd(), timeoutMs: 10 * 60_000 });
-  const c = JSON.parse(childOut.stdout.trim().split('\n').pop()!) as { ms: number; maxRssKb: number; baseRssKb: number; heapMb: number };
-  say(`evogit cold load (fresh process): ${c.ms.toFixed(0)} ms, peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB (process before load ${(c.baseRssKb / 1024).toFixed(0)} MB), heap after ${c.heapMb.toFixed(0)} MB`);
+  const c = JSON.parse(childOut.stdout.trim().split('\n').pop()!) as { ms: number; maxRssKb: number; baseRssKb: number; heapMb: number; rssAfterLoadKb: number };
+  say(`evogit cold load (fresh process): ${c.ms.toFixed(0)} ms, peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB with the cache write, ${(c.rssAfterLoadKb / 1024).toFixed(0)} MB for load() alone (process before load ${(c.baseRssKb / 1024).toFixed(0)} MB), heap after ${c.heapMb.toFixed(0)} MB`);
 
   // Incremental: a warm instance, 100 new nodes and 100 evaluation lines written by another instance.
   const warm = await Archive.open({ repoDir: dir });
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
     `archive: ${nodes} nodes, ${built.lines} evaluation lines, ${writers} writers, ${built.branchesDeleted} pruned`,
     `raw git log --all --notes (median of 3): ${rawMs.toFixed(0)} ms`,
     `cold load (median of 3): ${coldMs.toFixed(0)} ms = ${(coldMs / rawMs).toFixed(2)}× raw (target ≤ 1.5×)`,
-    `peak RSS of a cold load in a fresh process: ${(c.maxRssKb / 1024).toFixed(0)} MB (target ≤ 500 MB)`,
+    `peak RSS of a cold load in a fresh process: ${(c.rssAfterLoadKb / 1024).toFixed(0)} MB for load(), ${(c.maxRssKb / 1024).toFixed(0)} MB including the cache write (target ≤ 500 MB)`,
     `incremental after 100 nodes + 100 evaluations: ${incMs.toFixed(1)} ms in process (target ≤ 100 ms); ${fileMs.toFixed(0)} ms for a new process reading the cache file`,
   ];
   process.stdout.write(report.join('\n') + '\n');

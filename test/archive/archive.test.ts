@@ -47,7 +47,7 @@ describe('Archive: write and read', () => {
     expect(snap.evaluations.get(n1.id)?.[0]).toEqual(evaluation(n1.id, 't1', 'pass', 'a1'));
     expect(ownCounts(snap.evaluations.get(n1.id) ?? [])).toEqual({ pass: 3, fail: 1, error: 0 });
     expect(ownCounts(snap.evaluations.get(x.id) ?? [])).toEqual({ pass: 0, fail: 0, error: 1 });
-    expect(snap.claims).toEqual([{ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234 }]);
+    expect(snap.claims).toEqual([{ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234, ref: claimRef }]);
     expect(cladeOf(snap, n1.id).sort()).toEqual([n1.id, n2.id, x.id].sort());
 
     // Notes are plain git: one commit per append, readable by `git log --notes`.

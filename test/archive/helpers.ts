@@ -25,7 +25,7 @@ export async function tempDir(): Promise<string> {
 }
 
 export async function cleanup(): Promise<void> {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })));
 }
 
 /** A repo with one commit (the base), whose SHA is returned. */
