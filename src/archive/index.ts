@@ -2,7 +2,8 @@
  * The archive: the git repository read as a population of nodes and their evaluations.
  * Every other domain reads and writes the archive only through this entry.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
@@ -287,19 +288,61 @@ export class Archive {
     const specs = this.layout.fetchRefspecs(writer);
     const r = await this.git.run(['fetch', '--prune', '--no-tags', '--quiet', '--no-write-fetch-head', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 });
     if (r.exitCode !== 0) throw new InfraError('E_FETCH', `git fetch ${remote} failed: ${lastLine(r.stderr)}`, 'Check that the remote exists and is reachable (`git ls-remote <remote>`).');
+    if (writer !== undefined) await this.dropOwnBranchesDeletedOnRemote(remote, writer);
+  }
+
+  /**
+   * A person prunes on the shared remote with `git push --delete`, also the writer's own
+   * branches. Fetch never touches own refs, so: a branch this writer pushed before that the
+   * remote no longer has was pruned there, and is deleted here too (and never pushed again).
+   */
+  private async dropOwnBranchesDeletedOnRemote(remote: string, writer: string): Promise<void> {
+    const pushed = await this.pushedBranches(remote, writer);
+    if (pushed.size === 0) return;
+    const dir = this.layout.writerBranchesDir(writer);
+    const r = await this.git.run(['ls-remote', '--heads', remote, `${dir}*`], { reject: false, timeoutMs: 5 * 60_000 });
+    if (r.exitCode !== 0) throw new InfraError('E_FETCH', `git ls-remote ${remote} failed: ${lastLine(r.stderr)}`, 'Check that the remote exists and is reachable.');
+    const onRemote = new Set(r.stdout.split('\n').map((l) => l.split('\t')[1]).filter((x): x is string => Boolean(x)));
+    const gone = (await this.listRefs(dir)).filter(({ ref }) => pushed.has(ref) && !onRemote.has(ref));
+    if (gone.length === 0) return;
+    // -z format: "delete SP <ref> NUL <old-oid> NUL"; the old value makes it a compare-and-delete.
+    const dropped = await this.git.updateRefs(gone.map(({ ref, sha }) => [`delete ${ref}`, sha]));
+    if (!dropped.ok) throw new InfraError('E_REF_BUSY', `could not drop branches pruned on ${remote}: ${lastLine(dropped.stderr)}`, 'Run the agent again; the next fetch retries.');
+  }
+
+  /** The writer's branches already pushed to this remote (a local, disposable record under .git/evogit/). */
+  private pushedFile(remote: string, writer: string): string {
+    const key = createHash('sha1').update(remote).digest('hex').slice(0, 12);
+    return join(this.gitDir, 'evogit', 'pushed', `${key}-${writer}`);
+  }
+
+  private async pushedBranches(remote: string, writer: string): Promise<Set<string>> {
+    const text = await readFile(this.pushedFile(remote, writer), 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw e;
+    });
+    return new Set(text.split('\n').filter(Boolean));
   }
 
   /** Push the writer's own branches, notes and claims. Never forced. */
   async push(remote: string, writer: string): Promise<void> {
     checkWriter(writer);
     const notesRef = this.layout.notesRef(writer);
-    const [branchSpec, notesSpec, claimSpec] = this.layout.pushRefspecs(writer) as [string, string, string];
+    const [, notesSpec, claimSpec] = this.layout.pushRefspecs(writer) as [string, string, string];
     for (let attempt = 0; ; attempt++) {
       const hasNotes = (await this.revParse(notesRef)) !== null;
-      // Branches and notes are append-only: never --prune them (a fresh clone of the same writer would delete its history).
-      const main = await this.git.run(['push', '--porcelain', remote, branchSpec, ...(hasNotes ? [notesSpec] : [])], { reject: false, timeoutMs: 5 * 60_000 });
+      // Each branch is pushed once: one that was pushed and is gone from the remote was pruned
+      // there by a person, and must not come back. Branches and notes are never --pruned.
+      const pushed = await this.pushedBranches(remote, writer);
+      const fresh = (await this.listRefs(this.layout.writerBranchesDir(writer))).map((r) => r.ref).filter((ref) => !pushed.has(ref));
+      const specs = [...fresh.map((ref) => `${ref}:${ref}`), ...(hasNotes ? [notesSpec] : [])];
+      const main = specs.length ? await this.git.run(['push', '--porcelain', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 }) : { exitCode: 0, stdout: '', stderr: '' };
       const rejected = parsePushRejections(main.stdout);
       if (main.exitCode === 0) {
+        if (fresh.length) {
+          await mkdir(join(this.gitDir, 'evogit', 'pushed'), { recursive: true });
+          await appendFile(this.pushedFile(remote, writer), fresh.map((r) => `${r}\n`).join(''));
+        }
         // Claims are ephemeral: released ones are deleted on the remote too.
         const c = await this.git.run(['push', '--porcelain', '--prune', remote, claimSpec], { reject: false, timeoutMs: 5 * 60_000 });
         if (c.exitCode === 0) return;

@@ -51,7 +51,10 @@ export class Git {
     return Buffer.byteLength(stdout, 'utf8') === stdout.length ? parseCatFileBatchAscii(stdout, names) : parseCatFileBatch(Buffer.from(stdout, 'utf8'), names);
   }
 
-  /** Apply a ref transaction atomically (`update-ref --stdin -z`); resolves false when a CAS failed. */
+  /**
+   * Apply a ref transaction atomically (`update-ref --stdin -z`); resolves false when a CAS
+   * failed. Each command is its fields in -z form: [`update <ref>`, new, old] or [`delete <ref>`, old].
+   */
   async updateRefs(commands: string[][]): Promise<{ ok: boolean; stderr: string }> {
     const input = commands.map((c) => c.join('\0') + '\0').join('');
     const r = await this.run(['update-ref', '--stdin', '-z'], { input, reject: false });

@@ -340,7 +340,7 @@ async function removeWorktree(repoDir: string, worktree: string): Promise<void> 
 async function sync(archive: Archive, remote: string, writer: string, emit: EventSink, what: 'fetch' | 'push'): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (what === 'fetch') await archive.fetch(remote);
+      if (what === 'fetch') await archive.fetch(remote, writer);
       else await archive.push(remote, writer);
       return;
     } catch (e) {
