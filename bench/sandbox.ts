@@ -73,19 +73,32 @@ async function overhead(sandbox: Sandbox, runs: number): Promise<{ evogit: numbe
   }
 }
 
+/**
+ * One generated dependency shaped like a small real npm package: a manifest, a README and a
+ * licence, an entry point, a dozen library modules and type declarations — 16 files, ~30 KB
+ * unpacked (the median published npm package is larger; this errs on the small side).
+ */
+function packageFiles(name: string, value: number): { path: string; content: string }[] {
+  const modules = Array.from({ length: 12 }, (_, k) => ({
+    path: `package/lib/part${k}.js`,
+    content: `'use strict';\n// ${name}: part ${k}\n${Array.from({ length: 40 }, (_, l) => `exports.f${l} = function f${l}(x) { return typeof x === 'number' ? x + ${l} : String(x).length + ${k}; };`).join('\n')}\n`,
+  }));
+  return [
+    { path: 'package/package.json', content: JSON.stringify({ name, version: '1.0.0', main: 'index.js', types: 'index.d.ts', license: 'MIT' }, null, 2) },
+    { path: 'package/README.md', content: `# ${name}\n\n${'A small utility package used by the evogit sandbox benchmark. '.repeat(30)}\n` },
+    { path: 'package/LICENSE', content: `MIT License\n\n${'Permission is hereby granted, free of charge, to any person obtaining a copy. '.repeat(12)}\n` },
+    { path: 'package/index.js', content: `'use strict';\n${modules.map((m, k) => `require('./lib/part${k}.js');`).join('\n')}\nmodule.exports = ${value};\n` },
+    { path: 'package/index.d.ts', content: `declare const value: number;\nexport = value;\n` },
+    ...modules,
+  ];
+}
+
 async function manyDeps(sandbox: Sandbox, count: number): Promise<{ first: number; second: number; install: number }> {
   const files: Record<string, string | Buffer> = {};
   const deps: Record<string, string> = {};
   for (let i = 0; i < count; i++) {
     const name = `dep-${String(i).padStart(3, '0')}`;
-    const tar = makeTar(
-      [
-        { path: 'package/package.json', content: JSON.stringify({ name, version: '1.0.0', main: 'index.js' }) },
-        { path: 'package/index.js', content: `module.exports = ${i};\n` },
-        { path: 'package/README.md', content: `# ${name}\n`.repeat(20) },
-      ],
-      { uid: 0, gid: 0 },
-    );
+    const tar = makeTar(packageFiles(name, i), { uid: 0, gid: 0 });
     files[`vendor/${name}-1.0.0.tgz`] = gzipSync(tar);
     deps[name] = `file:vendor/${name}-1.0.0.tgz`;
   }

@@ -117,3 +117,52 @@ describe('evogit CLI', () => {
     expect(r.stderr).toMatch(/E_UNKNOWN_NODE/);
   });
 });
+
+describe('evogit eval, best and pr on a real repository (local sandbox)', () => {
+  async function initLocal(): Promise<string> {
+    const dir = track(await makeRepo(nodeProject));
+    expect((await evogit(dir, ['init', '--sandbox', 'local'])).exitCode).toBe(0);
+    expect(await readFile(path.join(dir, 'evogit.yml'), 'utf8')).toMatch(/kind: local/);
+    return dir;
+  }
+
+  it('eval --json runs every task on a commit, records it in the archive, and best names the evidence', async () => {
+    const dir = await initLocal();
+    await writeFile(path.join(dir, 'src/add.js'), 'export const add = (a, b) => a + b;\n');
+    await sh(dir, 'git', ['commit', '-qam', 'fix add by hand']);
+    const r = await evogit(dir, ['eval', 'HEAD', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/isolates nothing/i);
+    const result = JSON.parse(r.stdout) as { commit: string; runs: { task: string; outcome: string; durationMs: number; tests: { passed: number; total: number } }[] };
+    expect(result.runs).toHaveLength(1);
+    expect(result.runs[0]).toMatchObject({ task: 'test/add.test.js', outcome: 'pass', tests: { passed: 1, total: 1 } });
+    expect(result.runs[0]!.durationMs).toBeGreaterThan(0);
+    const notes = await sh(dir, 'git', ['log', '--notes=evogit/*', '-1', '--format=%N', result.commit]);
+    expect(notes.stdout).toMatch(/"outcome":"pass"/);
+
+    const broken = await evogit(dir, ['eval', 'evo/root', '--json']);
+    expect(broken.exitCode, broken.stderr).toBe(0);
+    expect((JSON.parse(broken.stdout) as { runs: { outcome: string }[] }).runs[0]!.outcome).toBe('fail');
+
+    // A commit that changes the evaluator's config is never graded: it is tampering.
+    await writeFile(path.join(dir, 'evogit.yml'), `${await readFile(path.join(dir, 'evogit.yml'), 'utf8')}\ngoal: anything goes\n`);
+    await sh(dir, 'git', ['commit', '-qam', 'edit the config']);
+    const tampered = JSON.parse((await evogit(dir, ['eval', 'HEAD', '--json'])).stdout) as { runs: { outcome: string; tampered?: boolean }[] };
+    expect(tampered.runs[0]).toMatchObject({ outcome: 'fail', tampered: true });
+
+    const unknown = await evogit(dir, ['eval', 'HEAD', '--task', 'nope.test.js']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/E_UNKNOWN_TASK/);
+  });
+
+  it('best --json on a fresh archive answers the root, and pr refuses without a forge repository', async () => {
+    const dir = await initLocal();
+    const best = await evogit(dir, ['best', '--json']);
+    expect(best.exitCode, best.stderr).toBe(0);
+    const root = (await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+    expect(JSON.parse(best.stdout)).toMatchObject({ node: root, pass: 0, fail: 0 });
+    const pr = await evogit(dir, ['pr', 'evo/root', '--dry-run']);
+    expect(pr.exitCode).not.toBe(0);
+    expect(pr.stderr).toMatch(/error E_/);
+  });
+});

@@ -16,7 +16,7 @@ export interface InitResult {
   warnings: string[];
 }
 
-export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string }): Promise<InitResult> {
+export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string; sandbox?: 'docker' | 'local' }): Promise<InitResult> {
   const archive = await Archive.open({ repoDir: opts.repoDir });
   const repoDir = archive.repoDir;
   const configPath = path.join(repoDir, CONFIG_FILE);
@@ -58,7 +58,7 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
       install: detected.install,
       protected: [...ALWAYS_PROTECTED],
     },
-    sandbox: { image: opts.image ?? detected.image },
+    sandbox: { ...(opts.sandbox ? { kind: opts.sandbox } : {}), image: opts.image ?? detected.image },
   };
   const text = `# evogit configuration: see the README's config reference, or schema/evogit.schema.json.\n${stringifyConfig(config)}`;
   parseConfigText(text); // what we write must load
@@ -101,6 +101,7 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     force: Boolean(a.force),
     test: a.test as string | undefined,
     image: a.image as string | undefined,
+    sandbox: a.sandbox as 'docker' | 'local' | undefined,
   });
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   const cmd = Array.isArray(result.testCommand) ? result.testCommand.join(' ') : result.testCommand;
