@@ -62,7 +62,8 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
           .option('force', { type: 'boolean', default: false, describe: 'Re-initialise: overwrite evogit.yml and move the root' })
           .option('test', { type: 'string', describe: 'The test command (default: detected)' })
           .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
-          .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'sandbox.kind: docker (default) or local (isolates nothing)' }),
+          .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'sandbox.kind: docker (default) or local (isolates nothing)' })
+          .option('timeout', { type: 'string', describe: 'test.timeout: wall-clock limit of one task run, e.g. 30s (default 120s)' }),
       on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
     )
     .command(

@@ -155,6 +155,24 @@ export function lineCounts(line: Evaluation, mode: EvidenceMode): Counts {
   return line.outcome === 'pass' ? { ns: 1, nf: 0 } : { ns: 0, nf: 1 };
 }
 
+/**
+ * How many test cases each task runs: the most any graded run of it reported. A failed run
+ * that reported fewer (it crashed, timed out, or deleted tests) is charged the tests it did
+ * not pass, so breaking a whole test file never looks cheaper than failing one test in it.
+ */
+export function expectedTests(snapshot: ArchiveSnapshot): Map<string, number> {
+  const expected = new Map<string, number>();
+  for (const lines of snapshot.evaluations.values()) {
+    for (const line of lines) {
+      if (line.outcome === 'error' || line.tampered || !line.tests) continue;
+      // Skipped tests are skipped for every candidate: only tests that ran are expected.
+      const ran = line.tests.passed + line.tests.failed;
+      if (ran > (expected.get(line.task) ?? 0)) expected.set(line.task, ran);
+    }
+  }
+  return expected;
+}
+
 export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): EvidenceArrays {
   const n = index.ids.length;
   const ns = new Float64Array(n);
@@ -164,6 +182,7 @@ export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): Eviden
   const lineCount = new Int32Array(n);
   let totalRuns = 0;
   const evaluations = index.snapshot.evaluations;
+  const expected = mode === 'tests' ? expectedTests(index.snapshot) : null;
   for (let i = 0; i < n; i++) {
     const lines = evaluations.get(index.ids[i]!);
     if (lines === undefined) continue;
@@ -174,14 +193,16 @@ export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): Eviden
         continue;
       }
       if (line.outcome === 'error') continue;
-      // The common line (no per-test counts) is counted inline: no allocation per line.
-      if (mode === 'tasks' || (line.tests === undefined && line.testResults === undefined)) {
+      const known = expected?.get(line.task) ?? 0;
+      if (expected === null || (line.tests === undefined && line.testResults === undefined && known === 0)) {
+        // The common line (no per-test counts) is counted inline: no allocation per line.
         if (line.outcome === 'pass') ns[i]!++;
         else nf[i]!++;
       } else {
-        const c = lineCounts(line, mode);
+        const c = line.tests === undefined && line.testResults === undefined ? { ns: 0, nf: 0 } : lineCounts(line, mode);
         ns[i]! += c.ns;
-        nf[i]! += c.nf;
+        // A test that did not run counts as failed.
+        nf[i]! += line.outcome === 'fail' ? Math.max(c.nf, known - c.ns, 1) : c.nf;
       }
       runs[i]!++;
       totalRuns++;

@@ -16,6 +16,22 @@ describe('evidence', () => {
     expect(evidence(snap).get('r')).toEqual({ ns: 0, nf: 0 });
   });
 
+  it('charges a failed run for the tests it did not run (a crash or a timeout is no cheaper than failing)', () => {
+    const snap = snapshot(
+      [node('r'), node('slow', ['r']), node('wrong', ['r'])],
+      [
+        line('r', 't0', 'fail', tests(3, 2)),
+        // Killed at the timeout: the runner reported nothing.
+        line('slow', 't0', 'fail', { tests: { passed: 0, failed: 0, skipped: 0, total: 0 } }),
+        line('slow', 't1', 'fail'),
+        line('wrong', 't0', 'fail', tests(1, 4)),
+      ],
+    );
+    expect(evidence(snap).get('slow')).toEqual({ ns: 0, nf: 6 });
+    expect(evidence(snap).get('wrong')).toEqual({ ns: 1, nf: 4 });
+    expect(evidence(snap, { mode: 'tasks' }).get('slow')).toEqual({ ns: 0, nf: 2 });
+  });
+
   it('counts per-test results when only those are known', () => {
     const l = line('a', 't0', 'fail', { testResults: { x: 'pass', y: 'fail', z: 'skip', w: 'pass' } });
     expect(lineCounts(l, 'tests')).toEqual({ ns: 2, nf: 1 });

@@ -32,7 +32,8 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
       ? `Sandbox: Docker (${docker.detail}).\n`
       : `Sandbox: LOCAL PROCESSES — ${docker.ok ? 'as asked' : `no usable Docker (${docker.detail})`}. The local sandbox isolates nothing; it is fine for this bundled example only.\n`,
   );
-  const init = await initCommand({ ...a, C: dir, force: false, json: false }, io);
+  // The example's tests take well under a second: a mutant that loops forever is cut at 20 s.
+  const init = await initCommand({ ...a, C: dir, force: false, json: false, sandbox, timeout: '20s' }, io);
   if (!a.json) io.stderr(`${init.text}\n\n`);
   const run = await runCommand(
     {

@@ -16,7 +16,7 @@ export interface InitResult {
   warnings: string[];
 }
 
-export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string; sandbox?: 'docker' | 'local' }): Promise<InitResult> {
+export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string; sandbox?: 'docker' | 'local'; timeout?: string }): Promise<InitResult> {
   const archive = await Archive.open({ repoDir: opts.repoDir });
   const repoDir = archive.repoDir;
   const configPath = path.join(repoDir, CONFIG_FILE);
@@ -57,6 +57,7 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
       command: testCommand,
       install: detected.install,
       protected: [...ALWAYS_PROTECTED],
+      ...(opts.timeout ? { timeout: opts.timeout } : {}),
     },
     sandbox: { ...(opts.sandbox ? { kind: opts.sandbox } : {}), image: opts.image ?? detected.image },
   };
@@ -102,6 +103,7 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     test: a.test as string | undefined,
     image: a.image as string | undefined,
     sandbox: a.sandbox as 'docker' | 'local' | undefined,
+    timeout: a.timeout as string | undefined,
   });
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   const cmd = Array.isArray(result.testCommand) ? result.testCommand.join(' ') : result.testCommand;
