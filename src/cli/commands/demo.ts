@@ -33,7 +33,9 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
       : `Sandbox: LOCAL PROCESSES — ${docker.ok ? 'as asked' : `no usable Docker (${docker.detail})`}. The local sandbox isolates nothing; it is fine for this bundled example only.\n`,
   );
   // The example's tests take well under a second: a mutant that loops forever is cut at 20 s.
-  const init = await initCommand({ ...a, C: dir, force: false, json: false, sandbox, timeout: '20s' }, io);
+  // Children of the offline mutate agent are cheap next to their evaluations, so the demo
+  // expands more often than the default (alpha 0.8: ~80 nodes for 240 evaluations, not ~27).
+  const init = await initCommand({ ...a, C: dir, force: false, json: false, sandbox, timeout: '20s', scorer: { alpha: 0.8 } }, io);
   if (!a.json) io.stderr(`${init.text}\n\n`);
   const run = await runCommand(
     {
@@ -41,7 +43,7 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
       C: dir,
       agents: (a.agents as number | undefined) ?? 2,
       agent: 'mutate',
-      maxEvals: (a.maxEvals as number | undefined) ?? 120,
+      maxEvals: (a.maxEvals as number | undefined) ?? 240,
       seed: (a.seed as number | undefined) ?? 1,
       sandbox,
     },

@@ -16,7 +16,7 @@ export interface InitResult {
   warnings: string[];
 }
 
-export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string; sandbox?: 'docker' | 'local'; timeout?: string }): Promise<InitResult> {
+export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string; sandbox?: 'docker' | 'local'; timeout?: string; scorer?: ConfigInput['scorer'] }): Promise<InitResult> {
   const archive = await Archive.open({ repoDir: opts.repoDir });
   const repoDir = archive.repoDir;
   const configPath = path.join(repoDir, CONFIG_FILE);
@@ -60,6 +60,7 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
       ...(opts.timeout ? { timeout: opts.timeout } : {}),
     },
     sandbox: { ...(opts.sandbox ? { kind: opts.sandbox } : {}), image: opts.image ?? detected.image },
+    ...(opts.scorer ? { scorer: opts.scorer } : {}),
   };
   const text = `# evogit configuration: see the README's config reference, or schema/evogit.schema.json.\n${stringifyConfig(config)}`;
   parseConfigText(text); // what we write must load
@@ -104,6 +105,7 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     image: a.image as string | undefined,
     sandbox: a.sandbox as 'docker' | 'local' | undefined,
     timeout: a.timeout as string | undefined,
+    scorer: a.scorer as ConfigInput['scorer'] | undefined,
   });
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   const cmd = Array.isArray(result.testCommand) ? result.testCommand.join(' ') : result.testCommand;
