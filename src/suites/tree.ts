@@ -90,6 +90,17 @@ export async function treeWithChanges(repoDir: string, base: string, changes: Fi
   });
 }
 
+/** `base` with a unified diff applied (a candidate patch given as text). */
+export async function treeWithPatch(repoDir: string, base: string, patch: string): Promise<string> {
+  if (!patch.trim()) return base;
+  return withIndex(repoDir, async (env) => {
+    await git(repoDir, ['read-tree', base], { env });
+    const r = await git(repoDir, ['apply', '--cached', '--whitespace=nowarn', '-'], { env, input: patch, reject: false });
+    if (r.exitCode !== 0) throw new EvogitError('E_PATCH', `the patch does not apply: ${r.stderr.trim()}`, 'Make the patch against the task\'s base.');
+    return out(repoDir, ['write-tree'], env);
+  });
+}
+
 /**
  * The tree that is graded: the agent's tree with every hidden test file reset to the
  * evaluator's copy (SWE: the files the test patch touches are reset to the base commit, then

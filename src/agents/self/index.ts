@@ -1,0 +1,7 @@
+/** The `self` agent and DGM mode: a node's own agent program, evaluated on task suites and run on itself. */
+export { evaluateAgentOnTask, gradePatch, type EvaluateAgentRequest } from './evaluate.js';
+export { gradeTree, type TreeGrade } from './grade.js';
+export { runAgentProgram, parseRunnerResult, type AgentLlm, type AgentProgramRequest, type AgentProgramResult } from './program.js';
+export { openSocketBridge, dockerWithReadOnlyBind, agentDockerSandbox, type SocketBridge } from './bridge.js';
+export { initAgentTemplate, seedAgentDir } from './template.js';
+export { RUNNER_SOURCE, RUNNER_DIR, SOCKET_MOUNT } from './runner.js';
