@@ -57,18 +57,22 @@ export function parseLsTreeEntries(text: string): Map<string, { mode: string; oi
   return entries;
 }
 
-/** The tree the agent starts from. */
-export async function taskBaseTree(repoDir: string, root: string, task: SuiteTask): Promise<string> {
-  if (task.base.kind === 'commit') return out(repoDir, ['rev-parse', '--verify', `${task.base.commit}^{tree}`]);
-  const { path: dir, exclude } = task.base;
-  const tree = await out(repoDir, ['rev-parse', '--verify', `${root}:${dir}`]);
+/** `tree` without the files that match `exclude` (globs). */
+export async function treeWithout(repoDir: string, tree: string, exclude: string[]): Promise<string> {
   return withIndex(repoDir, async (env) => {
     await git(repoDir, ['read-tree', tree], { env });
     const files = parseLsFilesStage((await git(repoDir, ['ls-files', '-s', '-z'], { env })).stdout);
     const drop = [...files.keys()].filter((f) => matchesAny(f, exclude));
-    if (drop.length) await git(repoDir, ['update-index', '--force-remove', '-z', '--stdin'], { env, input: drop.join('\0') + '\0' });
+    if (drop.length === 0) return tree;
+    await git(repoDir, ['update-index', '--force-remove', '-z', '--stdin'], { env, input: drop.join('\0') + '\0' });
     return out(repoDir, ['write-tree'], env);
   });
+}
+
+/** The tree the agent starts from. */
+export async function taskBaseTree(repoDir: string, root: string, task: SuiteTask): Promise<string> {
+  if (task.base.kind === 'commit') return out(repoDir, ['rev-parse', '--verify', `${task.base.commit}^{tree}`]);
+  return treeWithout(repoDir, await out(repoDir, ['rev-parse', '--verify', `${root}:${task.base.path}`]), task.base.exclude);
 }
 
 /** `base` with the agent's changes. */

@@ -35,6 +35,8 @@ export async function agentRepo(opts: { sandbox: 'local' | 'docker'; fractions?:
       '  seed: 11',
       'dgm:',
       '  mode: agent',
+      '  suite:',
+      '    name: poly',
       '  agentTimeout: 60s',
       '',
     ].join('\n'),
