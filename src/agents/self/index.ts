@@ -7,3 +7,4 @@ export { initAgentTemplate, seedAgentDir } from './template.js';
 export { RUNNER_SOURCE, RUNNER_DIR, SOCKET_MOUNT } from './runner.js';
 export { SelfAgent, createSelfAgent, diagnosisPrompt, DIAGNOSE_SYSTEM, type SelfAgentOptions } from './agent.js';
 export { runDgm, dgmReport, expandAgentNode, readHeldOut, suiteOf, AGENT_PROTECTED, HELDOUT_NOTES, type DgmRunOptions, type DgmRunResult, type DgmEvent, type DgmReport, type HeldOutScore } from './dgm.js';
+export { startDgmHost, type DgmHost } from './host.js';
