@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatModel } from '../../src/agents/llm/index.js';
 import { HELDOUT_NOTES, dgmReport, runDgm, type DgmEvent, type DgmReport } from '../../src/agents/self/index.js';
 import { Archive, type ArchiveSnapshot } from '../../src/archive/index.js';
-import { LocalSandbox } from '../../src/sandbox/index.js';
+import { DockerSandbox, LocalSandbox } from '../../src/sandbox/index.js';
+import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
 import { removeDir, sh } from '../helpers/repo.js';
 import { SECRET_KEY, agentRepo, configOf, scriptedLlm, type ScriptedLlm } from './helpers.js';
 import { CAREFUL, dgmModel } from './solver.js';
@@ -101,4 +102,37 @@ describe('a DGM-mode run: the repository is the seed agent, evolved by editing i
     expect(state.some((f) => f.endsWith('self.json'))).toBe(true);
     for (const f of state) expect(await readFile(f, 'utf8'), f).not.toContain(SECRET_KEY);
   });
+});
+
+describeDocker('a DGM-mode run in Docker: evaluations and self-edits in containers with no network', () => {
+  it('makes a self-modified child through containers; the key is in no commit or note', async () => {
+    await ensureTestImage();
+    const { repo, dirs } = await agentRepo({ sandbox: 'docker', fractions: { search: 0.6, selection: 0, heldout: 0.4 }, seed: 6 });
+    const llm = await scriptedLlm(dgmModel());
+    try {
+      const config = await configOf(repo);
+      const chat = createChatModel({ provider: 'openai', model: 'scripted', baseUrl: llm.server.openaiBaseUrl, apiKey: SECRET_KEY, timeoutMs: 10_000 });
+      const sandbox = new DockerSandbox({ memory: 512 * 1024 * 1024, cpus: 1, pids: 256, user: '1000:1000' });
+      const result = await runDgm({ repoDir: repo, config, writer: 'dgm', sandbox, llm: { proxy: llm.proxy, model: 'scripted' }, chat, budget: { evaluations: 6, expansions: 2 }, seed: 3 });
+      expect(result.expansions).toBeGreaterThanOrEqual(1);
+      const snapshot = await (await Archive.open({ repoDir: repo })).load();
+      const child = snapshot.nodes.find((n) => n.operator === 'self')!;
+      expect((await sh(repo, 'git', ['show', `${child.id}:agent.js`])).stdout).toContain(CAREFUL);
+      const lines = [...snapshot.evaluations.values()].flat();
+      expect(lines.length).toBeGreaterThan(0);
+      for (const e of lines) {
+        expect(e.harness).toBe('docker');
+        expect(e.outcome).not.toBe('error');
+      }
+      // Every call from inside a container came through the proxy with a per-node token.
+      const agentCalls = llm.server.requests.filter((q) => !JSON.stringify(q.body).includes('You improve a coding agent'));
+      expect(agentCalls.length).toBeGreaterThan(0);
+      expect(await ownContainers()).toEqual([]);
+      const history = await sh(repo, 'git', ['log', '--all', '-p', '--format=%H%n%B']);
+      expect(history.stdout).not.toContain(SECRET_KEY);
+    } finally {
+      await llm.close();
+      for (const d of dirs) await removeDir(d);
+    }
+  }, 300_000);
 });
