@@ -179,6 +179,24 @@ export const ForgeSchema = z
   .prefault({})
   .describe('Pull requests for promising nodes.');
 
+export const DgmSchema = z
+  .object({
+    mode: z
+      .enum(['project', 'agent'])
+      .default('project')
+      .describe('project: nodes are the project, graded by its tests; agent (DGM mode): nodes are a coding agent, graded by running it on a task suite.'),
+    suite: z
+      .object({
+        name: z.string().describe('A suite imported with `evogit tasks import` (.evogit/suites/<name>).'),
+        split: z.enum(['search', 'selection', 'heldout']).default('search').describe('Which tasks the scorer evaluates nodes on; held-out tasks are only for the final report.'),
+      })
+      .optional(),
+    agentTimeout: duration.default('10m').describe('Wall-clock limit of one run of a node\'s agent program (on a task, or on itself).'),
+    maxSteps: z.number().int().positive().default(20).describe('EVOGIT_MAX_STEPS given to the agent program.'),
+  })
+  .prefault({})
+  .describe('Evolving a coding agent itself (Darwin/Huxley-Gödel Machine mode).');
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -196,6 +214,7 @@ export const ConfigSchema = z
     scorer: ScorerSchema,
     budget: BudgetSchema,
     forge: ForgeSchema,
+    dgm: DgmSchema,
   })
   .strict();
 

@@ -29,4 +29,12 @@ export interface TaskSpec {
   timeoutMs?: number;
   /** The problem statement, for benchmark tasks (given to agents; never the hidden tests). */
   problem?: string;
+  /** Benchmark tasks: the upstream repository (SWE-bench `repo`). */
+  repo?: string;
+  /** Benchmark tasks: the commit the agent starts from (SWE-bench `base_commit`). */
+  baseCommit?: string;
+  /** Benchmark tasks: the diff adding the hidden tests, applied only after the agent ran. */
+  testPatch?: string;
+  /** Benchmark tasks: which set of the suite the task is in. */
+  split?: 'search' | 'selection' | 'heldout';
 }

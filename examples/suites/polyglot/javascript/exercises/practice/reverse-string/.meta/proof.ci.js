@@ -1,0 +1,1 @@
+export const reverseString = (text) => [...text].reverse().join('');

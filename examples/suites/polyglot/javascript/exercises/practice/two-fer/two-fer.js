@@ -1,0 +1,3 @@
+export const twoFer = () => {
+  throw new Error('Remove this statement and implement this function');
+};

@@ -1,0 +1,55 @@
+/**
+ * Grading a tree on a suite task in a FRESH sandbox: the graded tree (the agent's edits with
+ * the hidden tests put back), the harness, and a result path chosen for this run; graded from
+ * the runner's own result file, cross-checked with the exit code (src/tasks grade()).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseBytes, parseDuration, type Config } from '../../config/index.js';
+import { InfraError } from '../../errors/index.js';
+import { makeTar, sandboxAssetsDir, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
+import { treeTar, type SuiteTask } from '../../suites/index.js';
+import { HARNESS_DIR, RESULTS_TOKEN, grade, parseResults, type Grade } from '../../tasks/index.js';
+
+export interface TreeGrade extends Grade {
+  log: string;
+  image: string;
+  truncated: boolean;
+}
+
+function extOf(format: SuiteTask['test']['format']): string {
+  return format === 'junit' ? 'xml' : format === 'tap' ? 'tap' : format.endsWith('json') ? 'json' : 'txt';
+}
+
+export async function gradeTree(req: { repoDir: string; tree: string; task: SuiteTask; config: Config; sandbox: Sandbox; signal?: AbortSignal }): Promise<TreeGrade> {
+  const { task, config, sandbox } = req;
+  const image = config.sandbox.image;
+  const digest = await sandbox.imageId(image);
+  if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, 'Build it: `evogit sandbox build --offline`.');
+  const nonce = randomBytes(12).toString('hex');
+  const outDir = `.evogit-out-${nonce}`;
+  const resultRel = !task.test.resultFile || task.test.resultFile === RESULTS_TOKEN ? `${outDir}/results.${extOf(task.test.format)}` : task.test.resultFile;
+  const harness = await readFile(path.join(sandboxAssetsDir(), 'harness', 'unittest_junit.py'));
+  const layers = [await treeTar(req.repoDir, req.tree), makeTar([{ path: `${HARNESS_DIR}/unittest_junit.py`, content: harness, mode: 0o755 }, { path: outDir }])];
+  let command = task.test.command.map((a) => a.split(RESULTS_TOKEN).join(`${WORK_TOKEN}/${resultRel}`));
+  if (task.test.setup?.length) command = ['/bin/sh', '-c', `${task.test.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
+  const result = await sandbox.run({
+    runId: `grade-${nonce.slice(0, 12)}`,
+    image,
+    command,
+    layers,
+    timeoutMs: task.test.timeoutMs ?? parseDuration(config.test.timeout),
+    outputLimit: parseBytes(config.sandbox.outputLimit),
+    collect: task.test.format === 'none' ? [] : [resultRel],
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+  if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
+  const file = result.files[resultRel];
+  const text = file ? file.toString('utf8') : task.test.format === 'pytest' ? result.output : null;
+  const parsed = text === null ? null : parseResults(task.test.format, text);
+  const graded = grade({ grading: task.grading, format: task.test.format, exitCode: result.exitCode, timedOut: result.timedOut, oomKilled: result.oomKilled, parsed });
+  let log = `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''} in ${result.durationMs} ms ---\n`;
+  if (file) log += `--- results ---\n${text}\n`;
+  return { ...graded, log, image: digest, truncated: result.truncated };
+}
