@@ -29,8 +29,8 @@ export function createAgent(kind: AgentKind, _config: Config): Agent {
     case 'self':
       throw new EvogitError(
         'E_AGENT_UNAVAILABLE',
-        'the `self` agent (DGM mode: the repository is a coding agent that edits itself) is not available yet',
-        'Use agents.kind mutate, llm or command.',
+        'the `self` agent needs DGM mode: the repository is a coding agent, scored on a task suite',
+        'Set `dgm: {mode: agent, suite: {name: …}}` in evogit.yml and use `evogit dgm run`; or use agents.kind mutate, llm or command.',
       );
   }
 }

@@ -63,7 +63,8 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
           .option('test', { type: 'string', describe: 'The test command (default: detected)' })
           .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
           .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'sandbox.kind: docker (default) or local (isolates nothing)' })
-          .option('timeout', { type: 'string', describe: 'test.timeout: wall-clock limit of one task run, e.g. 30s (default 120s)' }),
+          .option('timeout', { type: 'string', describe: 'test.timeout: wall-clock limit of one task run, e.g. 30s (default 120s)' })
+          .option('template', { type: 'string', choices: ['agent'], describe: 'agent: start a coding-agent repository from the seed agent (DGM mode)' }),
       on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
     )
     .command(
@@ -148,6 +149,42 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
           .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm and python3' })
           .option('force', { type: 'boolean', default: false, describe: 'Rebuild even when the images exist' }),
       on(async (a) => (await import('./commands/maintenance.js')).sandboxBuildCommand(a)),
+    )
+    .command(
+      'tasks <action> [path]',
+      'Import and list benchmark task suites (SWE-bench JSON Lines, Polyglot exercises) for DGM mode',
+      (b) =>
+        b
+          .positional('action', { type: 'string', choices: ['import', 'list'], demandOption: true })
+          .positional('path', { type: 'string', describe: 'With import: a .jsonl file (SWE-bench) or a Polyglot checkout' })
+          .option('format', { type: 'string', choices: ['swe', 'polyglot'], describe: 'Default: from the path' })
+          .option('name', { type: 'string', describe: 'Suite name (default: from the path)' })
+          .option('split', { type: 'string', describe: 'search,selection,held-out fractions (default 0.6,0.2,0.2)' })
+          .option('seed', { type: 'number', describe: 'Seed of the split' })
+          .option('force', { type: 'boolean', default: false, describe: 'Replace a suite of the same name' }),
+      on(async (a) => {
+        const m = await import('./commands/tasks.js');
+        if (a.action === 'list') return m.tasksListCommand(a);
+        if (!a.path) throw new UsageError('`evogit tasks import` needs a path: a .jsonl file or a Polyglot checkout');
+        return m.tasksImportCommand(a);
+      }),
+    )
+    .command(
+      'dgm <action>',
+      'DGM mode: evolve a coding agent on a task suite (run), or score the best agent against the root on held-out tasks (report)',
+      (b) =>
+        b
+          .positional('action', { type: 'string', choices: ['run', 'report'], demandOption: true })
+          .option('suite', { type: 'string', describe: 'Suite name (default: dgm.suite.name)' })
+          .option('split', { type: 'string', choices: ['search', 'selection'], describe: 'Which split the search runs on' })
+          .option('writer', { type: 'string', describe: 'Whose refs record the work' })
+          .option('max-evals', { type: 'number', describe: 'Evaluation budget' })
+          .option('max-expansions', { type: 'number', describe: 'Node budget' })
+          .option('seed', { type: 'number' }),
+      on(async (a, io) => {
+        const m = await import('./commands/dgm.js');
+        return a.action === 'run' ? m.dgmRunCommand(a, io) : m.dgmReportCommand(a);
+      }),
     )
     .command(
       'demo',

@@ -166,3 +166,22 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
     expect(pr.stderr).toMatch(/error E_/);
   });
 });
+
+describe('DGM mode from the command line', () => {
+  it('init --template agent commits the seed agent in an empty repository, and tasks import/list work on the bundled suite', async () => {
+    const dir = track(await tempDir());
+    await sh(dir, 'git', ['init', '--quiet', '--initial-branch=main']);
+    const r = await evogit(dir, ['init', '--template', 'agent']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'agent.js'))).toBe(true);
+    expect(await readFile(path.join(dir, 'evogit.yml'), 'utf8')).toMatch(/mode: agent/);
+    const polyglot = path.resolve(import.meta.dirname, '..', '..', 'examples', 'suites', 'polyglot');
+    const imported = await evogit(dir, ['tasks', 'import', polyglot, '--name', 'poly']);
+    expect(imported.exitCode, imported.stderr).toBe(0);
+    const list = await evogit(dir, ['tasks', 'list', '--json']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/"poly"/);
+    const missing = await evogit(dir, ['tasks', 'import']);
+    expect(missing.exitCode).toBe(2);
+  });
+});

@@ -4,6 +4,7 @@ import { Archive } from '../../archive/index.js';
 import { CONFIG_FILE, ALWAYS_PROTECTED, parseConfigText, stringifyConfig, type ConfigInput } from '../../config/index.js';
 import { EvogitError } from '../../errors/index.js';
 import { git } from '../../git/index.js';
+import { initAgentTemplate } from '../../agents/self/index.js';
 import { detectProject } from '../../tasks/index.js';
 import type { CommandOutput, GlobalArgs, Io } from '../index.js';
 
@@ -16,7 +17,20 @@ export interface InitResult {
   warnings: string[];
 }
 
-export async function init(opts: { repoDir: string; force?: boolean; test?: string; image?: string; sandbox?: 'docker' | 'local'; timeout?: string; scorer?: ConfigInput['scorer'] }): Promise<InitResult> {
+export interface InitOptions {
+  repoDir: string;
+  force?: boolean;
+  test?: string;
+  image?: string;
+  sandbox?: 'docker' | 'local';
+  timeout?: string;
+  scorer?: ConfigInput['scorer'];
+  /** `agent`: the repository is a coding agent (DGM mode), started from agents/seed. */
+  template?: 'agent';
+}
+
+export async function init(opts: InitOptions): Promise<InitResult> {
+  if (opts.template === 'agent') await commitAgentTemplate(opts.repoDir);
   const archive = await Archive.open({ repoDir: opts.repoDir });
   const repoDir = archive.repoDir;
   const configPath = path.join(repoDir, CONFIG_FILE);
@@ -61,6 +75,7 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
     },
     sandbox: { ...(opts.sandbox ? { kind: opts.sandbox } : {}), image: opts.image ?? detected.image },
     ...(opts.scorer ? { scorer: opts.scorer } : {}),
+    ...(opts.template === 'agent' ? { dgm: { mode: 'agent' as const }, agents: { kind: 'self' as const } } : {}),
   };
   const text = `# evogit configuration: see the README's config reference, or schema/evogit.schema.json.\n${stringifyConfig(config)}`;
   parseConfigText(text); // what we write must load
@@ -77,6 +92,17 @@ export async function init(opts: { repoDir: string; force?: boolean; test?: stri
     image: opts.image ?? detected.image,
     warnings,
   };
+}
+
+/** Copy the seed coding agent into the repository and commit it: the agent is the code that evolves. */
+async function commitAgentTemplate(repoDir: string): Promise<void> {
+  const inRepo = await git(repoDir, ['rev-parse', '--is-inside-work-tree'], { reject: false });
+  if (inRepo.exitCode !== 0) {
+    throw new EvogitError('E_NOT_A_REPO', `${repoDir} is not a git repository`, 'Create one first: `git init`.');
+  }
+  const files = await initAgentTemplate(repoDir);
+  await git(repoDir, ['add', '--', ...files]);
+  await git(repoDir, ['commit', '--quiet', '--no-verify', '-m', 'The seed coding agent (evogit init --template agent)', '--', ...files]);
 }
 
 async function dirtyPaths(repoDir: string): Promise<string[]> {
@@ -106,6 +132,7 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     sandbox: a.sandbox as 'docker' | 'local' | undefined,
     timeout: a.timeout as string | undefined,
     scorer: a.scorer as ConfigInput['scorer'] | undefined,
+    template: a.template as 'agent' | undefined,
   });
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   const cmd = Array.isArray(result.testCommand) ? result.testCommand.join(' ') : result.testCommand;
@@ -116,7 +143,9 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     `  sandbox image ${result.image}`,
     `  root node     ${result.root.slice(0, 12)} (committed ${result.configFile})`,
     '',
-    'Next: `evogit run` to start evolving, `evogit status` to see the archive.',
+    a.template === 'agent'
+      ? 'Next: `evogit tasks import PATH` (a SWE-bench .jsonl or a Polyglot checkout), set dgm.suite.name and agents.llm in evogit.yml, then `evogit dgm run`.'
+      : 'Next: `evogit run` to start evolving, `evogit status` to see the archive.',
   ].join('\n');
   return { data: result, text };
 }
