@@ -3,6 +3,7 @@
  * and the lineage's commit messages from git. Everything except the two git reads is pure.
  */
 import type { ArchiveNode, ArchiveSnapshot, Evaluation } from '../archive/types.js';
+import { globToRegExp } from '../tasks/glob.js';
 import { EvogitError } from '../errors/index.js';
 import { commitMessages, diffStat, type DiffStatEntry } from './git.js';
 import { betaMean, type BetaQuantile, type PassFail } from './rule.js';
@@ -106,28 +107,7 @@ export function lineageOf(snapshot: ArchiveSnapshot, nodeId: string): ArchiveNod
   return line.reverse();
 }
 
-/** Glob (`*`, `**`, `?`) → RegExp over repository paths. A pattern without `/` matches at any depth, like .gitignore. */
-export function globToRegExp(glob: string): RegExp {
-  let g = glob.replace(/^\.\//, '');
-  const anchored = g.includes('/') && !g.endsWith('/');
-  if (g.endsWith('/')) g += '**';
-  let re = '';
-  for (let i = 0; i < g.length; i++) {
-    const ch = g[i]!;
-    if (ch === '*' && g[i + 1] === '*') {
-      if (g[i + 2] === '/') {
-        re += '(?:.*/)?';
-        i += 2;
-      } else {
-        re += '.*';
-        i += 1;
-      }
-    } else if (ch === '*') re += '[^/]*';
-    else if (ch === '?') re += '[^/]';
-    else re += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(anchored || g.includes('/') ? `^${re}$` : `^(?:.*/)?${re}$`);
-}
+export { globToRegExp };
 
 export function protectedHits(paths: string[], globs: string[]): string[] {
   const res = [...new Set(['evogit.yml', ...globs])].map(globToRegExp);

@@ -23,9 +23,16 @@ function one(glob: string): string {
   return re;
 }
 
+/**
+ * The one glob matcher of evogit (protected paths, test discovery, what agents may edit, the
+ * PR rule), with .gitignore's conventions: a pattern without a `/` matches a name at any depth,
+ * a trailing `/` names a directory, and a pattern naming a directory covers everything under it.
+ */
 export function globToRegExp(glob: string): RegExp {
-  const alts = expandBraces(glob.replace(/^\.\//, '')).map(one);
-  // A pattern naming a directory also covers everything under it.
+  let g = glob.replace(/^\.\//, '');
+  if (g.endsWith('/')) g += '**';
+  if (!g.includes('/')) g = `**/${g}`;
+  const alts = expandBraces(g).map(one);
   return new RegExp(`^(?:${alts.join('|')})(?:/.*)?$`);
 }
 

@@ -4,26 +4,9 @@
  */
 import path from 'node:path';
 import { ALWAYS_PROTECTED } from '../../config/index.js';
+import { globToRegExp } from '../../tasks/glob.js';
 
-/** A glob as a RegExp: `**` spans directories, `*` and `?` stay within one segment. */
-export function globToRegExp(glob: string): RegExp {
-  let g = glob.replace(/^\.\//, '');
-  if (g.endsWith('/')) g += '**';
-  // A pattern without a slash matches the name at any depth, as in .gitignore.
-  if (!g.includes('/')) g = `**/${g}`;
-  let re = '';
-  for (let i = 0; i < g.length; i++) {
-    const c = g[i]!;
-    if (c === '*' && g[i + 1] === '*') {
-      const slash = g[i + 2] === '/';
-      re += slash ? '(?:.*/)?' : '.*';
-      i += slash ? 2 : 1;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}(?:/.*)?$`);
-}
+export { globToRegExp };
 
 export function protectedMatcher(globs: readonly string[]): (relPath: string) => boolean {
   const res = [...ALWAYS_PROTECTED, ...globs].map(globToRegExp);

@@ -2,6 +2,7 @@
  * Which files mutation may touch: supported sources that are neither tests nor protected.
  */
 import { readdir } from 'node:fs/promises';
+import { globToRegExp } from '../../tasks/glob.js';
 import path from 'node:path';
 import { run } from '../../proc/index.js';
 import { languageOfPath } from './parser.js';
@@ -21,35 +22,7 @@ export const TEST_FILE_GLOBS: readonly string[] = [
 
 const SKIPPED_DIRS = new Set(['node_modules', '.git', 'dist', 'build', 'coverage', '__pycache__', '.venv', 'venv']);
 
-/** A glob (`**`, `*`, `?`, `{a,b}`) as an anchored regular expression over `/`-separated paths. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        out += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else if (c === '{') {
-      const close = glob.indexOf('}', i);
-      if (close === -1) out += '\\{';
-      else {
-        out += `(?:${glob
-          .slice(i + 1, close)
-          .split(',')
-          .map((part) => part.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
-          .join('|')})`;
-        i = close;
-      }
-    } else out += c.replace(/[.+^$()|[\]\\}]/g, '\\$&');
-  }
-  // A glob without a slash matches at any depth, as .gitignore does; a trailing dir matches inside it.
-  const anchored = glob.includes('/') ? out : `(?:.*/)?${out}`;
-  return new RegExp(`^${anchored}(?:/.*)?$`);
-}
+export { globToRegExp };
 
 export function matchesAny(file: string, globs: readonly string[]): boolean {
   return globs.some((glob) => globToRegExp(glob).test(file));
