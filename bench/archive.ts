@@ -134,16 +134,16 @@ async function build(dir: string, nodes: number, evalsPerNode: number, writers: 
     const [m, sha] = l.split(' ');
     if (m && sha) marks.set(Number(m.slice(1)), sha);
   }
-  const notes: string[] = [];
+  // One fast-import per writer: with log tails all notes together exceed V8's longest string.
   for (let w = 0; w < writers; w++) {
-    notes.push(`commit refs/notes/evogit/w${w}\ncommitter b <b@x> ${t0 + nodes} +0000\n${data(`evaluations by w${w}\n`)}`);
+    const notes: string[] = [`commit refs/notes/evogit/w${w}\ncommitter b <b@x> ${t0 + nodes} +0000\n${data(`evaluations by w${w}\n`)}`];
     for (const [i, list] of perWriter[w]!) {
       const sha = marks.get(i + 3)!;
       const text = list.map((l) => l.replace('"node":""', `"node":"${sha}"`)).join('\n') + '\n';
       notes.push(`N inline ${sha}\n${data(text)}`);
     }
+    await run('git', ['fast-import', '--quiet'], { cwd: dir, input: notes.join(''), timeoutMs: 30 * 60_000 });
   }
-  await run('git', ['fast-import', '--quiet'], { cwd: dir, input: notes.join(''), timeoutMs: 30 * 60_000 });
   // Prune 10% of the inner nodes (they stay reachable through their children).
   const del: string[] = [];
   for (let i = 0; i < nodes; i++) if (hasChild[i] && r(1) < 0.1) del.push(`delete refs/heads/${branchOf[i]}\n`);
