@@ -1,7 +1,7 @@
 /**
  * bench/archive: how fast and how lean Archive.load() is on a large archive.
  *
- *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--keep]
+ *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--log-bytes 2048] [--keep]
  *
  * Builds a synthetic archive with `git fast-import` (commits with Evogit-* trailers on
  * evo/w<k>/<seq> branches, 2% crossovers, 10% of inner nodes pruned, evaluation notes per
@@ -40,8 +40,34 @@ function data(text: string): string {
 }
 
 const OPS = ['mutate', 'llm', 'command', 'self'];
+const IMAGE_DIGEST = '9b2f6c1d0e8a4b7f3c5d2e1a0f9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b';
 
-async function build(dir: string, nodes: number, evalsPerNode: number, writers: number): Promise<{ branchesDeleted: number; lines: number }> {
+/**
+ * A log tail shaped like the ones runTask keeps (its last LOG_TAIL = 2048 characters): the
+ * command banner, the runner's output, the exit line and the JUnit results file.
+ */
+function logTail(r: (n: number) => number, outcome: string, file: number, max: number): string {
+  const cases = 12;
+  const out: string[] = [`--- npx vitest run test/file${file}.test.js --reporter=junit --outputFile=/results/junit.xml ---`];
+  out.push(` RUN  v1.6.0 /work`);
+  for (let c = 0; c < cases; c++) {
+    const failed = outcome === 'fail' && c >= cases - 2;
+    out.push(` ${failed ? '×' : '✓'} test/file${file}.test.js > case ${c} ${Math.floor(r(40))}ms`);
+    if (failed) out.push(`   → expected ${Math.floor(r(100))} to be ${Math.floor(r(100))} // Object.is equality\n     at test/file${file}.test.js:${10 + c * 7}:${5 + Math.floor(r(20))}`);
+  }
+  out.push(` Test Files  ${outcome === 'fail' ? '1 failed' : '1 passed'} (1)`);
+  out.push(`      Tests  ${outcome === 'fail' ? '2 failed | 10 passed' : '12 passed'} (12)`);
+  out.push(`--- exit ${outcome === 'pass' ? 0 : 1} in ${Math.floor(r(5000))} ms ---`);
+  out.push('--- results (junit.xml) ---');
+  out.push('<?xml version="1.0" encoding="UTF-8" ?>');
+  out.push(`<testsuites name="vitest tests" tests="12" failures="${outcome === 'fail' ? 2 : 0}" errors="0" time="${r(3).toFixed(3)}">`);
+  for (let c = 0; c < cases; c++) out.push(`  <testcase classname="test/file${file}.test.js" name="case ${c}" time="${r(0.05).toFixed(4)}"/>`);
+  out.push('</testsuites>');
+  const text = out.join('\n') + '\n';
+  return text.length <= max ? text : `…${text.slice(-max)}`;
+}
+
+async function build(dir: string, nodes: number, evalsPerNode: number, writers: number, logBytes: number): Promise<{ branchesDeleted: number; lines: number }> {
   const r = rng(7);
   const chunks: string[] = [];
   const t0 = 1_700_000_000;
@@ -87,9 +113,10 @@ async function build(dir: string, nodes: number, evalsPerNode: number, writers: 
         tests: { passed: 10, failed: outcome === 'fail' ? 2 : 0, skipped: 0, total: 12 },
         durationMs: Math.floor(r(5000)),
         harness: 'docker',
-        image: 'sha256:3f1c0ffee',
+        image: `sha256:${IMAGE_DIGEST}`,
         writer: `w${w}`,
-        time: '2025-06-01T12:00:00.000Z',
+        time: new Date(Date.UTC(2025, 5, 1) + i * 60_000 + k * 1000).toISOString(),
+        ...(logBytes > 0 ? { log: logTail(r, outcome, Math.floor(r(40)), logBytes) } : {}),
       });
       const m = perWriter[w]!;
       const list = m.get(i) ?? [];
@@ -107,16 +134,16 @@ async function build(dir: string, nodes: number, evalsPerNode: number, writers: 
     const [m, sha] = l.split(' ');
     if (m && sha) marks.set(Number(m.slice(1)), sha);
   }
-  const notes: string[] = [];
+  // One fast-import per writer: with log tails all notes together exceed V8's longest string.
   for (let w = 0; w < writers; w++) {
-    notes.push(`commit refs/notes/evogit/w${w}\ncommitter b <b@x> ${t0 + nodes} +0000\n${data(`evaluations by w${w}\n`)}`);
+    const notes: string[] = [`commit refs/notes/evogit/w${w}\ncommitter b <b@x> ${t0 + nodes} +0000\n${data(`evaluations by w${w}\n`)}`];
     for (const [i, list] of perWriter[w]!) {
       const sha = marks.get(i + 3)!;
       const text = list.map((l) => l.replace('"node":""', `"node":"${sha}"`)).join('\n') + '\n';
       notes.push(`N inline ${sha}\n${data(text)}`);
     }
+    await run('git', ['fast-import', '--quiet'], { cwd: dir, input: notes.join(''), timeoutMs: 30 * 60_000 });
   }
-  await run('git', ['fast-import', '--quiet'], { cwd: dir, input: notes.join(''), timeoutMs: 30 * 60_000 });
   // Prune 10% of the inner nodes (they stay reachable through their children).
   const del: string[] = [];
   for (let i = 0; i < nodes; i++) if (hasChild[i] && r(1) < 0.1) del.push(`delete refs/heads/${branchOf[i]}\n`);
@@ -170,10 +197,12 @@ async function main(): Promise<void> {
   const nodes = flag('nodes', 100_000);
   const evalsPerNode = flag('evals-per-node', 3);
   const writers = flag('writers', 10);
+  // 2048: the tail runTask keeps; --log-bytes 0 builds the lines without a log (the earlier, lighter bench).
+  const logBytes = flag('log-bytes', 2048);
   const dir = await mkdtemp(join(tmpdir(), 'evogit-bench-archive-'));
   const say = (s: string) => process.stderr.write(s + '\n');
   let t = performance.now();
-  const built = await build(dir, nodes, evalsPerNode, writers);
+  const built = await build(dir, nodes, evalsPerNode, writers, logBytes);
   say(`built ${nodes} nodes, ${built.lines} evaluation lines, ${built.branchesDeleted} pruned branches in ${((performance.now() - t) / 1000).toFixed(1)} s (${dir})`);
 
   const rawArgs = ['log', '--all', `--format=${LOG_FORMAT}%N`, '--notes=evogit/*'];
@@ -235,7 +264,7 @@ async function main(): Promise<void> {
   const git = (await run('git', ['--version'], { cwd: dir })).stdout.trim();
   const report = [
     `machine: ${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (${(freemem() / 2 ** 30).toFixed(0)} free), node ${process.version}, ${git}`,
-    `archive: ${nodes} nodes, ${built.lines} evaluation lines, ${writers} writers, ${built.branchesDeleted} pruned`,
+    `archive: ${nodes} nodes, ${built.lines} evaluation lines (log tails ≤ ${logBytes} chars), ${writers} writers, ${built.branchesDeleted} pruned`,
     `raw git log --all --notes (median of 3): ${rawMs.toFixed(0)} ms`,
     `cold load (median of 3): ${coldMs.toFixed(0)} ms = ${(coldMs / rawMs).toFixed(2)}× raw (target ≤ 1.5×)`,
     `peak RSS of a cold load in a fresh process: ${(c.rssAfterLoadKb / 1024).toFixed(0)} MB for load(), ${(c.maxRssKb / 1024).toFixed(0)} MB including the cache write (target ≤ 500 MB)`,

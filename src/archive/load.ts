@@ -139,10 +139,35 @@ export function parseNotes(texts: string[]): Evaluation[][] {
     }
     for (const [i, t] of batch.entries()) {
       const fast = all?.[i];
-      out.push(fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t));
+      const lines = fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t);
+      for (const e of lines) internFields(e);
+      out.push(lines);
     }
   }
   return out;
+}
+
+/**
+ * One copy of each repeated string (node id, task, writer, harness, image): JSON.parse makes a
+ * new string per line for values longer than a few characters, and 300k lines repeat the same
+ * few hundred tasks and images and each node's id several times.
+ */
+const interned = new Map<string, string>();
+function intern(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  // Bounded: a very long-lived process with millions of distinct values starts over.
+  if (interned.size >= 1_000_000) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+function internFields(e: Evaluation): void {
+  e.node = intern(e.node);
+  e.task = intern(e.task);
+  if (typeof e.writer === 'string') e.writer = intern(e.writer);
+  if (typeof e.harness === 'string') e.harness = intern(e.harness);
+  if (typeof e.image === 'string') e.image = intern(e.image);
 }
 
 const NOTES_PER_PARSE = 2000;

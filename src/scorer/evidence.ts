@@ -3,8 +3,12 @@
  * clade has (the node and every descendant). Everything is recomputed from the snapshot's
  * evaluation lines; nothing is stored or updated in place.
  *
- * Internally the archive is indexed once into flat typed arrays (parent-first order, child
- * lists in CSR form) so one decision over 100,000 nodes stays within tens of milliseconds.
+ * Internally the archive is indexed into flat typed arrays (parent-first order, child lists in
+ * CSR form). The index and the per-node evidence are cached per snapshot, and a snapshot that
+ * differs from the last one by a few nodes or lines (what the archive's incremental refresh
+ * hands over) is indexed from the last index: ids are resolved through a Map once, not on every
+ * decision. Snapshots are read-only by contract, but the caches still check what they reuse
+ * (node objects and parent arrays by identity, evaluation lists by identity and length).
  */
 import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 
@@ -27,7 +31,7 @@ export const MAX_ERROR_RETRIES = 3;
 export interface ArchiveIndex {
   snapshot: ArchiveSnapshot;
   ids: string[];
-  byId: Map<string, number>;
+  byId: IdLookup;
   /**
    * Parents of node i (indices, only those present in the snapshot) are
    * parentList[parentStart[i] .. parentStart[i+1]); the first git parent comes first.
@@ -44,6 +48,64 @@ export interface ArchiveIndex {
   pruned: Uint8Array;
   /** True when some node has two or more parents in the snapshot (a crossover). */
   hasMerges: boolean;
+  root: string;
+  /** The node objects indexed (a copy of snapshot.nodes), to check a cached index is still valid. */
+  nodes: ArchiveSnapshot['nodes'];
+  /** Parent ids that are not nodes (the root's own history), so a node appearing later is linked. */
+  outside: Set<string>;
+  /** The index this one was derived from, and where its node i went (-1: gone). */
+  from: ArchiveIndex | null;
+  fromMap: Int32Array | null;
+}
+
+/**
+ * Id → index. A full index holds one Map; an index derived from an earlier one reuses that
+ * Map through a slot → index array and keeps only the new ids in a Map of its own.
+ */
+export class IdLookup {
+  constructor(
+    private readonly base: Map<string, number>,
+    private readonly slots: Int32Array,
+    private readonly extra: Map<string, number>,
+  ) {}
+
+  static of(ids: string[]): IdLookup {
+    const base = new Map<string, number>();
+    for (let i = 0; i < ids.length; i++) base.set(ids[i]!, i);
+    const slots = new Int32Array(ids.length);
+    for (let i = 0; i < slots.length; i++) slots[i] = i;
+    return new IdLookup(base, slots, new Map());
+  }
+
+  get(id: string): number | undefined {
+    const e = this.extra.get(id);
+    if (e !== undefined) return e;
+    const s = this.base.get(id);
+    if (s === undefined) return undefined;
+    const i = this.slots[s]!;
+    return i < 0 ? undefined : i;
+  }
+
+  has(id: string): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  /** The lookup after nodes moved (oldToNew) and `added` ids arrived; rebuilt when the extras grow large. */
+  remap(oldToNew: Int32Array, added: [string, number][], ids: string[]): IdLookup {
+    if (this.extra.size + added.length > ids.length / 4) return IdLookup.of(ids);
+    const slots = new Int32Array(this.slots.length);
+    for (let s = 0; s < slots.length; s++) {
+      const o = this.slots[s]!;
+      slots[s] = o < 0 ? -1 : oldToNew[o]!;
+    }
+    const extra = new Map<string, number>();
+    for (const [id, o] of this.extra) {
+      const i = oldToNew[o]!;
+      if (i >= 0) extra.set(id, i);
+    }
+    for (const [id, i] of added) extra.set(id, i);
+    return new IdLookup(this.base, slots, extra);
+  }
 }
 
 /** Per-node evidence, in index order. */
@@ -58,26 +120,49 @@ export interface EvidenceArrays {
   tampered: Uint8Array;
   /** Graded task runs in the whole archive: the N_evals of the expand rule. */
   totalRuns: number;
+  /** Lines of every list in the evaluations map (nodes or not), as decisionRng counts them. */
+  allLines: number;
 }
 
+const indexCache = new WeakMap<ArchiveSnapshot, ArchiveIndex>();
+/** The last index built: the next snapshot is usually this one plus a few nodes. */
+let lastIndex: ArchiveIndex | null = null;
+
+/** The snapshot's index: cached per snapshot, derived from the last index when only a few nodes changed. */
 export function indexSnapshot(snapshot: ArchiveSnapshot): ArchiveIndex {
+  const cached = indexCache.get(snapshot);
+  if (cached && sameNodes(cached, snapshot)) {
+    lastIndex = cached;
+    return cached;
+  }
+  const index = (lastIndex && deriveIndex(lastIndex, snapshot)) ?? buildIndex(snapshot);
+  // One link back (for the evidence cache), never a chain: old snapshots do not stay alive.
+  if (lastIndex && lastIndex !== index) {
+    lastIndex.from = null;
+    lastIndex.fromMap = null;
+  }
+  indexCache.set(snapshot, index);
+  lastIndex = index;
+  return index;
+}
+
+function sameNodes(index: ArchiveIndex, snapshot: ArchiveSnapshot): boolean {
+  const nodes = snapshot.nodes;
+  if (nodes.length !== index.nodes.length) return false;
+  if (index.root !== snapshot.root) return false;
+  for (let i = 0; i < nodes.length; i++) if (nodes[i] !== index.nodes[i]) return false;
+  return true;
+}
+
+function buildIndex(snapshot: ArchiveSnapshot): ArchiveIndex {
   const nodes = snapshot.nodes;
   const n = nodes.length;
-  const byId = new Map<string, number>();
-  const ids = new Array<string>(n);
-  const pruned = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const node = nodes[i]!;
-    ids[i] = node.id;
-    byId.set(node.id, i);
-    if (node.pruned) pruned[i] = 1;
-  }
-  // Flat arrays, not an array per node: one decision over 100,000 nodes is memory-bound.
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(nodes[i]!.id);
+  const byId = IdLookup.of(ids);
   const parentStart = new Int32Array(n + 1);
   let parentList = new Int32Array(n + 16);
-  const firstParent = new Int32Array(n).fill(-1);
-  const childCount = new Int32Array(n + 1);
-  let hasMerges = false;
+  const outside = new Set<string>();
   let used = 0;
   for (let i = 0; i < n; i++) {
     parentStart[i] = used;
@@ -85,35 +170,141 @@ export function indexSnapshot(snapshot: ArchiveSnapshot): ArchiveIndex {
     for (let k = 0; k < links.length; k++) {
       const j = byId.get(links[k]!);
       // A parent outside the archive (the root's own history) is not a node.
-      if (j === undefined) continue;
-      // The archive promises parents first; re-sort once if a snapshot breaks that.
-      if (j >= i) return indexSnapshot({ ...snapshot, nodes: topologicalOrder(nodes, byId) });
-      if (used > parentStart[i]! && parentList.subarray(parentStart[i], used).includes(j)) continue;
-      if (used === parentList.length) {
-        const grown = new Int32Array(parentList.length * 2);
-        grown.set(parentList);
-        parentList = grown;
+      if (j === undefined) {
+        outside.add(links[k]!);
+        continue;
       }
+      // The archive promises parents first; re-sort once if a snapshot breaks that.
+      if (j >= i) return buildIndex({ ...snapshot, nodes: topologicalOrder(nodes, byId) });
+      if (used > parentStart[i]! && parentList.subarray(parentStart[i], used).includes(j)) continue;
+      if (used === parentList.length) parentList = grow(parentList);
       parentList[used++] = j;
-      childCount[j + 1]!++;
     }
-    const count = used - parentStart[i]!;
-    if (count > 0) firstParent[i] = parentList[parentStart[i]!]!;
-    if (count > 1) hasMerges = true;
   }
   parentStart[n] = used;
+  return finishIndex(snapshot, ids, byId, parentStart, parentList.subarray(0, used), outside, null, null);
+}
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(a.length * 2);
+  grown.set(a);
+  return grown;
+}
+
+/**
+ * The index of `snapshot` from `prev`, when the snapshot keeps prev's nodes in the same
+ * relative order (nodes may be added anywhere and removed): node objects and parent lists are
+ * matched by identity, so only the new nodes' parents are looked up by id. Null when the
+ * snapshot is not such a successor (then the index is built from scratch).
+ */
+function deriveIndex(prev: ArchiveIndex, snapshot: ArchiveSnapshot): ArchiveIndex | null {
+  const nodes = snapshot.nodes;
+  const n = nodes.length;
+  const oldN = prev.ids.length;
+  if (oldN === 0 || n === 0 || snapshot.root !== prev.root) return null;
+  const oldToNew = new Int32Array(oldN).fill(-1);
+  const newToOld = new Int32Array(n).fill(-1);
+  const added: [string, number][] = [];
+  let j = 0;
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i]!;
+    let o = j < oldN && prev.ids[j] === node.id ? j : -2;
+    if (o === -2) {
+      const found = prev.byId.get(node.id);
+      if (found === undefined) {
+        if (prev.outside.has(node.id)) return null;
+        added.push([node.id, i]);
+        if (added.length > n / 4) return null;
+        continue;
+      }
+      // Order changed, not just insertions: not a successor.
+      if (found < j) return null;
+      o = found;
+    }
+    const old = prev.nodes[o]!;
+    if (node !== old && node.parents !== old.parents && !sameStrings(node.parents, old.parents)) return null;
+    oldToNew[o] = i;
+    newToOld[i] = o;
+    j = o + 1;
+  }
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) ids.push(nodes[i]!.id);
+  const byId = prev.byId.remap(oldToNew, added, ids);
+  const parentStart = new Int32Array(n + 1);
+  let parentList = new Int32Array(prev.parentList.length + 2 * added.length + 16);
+  const outside = new Set(prev.outside);
+  let used = 0;
+  for (let i = 0; i < n; i++) {
+    parentStart[i] = used;
+    const o = newToOld[i]!;
+    if (o >= 0) {
+      for (let k = prev.parentStart[o]!; k < prev.parentStart[o + 1]!; k++) {
+        const p = oldToNew[prev.parentList[k]!]!;
+        if (p < 0) continue;
+        if (p >= i) return null;
+        if (used === parentList.length) parentList = grow(parentList);
+        parentList[used++] = p;
+      }
+      continue;
+    }
+    const links = nodes[i]!.parents;
+    for (let k = 0; k < links.length; k++) {
+      const p = byId.get(links[k]!);
+      if (p === undefined) {
+        outside.add(links[k]!);
+        continue;
+      }
+      if (p >= i) return null;
+      if (used > parentStart[i]! && parentList.subarray(parentStart[i], used).includes(p)) continue;
+      if (used === parentList.length) parentList = grow(parentList);
+      parentList[used++] = p;
+    }
+  }
+  parentStart[n] = used;
+  return finishIndex(snapshot, ids, byId, parentStart, parentList.subarray(0, used), outside, prev, oldToNew);
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
+  return true;
+}
+
+function finishIndex(
+  snapshot: ArchiveSnapshot,
+  ids: string[],
+  byId: IdLookup,
+  parentStart: Int32Array,
+  parentList: Int32Array,
+  outside: Set<string>,
+  from: ArchiveIndex | null,
+  fromMap: Int32Array | null,
+): ArchiveIndex {
+  const nodes = snapshot.nodes;
+  const n = ids.length;
+  const pruned = new Uint8Array(n);
+  for (let i = 0; i < n; i++) if (nodes[i]!.pruned) pruned[i] = 1;
+  const firstParent = new Int32Array(n).fill(-1);
   const childStart = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) childStart[i + 1] = childStart[i]! + childCount[i + 1]!;
+  let hasMerges = false;
+  for (let i = 0; i < n; i++) {
+    const a = parentStart[i]!;
+    const count = parentStart[i + 1]! - a;
+    if (count > 0) firstParent[i] = parentList[a]!;
+    if (count > 1) hasMerges = true;
+    for (let k = a; k < a + count; k++) childStart[parentList[k]! + 1]!++;
+  }
+  for (let i = 0; i < n; i++) childStart[i + 1]! += childStart[i]!;
   const fill = childStart.slice(0, n);
-  const childList = new Int32Array(used);
+  const childList = new Int32Array(parentList.length);
   for (let i = 0; i < n; i++) {
     for (let k = parentStart[i]!; k < parentStart[i + 1]!; k++) childList[fill[parentList[k]!]!++] = i;
   }
   const rootIndex = byId.get(snapshot.root) ?? 0;
-  return { snapshot, ids, byId, parentStart, parentList: parentList.subarray(0, used), firstParent, childStart, childList, rootIndex, pruned, hasMerges };
+  return { snapshot, ids, byId, parentStart, parentList, firstParent, childStart, childList, rootIndex, pruned, hasMerges, root: snapshot.root, nodes: nodes.slice(), outside, from, fromMap };
 }
 
-function topologicalOrder(nodes: ArchiveSnapshot['nodes'], byId: Map<string, number>): ArchiveSnapshot['nodes'] {
+function topologicalOrder(nodes: ArchiveSnapshot['nodes'], byId: IdLookup): ArchiveSnapshot['nodes'] {
   const n = nodes.length;
   const indegree = new Int32Array(n);
   const children: number[][] = nodes.map(() => []);
@@ -156,59 +347,201 @@ export function lineCounts(line: Evaluation, mode: EvidenceMode): Counts {
 }
 
 /**
+ * The evaluations map as the last evidence pass saw it, in the map's iteration order. The
+ * archive's copy-on-write keeps that order (kept keys keep their place, new keys come last),
+ * so the next snapshot's map is compared entry by entry, without a lookup per node, and only
+ * the entries that changed are counted again.
+ */
+interface SeenEntries {
+  index: ArchiveIndex;
+  keys: string[];
+  lists: Evaluation[][];
+  lens: number[];
+  evidence: EvidenceArrays;
+  /** Tests each task runs (tests mode), as counted then: a new maximum means a full recount. */
+  expected: Map<string, number>;
+}
+
+/**
  * How many test cases each task runs: the most any graded run of it reported. A failed run
  * that reported fewer (it crashed, timed out, or deleted tests) is charged the tests it did
  * not pass, so breaking a whole test file never looks cheaper than failing one test in it.
  */
 export function expectedTests(snapshot: ArchiveSnapshot): Map<string, number> {
   const expected = new Map<string, number>();
-  for (const lines of snapshot.evaluations.values()) {
-    for (const line of lines) {
-      if (line.outcome === 'error' || line.tampered || !line.tests) continue;
-      // Skipped tests are skipped for every candidate: only tests that ran are expected.
-      const ran = line.tests.passed + line.tests.failed;
-      if (ran > (expected.get(line.task) ?? 0)) expected.set(line.task, ran);
-    }
-  }
+  for (const lines of snapshot.evaluations.values()) addExpected(expected, lines);
   return expected;
 }
 
-export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): EvidenceArrays {
-  const n = index.ids.length;
-  const ns = new Float64Array(n);
-  const nf = new Float64Array(n);
-  const runs = new Int32Array(n);
-  const tampered = new Uint8Array(n);
-  const lineCount = new Int32Array(n);
-  let totalRuns = 0;
-  const evaluations = index.snapshot.evaluations;
-  const expected = mode === 'tests' ? expectedTests(index.snapshot) : null;
-  for (let i = 0; i < n; i++) {
-    const lines = evaluations.get(index.ids[i]!);
-    if (lines === undefined) continue;
-    lineCount[i] = lines.length;
-    for (const line of lines) {
-      if (line.tampered) {
-        tampered[i] = 1;
-        continue;
-      }
-      if (line.outcome === 'error') continue;
-      const known = expected?.get(line.task) ?? 0;
-      if (expected === null || (line.tests === undefined && line.testResults === undefined && known === 0)) {
-        // The common line (no per-test counts) is counted inline: no allocation per line.
-        if (line.outcome === 'pass') ns[i]!++;
-        else nf[i]!++;
-      } else {
-        const c = line.tests === undefined && line.testResults === undefined ? { ns: 0, nf: 0 } : lineCounts(line, mode);
-        ns[i]! += c.ns;
-        // A test that did not run counts as failed.
-        nf[i]! += line.outcome === 'fail' ? Math.max(c.nf, known - c.ns, 1) : c.nf;
-      }
-      runs[i]!++;
-      totalRuns++;
+/** Raise `expected` by these lines; true when some task's count went up. */
+function addExpected(expected: Map<string, number>, lines: Evaluation[]): boolean {
+  let raised = false;
+  for (const line of lines) {
+    if (line.outcome === 'error' || line.tampered || !line.tests) continue;
+    // Skipped tests are skipped for every candidate: only tests that ran are expected.
+    const ran = line.tests.passed + line.tests.failed;
+    if (ran > (expected.get(line.task) ?? 0)) {
+      expected.set(line.task, ran);
+      raised = true;
     }
   }
-  return { ns, nf, runs, lines: lineCount, tampered, totalRuns };
+  return raised;
+}
+
+const lastSeen = new Map<EvidenceMode, SeenEntries>();
+
+/** Per-node evidence of the index's snapshot (read-only: it may be shared with the next call). */
+export function computeEvidence(index: ArchiveIndex, mode: EvidenceMode): EvidenceArrays {
+  const prev = lastSeen.get(mode);
+  if (prev && (prev.index === index || index.from === prev.index)) {
+    const ev = updateEvidence(prev, index, mode);
+    if (ev) return ev;
+  }
+  return fullEvidence(index, mode);
+}
+
+function fullEvidence(index: ArchiveIndex, mode: EvidenceMode): EvidenceArrays {
+  const n = index.ids.length;
+  const ev = emptyEvidence(n);
+  const expected = mode === 'tests' ? expectedTests(index.snapshot) : new Map<string, number>();
+  const keys: string[] = [];
+  const lists: Evaluation[][] = [];
+  const lens: number[] = [];
+  index.snapshot.evaluations.forEach((lines, key) => {
+    keys.push(key);
+    lists.push(lines);
+    lens.push(lines.length);
+    ev.allLines += lines.length;
+    const i = index.byId.get(key);
+    if (i !== undefined) countNode(ev, i, lines, mode, expected);
+  });
+  for (let i = 0; i < n; i++) ev.totalRuns += ev.runs[i]!;
+  lastSeen.set(mode, { index, keys, lists, lens, evidence: ev, expected });
+  return ev;
+}
+
+function emptyEvidence(n: number): EvidenceArrays {
+  return { ns: new Float64Array(n), nf: new Float64Array(n), runs: new Int32Array(n), lines: new Int32Array(n), tampered: new Uint8Array(n), totalRuns: 0, allLines: 0 };
+}
+
+/** The evidence from the last pass plus the entries that changed; null when the map was reordered or lost keys. */
+function updateEvidence(prev: SeenEntries, index: ArchiveIndex, mode: EvidenceMode): EvidenceArrays | null {
+  const evaluations = index.snapshot.evaluations;
+  const { keys, lists, lens } = prev;
+  if (evaluations.size < keys.length) return null;
+  const changed: number[] = [];
+  let c = 0;
+  let ok = true;
+  evaluations.forEach((lines, key) => {
+    if (!ok) return;
+    if (c < keys.length) {
+      if (keys[c] !== key) {
+        ok = false;
+        return;
+      }
+      if (lists[c] !== lines || lens[c] !== lines.length) changed.push(c);
+    } else changed.push(c);
+    c++;
+  });
+  if (!ok) return null;
+  const same = prev.index === index;
+  if (same && changed.length === 0) return prev.evidence;
+  const expected = prev.expected;
+  if (mode === 'tests') {
+    // A new maximum test count for a task re-prices earlier failed runs: count everything again.
+    let c2 = 0;
+    let raised = false;
+    evaluations.forEach((lines) => {
+      if (!raised && changed.includes(c2)) raised = addExpected(expected, lines);
+      c2++;
+    });
+    if (raised) return null;
+  }
+  const n = index.ids.length;
+  const old = prev.evidence;
+  const ev = emptyEvidence(n);
+  if (same) {
+    ev.ns.set(old.ns);
+    ev.nf.set(old.nf);
+    ev.runs.set(old.runs);
+    ev.lines.set(old.lines);
+    ev.tampered.set(old.tampered);
+  } else {
+    // Carry each kept node's counts to its new place.
+    const map = index.fromMap as Int32Array;
+    const kept = new Uint8Array(n);
+    for (let o = 0; o < map.length; o++) {
+      const i = map[o]!;
+      if (i < 0) continue;
+      kept[i] = 1;
+      ev.ns[i] = old.ns[o]!;
+      ev.nf[i] = old.nf[o]!;
+      ev.runs[i] = old.runs[o]!;
+      ev.lines[i] = old.lines[o]!;
+      ev.tampered[i] = old.tampered[o]!;
+    }
+    // New nodes: their lines may have arrived before them (an entry that was not a node).
+    for (let i = 0; i < n; i++) {
+      if (kept[i]) continue;
+      const lines = evaluations.get(index.ids[i]!);
+      if (lines) countNode(ev, i, lines, mode, expected);
+    }
+  }
+  ev.allLines = old.allLines;
+  // Entries are compared in order, so `changed` is ascending and appended entries come last.
+  let k = 0;
+  c = 0;
+  evaluations.forEach((lines, key) => {
+    if (k < changed.length && changed[k] === c) {
+      k++;
+      if (c < keys.length) {
+        ev.allLines -= lens[c]!;
+        lists[c] = lines;
+        lens[c] = lines.length;
+      } else {
+        keys.push(key);
+        lists.push(lines);
+        lens.push(lines.length);
+      }
+      ev.allLines += lines.length;
+      const i = index.byId.get(key);
+      if (i !== undefined) {
+        ev.ns[i] = 0;
+        ev.nf[i] = 0;
+        ev.runs[i] = 0;
+        ev.tampered[i] = 0;
+        countNode(ev, i, lines, mode, expected);
+      }
+    }
+    c++;
+  });
+  for (let i = 0; i < n; i++) ev.totalRuns += ev.runs[i]!;
+  lastSeen.set(mode, { index, keys, lists, lens, evidence: ev, expected });
+  return ev;
+}
+
+function countNode(ev: EvidenceArrays, i: number, lines: Evaluation[], mode: EvidenceMode, expected: Map<string, number>): void {
+  ev.lines[i] = lines.length;
+  for (const line of lines) {
+    if (line.tampered) {
+      ev.tampered[i] = 1;
+      continue;
+    }
+    if (line.outcome === 'error') continue;
+    const known = mode === 'tests' ? (expected.get(line.task) ?? 0) : 0;
+    const counted = line.tests !== undefined || line.testResults !== undefined;
+    // The common line (no per-test counts) is counted inline: no allocation per line.
+    if (mode === 'tasks' || (!counted && known === 0)) {
+      if (line.outcome === 'pass') ev.ns[i]!++;
+      else ev.nf[i]!++;
+    } else {
+      const c = counted ? lineCounts(line, mode) : { ns: 0, nf: 0 };
+      ev.ns[i]! += c.ns;
+      // A test that did not run counts as failed.
+      ev.nf[i]! += line.outcome === 'fail' ? Math.max(c.nf, known - c.ns, 1) : c.nf;
+    }
+    ev.runs[i]!++;
+  }
 }
 
 /**
@@ -351,4 +684,10 @@ export function cladeCounts(
   const out = new Map<string, Counts>();
   for (let i = 0; i < n; i++) out.set(index.ids[i]!, { ns: clade.ns[i]!, nf: clade.nf[i]! });
   return out;
+}
+
+/** Forget the cached indexes and evidence (tests compare cached results with results from scratch). */
+export function resetScorerCaches(): void {
+  lastIndex = null;
+  lastSeen.clear();
 }

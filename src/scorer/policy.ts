@@ -81,6 +81,11 @@ export interface Policy {
 export function decisionRng(seed: number | undefined, snapshot: ArchiveSnapshot, writer = ''): Rng {
   let lines = 0;
   for (const ls of snapshot.evaluations.values()) lines += ls.length;
+  return rngFor(seed, snapshot, writer, lines);
+}
+
+/** decisionRng with the line count already known (the evidence pass counts it). */
+function rngFor(seed: number | undefined, snapshot: ArchiveSnapshot, writer: string, lines: number): Rng {
   let h = hashString(snapshot.root);
   h = hashString(snapshot.nodes[snapshot.nodes.length - 1]?.id ?? '', h);
   h = hashString(`${snapshot.nodes.length}:${lines}:${writer}`, h);
@@ -107,7 +112,7 @@ export interface Situation {
 function situation(input: ScorerInput): Situation {
   const index = indexSnapshot(input.snapshot);
   const ev = computeEvidence(index, input.evidence ?? 'tests');
-  const rng = input.rng ?? decisionRng(input.config.seed, input.snapshot, input.writer);
+  const rng = input.rng ?? rngFor(input.config.seed, input.snapshot, input.writer ?? '', ev.allLines);
   const n = index.ids.length;
   const choosable = new Uint8Array(n);
   for (let i = 0; i < n; i++) choosable[i] = index.pruned[i] || ev.tampered[i] ? 0 : 1;
