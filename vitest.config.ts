@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration tests drive real git, Docker and loopback servers; two cores here.
     pool: 'forks',
+    // In CI, also a machine-readable report: .ci/run turns it into one plain closing line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.tmp/vitest.json' }]] : ['default'],
     maxWorkers: 2,
   },
 });
