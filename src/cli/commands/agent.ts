@@ -38,9 +38,18 @@ export async function agentCommand(a: GlobalArgs & Record<string, unknown> & Run
   const sandboxKind = a.sandbox as Config['sandbox']['kind'] | undefined;
   const config: Config = sandboxKind ? { ...loaded, sandbox: { ...loaded.sandbox, kind: sandboxKind } } : loaded;
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that finds no other
+  // listener, so a `once` listener, removed while it runs, let the first Ctrl-C kill the agent
+  // mid-write instead of stopping it. A second signal kills, unless it is the same Ctrl-C
+  // arriving twice (from the terminal to the whole group, and forwarded by `evogit run`).
+  let firstSignal = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (firstSignal && Date.now() - firstSignal > 1000) process.exit(signal === 'SIGINT' ? 130 : 143);
+    firstSignal ||= Date.now();
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const events: LoopEvent[] = [];
   try {
     const result = await runAgentLoop({
