@@ -5,9 +5,10 @@
  * independent checks of the repository read with plain git.
  */
 import { spawn } from 'node:child_process';
-import { cp, readdir } from 'node:fs/promises';
+import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { run } from '../../src/proc/index.js';
 import type { LoopEvent } from '../../src/loop/index.js';
 import { GIT_ENV, evogit, sh, tempDir } from '../helpers/repo.js';
@@ -24,6 +25,12 @@ export async function demoRepo(dir?: string): Promise<string> {
   await sh(repo, 'git', ['commit', '--quiet', '-m', 'base']);
   const r = await evogit(repo, ['init']);
   if (r.exitCode !== 0) throw new Error(`evogit init failed: ${r.stderr}`);
+  // Mutations can make a test loop forever: a short task timeout keeps the suite quick.
+  const file = path.join(repo, 'evogit.yml');
+  const config = parse(await readFile(file, 'utf8')) as { test: Record<string, unknown> };
+  config.test.timeout = '5s';
+  await writeFile(file, stringify(config));
+  await sh(repo, 'git', ['commit', '--quiet', '-am', 'evogit: short task timeout']);
   return repo;
 }
 

@@ -37,6 +37,7 @@ export async function agentCommand(a: GlobalArgs & Record<string, unknown> & Run
   const loaded = await loadConfig(a.C);
   const sandboxKind = a.sandbox as Config['sandbox']['kind'] | undefined;
   const config: Config = sandboxKind ? { ...loaded, sandbox: { ...loaded.sandbox, kind: sandboxKind } } : loaded;
+  disableAutoGc();
   const controller = new AbortController();
   // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that finds no other
   // listener, so a `once` listener, removed while it runs, let the first Ctrl-C kill the agent
@@ -75,4 +76,17 @@ export async function agentCommand(a: GlobalArgs & Record<string, unknown> & Run
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/**
+ * Agents write objects and refs all the time; git's auto-gc would start (and detach) a repack
+ * inside any of them, racing the other agents and outliving the process. The loop runs
+ * `git gc --auto` itself, in the foreground, when an agent stops.
+ */
+function disableAutoGc(): void {
+  // GIT_CONFIG_PARAMETERS, not GIT_CONFIG_KEY_<n>: the child-process wrapper drops every
+  // variable named like *_KEY_* as a possible secret, which left git a dangling GIT_CONFIG_COUNT.
+  const extra = "'gc.auto=0' 'maintenance.auto=false'";
+  const had = process.env.GIT_CONFIG_PARAMETERS;
+  process.env.GIT_CONFIG_PARAMETERS = had ? `${had} ${extra}` : extra;
 }
