@@ -289,15 +289,25 @@ export class Archive {
     if (r.exitCode !== 0) throw new InfraError('E_FETCH', `git fetch ${remote} failed: ${lastLine(r.stderr)}`, 'Check that the remote exists and is reachable (`git ls-remote <remote>`).');
   }
 
-  /** Push the writer's own branches, notes and claims. Never forced. */
-  async push(remote: string, writer: string): Promise<void> {
+  /**
+   * Push the writer's own branches, notes and claims. Never forced.
+   * `branches`: push only these branch refs instead of every branch of the writer. A branch
+   * is immutable once made, so a caller that knows which ones the remote already has pushes
+   * only the new ones — and a branch pruned on the remote (`git push --delete`) is not pushed
+   * back to life by the glob.
+   */
+  async push(remote: string, writer: string, opts: { branches?: string[] } = {}): Promise<void> {
     checkWriter(writer);
     const notesRef = this.layout.notesRef(writer);
     const [branchSpec, notesSpec, claimSpec] = this.layout.pushRefspecs(writer) as [string, string, string];
+    const own = this.layout.writerBranchesDir(writer);
+    for (const b of opts.branches ?? []) if (!b.startsWith(own)) throw new EvogitError('E_NOT_OWN_REF', `${b} is not a branch of writer ${writer}`, `A writer pushes only ${own}*.`);
+    const branchSpecs = opts.branches ? opts.branches.map((b) => `${b}:${b}`) : [branchSpec];
     for (let attempt = 0; ; attempt++) {
       const hasNotes = (await this.revParse(notesRef)) !== null;
+      const specs = [...branchSpecs, ...(hasNotes ? [notesSpec] : [])];
       // Branches and notes are append-only: never --prune them (a fresh clone of the same writer would delete its history).
-      const main = await this.git.run(['push', '--porcelain', remote, branchSpec, ...(hasNotes ? [notesSpec] : [])], { reject: false, timeoutMs: 5 * 60_000 });
+      const main = specs.length ? await this.git.run(['push', '--porcelain', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 }) : { exitCode: 0, stdout: '', stderr: '' };
       const rejected = parsePushRejections(main.stdout);
       if (main.exitCode === 0) {
         // Claims are ephemeral: released ones are deleted on the remote too.
