@@ -4,7 +4,7 @@
  */
 import type { Outcome } from '../archive/types.js';
 
-export type LoopEvent =
+export type LoopEvent = (
   | { type: 'start'; writer: string; agent: string; sandbox: string; tasks: number; time: string }
   | { type: 'decision'; writer: string; kind: 'expand' | 'evaluate' | 'wait'; node: string; task?: string; mate?: string }
   | { type: 'expanded'; writer: string; node: string; branch: string; parents: string[]; operator: string; cost: number; summary: string }
@@ -14,6 +14,10 @@ export type LoopEvent =
   | { type: 'best'; writer: string; node: string; branch: string | null; passRate: number; quantile: number }
   | { type: 'sync'; writer: string; remote: string; ok: boolean; detail?: string }
   | { type: 'warning'; writer: string; message: string }
-  | { type: 'done'; writer: string; reason: string };
+  | { type: 'done'; writer: string; reason: string }
+) & {
+  /** Epoch milliseconds when the agent emitted it (set by the loop). */
+  at?: number;
+};
 
 export type EventSink = (event: LoopEvent) => void;

@@ -87,7 +87,9 @@ function hashSeed(text: string): number {
 }
 
 export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopResult> {
-  const { config, writer, emit, signal } = opts;
+  const { config, writer, signal } = opts;
+  // Every event carries the time it was emitted (after the write it reports).
+  const emit: EventSink = (e) => opts.emit({ ...e, at: Date.now() });
   const started = Date.now();
   const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
   const repoDir = archive.repoDir;
@@ -96,6 +98,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const worktree = path.join(worktreesDir, writer);
   const lockFile = path.join(stateDir, 'budget.lock');
   await mkdir(worktreesDir, { recursive: true });
+  // A fresh clone has the root and the others' claims only once it fetched the archive refs.
+  if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
   // Register this writer and clean up after every local writer that died (SIGKILL, power
   // loss): its worktree, its claims, and git lock files it left on its own refs.
   await withLock(lockFile, async () => {
@@ -110,8 +114,6 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const sandbox = opts.sandbox ?? createSandbox(config);
   // Containers of evogit processes that died (a SIGKILLed agent) are removed before we start.
   await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
-  // A fresh clone has the root only once it fetched the archive refs.
-  if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
   const root = await archive.root();
   if (!root) throw new EvogitError('E_NOT_INITIALISED', 'this repository has no evogit root', 'Run `evogit init` first (or fetch the archive from the shared remote).');
 
@@ -263,6 +265,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
       if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
     }
   } finally {
+    // Share the last step and the released claims before leaving (a stop returns mid-step).
+    if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
     await removeWorktree(repoDir, worktree);
     await rm(ownerFile(worktreesDir, writer), { force: true });
     // Containers of agents that died while this one ran.
@@ -361,11 +365,49 @@ async function removeWorktree(repoDir: string, worktree: string): Promise<void> 
   await git(repoDir, ['worktree', 'prune'], { reject: false });
 }
 
+/** This writer's branches known to be on each remote: one missing there later was pruned there. */
+const onRemote = new Map<string, Set<string>>();
+
+async function ownBranches(archive: Archive, writer: string, remote?: string): Promise<Map<string, string>> {
+  const pattern = `refs/heads/${archive.prefix}/${writer}/*`;
+  const out = remote
+    ? (await git(archive.repoDir, ['ls-remote', '--refs', remote, pattern])).stdout
+    : (await git(archive.repoDir, ['for-each-ref', '--format=%(objectname)%09%(refname)', pattern.slice(0, -2) + '/'])).stdout;
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [sha, ref] = line.split('\t');
+    if (sha && ref) refs.set(ref, sha);
+  }
+  return refs;
+}
+
+/**
+ * Push this writer's refs without pushing back to life a branch pruned on the remote
+ * (`git push --delete`): branches are immutable, so only those the remote has not had yet are
+ * pushed, and one we pushed before that is gone there is deleted here too.
+ */
+async function pushOwn(archive: Archive, remote: string, writer: string): Promise<void> {
+  const known = onRemote.get(remote) ?? new Set<string>();
+  onRemote.set(remote, known);
+  const there = await ownBranches(archive, writer, remote);
+  const local = await ownBranches(archive, writer);
+  for (const [ref, sha] of local) {
+    if (known.has(ref) && !there.has(ref)) {
+      await git(archive.repoDir, ['update-ref', '-d', ref, sha]);
+      local.delete(ref);
+    }
+  }
+  for (const ref of there.keys()) known.add(ref);
+  const fresh = [...local.keys()].filter((ref) => !known.has(ref));
+  await archive.push(remote, writer, { branches: fresh });
+  for (const ref of fresh) known.add(ref);
+}
+
 async function sync(archive: Archive, remote: string, writer: string, emit: EventSink, what: 'fetch' | 'push'): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       if (what === 'fetch') await archive.fetch(remote);
-      else await archive.push(remote, writer);
+      else await pushOwn(archive, remote, writer);
       return;
     } catch (e) {
       emit({ type: 'sync', writer, remote, ok: false, detail: `${what} failed (attempt ${attempt}): ${errorMessage(e)}` });
