@@ -216,10 +216,10 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           });
           if (made.node) {
             result.expansions++;
-            emit({ type: 'expanded', writer, node: made.node.id, branch: made.node.branch ?? '', parents: made.node.parents, operator: made.node.operator, cost: made.node.cost ?? 0, summary: made.node.subject });
+            emit({ type: 'expanded', writer, node: made.node.id, branch: made.node.branch ?? '', parents: made.node.parents, operator: made.node.operator, cost: made.node.cost ?? 0, summary: made.node.subject, agentMs: made.agentMs ?? 0 });
           } else {
             result.rejected++;
-            emit({ type: 'rejected', writer, parent: node.id, reason: made.reason, ...(made.detail ? { detail: made.detail } : {}) });
+            emit({ type: 'rejected', writer, parent: node.id, reason: made.reason, ...(made.detail ? { detail: made.detail } : {}), ...(made.agentMs !== undefined ? { agentMs: made.agentMs } : {}) });
           }
         } else {
           const task = taskById.get(decision.task)!;
@@ -293,7 +293,7 @@ interface ExpandRequest {
   signal?: AbortSignal;
 }
 
-async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?: undefined; detail?: undefined } | { node: null; reason: string; detail?: string }> {
+async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?: undefined; detail?: undefined } | { node: null; reason: string; detail?: string }) & { agentMs?: number }> {
   const { archive, snapshot, parent, worktree } = req;
   const repoDir = archive.repoDir;
   await removeWorktree(repoDir, worktree);
@@ -313,20 +313,22 @@ async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?:
     ...(req.signal ? { signal: req.signal } : {}),
   };
   await mkdir(input.transcriptDir, { recursive: true });
+  const agentStarted = performance.now();
   const out = await req.agent.propose(input);
-  if (out.outcome !== 'edited') return { node: null, reason: out.outcome, detail: out.reason };
+  const agentMs = Math.round(performance.now() - agentStarted);
+  if (out.outcome !== 'edited') return { node: null, reason: out.outcome, detail: out.reason, agentMs };
 
   await git(worktree, ['add', '--all']);
   const tree = (await git(worktree, ['write-tree'])).stdout.trim();
-  if (tree === parent.tree) return { node: null, reason: 'empty edit' };
+  if (tree === parent.tree) return { node: null, reason: 'empty edit', agentMs };
   const twin = snapshot.nodes.find((n) => n.tree === tree);
-  if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}` };
+  if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}`, agentMs };
   const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), protectedPatterns(req.config.test.protected, req.tasks));
-  if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', ') };
+  if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
 
   // The parent may have been pruned (`git branch -D`) while the agent worked: drop the child.
   if (parent.branch && (await git(repoDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${parent.branch}`], { reject: false })).stdout.trim() !== parent.id) {
-    return { node: null, reason: 'parent pruned', detail: `${parent.branch} was deleted while the agent worked` };
+    return { node: null, reason: 'parent pruned', detail: `${parent.branch} was deleted while the agent worked`, agentMs };
   }
   const node = await archive.writeNode({
     writer: req.writer,
@@ -338,7 +340,7 @@ async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?:
     ...(out.model ? { model: out.model } : {}),
     ...(out.cost ? { cost: out.cost } : {}),
   });
-  return { node };
+  return { node, agentMs };
 }
 
 /** What siblings and ancestors tried and how it scored: short lines the agent can use. */
