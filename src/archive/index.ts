@@ -324,7 +324,11 @@ export class Archive {
     return new Set(text.split('\n').filter(Boolean));
   }
 
-  /** Push the writer's own branches, notes and claims. Never forced. */
+  /**
+   * Push the writer's own branches, notes and claims. Never forced. Each branch is pushed once
+   * (recorded under .git/evogit/pushed/), so a branch pruned on the remote with
+   * `git push --delete` is never pushed back to life.
+   */
   async push(remote: string, writer: string): Promise<void> {
     checkWriter(writer);
     const notesRef = this.layout.notesRef(writer);

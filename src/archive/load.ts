@@ -781,7 +781,12 @@ export class ArchiveState {
     this.addedIds = [];
     this.removedIds = [];
     this.orderChanged = false;
-    this.memo = { root: this.root as string, nodes, evaluations, claims };
+    let gradedRuns = last?.gradedRuns ?? 0;
+    if (!last || touched.length > 0 || evaluations !== last.evaluations) {
+      gradedRuns = 0;
+      for (const lines of this.evalsByNode.values()) for (const e of lines) if (e.outcome !== 'error') gradedRuns++;
+    }
+    this.memo = { root: this.root as string, nodes, evaluations, claims, gradedRuns };
     this.lastSnap = this.memo;
     return this.memo;
   }

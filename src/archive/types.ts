@@ -89,4 +89,9 @@ export interface ArchiveSnapshot {
   /** Evaluation lines grouped by node id. */
   evaluations: Map<string, Evaluation[]>;
   claims: Claim[];
+  /**
+   * Graded (non-error) task runs in every note, those of nodes no longer in the archive
+   * included: what the evaluation budget counts, so pruning a node never gives budget back.
+   */
+  gradedRuns?: number;
 }

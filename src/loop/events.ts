@@ -4,16 +4,20 @@
  */
 import type { Outcome } from '../archive/types.js';
 
-export type LoopEvent =
+export type LoopEvent = (
   | { type: 'start'; writer: string; agent: string; sandbox: string; tasks: number; time: string }
   | { type: 'decision'; writer: string; kind: 'expand' | 'evaluate' | 'wait'; node: string; task?: string; mate?: string }
-  | { type: 'expanded'; writer: string; node: string; branch: string; parents: string[]; operator: string; cost: number; summary: string }
-  | { type: 'rejected'; writer: string; parent: string; reason: string; detail?: string }
+  | { type: 'expanded'; writer: string; node: string; branch: string; parents: string[]; operator: string; cost: number; summary: string; agentMs?: number }
+  | { type: 'rejected'; writer: string; parent: string; reason: string; detail?: string; agentMs?: number }
   | { type: 'evaluated'; writer: string; node: string; task: string; outcome: Outcome; durationMs: number; tests?: { passed: number; total: number } }
   | { type: 'budget'; writer: string; evaluations: number; maxEvaluations: number; expansions: number; cost: number; elapsedMs: number }
   | { type: 'best'; writer: string; node: string; branch: string | null; passRate: number; quantile: number }
   | { type: 'sync'; writer: string; remote: string; ok: boolean; detail?: string }
   | { type: 'warning'; writer: string; message: string }
-  | { type: 'done'; writer: string; reason: string };
+  | { type: 'done'; writer: string; reason: string }
+) & {
+  /** Epoch milliseconds when the agent emitted it (set by the loop). */
+  at?: number;
+};
 
 export type EventSink = (event: LoopEvent) => void;

@@ -4,20 +4,20 @@
  * Agents never talk to each other; git (and, on one machine, a budget lock file) is all
  * they share.
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Archive, type ArchiveNode, type ArchiveSnapshot, type Evaluation } from '../archive/index.js';
+import { Archive, type ArchiveNode, type ArchiveSnapshot, type Claim, type Evaluation } from '../archive/index.js';
 import { createAgent } from '../agents/index.js';
 import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
-import { errorMessage } from '../errors/index.js';
+import { EvogitError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
 import { createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../sandbox/index.js';
 import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
-import { withLock } from './lock.js';
+import { processAlive, withLock } from './lock.js';
 
 export type { LoopEvent, EventSink } from './events.js';
 
@@ -40,7 +40,10 @@ export interface AgentLoopOptions {
   signal?: AbortSignal;
   /** Override the configured agent kind. */
   agentKind?: Config['agents']['kind'];
-  /** How long a claim lives before other agents ignore it (a dead agent's claim). */
+  /**
+   * How long a claim lives before other agents ignore it (a dead agent's claim). A live agent
+   * renews its claim every third of this while it works, so a short TTL is safe.
+   */
   claimTtlMs?: number;
   sandbox?: Sandbox;
 }
@@ -55,8 +58,9 @@ export interface AgentLoopResult {
 
 /** What the archive says has been spent, all writers together. */
 export function spent(snapshot: ArchiveSnapshot): { evaluations: number; expansions: number; cost: number } {
-  let evaluations = 0;
-  for (const lines of snapshot.evaluations.values()) for (const e of lines) if (e.outcome !== 'error') evaluations++;
+  // Every graded run in the notes counts, a pruned node's too: pruning never gives budget back.
+  let evaluations = snapshot.gradedRuns ?? 0;
+  if (snapshot.gradedRuns === undefined) for (const lines of snapshot.evaluations.values()) for (const e of lines) if (e.outcome !== 'error') evaluations++;
   let cost = 0;
   for (const n of snapshot.nodes) cost += n.cost ?? 0;
   return { evaluations, expansions: snapshot.nodes.length - 1, cost };
@@ -84,24 +88,35 @@ function hashSeed(text: string): number {
 }
 
 export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopResult> {
-  const { config, writer, emit, signal } = opts;
+  const { config, writer, signal } = opts;
+  // Every event carries the time it was emitted (after the write it reports).
+  const emit: EventSink = (e) => opts.emit({ ...e, at: Date.now() });
   const started = Date.now();
   const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
   const repoDir = archive.repoDir;
   const stateDir = path.join(archive.gitCommonDir, 'evogit');
-  const worktree = path.join(stateDir, 'worktrees', writer);
+  const worktreesDir = path.join(stateDir, 'worktrees');
+  const worktree = path.join(worktreesDir, writer);
   const lockFile = path.join(stateDir, 'budget.lock');
-  await mkdir(path.dirname(worktree), { recursive: true });
-  await removeWorktree(repoDir, worktree);
+  await mkdir(worktreesDir, { recursive: true });
+  // A fresh clone has the root and the others' claims only once it fetched the archive refs.
+  if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
+  // Register this writer and clean up after every local writer that died (SIGKILL, power
+  // loss): its worktree, its claims, and git lock files it left on its own refs.
+  await withLock(lockFile, async () => {
+    const owner = await readOwner(worktreesDir, writer);
+    if (owner !== null && owner !== process.pid && processAlive(owner)) {
+      throw new EvogitError('E_WRITER_BUSY', `writer ${writer} is already running here (process ${owner})`, 'Give every agent its own --writer name.');
+    }
+    await writeFile(ownerFile(worktreesDir, writer), String(process.pid));
+    await cleanDeadWriters(archive, worktreesDir, writer, emit);
+  });
 
   const sandbox = opts.sandbox ?? createSandbox(config);
   // Containers of evogit processes that died (a SIGKILLed agent) are removed before we start.
   await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
   const root = await archive.root();
-  if (!root) throw new Error('no root node: run `evogit init` first');
-  if (opts.remote) await sync(archive, opts.remote, writer, emit, 'fetch');
-  // A previous life of this writer may have died holding claims: they are ours to drop.
-  for (const c of (await archive.load()).claims) if (c.writer === writer && c.ref) await archive.releaseClaim(c.ref);
+  if (!root) throw new EvogitError('E_NOT_INITIALISED', 'this repository has no evogit root', 'Run `evogit init` first (or fetch the archive from the shared remote).');
 
   const tasks: TaskSpec[] = await discoverTasks(repoDir, root, config);
   const taskById = new Map(tasks.map((t) => [t.id, t]));
@@ -111,7 +126,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const policy = policyFor(config.scorer.policy);
   const seed = opts.seed ?? config.scorer.seed ?? Date.now();
   const rng = createRng(seed ^ hashSeed(writer));
-  const ttl = opts.claimTtlMs ?? Math.max(parseDuration(config.test.timeout), parseDuration(config.agents.command.timeout)) + 60_000;
+  const ttl = opts.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
   emit({ type: 'start', writer, agent: agentKind, sandbox: sandbox.kind, tasks: tasks.length, time: new Date().toISOString() });
 
   const result: AgentLoopResult = { writer, expansions: 0, evaluations: 0, rejected: 0, reason: '' };
@@ -172,13 +187,15 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
       });
 
       if ('stop' in claimed) return finish(claimed.stop ?? 'done');
+      if ('ref' in claimed && opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
       if ('wait' in claimed) {
         emit({ type: 'decision', writer, kind: 'wait', node: '' });
         await sleep(500, signal);
         continue;
       }
       step++;
-      const { decision, node, snapshot, ref } = claimed;
+      const { decision, node, snapshot } = claimed;
+      const claim = keepClaimAlive(archive, claimed.ref, { writer, node: node.id, kind: decision.kind, ...(decision.kind === 'evaluate' ? { task: decision.task } : {}) }, ttl, emit);
       try {
         if (decision.kind === 'expand') {
           const mate = decision.mate ?? null;
@@ -200,10 +217,10 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           });
           if (made.node) {
             result.expansions++;
-            emit({ type: 'expanded', writer, node: made.node.id, branch: made.node.branch ?? '', parents: made.node.parents, operator: made.node.operator, cost: made.node.cost ?? 0, summary: made.node.subject });
+            emit({ type: 'expanded', writer, node: made.node.id, branch: made.node.branch ?? '', parents: made.node.parents, operator: made.node.operator, cost: made.node.cost ?? 0, summary: made.node.subject, agentMs: made.agentMs ?? 0 });
           } else {
             result.rejected++;
-            emit({ type: 'rejected', writer, parent: node.id, reason: made.reason, ...(made.detail ? { detail: made.detail } : {}) });
+            emit({ type: 'rejected', writer, parent: node.id, reason: made.reason, ...(made.detail ? { detail: made.detail } : {}), ...(made.agentMs !== undefined ? { agentMs: made.agentMs } : {}) });
           }
         } else {
           const task = taskById.get(decision.task)!;
@@ -244,12 +261,19 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           }
         }
       } finally {
-        await archive.releaseClaim(ref);
+        await claim.release();
       }
       if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
     }
   } finally {
+    // Share the last step and the released claims before leaving (a stop returns mid-step).
+    if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
     await removeWorktree(repoDir, worktree);
+    await rm(ownerFile(worktreesDir, writer), { force: true });
+    // Containers of agents that died while this one ran.
+    await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
+    // Auto-gc is off inside the loop (see agentCommand); pack here, in the foreground, once.
+    await git(repoDir, ['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'], { reject: false });
     emit({ type: 'done', writer, reason: result.reason || 'stopped' });
   }
 }
@@ -270,7 +294,7 @@ interface ExpandRequest {
   signal?: AbortSignal;
 }
 
-async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?: undefined; detail?: undefined } | { node: null; reason: string; detail?: string }> {
+async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?: undefined; detail?: undefined } | { node: null; reason: string; detail?: string }) & { agentMs?: number }> {
   const { archive, snapshot, parent, worktree } = req;
   const repoDir = archive.repoDir;
   await removeWorktree(repoDir, worktree);
@@ -290,17 +314,23 @@ async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?:
     ...(req.signal ? { signal: req.signal } : {}),
   };
   await mkdir(input.transcriptDir, { recursive: true });
+  const agentStarted = performance.now();
   const out = await req.agent.propose(input);
-  if (out.outcome !== 'edited') return { node: null, reason: out.outcome, detail: out.reason };
+  const agentMs = Math.round(performance.now() - agentStarted);
+  if (out.outcome !== 'edited') return { node: null, reason: out.outcome, detail: out.reason, agentMs };
 
   await git(worktree, ['add', '--all']);
   const tree = (await git(worktree, ['write-tree'])).stdout.trim();
-  if (tree === parent.tree) return { node: null, reason: 'empty edit' };
+  if (tree === parent.tree) return { node: null, reason: 'empty edit', agentMs };
   const twin = snapshot.nodes.find((n) => n.tree === tree);
-  if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}` };
+  if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}`, agentMs };
   const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), protectedPatterns(req.config.test.protected, req.tasks));
-  if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', ') };
+  if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
 
+  // The parent may have been pruned (`git branch -D`) while the agent worked: drop the child.
+  if (parent.branch && (await git(repoDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${parent.branch}`], { reject: false })).stdout.trim() !== parent.id) {
+    return { node: null, reason: 'parent pruned', detail: `${parent.branch} was deleted while the agent worked`, agentMs };
+  }
   const node = await archive.writeNode({
     writer: req.writer,
     parents: [parent.id, ...(out.extraParents ?? [])],
@@ -311,7 +341,7 @@ async function expand(req: ExpandRequest): Promise<{ node: ArchiveNode; reason?:
     ...(out.model ? { model: out.model } : {}),
     ...(out.cost ? { cost: out.cost } : {}),
   });
-  return { node };
+  return { node, agentMs };
 }
 
 /** What siblings and ancestors tried and how it scored: short lines the agent can use. */
@@ -332,7 +362,8 @@ function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInpu
 }
 
 async function removeWorktree(repoDir: string, worktree: string): Promise<void> {
-  await git(repoDir, ['worktree', 'remove', '--force', worktree], { reject: false });
+  // Twice --force: a `worktree add` killed midway leaves the worktree locked ("initializing").
+  await git(repoDir, ['worktree', 'remove', '--force', '--force', worktree], { reject: false });
   await rm(worktree, { recursive: true, force: true });
   await git(repoDir, ['worktree', 'prune'], { reject: false });
 }
@@ -350,4 +381,82 @@ async function sync(archive: Archive, remote: string, writer: string, emit: Even
       await sleep(500 * 2 ** attempt);
     }
   }
+}
+
+/** Claims live a minute; a working agent renews its claim every 20 s (heartbeat). */
+export const DEFAULT_CLAIM_TTL_MS = 60_000;
+
+/**
+ * Renew a claim every ttl/3 while the work runs, so a short TTL frees a dead agent's slots
+ * soon while a slow evaluation stays claimed. The new claim is written before the old one is
+ * released: other agents may count it twice for a moment (they wait), never zero times.
+ */
+function keepClaimAlive(archive: Archive, first: string, claim: Omit<Claim, 'expires'>, ttl: number, emit: EventSink): { release: () => Promise<void> } {
+  let ref = first;
+  let chain: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    chain = chain.then(async () => {
+      try {
+        const next = await archive.putClaim({ ...claim, expires: Date.now() + ttl });
+        await archive.releaseClaim(ref);
+        ref = next;
+      } catch (e) {
+        emit({ type: 'warning', writer: claim.writer, message: `could not renew a claim: ${errorMessage(e)}` });
+      }
+    });
+  }, Math.max(1000, Math.floor(ttl / 3)));
+  return {
+    release: async () => {
+      clearInterval(timer);
+      await chain;
+      await archive.releaseClaim(ref);
+    },
+  };
+}
+
+const ownerFile = (worktreesDir: string, writer: string) => path.join(worktreesDir, `${writer}.pid`);
+
+async function readOwner(worktreesDir: string, writer: string): Promise<number | null> {
+  const text = await readFile(ownerFile(worktreesDir, writer), 'utf8').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return '';
+    throw e;
+  });
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/**
+ * Clean up after local writers whose process is gone (called under the budget lock, with this
+ * writer already registered): their worktree, their claims, the lock files git left on their
+ * refs when killed mid-update (a stale refs/notes/evogit/<w>.lock would fail every later
+ * evaluation of that writer), and their temporary refs.
+ */
+async function cleanDeadWriters(archive: Archive, worktreesDir: string, me: string, emit: EventSink): Promise<void> {
+  const entries = await readdir(worktreesDir);
+  const writers = new Set<string>([me]);
+  for (const e of entries) writers.add(e.endsWith('.pid') ? e.slice(0, -4) : e);
+  const dead: string[] = [];
+  for (const w of writers) {
+    const owner = w === me ? null : await readOwner(worktreesDir, w);
+    if (owner !== null && processAlive(owner)) continue;
+    dead.push(w);
+    await removeWorktree(archive.repoDir, path.join(worktreesDir, w));
+    if (w !== me) await rm(ownerFile(worktreesDir, w), { force: true });
+  }
+  const deadSet = new Set(dead);
+  const claims = (await archive.load()).claims.filter((c) => deadSet.has(c.writer) && c.ref);
+  for (const c of claims) await archive.releaseClaim(c.ref as string);
+  const gitDir = archive.gitDir;
+  for (const w of dead) {
+    for (const dir of [path.join(gitDir, 'refs', 'heads', archive.prefix, w), path.join(gitDir, 'refs', 'evogit', 'claims', w)]) {
+      for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.lock')) await rm(path.join(dir, f), { force: true });
+    }
+    await rm(path.join(gitDir, 'refs', 'notes', 'evogit', `${w}.lock`), { force: true });
+  }
+  const tmp = (await git(archive.repoDir, ['for-each-ref', '--format=%(refname)', 'refs/evogit/tmp/'])).stdout.split('\n').filter(Boolean);
+  for (const ref of tmp) {
+    const m = /^refs\/evogit\/tmp\/notes-(.+)-(\d+)-[0-9a-f]+$/.exec(ref);
+    if (m && !processAlive(Number(m[2]))) await git(archive.repoDir, ['update-ref', '-d', ref], { reject: false });
+  }
+  if (claims.length || dead.length > 1) emit({ type: 'warning', writer: me, message: `cleaned up after stopped writers ${dead.filter((w) => w !== me).join(', ') || me}: ${claims.length} stale claims released` });
 }

@@ -1,41 +1,116 @@
 /**
  * A lock file shared by the agents of one machine (they share .git). It makes "check the
  * budget, then claim a slot" atomic, so N agents on one repo stop at the budget exactly.
- * A lock whose owner process died is taken over.
+ *
+ * A lock whose owner died is taken over — carefully: two waiters that both saw the same dead
+ * owner must not both delete the file (the second would delete the first one's fresh lock and
+ * both would hold it). So a takeover happens only under a second, short-lived "breaker" file,
+ * and the waiter re-reads the lock under it: only a file that still names the dead owner is
+ * removed. A breaker is held for a few milliseconds; one older than BREAKER_STALE_MS belongs
+ * to a process killed mid-takeover and is removed.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
-function alive(pid: number): boolean {
+const BREAKER_STALE_MS = 10_000;
+
+/**
+ * Is the process running? A zombie (killed, not yet reaped by its parent — or never, under an
+ * init that does not reap) answers kill(0) but is dead.
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  if (process.platform !== 'linux') return true;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch (e) {
+    // Gone between the two looks.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+async function createExclusive(file: string, content: string): Promise<boolean> {
+  try {
+    const handle = await open(file, 'wx');
+    try {
+      await handle.writeFile(content);
+    } finally {
+      await handle.close();
+    }
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+function ownerOf(text: string): number | null {
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+/** Remove `file` if it still names the dead process `dead`; serialised with other breakers. */
+async function breakStale(file: string, dead: number): Promise<void> {
+  const breaker = `${file}.breaker`;
+  if (!(await createExclusive(breaker, String(process.pid)))) {
+    const age = await stat(breaker).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    if (age > BREAKER_STALE_MS) await rm(breaker, { force: true });
+    return;
+  }
+  try {
+    const now = await readFile(file, 'utf8').catch(() => null);
+    if (now !== null && ownerOf(now) === dead) await rm(file, { force: true });
+  } finally {
+    await rm(breaker, { force: true });
   }
 }
 
 export async function withLock<T>(file: string, fn: () => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
-    try {
-      const handle = await open(file, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(await readFile(file, 'utf8').catch(() => ''));
-      if (Number.isInteger(owner) && owner > 0 && !alive(owner)) {
-        await rm(file, { force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new Error(`lock ${file} is held by process ${owner || '?'} for too long`);
-      await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+    if (await createExclusive(file, String(process.pid))) break;
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null) continue; // released meanwhile
+    const owner = ownerOf(text);
+    // An empty file is a lock whose owner died between creating and writing it (or is writing now).
+    if (owner === null) {
+      const age = await stat(file).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > BREAKER_STALE_MS) await breakStaleEmpty(file);
+    } else if (!processAlive(owner)) {
+      await breakStale(file, owner);
+      continue;
     }
+    if (Date.now() > deadline) throw new Error(`lock ${file} is held by process ${owner ?? '?'} for too long`);
+    await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
   }
   try {
     return await fn();
   } finally {
+    // Only a dead owner's lock is ever taken over, so this file is still ours.
     await rm(file, { force: true });
+  }
+}
+
+async function breakStaleEmpty(file: string): Promise<void> {
+  const breaker = `${file}.breaker`;
+  if (!(await createExclusive(breaker, String(process.pid)))) return;
+  try {
+    const now = await readFile(file, 'utf8').catch(() => null);
+    if (now !== null && ownerOf(now) === null) await rm(file, { force: true });
+  } finally {
+    await rm(breaker, { force: true });
   }
 }

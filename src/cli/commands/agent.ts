@@ -37,10 +37,20 @@ export async function agentCommand(a: GlobalArgs & Record<string, unknown> & Run
   const loaded = await loadConfig(a.C);
   const sandboxKind = a.sandbox as Config['sandbox']['kind'] | undefined;
   const config: Config = sandboxKind ? { ...loaded, sandbox: { ...loaded.sandbox, kind: sandboxKind } } : loaded;
+  disableAutoGc();
   const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that finds no other
+  // listener, so a `once` listener, removed while it runs, let the first Ctrl-C kill the agent
+  // mid-write instead of stopping it. A second signal kills, unless it is the same Ctrl-C
+  // arriving twice (from the terminal to the whole group, and forwarded by `evogit run`).
+  let firstSignal = 0;
+  const stop = (signal: NodeJS.Signals) => {
+    if (firstSignal && Date.now() - firstSignal > 1000) process.exit(signal === 'SIGINT' ? 130 : 143);
+    firstSignal ||= Date.now();
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   const events: LoopEvent[] = [];
   try {
     const result = await runAgentLoop({
@@ -66,4 +76,17 @@ export async function agentCommand(a: GlobalArgs & Record<string, unknown> & Run
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/**
+ * Agents write objects and refs all the time; git's auto-gc would start (and detach) a repack
+ * inside any of them, racing the other agents and outliving the process. The loop runs
+ * `git gc --auto` itself, in the foreground, when an agent stops.
+ */
+function disableAutoGc(): void {
+  // GIT_CONFIG_PARAMETERS, not GIT_CONFIG_KEY_<n>: the child-process wrapper drops every
+  // variable named like *_KEY_* as a possible secret, which left git a dangling GIT_CONFIG_COUNT.
+  const extra = "'gc.auto=0' 'maintenance.auto=false'";
+  const had = process.env.GIT_CONFIG_PARAMETERS;
+  process.env.GIT_CONFIG_PARAMETERS = had ? `${had} ${extra}` : extra;
 }

@@ -1,0 +1,136 @@
+/**
+ * bench/loop: how fast the agent loop itself turns, and what it costs on top of the work.
+ *
+ * A tiny repository whose one task is a test that passes instantly (local sandbox), and a
+ * `command` agent that appends a line to a file (so every candidate is a real, distinct tree).
+ * `evogit run --agents N --max-evals E` at N = 1, 2, 4; from the --json events:
+ *   - candidates (nodes written) and evaluations per minute of wall time;
+ *   - orchestration overhead per agent = its wall time − Σ agent time (agentMs of expansions)
+ *     − Σ runTask time (durationMs of evaluations), as a share of its wall time.
+ *
+ * Run: npx tsx bench/loop.ts   (EVOGIT_BENCH_EVALS=60 by default)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import path from 'node:path';
+import { run } from '../src/proc/index.js';
+import type { LoopEvent } from '../src/loop/index.js';
+
+const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'evogit.js');
+const EVALS = Number(process.env.EVOGIT_BENCH_EVALS ?? 60);
+const ENV = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@evogit.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@evogit.invalid' };
+
+const CONFIG = `version: 1
+language: javascript
+test:
+  command: [node, test/ok.test.js]
+  format: none
+  tasks:
+    mode: single
+  timeout: 10s
+sandbox:
+  kind: local
+agents:
+  kind: command
+  command:
+    run: [node, -e, "require('fs').appendFileSync(process.argv[1] + '/log.txt', process.hrtime.bigint() + ' ' + Math.random() + '\\\\n')", "{worktree}"]
+`;
+
+async function fixture(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'evogit-bench-loop-'));
+  await mkdir(path.join(dir, 'test'));
+  await writeFile(path.join(dir, 'test', 'ok.test.js'), 'process.exit(0);\n');
+  await writeFile(path.join(dir, 'log.txt'), 'start\n');
+  await writeFile(path.join(dir, 'evogit.yml'), CONFIG);
+  const git = (args: string[]) => run('git', args, { cwd: dir, env: ENV });
+  await git(['init', '--quiet', '--initial-branch=main']);
+  await git(['add', '--all']);
+  await git(['commit', '--quiet', '-m', 'base']);
+  await git(['branch', 'evo/root']);
+  return dir;
+}
+
+type Timed = LoopEvent & { at?: number };
+
+function runAgents(dir: string, agents: number): Promise<{ events: Timed[]; wallMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [BIN, 'run', '--agents', String(agents), '--max-evals', String(EVALS), '--json'], { cwd: dir, env: { ...process.env, ...ENV, CI: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const events: Timed[] = [];
+    let rest = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => {
+      const lines = (rest + c).split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) if (l.startsWith('{')) events.push(JSON.parse(l) as Timed);
+    });
+    child.on('close', (code) => (code === 0 ? resolve({ events, wallMs: Date.now() - started }) : reject(new Error(`evogit run exited ${code}`))));
+  });
+}
+
+interface Row {
+  agents: number;
+  wallS: number;
+  candidates: number;
+  evaluations: number;
+  candidatesPerMin: number;
+  evaluationsPerMin: number;
+  overheadShare: number;
+  overheadPerStepMs: number;
+}
+
+function measure(agents: number, events: Timed[], wallMs: number): Row {
+  let loopMs = 0;
+  let workMs = 0;
+  let steps = 0;
+  for (const w of new Set(events.map((e) => e.writer))) {
+    const mine = events.filter((e) => e.writer === w && e.at !== undefined);
+    const start = mine.find((e) => e.type === 'start')?.at ?? 0;
+    const done = mine.find((e) => e.type === 'done')?.at ?? 0;
+    loopMs += done - start;
+    for (const e of mine) {
+      if (e.type === 'expanded' || e.type === 'rejected') {
+        workMs += e.agentMs ?? 0;
+        steps++;
+      }
+      if (e.type === 'evaluated') {
+        workMs += e.durationMs;
+        steps++;
+      }
+    }
+  }
+  const candidates = events.filter((e) => e.type === 'expanded').length;
+  const evaluations = events.filter((e) => e.type === 'evaluated' && e.outcome !== 'error').length;
+  return {
+    agents,
+    wallS: wallMs / 1000,
+    candidates,
+    evaluations,
+    candidatesPerMin: (candidates / wallMs) * 60_000,
+    evaluationsPerMin: (evaluations / wallMs) * 60_000,
+    overheadShare: (loopMs - workMs) / loopMs,
+    overheadPerStepMs: (loopMs - workMs) / steps,
+  };
+}
+
+const rows: Row[] = [];
+for (const agents of [1, 2, 4]) {
+  const dir = await fixture();
+  try {
+    const { events, wallMs } = await runAgents(dir, agents);
+    rows.push(measure(agents, events, wallMs));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown';
+process.stdout.write(`machine: ${cpus().length} cpus (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; budget ${EVALS} evaluations per run\n`);
+process.stdout.write('| agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share | overhead ms/step |\n|---|---|---|---|---|---|---|---|---|\n');
+const base = rows[0]!;
+for (const r of rows) {
+  process.stdout.write(
+    `| ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${r.overheadPerStepMs.toFixed(0)} |\n`,
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * `evogit run` on one machine: N agent processes share one repository and stop at the
+ * evaluation budget exactly (the budget is checked and claimed under one lock file), leave
+ * every node on a branch, and leave no worktree, claim or process behind — also when stopped
+ * with Ctrl-C, after which a second run resumes from the archive's counts.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { removeDir } from '../helpers/repo.js';
+import { claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await removeDir(d);
+});
+
+describe('evogit run on one machine', () => {
+  it('4 agents reach an evaluation budget of 24 exactly, every node on a branch, nothing left behind', async () => {
+    const repo = await demoRepo();
+    dirs.push(repo);
+    const run = start(repo, ['run', '--agents', '4', '--max-evals', '24', '--sandbox', 'local', '--seed', '7']);
+    const { code } = await run.exit;
+    expect(code, run.stderr.join('\n')).toBe(0);
+
+    const lines = await noteLines(repo);
+    expect(counted(lines)).toBe(24);
+    // Every evaluation the agents reported is in the notes, and nothing else is.
+    const reported = run.events.filter((e) => e.type === 'evaluated');
+    expect(reported.length).toBe(lines.length);
+    const writers = new Set(run.events.filter((e) => e.type === 'start').map((e) => e.writer));
+    expect(writers.size).toBe(4);
+
+    // Every node the agents made still has its branch, at the reported commit.
+    const branches = await nodeBranches(repo);
+    const expanded = run.events.flatMap((e) => (e.type === 'expanded' ? [e] : []));
+    expect(expanded.length).toBeGreaterThan(0);
+    expect(branches.size).toBe(expanded.length);
+    for (const e of expanded) expect(branches.get(e.branch)).toBe(e.node);
+    // Every evaluated node is the root or a node with a branch.
+    const root = (await import('./helpers.js')).git(repo, ['rev-parse', 'evo/root']);
+    const ids = new Set([...branches.values(), (await root).trim()]);
+    for (const l of lines) expect(ids.has(l.node)).toBe(true);
+
+    await expectCleanRepo(repo);
+    expect(await claimRefs(repo)).toEqual([]);
+    expect(await groupMembers([run.pid])).toEqual([]);
+  });
+
+  it('Ctrl-C stops every agent cleanly, and the next run resumes from the archive to the budget', async () => {
+    const repo = await demoRepo();
+    dirs.push(repo);
+    const first = start(repo, ['run', '--agents', '2', '--max-evals', '400', '--sandbox', 'local']);
+    await waitFor(() => first.events.filter((e) => e.type === 'evaluated').length >= 6, 60_000, 'six evaluations');
+    // A terminal's Ctrl-C reaches the whole foreground process group.
+    first.signalGroup('SIGINT');
+    const stopped = await first.exit;
+    expect(stopped.code, first.stderr.join('\n')).toBe(0);
+    const done = first.events.filter((e) => e.type === 'done');
+    expect(done.map((e) => e.type === 'done' && e.reason).sort()).toEqual(['stopped', 'stopped']);
+    await expectCleanRepo(repo);
+    expect(await claimRefs(repo)).toEqual([]);
+    expect(await groupMembers([first.pid])).toEqual([]);
+
+    const before = counted(await noteLines(repo));
+    expect(before).toBeGreaterThanOrEqual(6);
+    expect(before).toBeLessThan(400);
+    const budget = before + 9;
+    const second = start(repo, ['run', '--agents', '2', '--max-evals', String(budget), '--sandbox', 'local']);
+    expect((await second.exit).code, second.stderr.join('\n')).toBe(0);
+    // The second run counted what the first one spent: it ran only the remaining evaluations.
+    expect(second.events.filter((e) => e.type === 'evaluated' && e.outcome !== 'error').length).toBe(9);
+    expect(counted(await noteLines(repo))).toBe(budget);
+    await expectCleanRepo(repo);
+  });
+});
