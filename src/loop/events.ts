@@ -14,6 +14,7 @@ export type LoopEvent = (
   | { type: 'best'; writer: string; node: string; branch: string | null; passRate: number; quantile: number }
   | { type: 'sync'; writer: string; remote: string; ok: boolean; detail?: string }
   | { type: 'warning'; writer: string; message: string }
+  | { type: 'pr'; writer: string; node: string; action: string; number?: number; url?: string }
   | { type: 'done'; writer: string; reason: string }
 ) & {
   /** Epoch milliseconds when the agent emitted it (set by the loop). */

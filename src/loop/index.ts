@@ -12,12 +12,14 @@ import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
 import { EvogitError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
-import { createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';
-import { createSandbox, discoverTasks, runTask, type Sandbox } from '../sandbox/index.js';
+import { openPr } from '../forge/index.js';
+import { betaQuantile, createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';
+import { createSandbox, type Sandbox } from '../sandbox/index.js';
 import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
 import { processAlive, withLock } from './lock.js';
+import { logDirOf, prepareWork } from './work.js';
 
 export type { LoopEvent, EventSink } from './events.js';
 
@@ -118,16 +120,15 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const root = await archive.root();
   if (!root) throw new EvogitError('E_NOT_INITIALISED', 'this repository has no evogit root', 'Run `evogit init` first (or fetch the archive from the shared remote).');
 
-  const tasks: TaskSpec[] = await discoverTasks(repoDir, root, config);
-  const taskById = new Map(tasks.map((t) => [t.id, t]));
-  const agentKind = opts.agentKind ?? config.agents.kind;
-  const agent = createAgent(agentKind, config);
+  const agentKind = opts.agentKind ?? (config.dgm.mode === 'agent' ? 'self' : config.agents.kind);
+  const work = await prepareWork({ repoDir, root, config, sandbox, agentKind });
+  const agent = work.agent;
   const crossover = config.agents.crossoverRate > 0 ? createAgent('crossover', config) : null;
   const policy = policyFor(config.scorer.policy);
   const seed = opts.seed ?? config.scorer.seed ?? Date.now();
   const rng = createRng(seed ^ hashSeed(writer));
   const ttl = opts.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
-  emit({ type: 'start', writer, agent: agentKind, sandbox: sandbox.kind, tasks: tasks.length, time: new Date().toISOString() });
+  emit({ type: 'start', writer, agent: agentKind, sandbox: sandbox.kind, tasks: work.taskIds.length, time: new Date().toISOString() });
 
   const result: AgentLoopResult = { writer, expansions: 0, evaluations: 0, rejected: 0, reason: '' };
   const finish = (reason: string): AgentLoopResult => {
@@ -135,6 +136,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
     return { ...result };
   };
   let best: string | null = null;
+  // The last node this agent asked the forge about (the PR rule may still say no).
+  let proposed: string | null = null;
   let consecutiveErrors = 0;
   let step = 0;
 
@@ -160,7 +163,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         const canExpand = opts.budget.expansions === undefined || used.expansions + pendingExpansions < opts.budget.expansions;
         const decision: Decision = policy.decide({
           snapshot,
-          tasks: tasks.map((t) => t.id),
+          tasks: work.taskIds,
           now,
           writer,
           config: config.scorer,
@@ -202,7 +205,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           emit({ type: 'decision', writer, kind: 'expand', node: node.id, ...(mate ? { mate } : {}) });
           const made = await expand({
             archive,
-            tasks,
+            tasks: work.tasks,
+            extraProtected: work.extraProtected,
+            ...(opts.budget.costUsd !== undefined ? { maxCostUsd: Math.max(0, opts.budget.costUsd - spent(snapshot).cost) } : {}),
             snapshot,
             root,
             parent: node,
@@ -223,19 +228,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             emit({ type: 'rejected', writer, parent: node.id, reason: made.reason, ...(made.detail ? { detail: made.detail } : {}), ...(made.agentMs !== undefined ? { agentMs: made.agentMs } : {}) });
           }
         } else {
-          const task = taskById.get(decision.task)!;
+          const task = { id: decision.task };
           emit({ type: 'decision', writer, kind: 'evaluate', node: node.id, task: task.id });
-          const evaluation: Evaluation = await runTask({
-            repoDir,
-            commit: node.id,
-            root,
-            task,
-            config,
-            sandbox,
-            writer,
-            signal,
-            logDir: path.join(stateDir, 'logs', node.id),
-          });
+          const evaluation: Evaluation = await work.evaluate({ node: node.id, task: task.id, writer, logDir: logDirOf(stateDir, node.id), ...(signal ? { signal } : {}) });
           if (signal?.aborted && evaluation.outcome === 'error') return finish('stopped');
           await archive.appendEvaluations(writer, [evaluation]);
           result.evaluations++;
@@ -259,6 +254,10 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             const bestNode = snapshot.nodes.find((n) => n.id === answer.node);
             emit({ type: 'best', writer, node: answer.node, branch: bestNode?.branch ?? null, passRate: answer.ns / Math.max(1, answer.ns + answer.nf), quantile: answer.quantile });
           }
+          if (answer && answer.node !== proposed && answer.node !== root && config.forge.auto && config.forge.repo && process.env.GITHUB_TOKEN) {
+            proposed = answer.node;
+            await proposePr(archive, answer.node, config, writer, emit);
+          }
         }
       } finally {
         await claim.release();
@@ -268,6 +267,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   } finally {
     // Share the last step and the released claims before leaving (a stop returns mid-step).
     if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
+    await work.close().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not stop the LLM proxy: ${errorMessage(e)}` }));
     await removeWorktree(repoDir, worktree);
     await rm(ownerFile(worktreesDir, writer), { force: true });
     // Containers of agents that died while this one ran.
@@ -281,6 +281,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
 interface ExpandRequest {
   archive: Archive;
   tasks: TaskSpec[];
+  extraProtected: string[];
+  /** What is left of the archive's money budget: no single proposal may spend more. */
+  maxCostUsd?: number;
   snapshot: ArchiveSnapshot;
   root: string;
   parent: ArchiveNode;
@@ -307,7 +310,9 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
     goal: req.config.goal,
     failingLogs: evaluations.filter((e) => e.outcome === 'fail').map((e) => ({ task: e.task, log: e.log ?? '' })),
     lineage: lineageNotes(snapshot, parent),
-    budget: {},
+    // Crossover takes each conflicting hunk from the better of the two parents.
+    passRates: Object.fromEntries([parent, ...(req.mate ? [req.mate] : [])].map((n) => [n.id, passRate(snapshot, n.id)])),
+    budget: req.maxCostUsd !== undefined ? { maxCostUsd: req.maxCostUsd } : {},
     seed: req.seed,
     config: req.config,
     transcriptDir: path.join(archive.gitCommonDir, 'evogit', 'transcripts', `${req.writer}-${Date.now()}`),
@@ -324,7 +329,7 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   if (tree === parent.tree) return { node: null, reason: 'empty edit', agentMs };
   const twin = snapshot.nodes.find((n) => n.tree === tree);
   if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}`, agentMs };
-  const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), protectedPatterns(req.config.test.protected, req.tasks));
+  const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), [...protectedPatterns(req.config.test.protected, req.tasks), ...req.extraProtected]);
   if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
 
   // The parent may have been pruned (`git branch -D`) while the agent worked: drop the child.
@@ -344,13 +349,16 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   return { node, agentMs };
 }
 
+/** A node's share of passed task runs (errors left out), or null before any. */
+function passRate(snapshot: ArchiveSnapshot, id: string): number | null {
+  const lines = (snapshot.evaluations.get(id) ?? []).filter((e) => e.outcome !== 'error');
+  return lines.length ? lines.filter((e) => e.outcome === 'pass').length / lines.length : null;
+}
+
 /** What siblings and ancestors tried and how it scored: short lines the agent can use. */
 function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInput['lineage'] {
   const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));
-  const rate = (id: string): number | null => {
-    const lines = (snapshot.evaluations.get(id) ?? []).filter((e) => e.outcome !== 'error');
-    return lines.length ? lines.filter((e) => e.outcome === 'pass').length / lines.length : null;
-  };
+  const rate = (id: string) => passRate(snapshot, id);
   const notes: AgentInput['lineage'] = [];
   for (let n: ArchiveNode | undefined = parent; n && notes.length < 8; n = byId.get(n.parents[0] ?? '')) {
     notes.push({ node: n.id, operator: n.operator, summary: n.subject, passRate: rate(n.id) });
@@ -366,6 +374,27 @@ async function removeWorktree(repoDir: string, worktree: string): Promise<void> 
   await git(repoDir, ['worktree', 'remove', '--force', '--force', worktree], { reject: false });
   await rm(worktree, { recursive: true, force: true });
   await git(repoDir, ['worktree', 'prune'], { reject: false });
+}
+
+/**
+ * Open (or update) the pull request of the best node when the PR rule holds. Idempotent, and
+ * an API failure is only a warning: the run goes on and the node stays in the archive.
+ */
+async function proposePr(archive: Archive, node: string, config: Config, writer: string, emit: EventSink): Promise<void> {
+  try {
+    const result = await openPr({
+      repoDir: archive.repoDir,
+      snapshot: await archive.load(),
+      node,
+      forge: config.forge,
+      protectedPaths: config.test.protected,
+      epsilon: config.scorer.epsilon,
+      quantile: (a, b, p) => betaQuantile(p, a, b),
+    });
+    if (result.action !== 'skipped') emit({ type: 'pr', writer, node, action: result.action, ...(result.number !== undefined ? { number: result.number } : {}), ...(result.url ? { url: result.url } : {}) });
+  } catch (e) {
+    emit({ type: 'warning', writer, message: `could not open a pull request for ${node.slice(0, 12)}: ${errorMessage(e)}` });
+  }
 }
 
 async function sync(archive: Archive, remote: string, writer: string, emit: EventSink, what: 'fetch' | 'push'): Promise<void> {

@@ -23,6 +23,8 @@ export function renderEvent(e: LoopEvent): string | null {
       return `${e.writer}: sync with ${e.remote}: ${e.ok ? 'ok' : e.detail ?? 'failed'}`;
     case 'warning':
       return `${e.writer}: warning: ${e.message}`;
+    case 'pr':
+      return `${e.writer}: pull request ${e.action} for ${short(e.node)}${e.number !== undefined ? `: #${e.number}` : ''}${e.url ? ` ${e.url}` : ''}`;
     case 'done':
       return `${e.writer}: done: ${e.reason}`;
   }

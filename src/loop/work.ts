@@ -1,0 +1,57 @@
+/**
+ * What the loop evaluates and who expands, by mode. In project mode a task is one of the
+ * repository's own test files, run on the node's commit, and the configured agent edits.
+ * In agent mode (DGM) a node is a coding agent: a task is a benchmark instance that the node's
+ * own agent must solve, and the node's agent edits itself.
+ */
+import path from 'node:path';
+import type { Evaluation } from '../archive/types.js';
+import { createAgent, type Agent, type AgentKind } from '../agents/index.js';
+import { AGENT_PROTECTED, createSelfAgent, evaluateAgentOnTask, startDgmHost, suiteOf } from '../agents/self/index.js';
+import type { Config } from '../config/index.js';
+import { discoverTasks, runTask, type Sandbox } from '../sandbox/index.js';
+import { evaluationTaskId, loadSuite, tasksOf } from '../suites/index.js';
+import type { TaskSpec } from '../tasks/types.js';
+
+export interface Work {
+  /** Task ids the scorer may choose from. */
+  taskIds: string[];
+  /** Tasks whose hidden files are protected from edits (project mode). */
+  tasks: TaskSpec[];
+  /** Paths no child may change, beyond the config's and the tasks' hidden files. */
+  extraProtected: string[];
+  agent: Agent;
+  evaluate(req: { node: string; task: string; writer: string; logDir: string; signal?: AbortSignal }): Promise<Evaluation>;
+  close(): Promise<void>;
+}
+
+export async function prepareWork(opts: { repoDir: string; root: string; config: Config; sandbox: Sandbox; agentKind: AgentKind }): Promise<Work> {
+  const { repoDir, root, config, sandbox } = opts;
+  if (config.dgm.mode === 'agent') {
+    const s = suiteOf(config);
+    const suite = await loadSuite(repoDir, s.name, root);
+    const byId = new Map(tasksOf(suite, s.split).map((t) => [evaluationTaskId(suite.name, t.id), t]));
+    const host = await startDgmHost(config);
+    return {
+      taskIds: [...byId.keys()],
+      tasks: [],
+      extraProtected: AGENT_PROTECTED,
+      agent: createSelfAgent({ sandbox, llm: host.llm, chat: host.chat }),
+      evaluate: (r) =>
+        evaluateAgentOnTask({ repoDir, node: r.node, root, suite, task: byId.get(r.task)!, config, sandbox, llm: host.llm, writer: r.writer, logDir: r.logDir, ...(r.signal ? { signal: r.signal } : {}) }),
+      close: () => host.close(),
+    };
+  }
+  const tasks = await discoverTasks(repoDir, root, config);
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  return {
+    taskIds: tasks.map((t) => t.id),
+    tasks,
+    extraProtected: [],
+    agent: createAgent(opts.agentKind, config),
+    evaluate: (r) => runTask({ repoDir, commit: r.node, root, task: byId.get(r.task)!, config, sandbox, writer: r.writer, logDir: r.logDir, ...(r.signal ? { signal: r.signal } : {}) }),
+    close: async () => undefined,
+  };
+}
+
+export const logDirOf = (stateDir: string, node: string): string => path.join(stateDir, 'logs', node);
