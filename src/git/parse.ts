@@ -188,3 +188,28 @@ export function parsePushRejections(out: string): string[] {
   }
   return rejected;
 }
+
+/** `git ls-files -z` / `git diff --name-only -z` output → paths. */
+export function parseNulList(stdout: string): string[] {
+  return stdout.split('\0').filter(Boolean);
+}
+
+export interface StatusEntry {
+  /** Two-letter XY code of `git status --porcelain`. */
+  code: string;
+  path: string;
+}
+
+/** `git status --porcelain=v1 -z`: renames carry the old path as an extra NUL-terminated field. */
+export function parsePorcelainZ(stdout: string): StatusEntry[] {
+  const fields = stdout.split('\0');
+  const out: StatusEntry[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (f.length < 4) continue;
+    const code = f.slice(0, 2);
+    out.push({ code, path: f.slice(3) });
+    if (code[0] === 'R' || code[0] === 'C') i++;
+  }
+  return out;
+}

@@ -1,10 +1,9 @@
 /** The few git reads tasks need, machine-readable, parsed by pure functions. */
 import { run } from '../proc/index.js';
+import { parseNulList } from '../git/index.js';
 
 /** `git ls-tree -r -z --name-only` output → paths. */
-export function parseNulList(out: string): string[] {
-  return out.split('\0').filter((s) => s.length > 0);
-}
+export { parseNulList };
 
 export async function listFiles(repoDir: string, commit: string): Promise<string[]> {
   const r = await run('git', ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });

@@ -1,69 +1,16 @@
 /**
- * Test fixtures for the forge: a Beta quantile (the scorer's is wired in by the lead; tests
- * need their own), and a real git repository with a bare remote and a hand-built archive
- * snapshot over its commits.
+ * Test fixtures for the forge: the scorer's Beta quantile in the forge's argument order, and a
+ * real git repository with a bare remote and a hand-built archive snapshot over its commits.
  */
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { betaQuantile as scorerQuantile } from '../../src/scorer/index.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import type { ArchiveNode, ArchiveSnapshot, Evaluation, Operator } from '../../src/archive/types.js';
 import { git } from '../../src/forge/git.js';
 
-function logGamma(x: number): number {
-  const c = [76.18009172947146, -86.50532032941678, 24.01409824083091, -1.231739572450155, 0.001208650973866179, -0.000005395239384953];
-  let y = x;
-  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
-  let ser = 1.000000000190015;
-  for (const ci of c) ser += ci / ++y;
-  return -tmp + Math.log((2.5066282746310002 * ser) / x);
-}
-
-function betacf(a: number, b: number, x: number): number {
-  const tiny = 1e-300;
-  let c = 1;
-  let d = 1 - ((a + b) * x) / (a + 1);
-  if (Math.abs(d) < tiny) d = tiny;
-  d = 1 / d;
-  let h = d;
-  for (let m = 1; m <= 300; m++) {
-    const m2 = 2 * m;
-    let aa = (m * (b - m) * x) / ((a + m2 - 1) * (a + m2));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    h *= d * c;
-    aa = (-(a + m) * (a + b + m) * x) / ((a + m2) * (a + m2 + 1));
-    d = 1 + aa * d;
-    if (Math.abs(d) < tiny) d = tiny;
-    c = 1 + aa / c;
-    if (Math.abs(c) < tiny) c = tiny;
-    d = 1 / d;
-    const del = d * c;
-    h *= del;
-    if (Math.abs(del - 1) < 1e-12) break;
-  }
-  return h;
-}
-
-export function betaCdf(a: number, b: number, x: number): number {
-  if (x <= 0) return 0;
-  if (x >= 1) return 1;
-  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log(1 - x));
-  return x < (a + 1) / (a + b + 2) ? (front * betacf(a, b, x)) / a : 1 - (front * betacf(b, a, 1 - x)) / b;
-}
-
-export function betaQuantile(a: number, b: number, p: number): number {
-  let lo = 0;
-  let hi = 1;
-  for (let i = 0; i < 60; i++) {
-    const mid = (lo + hi) / 2;
-    if (betaCdf(a, b, mid) < p) lo = mid;
-    else hi = mid;
-  }
-  return (lo + hi) / 2;
-}
+/** The scorer's Beta inverse CDF, in the forge's (a, b, p) argument order. */
+export const betaQuantile = (a: number, b: number, p: number): number => scorerQuantile(p, a, b);
 
 export const IDENTITY = {
   GIT_AUTHOR_NAME: 'evogit test',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Archive } from '../../archive/index.js';
 import { CONFIG_FILE, ALWAYS_PROTECTED, parseConfigText, stringifyConfig, type ConfigInput } from '../../config/index.js';
 import { EvogitError } from '../../errors/index.js';
-import { git } from '../../git/index.js';
+import { git, parsePorcelainZ } from '../../git/index.js';
 import { initAgentTemplate } from '../../agents/self/index.js';
 import { detectProject } from '../../tasks/index.js';
 import type { CommandOutput, GlobalArgs, Io } from '../index.js';
@@ -107,21 +107,9 @@ async function commitAgentTemplate(repoDir: string): Promise<void> {
 
 async function dirtyPaths(repoDir: string): Promise<string[]> {
   const out = (await git(repoDir, ['status', '--porcelain=v1', '-z', '--untracked-files=normal'])).stdout;
-  return parsePorcelainPaths(out);
+  return parsePorcelainZ(out).map((e) => e.path);
 }
 
-/** `git status --porcelain=v1 -z` → the paths it names (the source of a rename is skipped). */
-export function parsePorcelainPaths(out: string): string[] {
-  const fields = out.split('\0');
-  const paths: string[] = [];
-  for (let i = 0; i < fields.length; i++) {
-    const entry = fields[i]!;
-    if (entry.length < 4) continue;
-    paths.push(entry.slice(3));
-    if (entry[0] === 'R' || entry[0] === 'C') i++;
-  }
-  return paths;
-}
 
 export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: Io): Promise<CommandOutput> {
   const result = await init({
