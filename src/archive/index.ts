@@ -40,6 +40,7 @@ export class Archive {
   cacheError: Error | null = null;
   private readonly state: ArchiveState;
   private cacheTried = false;
+  private loading: Promise<unknown> = Promise.resolve();
   /** Highest seq this process handed out per writer, so a just-deleted branch is not reused. */
   private readonly seqHigh = new Map<string, number>();
 
@@ -102,7 +103,17 @@ export class Archive {
   }
 
   /** A consistent snapshot of the archive; incremental after the first call (and across processes via the cache). */
-  async load(): Promise<ArchiveSnapshot> {
+  load(): Promise<ArchiveSnapshot> {
+    // One refresh at a time: two at once would apply the same ref delta twice to the shared state.
+    const next = this.loading.then(
+      () => this.loadNow(),
+      () => this.loadNow(),
+    );
+    this.loading = next;
+    return next;
+  }
+
+  private async loadNow(): Promise<ArchiveSnapshot> {
     if (!this.cacheTried) {
       this.cacheTried = true;
       await this.state.loadCache();
