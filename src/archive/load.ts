@@ -977,8 +977,8 @@ export class ArchiveState {
 }
 
 const CACHE_CHUNK = 2000;
-/** Note blobs per `cat-file --batch` call (about 10 MB of text at 3 lines a note). */
-const BLOBS_PER_READ = 30_000;
+/** Note blobs per `cat-file --batch` call: about 10 MB of text with 2 KB log tails (the output is one string, and the next slice is read while this one is parsed). */
+const BLOBS_PER_READ = 4000;
 
 type CacheChunk =
   | ['head', number, string, string]
