@@ -1,7 +1,7 @@
 /**
  * bench/archive: how fast and how lean Archive.load() is on a large archive.
  *
- *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--log-bytes 2048] [--keep]
+ *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--log-bytes 2048] [--keep] [--dir KEPT_ARCHIVE]
  *
  * Builds a synthetic archive with `git fast-import` (commits with Evogit-* trailers on
  * evo/w<k>/<seq> branches, 2% crossovers, 10% of inner nodes pruned, evaluation notes per
@@ -199,11 +199,14 @@ async function main(): Promise<void> {
   const writers = flag('writers', 10);
   // 2048: the tail runTask keeps; --log-bytes 0 builds the lines without a log (the earlier, lighter bench).
   const logBytes = flag('log-bytes', 2048);
-  const dir = await mkdtemp(join(tmpdir(), 'evogit-bench-archive-'));
   const say = (s: string) => process.stderr.write(s + '\n');
   let t = performance.now();
-  const built = await build(dir, nodes, evalsPerNode, writers, logBytes);
-  say(`built ${nodes} nodes, ${built.lines} evaluation lines, ${built.branchesDeleted} pruned branches in ${((performance.now() - t) / 1000).toFixed(1)} s (${dir})`);
+  // --dir: measure an archive kept by an earlier run (--keep) instead of building one; it is kept.
+  const di = process.argv.indexOf('--dir');
+  const reuse = di >= 0 ? process.argv[di + 1] : undefined;
+  const dir = reuse ?? (await mkdtemp(join(tmpdir(), 'evogit-bench-archive-')));
+  const built = reuse ? { branchesDeleted: NaN, lines: NaN } : await build(dir, nodes, evalsPerNode, writers, logBytes);
+  say(reuse ? `reusing ${dir}` : `built ${nodes} nodes, ${built.lines} evaluation lines, ${built.branchesDeleted} pruned branches in ${((performance.now() - t) / 1000).toFixed(1)} s (${dir})`);
 
   const rawArgs = ['log', '--all', `--format=${LOG_FORMAT}%N`, '--notes=evogit/*'];
   const raw: number[] = [];
@@ -271,7 +274,7 @@ async function main(): Promise<void> {
     `incremental after 100 nodes + 100 evaluations: ${incMs.toFixed(1)} ms in process (target ≤ 100 ms); ${fileMs.toFixed(0)} ms for a new process reading the cache file`,
   ];
   process.stdout.write(report.join('\n') + '\n');
-  if (!process.argv.includes('--keep')) await rm(dir, { recursive: true, force: true });
+  if (!reuse && !process.argv.includes('--keep')) await rm(dir, { recursive: true, force: true });
 }
 
 await main();

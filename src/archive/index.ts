@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
 import { FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, ZERO_SHA } from '../git/index.js';
-import { ArchiveState, type LoadStats } from './load.js';
+import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
@@ -40,6 +40,7 @@ export class Archive {
   cacheError: Error | null = null;
   private readonly state: ArchiveState;
   private cacheTried = false;
+  private loading: Promise<unknown> = Promise.resolve();
   /** Highest seq this process handed out per writer, so a just-deleted branch is not reused. */
   private readonly seqHigh = new Map<string, number>();
 
@@ -102,7 +103,17 @@ export class Archive {
   }
 
   /** A consistent snapshot of the archive; incremental after the first call (and across processes via the cache). */
-  async load(): Promise<ArchiveSnapshot> {
+  load(): Promise<ArchiveSnapshot> {
+    // One refresh at a time: two at once would apply the same ref delta twice to the shared state.
+    const next = this.loading.then(
+      () => this.loadNow(),
+      () => this.loadNow(),
+    );
+    this.loading = next;
+    return next;
+  }
+
+  private async loadNow(): Promise<ArchiveSnapshot> {
     if (!this.cacheTried) {
       this.cacheTried = true;
       await this.state.loadCache();
@@ -126,6 +137,21 @@ export class Archive {
       );
     }
     return this.state.snapshot();
+  }
+
+  /**
+   * A node's evaluation lines as written, log tails included (snapshots drop `log` to stay
+   * small): read from the note blobs of every writer, in the snapshot's order. `node` is a full SHA.
+   */
+  async evaluationLogs(node: string): Promise<Evaluation[]> {
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0 || this.state.root === null) await this.load();
+      const blobs = this.state.noteBlobsOf(node);
+      const objects = await this.git.catFiles(blobs);
+      // A blob that is gone (notes rewritten and collected since the last load): load again, once.
+      if (attempt === 0 && blobs.some((b) => !objects.has(b))) continue;
+      return blobs.flatMap((b) => parseNoteLines(objects.get(b)?.content ?? ''));
+    }
   }
 
   /** Persist the cache now and wait for any write in flight (a long-running loop calls this on exit). */

@@ -28,7 +28,8 @@ import { EvogitError } from '../errors/index.js';
 import { RefLayout } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
-const CACHE_VERSION = 1;
+// 2: evaluation lines are kept without their log tails.
+const CACHE_VERSION = 2;
 
 /** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
 export interface NodeRecord {
@@ -119,14 +120,74 @@ export function parseNoteLines(text: string): Evaluation[] {
 }
 
 /**
+ * The note text with every top-level `"log":"…"` member cut out, so that JSON.parse never
+ * builds the log tails (≈ 2 KB a line, most of the archive's bytes) the snapshot drops anyway.
+ * A scan over the JSON structure: strings are skipped with native indexOf, and only a key
+ * `log` at depth 1 of a line's object, whose value is a string, is cut. Anything unexpected
+ * leaves the text as it was (the parsed lines then lose `log` after parsing instead).
+ */
+export function stripLogMembers(text: string): string {
+  let from = text.indexOf('"log":"');
+  if (from < 0) return text;
+  let out = '';
+  let kept = 0;
+  let depth = 0;
+  let i = 0;
+  const n = text.length;
+  /** Index of the quote closing the string whose opening quote is at q, or -1. */
+  const stringEnd = (q: number): number => {
+    let e = text.indexOf('"', q + 1);
+    while (e >= 0) {
+      let b = e - 1;
+      while (text.charCodeAt(b) === 92) b--;
+      if ((e - 1 - b) % 2 === 0) return e;
+      e = text.indexOf('"', e + 1);
+    }
+    return -1;
+  };
+  while (i < n) {
+    const q = text.indexOf('"', i);
+    const stop = q < 0 ? n : q;
+    for (let k = i; k < stop; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) depth--;
+      else if (c === 10) depth = 0;
+    }
+    if (q < 0) break;
+    const e = stringEnd(q);
+    if (e < 0) return text;
+    i = e + 1;
+    // A key named log at the top level of a line, followed directly by a string value.
+    if (depth !== 1 || e - q !== 4 || q < from || text.charCodeAt(q + 1) !== 108 || text.charCodeAt(q + 2) !== 111 || text.charCodeAt(q + 3) !== 103) continue;
+    if (text.charCodeAt(e + 1) !== 58 || text.charCodeAt(e + 2) !== 34) continue;
+    const ve = stringEnd(e + 2);
+    if (ve < 0) return text;
+    let cutFrom = q;
+    let cutTo = ve + 1;
+    if (text.charCodeAt(q - 1) === 44) cutFrom = q - 1;
+    else if (text.charCodeAt(cutTo) === 44) cutTo++;
+    else if (text.charCodeAt(q - 1) !== 123 || text.charCodeAt(cutTo) !== 125) return text;
+    out += text.slice(kept, cutFrom);
+    kept = cutTo;
+    i = cutTo;
+    from = text.indexOf('"log":"', i);
+    if (from < 0) break;
+  }
+  return kept === 0 ? text : out + text.slice(kept);
+}
+
+/**
  * Parse many notes with one JSON.parse: each note's lines become one array. A note with a
  * blank or malformed line makes the fast path throw; then each note is parsed on its own.
+ * Without `logs: true` the lines come back without their `log` tails (what the snapshot keeps).
  */
-export function parseNotes(texts: string[]): Evaluation[][] {
+export function parseNotes(texts: string[], opts: { logs?: boolean } = {}): Evaluation[][] {
   const out: Evaluation[][] = [];
+  const keepLogs = opts.logs === true;
   // Batches bound the transient copy of the text (the whole archive's notes can be 100 MB).
   for (let from = 0; from < texts.length; from += NOTES_PER_PARSE) {
-    const batch = texts.slice(from, from + NOTES_PER_PARSE);
+    const batch = keepLogs ? texts.slice(from, from + NOTES_PER_PARSE) : texts.slice(from, from + NOTES_PER_PARSE).map(stripLogMembers);
     let all: unknown[][] | null = null;
     try {
       all = JSON.parse(`[${batch.map((t) => {
@@ -140,7 +201,10 @@ export function parseNotes(texts: string[]): Evaluation[][] {
     for (const [i, t] of batch.entries()) {
       const fast = all?.[i];
       const lines = fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t);
-      for (const e of lines) internFields(e);
+      for (const e of lines) {
+        if (!keepLogs && e.log !== undefined) delete e.log;
+        internFields(e);
+      }
       out.push(lines);
     }
   }
@@ -674,6 +738,16 @@ export class ArchiveState {
     return pending;
   }
 
+  /** The note blobs that annotate the object, one per writer that has a note on it (writers in sorted order, as in the snapshot). */
+  noteBlobsOf(obj: string): string[] {
+    const out: string[] = [];
+    for (const w of [...this.notes.keys()].sort()) {
+      const blob = (this.notes.get(w) as NotesState).blobs.get(obj);
+      if (blob !== undefined) out.push(blob);
+    }
+    return out;
+  }
+
   private regroupEvaluations(changed: Set<string>): void {
     if (changed.size === 0) return;
     const writers = [...this.notes.keys()].sort();
@@ -908,8 +982,8 @@ export class ArchiveState {
 }
 
 const CACHE_CHUNK = 2000;
-/** Note blobs per `cat-file --batch` call (about 10 MB of text at 3 lines a note). */
-const BLOBS_PER_READ = 30_000;
+/** Note blobs per `cat-file --batch` call: about 10 MB of text with 2 KB log tails (the output is one string, and the next slice is read while this one is parsed). */
+const BLOBS_PER_READ = 4000;
 
 type CacheChunk =
   | ['head', number, string, string]

@@ -61,7 +61,10 @@ export interface Evaluation {
   writer: string;
   /** ISO-8601 time the run finished. */
   time: string;
-  /** Short tail of the log; the full log stays under .git/evogit/logs. */
+  /**
+   * Short tail of the log; the full log stays under .git/evogit/logs. Every note line carries
+   * it, but snapshots (and the cache file) do not: read it with `Archive.evaluationLogs(node)`.
+   */
   log?: string;
   /** Why an `error` or a rejection happened, in one line. */
   reason?: string;

@@ -166,7 +166,14 @@ export interface GatherOptions {
   protectedPaths: string[];
   /** How runs become pass/fail evidence; default one graded run = one unit. The lead may wire the scorer's per-test counting. */
   counts?: CountEvidence;
+  /**
+   * A node's evaluation lines with their log tails (`Archive.evaluationLogs`): snapshots leave
+   * the logs out, and the fixed-task excerpts need them. Without it the excerpts are empty.
+   */
+  logs?: EvaluationLogs;
 }
+
+export type EvaluationLogs = (node: string) => Promise<Evaluation[]>;
 
 export async function gatherEvidence(opts: GatherOptions): Promise<PrEvidence> {
   const { snapshot, epsilon, quantile } = opts;
@@ -183,6 +190,17 @@ export async function gatherEvidence(opts: GatherOptions): Promise<PrEvidence> {
   ]);
   const nodeEvals = snapshot.evaluations.get(node.id) ?? [];
   const baseEvals = snapshot.evaluations.get(base.id) ?? [];
+  const fixed = fixedTasks(baseEvals, nodeEvals);
+  if (fixed.length > 0 && opts.logs) {
+    // Only the nodes whose excerpts are shown: the base and the node, read from their notes.
+    const [baseFull, nodeFull] = await Promise.all([opts.logs(base.id), opts.logs(node.id)]);
+    const excerpts = new Map(fixedTasks(baseFull, nodeFull).map((f) => [f.task, f]));
+    for (const f of fixed) {
+      const e = excerpts.get(f.task);
+      if (e?.before !== undefined) f.before = e.before;
+      if (e?.after !== undefined) f.after = e.after;
+    }
+  }
   const hits = protectedHits(stat.map((s) => s.path), opts.protectedPaths);
   for (const n of lineageNodes) {
     if ((snapshot.evaluations.get(n.id) ?? []).some((e) => e.tampered)) hits.push(`(a run of ${n.id.slice(0, 12)} was flagged as tampered)`);
@@ -206,7 +224,7 @@ export async function gatherEvidence(opts: GatherOptions): Promise<PrEvidence> {
       ...(n.cost !== undefined ? { cost: n.cost } : {}),
     })),
     diffStat: stat,
-    fixed: fixedTasks(baseEvals, nodeEvals),
+    fixed,
     protectedHits: hits,
     reproduce: `evogit eval ${node.id}`,
   };

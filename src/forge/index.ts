@@ -18,6 +18,7 @@ export {
   type FixedTask,
   type CountEvidence,
   type GatherOptions,
+  type EvaluationLogs,
 } from './evidence.js';
 export { renderPrBody, renderPrTitle, renderMarker, parseMarker, type PrMarker } from './body.js';
 export { openPr, planPr, type PrOptions, type PrResult, type PrPlan, type PrAction, type ForgeConfig } from './pr.js';

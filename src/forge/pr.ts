@@ -6,7 +6,7 @@ import type { ArchiveSnapshot } from '../archive/types.js';
 import type { Config } from '../config/schema.js';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { renderPrBody, renderPrTitle, parseMarker, type PrMarker } from './body.js';
-import { countRuns, gatherEvidence, summarize, type CountEvidence, type PrEvidence } from './evidence.js';
+import { countRuns, gatherEvidence, summarize, type CountEvidence, type EvaluationLogs, type PrEvidence } from './evidence.js';
 import { fetchRef, hasCommit, isAncestor, pushCommit, remoteBranch } from './git.js';
 import { createClient, scrub, toForgeError, type ClientTuning, type GitHubClient, type RecordedRequest } from './github.js';
 import { checkPrRule, type BetaQuantile, type PrRuleResult } from './rule.js';
@@ -27,6 +27,8 @@ export interface PrOptions {
   /** The scorer's Beta inverse CDF. */
   quantile: BetaQuantile;
   counts?: CountEvidence;
+  /** A node's evaluation lines with log tails (`archive.evaluationLogs`), for the log excerpts in the body. */
+  logs?: EvaluationLogs;
   /** Default: process.env.GITHUB_TOKEN. */
   token?: string;
   /** Branch the PR targets when forge.base is unset; else the repository's default branch is asked for. */
@@ -90,6 +92,7 @@ async function prepare(opts: PrOptions): Promise<Prepared> {
     quantile: opts.quantile,
     protectedPaths: opts.protectedPaths,
     counts: opts.counts,
+    ...(opts.logs ? { logs: opts.logs } : {}),
   });
   const rule = checkPrRule({
     node: evidence.node,

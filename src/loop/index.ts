@@ -302,7 +302,7 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   const repoDir = archive.repoDir;
   await removeWorktree(repoDir, worktree);
   await git(repoDir, ['worktree', 'add', '--detach', '--force', worktree, parent.id]);
-  const evaluations = snapshot.evaluations.get(parent.id) ?? [];
+  const evaluations = await archive.evaluationLogs(parent.id);
   const input: AgentInput = {
     worktree,
     parent,

@@ -44,7 +44,18 @@ describe('Archive: write and read', () => {
     expect(byId.get(x.id)?.parents).toEqual([n2.id, m1.id]);
     expect(byId.get(x.id)?.operator).toBe('crossover');
     expect(snap.evaluations.get(n1.id)?.map((e) => `${e.writer}:${e.task}:${e.outcome}`)).toEqual(['a1:t1:pass', 'a1:t2:fail', 'a1:t3:pass', 'b2:t1:pass']);
-    expect(snap.evaluations.get(n1.id)?.[0]).toEqual(evaluation(n1.id, 't1', 'pass', 'a1'));
+    // Snapshots leave the log tails out; evaluationLogs reads the lines back as written.
+    const { log: tail, ...withoutLog } = evaluation(n1.id, 't1', 'pass', 'a1');
+    expect(snap.evaluations.get(n1.id)?.[0]).toEqual(withoutLog);
+    expect([...snap.evaluations.values()].flat().some((e) => 'log' in e)).toBe(false);
+    const full = await archive.evaluationLogs(n1.id);
+    expect(full.map((e) => `${e.writer}:${e.task}:${e.outcome}:${e.log}`)).toEqual(['a1:t1:pass', 'a1:t2:fail', 'a1:t3:pass', 'b2:t1:pass'].map((s) => `${s}:${tail}`));
+    expect(full.map(({ log: _drop, ...rest }) => rest)).toEqual(snap.evaluations.get(n1.id));
+    expect(await archive.evaluationLogs(n2.id)).toEqual([]);
+    // A fresh Archive reads them too, also when asked twice at once (its loads run one at a time).
+    const fresh = await Archive.open({ repoDir: dir });
+    expect(await Promise.all([fresh.evaluationLogs(n1.id), fresh.evaluationLogs(x.id)])).toEqual([full, await archive.evaluationLogs(x.id)]);
+    expect((await fresh.load()).evaluations).toEqual(snap.evaluations);
     expect(ownCounts(snap.evaluations.get(n1.id) ?? [])).toEqual({ pass: 3, fail: 1, error: 0 });
     expect(ownCounts(snap.evaluations.get(x.id) ?? [])).toEqual({ pass: 0, fail: 0, error: 1 });
     expect(snap.claims).toEqual([{ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234, ref: claimRef }]);

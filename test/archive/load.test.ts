@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { commitParents, diffRefText, diffSortedLines, parseNoteLines, parseNotes } from '../../src/archive/load.js';
+import fc from 'fast-check';
+import { commitParents, diffRefText, diffSortedLines, parseNoteLines, parseNotes, stripLogMembers } from '../../src/archive/load.js';
+import type { Evaluation } from '../../src/archive/types.js';
 
 describe('loader helpers (pure)', () => {
   it('diffSortedLines finds added and removed lines, sorted or not', () => {
@@ -27,6 +29,53 @@ describe('loader helpers (pure)', () => {
     expect(b?.map((e) => e.outcome)).toEqual(['error']);
     expect(c).toEqual([]);
     expect(parseNoteLines(messy)).toEqual(b);
+  });
+
+  it('parseNotes drops the top-level log tails (and only them), whatever the strings hold', () => {
+    // Strings that look like JSON structure, escapes, and keys named "log" elsewhere.
+    const tricky = fc.oneof(
+      fc.string(),
+      fc.string({ unit: 'binary' }),
+      fc.constantFrom('"log":"', ',"log":"x"', '\\', '\\"', '{"log":"a"}', '}\n{', 'log', '\n', 'ü✓'),
+    );
+    const text = fc.array(tricky, { maxLength: 4 }).map((parts) => parts.join(''));
+    const line = fc.record(
+      {
+        node: fc.constant('a'.repeat(40)),
+        task: text,
+        outcome: fc.constantFrom('pass', 'fail', 'error'),
+        testResults: fc.dictionary(fc.oneof(fc.constant('log'), text), fc.constantFrom('pass', 'fail', 'skip')),
+        metrics: fc.dictionary(fc.oneof(fc.constant('log'), text), fc.integer()),
+        log: text,
+        reason: text,
+        durationMs: fc.nat(),
+      },
+      { requiredKeys: ['node', 'task', 'outcome', 'durationMs'] },
+    );
+    // Key order varies: log first, last, in the middle.
+    const shuffled = fc.tuple(line, fc.nat()).map(([l, k]) => {
+      const entries = Object.entries(l);
+      const rot = entries.length ? k % entries.length : 0;
+      return Object.fromEntries([...entries.slice(rot), ...entries.slice(0, rot)]) as unknown as Evaluation;
+    });
+    fc.assert(
+      fc.property(fc.array(fc.array(shuffled, { maxLength: 4 }), { maxLength: 5 }), (notes) => {
+        const texts = notes.map((lines) => lines.map((l) => JSON.stringify(l) + '\n').join(''));
+        const expected = notes.map((lines) => lines.map(({ log: _drop, ...rest }) => rest));
+        expect(parseNotes(texts)).toEqual(expected);
+        expect(parseNotes(texts, { logs: true })).toEqual(notes);
+        for (const t of texts) expect(parseNoteLines(stripLogMembers(t))).toEqual(parseNoteLines(t).map(({ log: _drop, ...rest }) => rest));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stripLogMembers cuts only top-level string logs, and leaves odd text alone', () => {
+    expect(stripLogMembers('{"log":"x"}\n{"a":1,"log":"y\\"","b":2}\n')).toBe('{}\n{"a":1,"b":2}\n');
+    expect(stripLogMembers('{"t":{"log":"pass"},"log":"z"}')).toBe('{"t":{"log":"pass"}}');
+    expect(stripLogMembers('{"log":5}')).toBe('{"log":5}');
+    expect(stripLogMembers('{"log":"unterminated')).toBe('{"log":"unterminated');
+    expect(stripLogMembers('a remark about "log":"x" by hand')).toBe('a remark about "log":"x" by hand');
   });
 
   it('commitParents reads the header only', () => {

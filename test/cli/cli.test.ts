@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Archive } from '../../src/archive/index.js';
 import { evogit, makeRepo, removeDir, sh, tempDir } from '../helpers/repo.js';
 
 const made: string[] = [];
@@ -115,6 +116,22 @@ describe('evogit CLI', () => {
     const r = await evogit(dir, ['show', 'deadbeef']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/E_UNKNOWN_NODE/);
+  });
+
+  it('show prints evaluations with their log tails, and --log falls back to the tail in the note', async () => {
+    const dir = track(await makeRepo(nodeProject));
+    expect((await evogit(dir, ['init'])).exitCode).toBe(0);
+    const archive = await Archive.open({ repoDir: dir });
+    const root = (await archive.root()) as string;
+    const tail = 'not ok 1 - adds\n# expected 5, got -1 "quoted" \\ ✓';
+    await archive.appendEvaluations('a1', [{ node: root, task: 'test/add.test.js', outcome: 'fail', durationMs: 5, harness: 'local', writer: 'a1', time: '2025-01-01T00:00:00.000Z', log: tail }]);
+    const json = await evogit(dir, ['show', 'evo/root', '--json']);
+    expect(json.exitCode, json.stderr).toBe(0);
+    expect((JSON.parse(json.stdout) as { evaluations: { log?: string }[] }).evaluations.map((e) => e.log)).toEqual([tail]);
+    const text = await evogit(dir, ['show', 'evo/root', '--log', 'test/add.test.js']);
+    expect(text.exitCode, text.stderr).toBe(0);
+    expect(text.stdout).toContain('(tail kept in the note)');
+    expect(text.stdout).toContain(tail);
   });
 });
 

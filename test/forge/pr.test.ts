@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Archive } from '../../src/archive/index.js';
 import { ForgeSchema } from '../../src/config/schema.js';
 import type { EvogitError } from '../../src/errors/index.js';
 import { InfraError } from '../../src/errors/index.js';
@@ -220,6 +221,28 @@ describe('planPr (--dry-run)', () => {
     ]);
     // The planned requests are valid GitHub requests too.
     for (const r of plan.requests) expect(checkRequest(r.method, r.path.replace('<new PR number>', '1'), r.body).violations).toEqual([]);
+  });
+
+  it('takes the log excerpts from the notes when the snapshot carries no logs (as Archive snapshots do)', async () => {
+    // The fixture's evaluations written as real notes; the snapshot given to planPr has no logs.
+    const archive = await Archive.open({ repoDir: fx.dir });
+    await archive.createRoot(fx.root);
+    for (const lines of fx.snapshot.evaluations.values()) await archive.appendEvaluations('a1', lines);
+    const bare = { ...fx.snapshot, evaluations: new Map([...fx.snapshot.evaluations].map(([id, lines]) => [id, lines.map(({ log: _drop, ...e }) => e)])) };
+    const asked: string[] = [];
+    const logs = (id: string) => {
+      asked.push(id);
+      return archive.evaluationLogs(id);
+    };
+    const plan = await planPr(options(fx.a, { snapshot: bare, logs }));
+    expect(plan.body).toContain('### `t2`');
+    expect(plan.body).toContain('expected 5, got -1');
+    expect(plan.body).toContain('ok 1 - add');
+    expect(plan.body).not.toContain(TOKEN);
+    expect(asked.sort()).toEqual([fx.root, fx.a].sort());
+    const without = await planPr(options(fx.a, { snapshot: bare }));
+    expect(without.body).toContain('### `t2`');
+    expect(without.body).not.toContain('expected 5, got -1');
   });
 
   it('plans nothing for a node that does not meet the rule', async () => {

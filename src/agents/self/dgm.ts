@@ -58,8 +58,9 @@ export function suiteOf(config: Config, override?: { name: string; split: Split 
 /** Paths a self-edit may never change: the suites, the config. */
 export const AGENT_PROTECTED = [`${SUITES_DIR}/**`, '.evogit/**', CONFIG_FILE];
 
-function failingLogs(snapshot: ArchiveSnapshot, node: string): AgentInput['failingLogs'] {
-  return (snapshot.evaluations.get(node) ?? []).filter((e) => e.outcome === 'fail').map((e) => ({ task: e.task, log: e.log ?? '' }));
+/** The node's failed runs with their log tails (read from the notes: snapshots leave the logs out). */
+async function failingLogs(archive: Archive, node: string): Promise<AgentInput['failingLogs']> {
+  return (await archive.evaluationLogs(node)).filter((e) => e.outcome === 'fail').map((e) => ({ task: e.task, log: e.log ?? '' }));
 }
 
 /** Expand one agent node with the `self` agent; the new node, or why not. */
@@ -93,7 +94,7 @@ export async function expandAgentNode(req: {
       worktree,
       parent,
       goal: req.config.goal,
-      failingLogs: failingLogs(req.snapshot, parent.id),
+      failingLogs: await failingLogs(archive, parent.id),
       lineage: [],
       budget: {},
       seed: req.seed,

@@ -30,6 +30,7 @@ export async function prCommand(a: GlobalArgs & Record<string, unknown>): Promis
     protectedPaths: config.test.protected,
     epsilon: config.scorer.epsilon,
     quantile: (alpha: number, beta: number, p: number) => betaQuantile(p, alpha, beta),
+    logs: (id: string) => archive.evaluationLogs(id),
   };
   if (a.dryRun) {
     const plan = await planPr(opts);

@@ -32,7 +32,8 @@ export async function show(opts: { repoDir: string; node: string; log?: string }
   for (let n: ArchiveNode | undefined = target; n; n = n.id === snapshot.root ? undefined : byId.get(n.parents[0] ?? '')) {
     lineage.push({ id: n.id, branch: n.branch, operator: n.operator, agent: n.agent, subject: n.subject });
   }
-  const evaluations = snapshot.evaluations.get(target.id) ?? [];
+  // As written in the notes, log tails included (the snapshot leaves them out).
+  const evaluations = await archive.evaluationLogs(target.id);
   const parent = target.parents[0];
   const result: ShowResult = {
     node: { ...summary, model: target.model, cost: target.cost, time: target.time },
