@@ -390,6 +390,7 @@ async function proposePr(archive: Archive, node: string, config: Config, writer:
       protectedPaths: config.test.protected,
       epsilon: config.scorer.epsilon,
       quantile: (a, b, p) => betaQuantile(p, a, b),
+      logs: (id: string) => archive.evaluationLogs(id),
     });
     if (result.action !== 'skipped') emit({ type: 'pr', writer, node, action: result.action, ...(result.number !== undefined ? { number: result.number } : {}), ...(result.url ? { url: result.url } : {}) });
   } catch (e) {
