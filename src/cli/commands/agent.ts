@@ -41,12 +41,14 @@ export async function agentCommand(a: GlobalArgs & Record<string, unknown> & Run
   const controller = new AbortController();
   // `on`, not `once`: execa's exit hook (signal-exit) re-raises a signal that finds no other
   // listener, so a `once` listener, removed while it runs, let the first Ctrl-C kill the agent
-  // mid-write instead of stopping it. A second signal kills, unless it is the same Ctrl-C
-  // arriving twice (from the terminal to the whole group, and forwarded by `evogit run`).
-  let firstSignal = 0;
+  // mid-write instead of stopping it. One Ctrl-C reaches an agent twice: as SIGINT from the
+  // terminal to the whole group, and as SIGTERM forwarded by `evogit run` (late, on a loaded
+  // machine). Only the same signal again, a second press, kills.
+  const first = new Map<NodeJS.Signals, number>();
   const stop = (signal: NodeJS.Signals) => {
-    if (firstSignal && Date.now() - firstSignal > 1000) process.exit(signal === 'SIGINT' ? 130 : 143);
-    firstSignal ||= Date.now();
+    const at = first.get(signal);
+    if (at !== undefined && Date.now() - at > 1000) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (at === undefined) first.set(signal, Date.now());
     controller.abort();
   };
   process.on('SIGINT', stop);
