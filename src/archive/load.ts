@@ -450,21 +450,29 @@ export class ArchiveState {
       const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
       const noteBlobs = [...new Set(blobNames)].filter((b) => !claimBlobs.has(b));
       const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
-      // Note blobs in slices, the next slice read while this one is parsed: the text of all
-      // notes (100 MB for 300k lines) is never held at once, and parsing overlaps git's work.
+      // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
+      // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
+      // held at once, each blob is decoded on its own and its log members are cut at once, and
+      // parsing overlaps git's work (a slow parser holds git back through the pipe).
       const byBlob = new Map<string, Evaluation[]>();
-      const slices: string[][] = [];
-      for (let i = 0; i < noteBlobs.length; i += BLOBS_PER_READ) slices.push(noteBlobs.slice(i, i + BLOBS_PER_READ));
-      let next = slices.length > 0 ? this.git.catFiles(slices[0] as string[]) : null;
       let blobsRead = 0;
-      for (let k = 0; k < slices.length; k++) {
-        const objects = await (next as ReturnType<Git['catFiles']>);
-        next = k + 1 < slices.length ? this.git.catFiles(slices[k + 1] as string[]) : null;
-        const slice = slices[k] as string[];
-        const evals = parseNotes(slice.map((b) => objects.get(b)?.content ?? ''));
-        for (const [i, b] of slice.entries()) byBlob.set(b, evals[i] as Evaluation[]);
-        blobsRead += objects.size;
+      let names: string[] = [];
+      let texts: string[] = [];
+      const flush = () => {
+        const evals = parseNotes(texts);
+        for (const [i, b] of names.entries()) byBlob.set(b, evals[i] as Evaluation[]);
+        names = [];
+        texts = [];
+      };
+      for await (const objects of this.git.catFileStream(noteBlobs)) {
+        for (const o of objects) {
+          names.push(o.name);
+          texts.push(stripLogMembers(o.content.toString('utf8')));
+          if (names.length >= NOTES_PER_PARSE) flush();
+        }
+        blobsRead += objects.length;
       }
+      if (names.length > 0) flush();
       const parsed = pendingNotes.map((p) => (p.blob === null ? [] : (byBlob.get(p.blob) ?? [])));
       const objects = await claimObjects;
       blobsRead += objects.size;
@@ -982,8 +990,6 @@ export class ArchiveState {
 }
 
 const CACHE_CHUNK = 2000;
-/** Note blobs per `cat-file --batch` call: about 10 MB of text with 2 KB log tails (the output is one string, and the next slice is read while this one is parsed). */
-const BLOBS_PER_READ = 4000;
 
 type CacheChunk =
   | ['head', number, string, string]
