@@ -177,6 +177,63 @@ export function stripLogMembers(text: string): string {
   return kept === 0 ? text : out + text.slice(kept);
 }
 
+const LOG_KEY = Buffer.from('"log":"');
+
+/**
+ * stripLogMembers on a note's bytes, giving the decoded text without its log members: the
+ * same scan (JSON structure is ASCII, and UTF-8 continuation bytes never look like it), but
+ * the log tails are never decoded — only the kept ranges are. Equal to
+ * `stripLogMembers(bytes.toString('utf8'))`.
+ */
+export function stripLogMembersBytes(bytes: Buffer): string {
+  let from = bytes.indexOf(LOG_KEY);
+  if (from < 0) return bytes.toString('utf8');
+  let out = '';
+  let kept = 0;
+  let depth = 0;
+  let i = 0;
+  const n = bytes.length;
+  const stringEnd = (q: number): number => {
+    let e = bytes.indexOf(34, q + 1);
+    while (e >= 0) {
+      let b = e - 1;
+      while (bytes[b] === 92) b--;
+      if ((e - 1 - b) % 2 === 0) return e;
+      e = bytes.indexOf(34, e + 1);
+    }
+    return -1;
+  };
+  while (i < n) {
+    const q = bytes.indexOf(34, i);
+    const stop = q < 0 ? n : q;
+    for (let k = i; k < stop; k++) {
+      const c = bytes[k];
+      if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) depth--;
+      else if (c === 10) depth = 0;
+    }
+    if (q < 0) break;
+    const e = stringEnd(q);
+    if (e < 0) return bytes.toString('utf8');
+    i = e + 1;
+    if (depth !== 1 || e - q !== 4 || q < from || bytes[q + 1] !== 108 || bytes[q + 2] !== 111 || bytes[q + 3] !== 103) continue;
+    if (bytes[e + 1] !== 58 || bytes[e + 2] !== 34) continue;
+    const ve = stringEnd(e + 2);
+    if (ve < 0) return bytes.toString('utf8');
+    let cutFrom = q;
+    let cutTo = ve + 1;
+    if (bytes[q - 1] === 44) cutFrom = q - 1;
+    else if (bytes[cutTo] === 44) cutTo++;
+    else if (bytes[q - 1] !== 123 || bytes[cutTo] !== 125) return bytes.toString('utf8');
+    out += bytes.toString('utf8', kept, cutFrom);
+    kept = cutTo;
+    i = cutTo;
+    from = bytes.indexOf(LOG_KEY, i);
+    if (from < 0) break;
+  }
+  return kept === 0 ? bytes.toString('utf8') : out + bytes.toString('utf8', kept);
+}
+
 /**
  * Parse many notes with one JSON.parse: each note's lines become one array. A note with a
  * blank or malformed line makes the fast path throw; then each note is parsed on its own.
@@ -450,21 +507,29 @@ export class ArchiveState {
       const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
       const noteBlobs = [...new Set(blobNames)].filter((b) => !claimBlobs.has(b));
       const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
-      // Note blobs in slices, the next slice read while this one is parsed: the text of all
-      // notes (100 MB for 300k lines) is never held at once, and parsing overlaps git's work.
+      // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
+      // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
+      // held at once, each blob's log members are cut before decoding (the tails are never decoded), and
+      // parsing overlaps git's work (a slow parser holds git back through the pipe).
       const byBlob = new Map<string, Evaluation[]>();
-      const slices: string[][] = [];
-      for (let i = 0; i < noteBlobs.length; i += BLOBS_PER_READ) slices.push(noteBlobs.slice(i, i + BLOBS_PER_READ));
-      let next = slices.length > 0 ? this.git.catFiles(slices[0] as string[]) : null;
       let blobsRead = 0;
-      for (let k = 0; k < slices.length; k++) {
-        const objects = await (next as ReturnType<Git['catFiles']>);
-        next = k + 1 < slices.length ? this.git.catFiles(slices[k + 1] as string[]) : null;
-        const slice = slices[k] as string[];
-        const evals = parseNotes(slice.map((b) => objects.get(b)?.content ?? ''));
-        for (const [i, b] of slice.entries()) byBlob.set(b, evals[i] as Evaluation[]);
-        blobsRead += objects.size;
+      let names: string[] = [];
+      let texts: string[] = [];
+      const flush = () => {
+        const evals = parseNotes(texts);
+        for (const [i, b] of names.entries()) byBlob.set(b, evals[i] as Evaluation[]);
+        names = [];
+        texts = [];
+      };
+      for await (const objects of this.git.catFileStream(noteBlobs)) {
+        for (const o of objects) {
+          names.push(o.name);
+          texts.push(stripLogMembersBytes(o.content));
+          if (names.length >= NOTES_PER_PARSE) flush();
+        }
+        blobsRead += objects.length;
       }
+      if (names.length > 0) flush();
       const parsed = pendingNotes.map((p) => (p.blob === null ? [] : (byBlob.get(p.blob) ?? [])));
       const objects = await claimObjects;
       blobsRead += objects.size;
@@ -982,8 +1047,6 @@ export class ArchiveState {
 }
 
 const CACHE_CHUNK = 2000;
-/** Note blobs per `cat-file --batch` call: about 10 MB of text with 2 KB log tails (the output is one string, and the next slice is read while this one is parsed). */
-const BLOBS_PER_READ = 4000;
 
 type CacheChunk =
   | ['head', number, string, string]

@@ -2,8 +2,9 @@
  * A thin git runner over src/proc `run`: argument arrays, a fixed cwd, and a deterministic
  * environment (no pager, no prompts, no user config that changes output formats).
  */
-import { run, type ProcResult } from '../proc/index.js';
-import { parseCatFileBatch, parseCatFileBatchAscii, type BatchObject } from './parse.js';
+import { InfraError } from '../errors/index.js';
+import { run, streamOut, type ProcResult } from '../proc/index.js';
+import { CatFileBatchReader, type BatchBlob, type BatchObject } from './parse.js';
 
 export * from './parse.js';
 
@@ -45,10 +46,41 @@ export class Git {
 
   /** Read many objects with one `git cat-file --batch` process; missing names are left out. */
   async catFiles(names: string[]): Promise<Map<string, BatchObject>> {
-    if (names.length === 0) return new Map();
-    const stdout = await this.out(['cat-file', '--batch', '--buffer'], { input: names.join('\n') + '\n' });
-    // Sizes are bytes; when every character is one byte the string can be cut directly.
-    return Buffer.byteLength(stdout, 'utf8') === stdout.length ? parseCatFileBatchAscii(stdout, names) : parseCatFileBatch(Buffer.from(stdout, 'utf8'), names);
+    const found = new Map<string, BatchObject>();
+    for await (const objects of this.catFileStream(names)) {
+      for (const o of objects) found.set(o.name, { name: o.name, sha: o.sha, type: o.type, content: o.content.toString('utf8') });
+    }
+    return found;
+  }
+
+  /**
+   * Stream many objects out of ONE `git cat-file --batch --buffer` process, fed every name at
+   * once: each yielded array holds the objects completed by one chunk of git's output, in the
+   * order asked, as undecoded bytes (missing names are left out). The output is never held
+   * whole, and a slow consumer holds git back through the pipe.
+   */
+  async *catFileStream(names: readonly string[], opts: { timeoutMs?: number } = {}): AsyncGenerator<BatchBlob[]> {
+    if (names.length === 0) return;
+    const child = streamOut('git', ['cat-file', '--batch', '--buffer'], {
+      cwd: this.dir,
+      env: GIT_ENV,
+      input: names.join('\n') + '\n',
+      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+    });
+    const reader = new CatFileBatchReader(names);
+    let finished = false;
+    try {
+      for await (const chunk of child.stdout) {
+        const objects = reader.push(chunk);
+        if (objects.length > 0) yield objects;
+      }
+      await child.done;
+      finished = true;
+      if (!reader.complete) throw new InfraError('E_GIT_OUTPUT', `git cat-file --batch in ${this.dir} ended before answering every name`, 'Check the repository with `git fsck`.');
+    } finally {
+      // A consumer that stopped early (or a parse error): do not leave git writing into a pipe.
+      if (!finished) child.kill();
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { notePathToSha, parseCatFileBatch, parseDiffTree, parseForEachRef, parseLog, parseLsTree, parsePushRejections, parseTrailerLines } from './parse.js';
+import fc from 'fast-check';
+import { CatFileBatchReader, notePathToSha, parseCatFileBatch, parseDiffTree, parseForEachRef, parseLog, parseLsTree, parsePushRejections, parseTrailerLines } from './parse.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -46,6 +47,46 @@ describe('git output parsers (captured output)', () => {
     expect(m.get(A)?.content).toBe(body);
     expect(m.has('missing-name')).toBe(false);
     expect(m.get(B)).toEqual({ name: B, sha: B, type: 'blob', content: '' });
+  });
+
+  it('CatFileBatchReader gives the same objects as parseCatFileBatch however the output is cut', () => {
+    const bodies = ['ü✓\nline\n', '', 'x'.repeat(300), '{"a":"\\n"}\n\n', 'last'];
+    const names = bodies.map((_, i) => String(i).repeat(40).slice(0, 40));
+    const withMissing = [...names.slice(0, 2), 'nope', ...names.slice(2)];
+    const out = Buffer.concat(
+      withMissing.map((n) => {
+        if (n === 'nope') return Buffer.from('nope missing\n');
+        const body = bodies[names.indexOf(n)] as string;
+        return Buffer.from(`${n} blob ${Buffer.byteLength(body)}\n${body}\n`);
+      }),
+    );
+    const whole = [...parseCatFileBatch(out, withMissing).values()];
+    expect(whole.map((o) => o.content)).toEqual(bodies);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: out.length - 1 }), { maxLength: 40 }), (cuts) => {
+        const at = [0, ...cuts.sort((a, b) => a - b), out.length];
+        const reader = new CatFileBatchReader(withMissing);
+        const got = [];
+        for (let i = 0; i + 1 < at.length; i++) {
+          expect(reader.complete).toBe(false);
+          got.push(...reader.push(out.subarray(at[i], at[i + 1])));
+        }
+        expect(reader.complete).toBe(true);
+        expect(got.map((o) => ({ name: o.name, sha: o.sha, type: o.type, content: o.content.toString('utf8') }))).toEqual(whole);
+      }),
+    );
+  });
+
+  it('CatFileBatchReader fed one byte at a time', () => {
+    const out = Buffer.from(`${A} blob 3\nabc\n${B} tree 0\n\n`);
+    const reader = new CatFileBatchReader([A, B]);
+    const got = [];
+    for (let i = 0; i < out.length; i++) got.push(...reader.push(out.subarray(i, i + 1)));
+    expect(got.map((o) => [o.name, o.type, o.content.toString()])).toEqual([
+      [A, 'blob', 'abc'],
+      [B, 'tree', ''],
+    ]);
+    expect(reader.complete).toBe(true);
   });
 
   it('parsePushRejections lists refs the remote refused', () => {

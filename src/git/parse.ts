@@ -175,6 +175,91 @@ export function parseCatFileBatchAscii(out: string, names: string[]): Map<string
   return found;
 }
 
+/** One object out of a streamed `cat-file --batch`: its bytes, not yet decoded. */
+export interface BatchBlob {
+  /** The name asked for (as written to stdin). */
+  name: string;
+  sha: string;
+  type: string;
+  content: Buffer;
+}
+
+/**
+ * Incremental parser of `git cat-file --batch` output fed as Buffers of any size: a header
+ * line `<sha> <type> <size>`, exactly <size> bytes, then a newline; `<name> missing` (or
+ * `ambiguous`) for a name that resolves to nothing, which is left out. `push` returns the
+ * objects completed by the chunk, in the order the names were asked.
+ */
+export class CatFileBatchReader {
+  private n = 0;
+  /** Bytes of a header line cut by a chunk boundary. */
+  private head: Buffer | null = null;
+  /** The object whose content is being filled. */
+  private current: { name: string; sha: string; type: string; content: Buffer; filled: number } | null = null;
+  /** The newline after a content is still to come. */
+  private skipNewline = false;
+
+  constructor(private readonly names: readonly string[]) {}
+
+  /** Every name has been answered and nothing is left half-read. */
+  get complete(): boolean {
+    return this.n >= this.names.length && this.current === null && this.head === null && !this.skipNewline;
+  }
+
+  push(chunk: Buffer): BatchBlob[] {
+    const out: BatchBlob[] = [];
+    let pos = 0;
+    while (pos < chunk.length) {
+      const cur = this.current;
+      if (cur) {
+        const take = Math.min(cur.content.length - cur.filled, chunk.length - pos);
+        chunk.copy(cur.content, cur.filled, pos, pos + take);
+        cur.filled += take;
+        pos += take;
+        if (cur.filled === cur.content.length) this.finish(out);
+        continue;
+      }
+      if (this.skipNewline) {
+        pos++;
+        this.skipNewline = false;
+        continue;
+      }
+      const nl = chunk.indexOf(0x0a, pos);
+      if (nl < 0) {
+        this.head = this.head ? Buffer.concat([this.head, chunk.subarray(pos)]) : Buffer.from(chunk.subarray(pos));
+        break;
+      }
+      const header = (this.head ? Buffer.concat([this.head, chunk.subarray(pos, nl)]) : chunk.subarray(pos, nl)).toString('utf8');
+      this.head = null;
+      pos = nl + 1;
+      const name = this.names[this.n++] ?? '';
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) continue;
+      const sp1 = header.indexOf(' ');
+      const sp2 = header.indexOf(' ', sp1 + 1);
+      const size = Number(header.slice(sp2 + 1));
+      if (sp1 < 0 || sp2 < 0 || !Number.isSafeInteger(size) || size < 0) throw new Error(`cat-file --batch: unexpected header ${JSON.stringify(header)}`);
+      const sha = header.slice(0, sp1);
+      const type = header.slice(sp1 + 1, sp2);
+      if (chunk.length - pos >= size) {
+        // The whole content is in this chunk: a view, no copy.
+        out.push({ name, sha, type, content: chunk.subarray(pos, pos + size) });
+        pos += size;
+        this.skipNewline = true;
+      } else {
+        this.current = { name, sha, type, content: Buffer.allocUnsafe(size), filled: 0 };
+      }
+    }
+    return out;
+  }
+
+  private finish(out: BatchBlob[]): void {
+    const cur = this.current as NonNullable<CatFileBatchReader['current']>;
+    out.push({ name: cur.name, sha: cur.sha, type: cur.type, content: cur.content });
+    this.current = null;
+    this.skipNewline = true;
+  }
+}
+
 /** `ab/cd/ef…` or `abcdef…` → the annotated object's SHA. */
 export function notePathToSha(path: string): string {
   return path.replace(/\//g, '');

@@ -137,3 +137,66 @@ export function spawnLines(
   }));
   return { done, kill: (signal = 'SIGTERM') => void child.kill(signal), pid: child.pid };
 }
+
+export interface ProcStream {
+  /** The child's stdout as Buffers, in order; reading it slowly holds the child back (pipe backpressure). */
+  stdout: AsyncIterable<Buffer>;
+  /** Settles when the child has exited; rejects (ProcError) on a non-zero exit unless `reject: false`. */
+  done: Promise<ProcResult>;
+  /** Stop the child (a no-op once it has exited). */
+  kill: (signal?: NodeJS.Signals) => void;
+}
+
+/** Keep at most this much of a streamed child's stderr (for the error message). */
+const STDERR_KEEP = 64 * 1024;
+
+/**
+ * Start a child and read its stdout as a stream of Buffers (no whole-output string, no
+ * decoding): for large binary-sized outputs such as `git cat-file --batch`. `input` is written
+ * to stdin; stderr is kept (its tail) for the error. Iterate `stdout` to the end, then await
+ * `done`; a consumer that stops early must call `kill`.
+ */
+export function streamOut(command: string, args: string[], options: ProcOptions): ProcStream {
+  const started = performance.now();
+  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+  const child = execa(command, args, {
+    cwd: options.cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+    buffer: false,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    cancelSignal: options.signal,
+    timeout: options.timeoutMs,
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (s: string) => {
+    stderr = (stderr + s).slice(-STDERR_KEEP);
+  });
+  const done = child.then((r) => {
+    const result: ProcResult = {
+      command,
+      args,
+      exitCode: r.exitCode ?? null,
+      signal: r.signal ?? null,
+      stdout: '',
+      stderr,
+      durationMs: Math.round(performance.now() - started),
+      timedOut: Boolean(r.timedOut),
+    };
+    if (r.failed && (r.exitCode === undefined || r.exitCode === null) && !r.timedOut && !r.signal) {
+      throw new ProcError({ ...result, stderr: r.message ?? 'spawn failed' });
+    }
+    if (options.reject !== false && result.exitCode !== 0) throw new ProcError(result);
+    return result;
+  });
+  // The caller awaits `done` after reading; until then a failure must not count as unhandled.
+  void done.catch(() => undefined);
+  const stdout = child.stdout;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (!stdout) return;
+    for await (const chunk of stdout) yield chunk as Buffer;
+  }
+  return { stdout: chunks(), done, kill: (signal = 'SIGTERM') => void child.kill(signal) };
+}

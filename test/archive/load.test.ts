@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { commitParents, diffRefText, diffSortedLines, parseNoteLines, parseNotes, stripLogMembers } from '../../src/archive/load.js';
+import { commitParents, diffRefText, diffSortedLines, parseNoteLines, parseNotes, stripLogMembers, stripLogMembersBytes } from '../../src/archive/load.js';
 import type { Evaluation } from '../../src/archive/types.js';
 
 describe('loader helpers (pure)', () => {
@@ -65,6 +65,7 @@ describe('loader helpers (pure)', () => {
         expect(parseNotes(texts)).toEqual(expected);
         expect(parseNotes(texts, { logs: true })).toEqual(notes);
         for (const t of texts) expect(parseNoteLines(stripLogMembers(t))).toEqual(parseNoteLines(t).map(({ log: _drop, ...rest }) => rest));
+        for (const t of texts) expect(stripLogMembersBytes(Buffer.from(t, 'utf8'))).toBe(stripLogMembers(Buffer.from(t, 'utf8').toString('utf8')));
       }),
       { numRuns: 300 },
     );
@@ -76,6 +77,20 @@ describe('loader helpers (pure)', () => {
     expect(stripLogMembers('{"log":5}')).toBe('{"log":5}');
     expect(stripLogMembers('{"log":"unterminated')).toBe('{"log":"unterminated');
     expect(stripLogMembers('a remark about "log":"x" by hand')).toBe('a remark about "log":"x" by hand');
+    for (const t of ['{"log":"x"}\n{"a":"ü✓","log":"y\\"→","b":2}\n', '{"t":{"log":"pass"},"log":"z"}', '{"log":5}', '{"log":"unterminated', 'a remark about "log":"x" by hand', '"log":"', '']) {
+      expect(stripLogMembersBytes(Buffer.from(t))).toBe(stripLogMembers(t));
+    }
+  });
+
+  it('stripLogMembersBytes agrees with stripLogMembers on any text', () => {
+    const part = fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('"log":"', ',"log":"x"', '\\', '\\"', '{"log":"ü"}', '}\n{', '{', '[', '"', ',', '\n', '✓'));
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 12 }), (parts) => {
+        const bytes = Buffer.from(parts.join(''), 'utf8');
+        expect(stripLogMembersBytes(bytes)).toBe(stripLogMembers(bytes.toString('utf8')));
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('commitParents reads the header only', () => {
