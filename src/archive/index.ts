@@ -27,6 +27,11 @@ export interface WriteNodeRequest {
   cost?: number;
   /** A claim ref of this writer to delete in the same ref transaction that creates the branch. */
   releaseClaim?: string;
+  /**
+   * A branch (e.g. `evo/a1/3`) that must still point at the first parent when the node's branch
+   * is created, checked in the same transaction; E_PARENT_PRUNED when it does not.
+   */
+  parentBranch?: string;
 }
 
 /** Write the cache file after this many changed records, or when it is older than CACHE_MAX_AGE_MS. */
@@ -188,7 +193,11 @@ export class Archive {
     for (let attempt = 0; ; attempt++) {
       const ref = this.layout.nodeRef(req.writer, seq);
       // Expected old value 0: create only. Another process of the same writer may take the seq first.
-      const r = await this.updateRefs('evogit: node', [[`update ${ref}`, id, ZERO_SHA], ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : [])]);
+      const r = await this.updateRefs('evogit: node', [
+        [`update ${ref}`, id, ZERO_SHA],
+        ...(req.parentBranch !== undefined ? [[`verify refs/heads/${req.parentBranch}`, req.parents[0] as string]] : []),
+        ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : []),
+      ]);
       if (r.exitCode === 0) {
         this.seqHigh.set(req.writer, seq);
         const node: ArchiveNode = {
@@ -207,6 +216,9 @@ export class Archive {
         if (req.model !== undefined) node.model = oneLine(req.model);
         if (req.cost !== undefined) node.cost = req.cost;
         return node;
+      }
+      if (req.parentBranch !== undefined && (await this.revParse(`refs/heads/${req.parentBranch}`)) !== req.parents[0]) {
+        throw new EvogitError('E_PARENT_PRUNED', `${req.parentBranch} was deleted while the agent worked`, 'The parent was pruned (`git branch -D`); its children are dropped.');
       }
       if (attempt >= 50) throw new InfraError('E_REF_BUSY', `could not create a branch for writer ${req.writer}: ${r.stderr.trim()}`, 'Another process keeps taking the same names; check for a runaway loop.');
       seq = Math.max(seq, await this.highestSeq(req.writer), known ?? 0) + 1;

@@ -336,24 +336,29 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), [...protectedPatterns(req.config.test.protected, req.tasks), ...req.extraProtected]);
   if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
 
-  // The parent may have been pruned (`git branch -D`) while the agent worked: drop the child.
-  if (parent.branch && (await git(repoDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${parent.branch}`], { reject: false })).stdout.trim() !== parent.id) {
-    return { node: null, reason: 'parent pruned', detail: `${parent.branch} was deleted while the agent worked`, agentMs };
-  }
-  const node = await req.claim.handOver((claimRef) =>
-    archive.writeNode({
-      writer: req.writer,
-      parents: [parent.id, ...(out.extraParents ?? [])],
-      tree,
-      message: out.message,
-      agent: req.agentName,
-      operator: out.operator,
-      ...(out.model ? { model: out.model } : {}),
-      ...(out.cost ? { cost: out.cost } : {}),
-      releaseClaim: claimRef,
-    }),
-  );
-  return { node, agentMs };
+  // The parent may have been pruned (`git branch -D`) while the agent worked: the node's branch
+  // is created only if the parent's still points at it (same ref transaction), else no child.
+  const written = await req.claim
+    .handOver((claimRef) =>
+      archive.writeNode({
+        writer: req.writer,
+        parents: [parent.id, ...(out.extraParents ?? [])],
+        tree,
+        message: out.message,
+        agent: req.agentName,
+        operator: out.operator,
+        ...(out.model ? { model: out.model } : {}),
+        ...(out.cost ? { cost: out.cost } : {}),
+        ...(parent.branch ? { parentBranch: parent.branch } : {}),
+        releaseClaim: claimRef,
+      }),
+    )
+    .catch((e: unknown) => {
+      if (e instanceof EvogitError && e.code === 'E_PARENT_PRUNED') return e;
+      throw e;
+    });
+  if (written instanceof EvogitError) return { node: null, reason: 'parent pruned', detail: written.message, agentMs };
+  return { node: written, agentMs };
 }
 
 /**

@@ -128,6 +128,18 @@ describe('Archive: a step releases its claim in the same ref transaction as its 
     expect(snap.evaluations.get(n2.id)?.map((e) => `${e.task}:${e.outcome}`)).toEqual(['t1:pass', 't2:fail']);
     expect(await git(dir, ['for-each-ref', 'refs/evogit/'])).toBe('');
     await expect(archive.appendEvaluations('a1', [evaluation(n2.id, 't3', 'pass', 'a1')], { releaseClaim: 'refs/heads/main' })).rejects.toThrow(/not a claim ref/);
+
+    // A parent pruned while the agent worked: no branch, the claim stays for the caller to release.
+    const claimD = await archive.putClaim({ writer: 'a1', node: n2.id, kind: 'expand', expires: Date.now() + 60_000 });
+    const req = { writer: 'a1', parents: [n2.id], tree: await treeWith(dir, 'four\n'), message: 'four', agent: 'x', operator: 'mutate' as const, parentBranch: n2.branch as string, releaseClaim: claimD };
+    await git(dir, ['branch', '-D', n2.branch as string]);
+    await expect(archive.writeNode(req)).rejects.toMatchObject({ code: 'E_PARENT_PRUNED' });
+    expect(await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/evo/a1/'])).toBe('refs/heads/evo/a1/1\nrefs/heads/evo/a1/2\n');
+    expect((await archive.load()).claims.map((c) => c.ref)).toEqual([claimD]);
+    // With the parent's branch in place the same request writes the node.
+    await git(dir, ['branch', n2.branch as string, n2.id]);
+    expect((await archive.writeNode(req)).branch).toBe('evo/a1/4');
+    expect((await archive.load()).claims).toEqual([]);
   });
 });
 
