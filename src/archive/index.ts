@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
-import { ProcError } from '../proc/index.js';
+import { ProcError, type ProcResult } from '../proc/index.js';
 import { FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, ZERO_SHA } from '../git/index.js';
 import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
 import { RefLayout, WRITER_RE } from './refs.js';
@@ -25,6 +25,13 @@ export interface WriteNodeRequest {
   operator: Operator;
   model?: string;
   cost?: number;
+  /** A claim ref of this writer to delete in the same ref transaction that creates the branch. */
+  releaseClaim?: string;
+  /**
+   * A branch (e.g. `evo/a1/3`) that must still point at the first parent when the node's branch
+   * is created, checked in the same transaction; E_PARENT_PRUNED when it does not.
+   */
+  parentBranch?: string;
 }
 
 /** Write the cache file after this many changed records, or when it is older than CACHE_MAX_AGE_MS. */
@@ -178,11 +185,19 @@ export class Archive {
     for (const p of req.parents) args.push('-p', p);
     const id = (await this.git.out(args, { input: message, env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } })).trim();
 
-    let seq = Math.max(await this.highestSeq(req.writer), this.seqHigh.get(req.writer) ?? 0) + 1;
+    if (req.releaseClaim !== undefined) checkClaimRef(req.releaseClaim);
+    // After its first node this process knows its writer's highest seq: try the next one
+    // without listing the branches; a taken name (create-only below) falls back to the list.
+    const known = this.seqHigh.get(req.writer);
+    let seq = (known ?? (await this.highestSeq(req.writer))) + 1;
     for (let attempt = 0; ; attempt++) {
       const ref = this.layout.nodeRef(req.writer, seq);
       // Expected old value 0: create only. Another process of the same writer may take the seq first.
-      const r = await this.git.run(['update-ref', '-m', 'evogit: node', ref, id, ZERO_SHA], { reject: false });
+      const r = await this.updateRefs('evogit: node', [
+        [`update ${ref}`, id, ZERO_SHA],
+        ...(req.parentBranch !== undefined ? [[`verify refs/heads/${req.parentBranch}`, req.parents[0] as string]] : []),
+        ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : []),
+      ]);
       if (r.exitCode === 0) {
         this.seqHigh.set(req.writer, seq);
         const node: ArchiveNode = {
@@ -202,14 +217,18 @@ export class Archive {
         if (req.cost !== undefined) node.cost = req.cost;
         return node;
       }
+      if (req.parentBranch !== undefined && (await this.revParse(`refs/heads/${req.parentBranch}`)) !== req.parents[0]) {
+        throw new EvogitError('E_PARENT_PRUNED', `${req.parentBranch} was deleted while the agent worked`, 'The parent was pruned (`git branch -D`); its children are dropped.');
+      }
       if (attempt >= 50) throw new InfraError('E_REF_BUSY', `could not create a branch for writer ${req.writer}: ${r.stderr.trim()}`, 'Another process keeps taking the same names; check for a runaway loop.');
-      seq = Math.max(seq, await this.highestSeq(req.writer)) + 1;
+      seq = Math.max(seq, await this.highestSeq(req.writer), known ?? 0) + 1;
     }
   }
 
   /** Append evaluation lines to each node's note in the writer's notes ref, in one notes commit. */
-  async appendEvaluations(writer: string, evals: Evaluation[]): Promise<void> {
+  async appendEvaluations(writer: string, evals: Evaluation[], opts: { releaseClaim?: string } = {}): Promise<void> {
     checkWriter(writer);
+    if (opts.releaseClaim !== undefined) checkClaimRef(opts.releaseClaim);
     if (evals.length === 0) return;
     const byNode = new Map<string, Evaluation[]>();
     for (const e of evals) {
@@ -220,12 +239,11 @@ export class Archive {
     }
     const notesRef = this.layout.notesRef(writer);
     for (let attempt = 0; ; attempt++) {
-      const tip = await this.revParse(notesRef);
-      const existing = tip ? await this.readNotes(tip, [...byNode.keys()]) : new Map<string, string>();
+      const { tip, existing } = await this.readNotesAt(notesRef, [...byNode.keys()]);
       const tmpRef = `refs/evogit/tmp/notes-${writer}-${process.pid}-${randomBytes(4).toString('hex')}`;
       const now = Math.floor(Date.now() / 1000);
       const msg = `evogit: ${evals.length} evaluation${evals.length === 1 ? '' : 's'} by ${writer}\n`;
-      let stream = `commit ${tmpRef}\ncommitter evogit <evogit@localhost> ${now} +0000\n${data(msg)}`;
+      let stream = `commit ${tmpRef}\nmark :1\ncommitter evogit <evogit@localhost> ${now} +0000\n${data(msg)}`;
       if (tip) stream += `from ${tip}\n`;
       for (const [node, list] of byNode) {
         let text = existing.get(node) ?? '';
@@ -233,15 +251,25 @@ export class Archive {
         text += list.map((e) => JSON.stringify(e)).join('\n') + '\n';
         stream += `N inline ${node}\n${data(text)}`;
       }
-      stream += 'done\n';
+      // get-mark prints the new commit's SHA: no rev-parse of the temporary ref.
+      stream += 'get-mark :1\ndone\n';
+      let tmpLeft = true;
       try {
-        await this.git.run(['fast-import', '--quiet', '--done'], { input: stream });
-        const commit = (await this.revParse(tmpRef)) as string;
-        const r = await this.git.run(['update-ref', '-m', 'evogit: evaluations', notesRef, commit, tip ?? ZERO_SHA], { reject: false });
-        if (r.exitCode === 0) return;
+        const commit = (await this.git.out(['fast-import', '--quiet', '--done'], { input: stream })).trim();
+        // The notes ref (compare-and-swap on the tip read above), the temporary ref's removal and
+        // the claim's release in one transaction.
+        const r = await this.updateRefs('evogit: evaluations', [
+          [`update ${notesRef}`, commit, tip ?? ZERO_SHA],
+          [`delete ${tmpRef}`, commit],
+          ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : []),
+        ]);
+        if (r.exitCode === 0) {
+          tmpLeft = false;
+          return;
+        }
         if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not update ${notesRef}: ${r.stderr.trim()}`, 'Another process of the same writer keeps updating its notes; give each agent its own writer name.');
       } finally {
-        await this.git.run(['update-ref', '-d', tmpRef], { reject: false });
+        if (tmpLeft) await this.git.run(['update-ref', '-d', tmpRef], { reject: false });
       }
     }
   }
@@ -257,7 +285,7 @@ export class Archive {
   }
 
   async releaseClaim(ref: string): Promise<void> {
-    if (!ref.startsWith(RefLayout.claimsDir)) throw new EvogitError('E_NOT_A_CLAIM', `${ref} is not a claim ref`, `Claims live under ${RefLayout.claimsDir}.`);
+    checkClaimRef(ref);
     await this.git.run(['update-ref', '-d', ref]);
   }
 
@@ -405,22 +433,36 @@ export class Archive {
     }
   }
 
-  private async readNotes(tip: string, nodes: string[]): Promise<Map<string, string>> {
-    // The note for X sits at X, xx/rest or xx/yy/rest depending on git's fan-out.
-    const names: string[] = [];
-    for (const n of nodes) names.push(`${tip}:${n}`, `${tip}:${n.slice(0, 2)}/${n.slice(2)}`, `${tip}:${n.slice(0, 2)}/${n.slice(2, 4)}/${n.slice(4)}`);
+  /** The notes ref's tip and the nodes' notes at it, with one `cat-file --batch` (tip null when the ref does not exist). */
+  private async readNotesAt(notesRef: string, nodes: string[]): Promise<{ tip: string | null; existing: Map<string, string> }> {
+    // The note for X sits at X, xx/rest or xx/yy/rest depending on git's fan-out; the ref's
+    // name comes first and answers with the tip commit.
+    const names: string[] = [notesRef];
+    for (const n of nodes) names.push(`${notesRef}:${n}`, `${notesRef}:${n.slice(0, 2)}/${n.slice(2)}`, `${notesRef}:${n.slice(0, 2)}/${n.slice(2, 4)}/${n.slice(4)}`);
     const found = await this.git.catFiles(names);
-    const out = new Map<string, string>();
+    const head = found.get(notesRef);
+    const tip = head && head.type === 'commit' ? head.sha : null;
+    const existing = new Map<string, string>();
+    if (tip === null) return { tip, existing };
     for (const [i, n] of nodes.entries()) {
       for (let k = 0; k < 3; k++) {
-        const o = found.get(names[i * 3 + k] as string);
+        const o = found.get(names[1 + i * 3 + k] as string);
         if (o) {
-          out.set(n, o.content);
+          existing.set(n, o.content);
           break;
         }
       }
     }
-    return out;
+    return { tip, existing };
+  }
+
+  /**
+   * One atomic ref transaction (`update-ref --stdin -z`) with a reflog message; each command is
+   * its fields: [`update <ref>`, new, old] or [`delete <ref>`, old] ('' = whatever it is).
+   */
+  private updateRefs(message: string, commands: string[][]): Promise<ProcResult> {
+    const input = commands.map((c) => c.join('\0') + '\0').join('');
+    return this.git.run(['update-ref', '-m', message, '--stdin', '-z'], { input, reject: false });
   }
 
   private async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {
@@ -440,6 +482,10 @@ export class Archive {
     const r = await this.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', rev], { reject: false });
     return r.exitCode === 0 ? r.stdout.trim() : null;
   }
+}
+
+function checkClaimRef(ref: string): void {
+  if (!ref.startsWith(RefLayout.claimsDir)) throw new EvogitError('E_NOT_A_CLAIM', `${ref} is not a claim ref`, `Claims live under ${RefLayout.claimsDir}.`);
 }
 
 /** The node and all its descendants (commits that have it as an ancestor), the node first. */

@@ -4,7 +4,7 @@
  * Agents never talk to each other; git (and, on one machine, a budget lock file) is all
  * they share.
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Archive, type ArchiveNode, type ArchiveSnapshot, type Claim, type Evaluation } from '../archive/index.js';
 import { createAgent } from '../agents/index.js';
@@ -204,6 +204,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           const mate = decision.mate ?? null;
           emit({ type: 'decision', writer, kind: 'expand', node: node.id, ...(mate ? { mate } : {}) });
           const made = await expand({
+            claim,
             archive,
             tasks: work.tasks,
             extraProtected: work.extraProtected,
@@ -232,7 +233,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           emit({ type: 'decision', writer, kind: 'evaluate', node: node.id, task: task.id });
           const evaluation: Evaluation = await work.evaluate({ node: node.id, task: task.id, writer, logDir: logDirOf(stateDir, node.id), ...(signal ? { signal } : {}) });
           if (signal?.aborted && evaluation.outcome === 'error') return finish('stopped');
-          await archive.appendEvaluations(writer, [evaluation]);
+          await claim.handOver((ref) => archive.appendEvaluations(writer, [evaluation], { releaseClaim: ref }));
           result.evaluations++;
           emit({
             type: 'evaluated',
@@ -248,7 +249,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             return finish(`the sandbox failed 5 times in a row (last: ${evaluation.reason ?? 'unknown'}); fix it and run again to resume`);
           }
           if (consecutiveErrors > 0) await sleep(Math.min(30_000, 1000 * 2 ** consecutiveErrors), signal);
-          const answer = finalAnswer(await archive.load(), { epsilon: config.scorer.epsilon, evidence: config.test.evidence });
+          // The snapshot taken under the lock plus this evaluation: no second load per step.
+          const answer = finalAnswer(withEvaluation(snapshot, evaluation), { epsilon: config.scorer.epsilon, evidence: config.test.evidence });
           if (answer && answer.node !== best) {
             best = answer.node;
             const bestNode = snapshot.nodes.find((n) => n.id === answer.node);
@@ -280,6 +282,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
 
 interface ExpandRequest {
   archive: Archive;
+  /** Released in the transaction that creates the node. */
+  claim: ClaimHolder;
   tasks: TaskSpec[];
   extraProtected: string[];
   /** What is left of the archive's money budget: no single proposal may spend more. */
@@ -300,9 +304,9 @@ interface ExpandRequest {
 async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?: undefined; detail?: undefined } | { node: null; reason: string; detail?: string }) & { agentMs?: number }> {
   const { archive, snapshot, parent, worktree } = req;
   const repoDir = archive.repoDir;
-  await removeWorktree(repoDir, worktree);
-  await git(repoDir, ['worktree', 'add', '--detach', '--force', worktree, parent.id]);
-  const evaluations = await archive.evaluationLogs(parent.id);
+  await resetWorktree(repoDir, archive.gitCommonDir, worktree, parent.id);
+  // Only failing runs' logs reach the agent: no note blob to read when the snapshot shows none.
+  const evaluations = (snapshot.evaluations.get(parent.id) ?? []).some((e) => e.outcome === 'fail') ? await archive.evaluationLogs(parent.id) : [];
   const input: AgentInput = {
     worktree,
     parent,
@@ -332,21 +336,42 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), [...protectedPatterns(req.config.test.protected, req.tasks), ...req.extraProtected]);
   if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
 
-  // The parent may have been pruned (`git branch -D`) while the agent worked: drop the child.
-  if (parent.branch && (await git(repoDir, ['rev-parse', '--verify', '--quiet', `refs/heads/${parent.branch}`], { reject: false })).stdout.trim() !== parent.id) {
-    return { node: null, reason: 'parent pruned', detail: `${parent.branch} was deleted while the agent worked`, agentMs };
-  }
-  const node = await archive.writeNode({
-    writer: req.writer,
-    parents: [parent.id, ...(out.extraParents ?? [])],
-    tree,
-    message: out.message,
-    agent: req.agentName,
-    operator: out.operator,
-    ...(out.model ? { model: out.model } : {}),
-    ...(out.cost ? { cost: out.cost } : {}),
-  });
-  return { node, agentMs };
+  // The parent may have been pruned (`git branch -D`) while the agent worked: the node's branch
+  // is created only if the parent's still points at it (same ref transaction), else no child.
+  const written = await req.claim
+    .handOver((claimRef) =>
+      archive.writeNode({
+        writer: req.writer,
+        parents: [parent.id, ...(out.extraParents ?? [])],
+        tree,
+        message: out.message,
+        agent: req.agentName,
+        operator: out.operator,
+        ...(out.model ? { model: out.model } : {}),
+        ...(out.cost ? { cost: out.cost } : {}),
+        ...(parent.branch ? { parentBranch: parent.branch } : {}),
+        releaseClaim: claimRef,
+      }),
+    )
+    .catch((e: unknown) => {
+      if (e instanceof EvogitError && e.code === 'E_PARENT_PRUNED') return e;
+      throw e;
+    });
+  if (written instanceof EvogitError) return { node: null, reason: 'parent pruned', detail: written.message, agentMs };
+  return { node: written, agentMs };
+}
+
+/**
+ * The snapshot with one more evaluation line, as the next load would show it (the log tail
+ * left out, the graded-run count updated). Copies: the archive's snapshot is shared.
+ */
+function withEvaluation(snapshot: ArchiveSnapshot, evaluation: Evaluation): ArchiveSnapshot {
+  const line: Evaluation = { ...evaluation };
+  delete line.log;
+  const evaluations = new Map(snapshot.evaluations);
+  evaluations.set(line.node, [...(evaluations.get(line.node) ?? []), line]);
+  const graded = line.outcome === 'error' ? 0 : 1;
+  return { ...snapshot, evaluations, ...(snapshot.gradedRuns !== undefined ? { gradedRuns: snapshot.gradedRuns + graded } : {}) };
 }
 
 /** A node's share of passed task runs (errors left out), or null before any. */
@@ -367,6 +392,43 @@ function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInpu
     notes.push({ node: s.id, operator: s.operator, summary: s.subject, passRate: rate(s.id) });
   }
   return notes;
+}
+
+/**
+ * Put the writer's worktree at `commit`, exactly as a fresh `worktree add --detach` would
+ * leave it: a healthy worktree from the last expansion is reused (checkout + clean, two git
+ * calls instead of remove, prune and add); anything doubtful is made afresh.
+ */
+async function resetWorktree(repoDir: string, gitCommonDir: string, worktree: string, commit: string): Promise<void> {
+  if (await isOurWorktree(gitCommonDir, worktree)) {
+    // --force drops edits and a merge in progress; clean -ffdx removes untracked and ignored
+    // files and nested repositories, so nothing of the last agent's work is left.
+    const checkout = await git(worktree, ['checkout', '--quiet', '--detach', '--force', commit], { reject: false });
+    if (checkout.exitCode === 0 && (await git(worktree, ['clean', '-ffdxq'], { reject: false })).exitCode === 0) return;
+  }
+  await removeWorktree(repoDir, worktree);
+  await git(repoDir, ['worktree', 'add', '--detach', '--force', worktree, commit]);
+}
+
+/**
+ * Is `worktree` a complete linked worktree of this repository (its .git file names an admin
+ * dir under .git/worktrees/ that names it back, no add left half-done, no rebase or bisect in
+ * progress)? Plain file reads: no git process.
+ */
+async function isOurWorktree(gitCommonDir: string, worktree: string): Promise<boolean> {
+  const dotGit = path.join(worktree, '.git');
+  const link = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim();
+  if (!link) return false;
+  const admin = path.resolve(worktree, link);
+  const real = (p: string) => realpath(p).catch(() => null);
+  const home = await real(path.join(gitCommonDir, 'worktrees'));
+  if (home === null || (await real(path.dirname(admin))) !== home) return false;
+  const back = (await readFile(path.join(admin, 'gitdir'), 'utf8').catch(() => '')).trim();
+  if (!back || (await real(path.resolve(admin, back))) !== (await real(dotGit))) return false;
+  for (const f of ['locked', 'rebase-merge', 'rebase-apply', 'BISECT_LOG']) {
+    if (await stat(path.join(admin, f)).then(() => true, () => false)) return false;
+  }
+  return true;
 }
 
 async function removeWorktree(repoDir: string, worktree: string): Promise<void> {
@@ -421,8 +483,9 @@ export const DEFAULT_CLAIM_TTL_MS = 60_000;
  * soon while a slow evaluation stays claimed. The new claim is written before the old one is
  * released: other agents may count it twice for a moment (they wait), never zero times.
  */
-function keepClaimAlive(archive: Archive, first: string, claim: Omit<Claim, 'expires'>, ttl: number, emit: EventSink): { release: () => Promise<void> } {
+function keepClaimAlive(archive: Archive, first: string, claim: Omit<Claim, 'expires'>, ttl: number, emit: EventSink): ClaimHolder {
   let ref = first;
+  let released = false;
   let chain: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
     chain = chain.then(async () => {
@@ -435,13 +498,33 @@ function keepClaimAlive(archive: Archive, first: string, claim: Omit<Claim, 'exp
       }
     });
   }, Math.max(1000, Math.floor(ttl / 3)));
+  const settle = async () => {
+    clearInterval(timer);
+    await chain;
+    return ref;
+  };
   return {
+    handOver: async (write) => {
+      const out = await write(await settle());
+      released = true;
+      return out;
+    },
     release: async () => {
-      clearInterval(timer);
-      await chain;
-      await archive.releaseClaim(ref);
+      await settle();
+      if (!released) await archive.releaseClaim(ref);
+      released = true;
     },
   };
+}
+
+interface ClaimHolder {
+  /**
+   * Stop renewing and let `write` delete the claim ref in the same ref transaction as the
+   * step's result (others never see both the claim and what it produced).
+   */
+  handOver<T>(write: (ref: string) => Promise<T>): Promise<T>;
+  /** Stop renewing and delete the claim, unless a handOver already did. */
+  release(): Promise<void>;
 }
 
 const ownerFile = (worktreesDir: string, writer: string) => path.join(worktreesDir, `${writer}.pid`);

@@ -102,6 +102,47 @@ describe('Archive: write and read', () => {
   });
 });
 
+describe('Archive: a step releases its claim in the same ref transaction as its result', () => {
+  it('writeNode and appendEvaluations delete the claim ref atomically, leave no temporary ref, and keep it when the write fails', async () => {
+    const { dir, base, archive } = await setup();
+    const claimA = await archive.putClaim({ writer: 'a1', node: base, kind: 'expand', expires: Date.now() + 60_000 });
+    const n1 = await archive.writeNode({ writer: 'a1', parents: [base], tree: await treeWith(dir, 'one\n'), message: 'one', agent: 'x', operator: 'mutate', releaseClaim: claimA });
+    expect((await archive.load()).claims).toEqual([]);
+    expect(n1.branch).toBe('evo/a1/1');
+    // The reflog message stays what a plain update-ref wrote.
+    expect(await git(dir, ['reflog', '--format=%gs', 'refs/heads/evo/a1/1'])).toBe('evogit: node\n');
+
+    // Next seq: a name taken behind this process's back is skipped (create-only), the claim stays until the write succeeds.
+    await git(dir, ['branch', 'evo/a1/2', base]);
+    const claimB = await archive.putClaim({ writer: 'a1', node: n1.id, kind: 'expand', expires: Date.now() + 60_000 });
+    const n2 = await archive.writeNode({ writer: 'a1', parents: [n1.id], tree: await treeWith(dir, 'two\n'), message: 'two', agent: 'x', operator: 'mutate', releaseClaim: claimB });
+    expect(n2.branch).toBe('evo/a1/3');
+    expect((await archive.load()).claims).toEqual([]);
+
+    const claimC = await archive.putClaim({ writer: 'a1', node: n2.id, kind: 'evaluate', task: 't1', expires: Date.now() + 60_000 });
+    expect((await archive.load()).claims.map((c) => c.ref)).toEqual([claimC]);
+    await archive.appendEvaluations('a1', [evaluation(n2.id, 't1', 'pass', 'a1')], { releaseClaim: claimC });
+    await archive.appendEvaluations('a1', [evaluation(n2.id, 't2', 'fail', 'a1')]);
+    const snap = await archive.load();
+    expect(snap.claims).toEqual([]);
+    expect(snap.evaluations.get(n2.id)?.map((e) => `${e.task}:${e.outcome}`)).toEqual(['t1:pass', 't2:fail']);
+    expect(await git(dir, ['for-each-ref', 'refs/evogit/'])).toBe('');
+    await expect(archive.appendEvaluations('a1', [evaluation(n2.id, 't3', 'pass', 'a1')], { releaseClaim: 'refs/heads/main' })).rejects.toThrow(/not a claim ref/);
+
+    // A parent pruned while the agent worked: no branch, the claim stays for the caller to release.
+    const claimD = await archive.putClaim({ writer: 'a1', node: n2.id, kind: 'expand', expires: Date.now() + 60_000 });
+    const req = { writer: 'a1', parents: [n2.id], tree: await treeWith(dir, 'four\n'), message: 'four', agent: 'x', operator: 'mutate' as const, parentBranch: n2.branch as string, releaseClaim: claimD };
+    await git(dir, ['branch', '-D', n2.branch as string]);
+    await expect(archive.writeNode(req)).rejects.toMatchObject({ code: 'E_PARENT_PRUNED' });
+    expect(await git(dir, ['for-each-ref', '--format=%(refname)', 'refs/heads/evo/a1/'])).toBe('refs/heads/evo/a1/1\nrefs/heads/evo/a1/2\n');
+    expect((await archive.load()).claims.map((c) => c.ref)).toEqual([claimD]);
+    // With the parent's branch in place the same request writes the node.
+    await git(dir, ['branch', n2.branch as string, n2.id]);
+    expect((await archive.writeNode(req)).branch).toBe('evo/a1/4');
+    expect((await archive.load()).claims).toEqual([]);
+  });
+});
+
 describe('Archive: plain git is a full client', () => {
   it('git branch -D prunes, prune --clade deletes the clade, promote tags, git log --notes shows evaluations', async () => {
     const { dir, base, archive } = await setup();
