@@ -70,13 +70,26 @@ export async function run(command: string, args: string[], options: ProcOptions)
     maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024,
     encoding: 'utf8',
   });
+  return settle(command, args, child, String(child.stdout ?? ''), String(child.stderr ?? ''), started, options.reject);
+}
+
+interface Finished {
+  exitCode?: number;
+  signal?: string;
+  timedOut?: boolean;
+  failed?: boolean;
+  message?: string;
+}
+
+/** An ended child as a ProcResult; throws ProcError when spawning failed, or on a non-zero exit unless reject is false. */
+function settle(command: string, args: string[], child: Finished, stdout: string, stderr: string, started: number, reject: boolean | undefined): ProcResult {
   const result: ProcResult = {
     command,
     args,
     exitCode: child.exitCode ?? null,
     signal: child.signal ?? null,
-    stdout: String(child.stdout ?? ''),
-    stderr: String(child.stderr ?? ''),
+    stdout,
+    stderr,
     durationMs: Math.round(performance.now() - started),
     timedOut: Boolean(child.timedOut),
   };
@@ -84,7 +97,7 @@ export async function run(command: string, args: string[], options: ProcOptions)
     // Spawning itself failed (command not found, bad cwd): never a silent empty result.
     throw new ProcError({ ...result, stderr: child.message ?? 'spawn failed' });
   }
-  if (options.reject !== false && result.exitCode !== 0) throw new ProcError(result);
+  if (reject !== false && result.exitCode !== 0) throw new ProcError(result);
   return result;
 }
 
@@ -125,16 +138,8 @@ export function spawnLines(
   };
   lines(child.stdout, options.onLine);
   lines(child.stderr, options.onStderr ?? (() => undefined));
-  const done = child.then((r) => ({
-    command,
-    args,
-    exitCode: r.exitCode ?? null,
-    signal: r.signal ?? null,
-    stdout: '',
-    stderr: '',
-    durationMs: Math.round(performance.now() - started),
-    timedOut: Boolean(r.timedOut),
-  }));
+  // The caller judges the exit code (an agent that failed); a spawn that failed still throws.
+  const done = child.then((r) => settle(command, args, r, '', '', started, false));
   return { done, kill: (signal = 'SIGTERM') => void child.kill(signal), pid: child.pid };
 }
 
@@ -174,23 +179,7 @@ export function streamOut(command: string, args: string[], options: ProcOptions)
   child.stderr?.on('data', (s: string) => {
     stderr = (stderr + s).slice(-STDERR_KEEP);
   });
-  const done = child.then((r) => {
-    const result: ProcResult = {
-      command,
-      args,
-      exitCode: r.exitCode ?? null,
-      signal: r.signal ?? null,
-      stdout: '',
-      stderr,
-      durationMs: Math.round(performance.now() - started),
-      timedOut: Boolean(r.timedOut),
-    };
-    if (r.failed && (r.exitCode === undefined || r.exitCode === null) && !r.timedOut && !r.signal) {
-      throw new ProcError({ ...result, stderr: r.message ?? 'spawn failed' });
-    }
-    if (options.reject !== false && result.exitCode !== 0) throw new ProcError(result);
-    return result;
-  });
+  const done = child.then((r) => settle(command, args, r, '', stderr, started, options.reject));
   // The caller awaits `done` after reading; until then a failure must not count as unhandled.
   void done.catch(() => undefined);
   const stdout = child.stdout;
