@@ -123,8 +123,10 @@ export function spawnLines(
     cancelSignal: options.signal,
     timeout: options.timeoutMs,
   });
-  const lines = (stream: NodeJS.ReadableStream | null, each: (l: string) => void) => {
-    if (!stream) return;
+  // Resolves once the stream has delivered its last line: the child's exit alone does not
+  // mean its last output was read (an agent's final event would be lost).
+  const lines = (stream: NodeJS.ReadableStream | null, each: (l: string) => void): Promise<void> => {
+    if (!stream) return Promise.resolve();
     let rest = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
@@ -132,14 +134,19 @@ export function spawnLines(
       rest = parts.pop() ?? '';
       for (const p of parts) each(p);
     });
-    stream.on('end', () => {
-      if (rest) each(rest);
+    return new Promise((resolve) => {
+      const flush = () => {
+        if (rest) each(rest);
+        rest = '';
+        resolve();
+      };
+      stream.once('end', flush);
+      stream.once('close', flush);
     });
   };
-  lines(child.stdout, options.onLine);
-  lines(child.stderr, options.onStderr ?? (() => undefined));
+  const read = Promise.all([lines(child.stdout, options.onLine), lines(child.stderr, options.onStderr ?? (() => undefined))]);
   // The caller judges the exit code (an agent that failed); a spawn that failed still throws.
-  const done = child.then((r) => settle(command, args, r, '', '', started, false));
+  const done = Promise.all([child, read]).then(([r]) => settle(command, args, r, '', '', started, false));
   return { done, kill: (signal = 'SIGTERM') => void child.kill(signal), pid: child.pid };
 }
 

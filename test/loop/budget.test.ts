@@ -55,7 +55,7 @@ describe('evogit run on one machine', () => {
     const stopped = await first.exit;
     expect(stopped.code, first.stderr.join('\n')).toBe(0);
     const done = first.events.filter((e) => e.type === 'done');
-    expect(done.map((e) => e.type === 'done' && e.reason).sort()).toEqual(['stopped', 'stopped']);
+    expect(done.map((e) => e.type === 'done' && e.reason).sort(), first.stderr.join('\n')).toEqual(['stopped', 'stopped']);
     await expectCleanRepo(repo);
     expect(await claimRefs(repo)).toEqual([]);
     expect(await groupMembers([first.pid])).toEqual([]);
