@@ -101,6 +101,21 @@ function settle(command: string, args: string[], child: Finished, stdout: string
   return result;
 }
 
+/** A child whose output the caller reads as it comes (no buffering), with stdin from `input` or none. */
+function startUnbuffered(command: string, args: string[], options: ProcOptions) {
+  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+  return execa(command, args, {
+    cwd: options.cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+    buffer: false,
+    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    cancelSignal: options.signal,
+    timeout: options.timeoutMs,
+  });
+}
+
 /**
  * Start a long-running child and hand each line of its stdout to `onLine` as it arrives.
  * Used by `evogit run` to follow its agent processes. The child's stderr is passed through
@@ -112,17 +127,7 @@ export function spawnLines(
   options: ProcOptions & { onLine: (line: string) => void; onStderr?: (line: string) => void },
 ): { done: Promise<ProcResult>; kill: (signal?: NodeJS.Signals) => void; pid: number | undefined } {
   const started = performance.now();
-  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
-  const child = execa(command, args, {
-    cwd: options.cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-    cancelSignal: options.signal,
-    timeout: options.timeoutMs,
-  });
+  const child = startUnbuffered(command, args, options);
   // Resolves once the stream has delivered its last line: the child's exit alone does not
   // mean its last output was read (an agent's final event would be lost).
   const lines = (stream: NodeJS.ReadableStream | null, each: (l: string) => void): Promise<void> => {
@@ -170,17 +175,7 @@ const STDERR_KEEP = 64 * 1024;
  */
 export function streamOut(command: string, args: string[], options: ProcOptions): ProcStream {
   const started = performance.now();
-  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
-  const child = execa(command, args, {
-    cwd: options.cwd,
-    env,
-    extendEnv: false,
-    reject: false,
-    buffer: false,
-    ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-    cancelSignal: options.signal,
-    timeout: options.timeoutMs,
-  });
+  const child = startUnbuffered(command, args, options);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (s: string) => {
