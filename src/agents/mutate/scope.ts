@@ -26,7 +26,8 @@ export interface ScopeIndex {
   lastWrite: Map<string, number>;
 }
 
-const JS_FUNCTIONS = new Set([
+/** Tree-sitter node types that open a function scope in JavaScript and TypeScript. */
+export const JS_FUNCTIONS: ReadonlySet<string> = new Set([
   'function_declaration',
   'function_expression',
   'function',

@@ -6,7 +6,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { parse, type MutateLanguage } from './parser.js';
-import { indexScope, visibleAt, type ScopeIndex } from './scope.js';
+import { JS_FUNCTIONS, indexScope, visibleAt, type ScopeIndex } from './scope.js';
 
 export type MutationOperator =
   | 'binary-operator'
@@ -110,16 +110,8 @@ const PY_OPERATORS: Record<string, string[]> = {
   '-=': ['+='],
 };
 
-const FUNCTION_TYPES = new Set([
-  'function_declaration',
-  'function_expression',
-  'function',
-  'arrow_function',
-  'method_definition',
-  'generator_function_declaration',
-  'generator_function',
-  'function_definition',
-]);
+// JavaScript/TypeScript function scopes, and Python's function_definition.
+const FUNCTION_TYPES: ReadonlySet<string> = new Set([...JS_FUNCTIONS, 'function_definition']);
 
 const JS_SKIPPED_STATEMENTS = new Set([
   'comment',
