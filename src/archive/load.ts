@@ -32,18 +32,7 @@ import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from '
 const CACHE_VERSION = 2;
 
 /** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
-export interface NodeRecord {
-  id: string;
-  parents: string[];
-  tree: string;
-  /** Evogit-Writer trailer, '' when absent. */
-  writer: string;
-  agent: string;
-  operator: Operator;
-  model?: string;
-  cost?: number;
-  time: number;
-  subject: string;
+export interface NodeRecord extends Omit<ArchiveNode, 'branch' | 'pruned' | 'promoted'> {
   /** The commit carries evogit trailers (so it had a branch of its own once). */
   tracked: boolean;
   /** Longest path from the root: the canonical order is (depth, id). */
