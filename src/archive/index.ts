@@ -57,7 +57,7 @@ export class Archive {
     readonly prefix: string,
   ) {
     this.layout = new RefLayout(prefix);
-    this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`));
+    this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), gitDir);
   }
 
   /** The working directory evogit was pointed at. */
@@ -130,8 +130,10 @@ export class Archive {
       stats = await this.state.refresh();
     } catch (e) {
       if (!(e instanceof ProcError) || this.state.root === null) throw e;
-      // The cache named objects git no longer has (a gc after a rewrite): rebuild from scratch.
+      // The cache named objects git no longer has (a gc after a rewrite), or a ref file named
+      // one (a broken ref, which git itself skips): rebuild from scratch, listing refs with git.
       this.state.root = null;
+      this.state.listRefsWithGit();
       stats = await this.state.refresh();
     }
     this.lastLoad = stats;

@@ -7,6 +7,7 @@ import { run, streamOut, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, type BatchBlob, type BatchObject } from './parse.js';
 
 export * from './parse.js';
+export { RefFiles } from './ref-files.js';
 
 const GIT_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',

@@ -233,6 +233,8 @@ describe('Archive: the cache is disposable', () => {
         if (branches.length > 0) await git(dir, ['branch', '-D', branches[rand(branches.length)] as string]);
       } else if (what < 9) {
         await archive.putClaim({ writer, node: ids[rand(ids.length)] as string, kind: 'evaluate', task: 't', expires: step });
+        // What gc does on its own: the refs move from loose files into packed-refs.
+        if (rand(2) === 0) await git(dir, ['pack-refs', '--all']);
       } else {
         await archive.promote(ids[rand(ids.length)] as string).catch((e: unknown) => {
           if (!(e instanceof EvogitError)) throw e; // a pruned-away node cannot be promoted
