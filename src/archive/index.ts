@@ -150,16 +150,17 @@ export class Archive {
 
   /**
    * A node's evaluation lines as written, log tails included (snapshots drop `log` to stay
-   * small): read from the note blobs of every writer, in the snapshot's order. `node` is a full SHA.
+   * small): read from the notes of every writer, in the snapshot's order. `node` is a full SHA.
    */
   async evaluationLogs(node: string): Promise<Evaluation[]> {
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0 || this.state.root === null) await this.load();
-      const blobs = this.state.noteBlobsOf(node);
-      const objects = await this.git.catFiles(blobs);
-      // A blob that is gone (notes rewritten and collected since the last load): load again, once.
-      if (attempt === 0 && blobs.some((b) => !objects.has(b))) continue;
-      return blobs.flatMap((b) => parseNoteLines(objects.get(b)?.content ?? ''));
+      const notes = this.state.noteNamesOf(node);
+      const objects = await this.git.catFiles(notes.flat());
+      const texts = notes.map((names) => names.map((n) => objects.get(n)).find((o) => o !== undefined)?.content);
+      // A note that is gone (notes rewritten and collected since the last load): load again, once.
+      if (attempt === 0 && texts.some((t) => t === undefined)) continue;
+      return texts.flatMap((t) => parseNoteLines(t ?? ''));
     }
   }
 

@@ -29,8 +29,8 @@ import { EvogitError } from '../errors/index.js';
 import { RefLayout } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
-// 2: evaluation lines are kept without their log tails.
-const CACHE_VERSION = 2;
+// 2: evaluation lines are kept without their log tails. 3: no note blob ids (read by path when needed).
+const CACHE_VERSION = 3;
 
 /** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
 export interface NodeRecord extends Omit<ArchiveNode, 'branch' | 'pruned' | 'promoted'> {
@@ -42,9 +42,7 @@ export interface NodeRecord extends Omit<ArchiveNode, 'branch' | 'pruned' | 'pro
 
 interface NotesState {
   tip: string;
-  /** Annotated object → note blob. */
-  blobs: Map<string, string>;
-  /** Annotated object → parsed lines. */
+  /** Annotated object → parsed lines (an entry, maybe empty, for every note of the writer). */
   evals: Map<string, Evaluation[]>;
 }
 
@@ -281,7 +279,7 @@ function internFields(e: Evaluation): void {
   if (typeof e.image === 'string') e.image = intern(e.image);
 }
 
-const NOTES_PER_PARSE = 2000;
+const NOTES_PER_PARSE = 128;
 
 function isEvaluation(v: unknown): v is Evaluation {
   if (typeof v !== 'object' || v === null) return false;
@@ -556,13 +554,8 @@ export class ArchiveState {
     const changedNodes = new Set<string>();
     for (const [i, { writer, obj, blob }] of pendingNotes.entries()) {
       const st = this.notes.get(writer) as NotesState;
-      if (blob === null) {
-        st.blobs.delete(obj);
-        st.evals.delete(obj);
-      } else {
-        st.blobs.set(obj, blob);
-        st.evals.set(obj, parsed[i] as Evaluation[]);
-      }
+      if (blob === null) st.evals.delete(obj);
+      else st.evals.set(obj, parsed[i] as Evaluation[]);
       changedNodes.add(obj);
     }
     for (const [writer, tip] of notesTips) (this.notes.get(writer) as NotesState).tip = tip;
@@ -644,13 +637,16 @@ export class ArchiveState {
     const fresh = [...new Set(added)].filter((sha) => !this.nodes.has(sha));
     if (isCold) fresh.push(root);
     if (fresh.length > 0) {
-      const out = (!isCold && (await this.walkNewCommits(fresh))) || (await this.logNewCommits(fresh, prevTipShas(), current(), root, isCold));
+      const walked = isCold ? null : await this.walkNewCommits(fresh);
+      const batches = walked ? [parseLog(walked)] : this.logNewCommits(fresh, prevTipShas(), current(), root, isCold);
       const added: NodeRecord[] = [];
-      for (const c of parseLog(out)) {
-        if (this.nodes.has(c.id)) continue;
-        const rec = recordFromCommit(c, c.id === root);
-        this.nodes.set(c.id, rec);
-        added.push(rec);
+      for await (const commits of batches) {
+        for (const c of commits) {
+          if (this.nodes.has(c.id)) continue;
+          const rec = recordFromCommit(c, c.id === root);
+          this.nodes.set(c.id, rec);
+          added.push(rec);
+        }
       }
       this.assignDepths(added, root);
       added.sort(byDepthThenId);
@@ -738,12 +734,13 @@ export class ArchiveState {
   }
 
   /** The general case: let git walk from the new tips down to anything already known. */
-  private logNewCommits(fresh: string[], old: Set<string>, current: Set<string>, root: string, isCold: boolean): Promise<string> {
+  private logNewCommits(fresh: string[], old: Set<string>, current: Set<string>, root: string, isCold: boolean): AsyncGenerator<RawCommit[]> {
     const negatives = new Set<string>();
     for (const s of old) if (this.nodes.has(s)) negatives.add(s);
     for (const s of current) if (this.nodes.has(s)) negatives.add(s);
     const input = [...fresh, ...[...negatives].map((s) => `^${s}`), isCold ? `^${root}^@` : `^${root}`].join('\n') + '\n';
-    return this.git.out(['-c', 'log.showSignature=false', 'log', '--stdin', `--format=${LOG_FORMAT}`], { input });
+    // Streamed: a cold load of 100k commits never holds git's whole output.
+    return this.git.logStream([], input);
   }
 
   /** depth = 1 + max(depth of parents that are nodes); iterative, the chains can be 100k long. */
@@ -794,7 +791,7 @@ export class ArchiveState {
     for (const [i, [writer]] of changed.entries()) {
       const out = outputs[i] as string;
       if (!this.notes.has(writer)) {
-        this.notes.set(writer, { tip: '', blobs: new Map(), evals: new Map() });
+        this.notes.set(writer, { tip: '', evals: new Map() });
         for (const e of parseLsTree(out)) {
           if (e.type !== 'blob') continue;
           pending.push({ writer, obj: notePathToSha(e.path), blob: e.sha });
@@ -814,12 +811,17 @@ export class ArchiveState {
     return pending;
   }
 
-  /** The note blobs that annotate the object, one per writer that has a note on it (writers in sorted order, as in the snapshot). */
-  noteBlobsOf(obj: string): string[] {
-    const out: string[] = [];
+  /**
+   * Where the notes on the object are, as of the state's notes tips: per writer that has a note
+   * on it (writers in sorted order, as in the snapshot), the `<tip>:<path>` names it may have
+   * under git's fan-out (`obj`, `xx/rest`, `xx/yy/rest`); the first that exists is the note.
+   */
+  noteNamesOf(obj: string): string[][] {
+    const out: string[][] = [];
     for (const w of [...this.notes.keys()].sort()) {
-      const blob = (this.notes.get(w) as NotesState).blobs.get(obj);
-      if (blob !== undefined) out.push(blob);
+      const st = this.notes.get(w) as NotesState;
+      if (!st.evals.has(obj)) continue;
+      out.push([`${st.tip}:${obj}`, `${st.tip}:${obj.slice(0, 2)}/${obj.slice(2)}`, `${st.tip}:${obj.slice(0, 2)}/${obj.slice(2, 4)}/${obj.slice(4)}`]);
     }
     return out;
   }
@@ -835,9 +837,9 @@ export class ArchiveState {
         for (const [obj, e] of (this.notes.get(w) as NotesState).evals) {
           if (e.length === 0) continue;
           this.gradedRuns += graded(e);
+          // The writer's own array while one writer has lines on the object (no copy per node).
           const list = this.evalsByNode.get(obj);
-          if (list) list.push(...e);
-          else this.evalsByNode.set(obj, e.slice());
+          this.evalsByNode.set(obj, list ? list.concat(e) : e);
         }
       }
       return;
@@ -981,12 +983,9 @@ export class ArchiveState {
             for (const r of chunk[1]) order.push(r);
             break;
           case 'notes': {
-            const st = notes.get(chunk[1]) ?? { tip: chunk[2], blobs: new Map(), evals: new Map() };
+            const st = notes.get(chunk[1]) ?? { tip: chunk[2], evals: new Map() };
             notes.set(chunk[1], st);
-            for (const [o, blob, evals] of chunk[3]) {
-              st.blobs.set(o, blob);
-              st.evals.set(o, evals);
-            }
+            for (const [o, evals] of chunk[3]) st.evals.set(o, evals);
             break;
           }
           case 'claims':
@@ -1030,7 +1029,7 @@ export class ArchiveState {
     const root = this.root;
     const tips = [...this.tips];
     const order = this.order;
-    const notes = [...this.notes].map(([w, st]) => [w, st.tip, [...st.blobs].map(([o, b]) => [o, b, st.evals.get(o) ?? []])] as [string, string, [string, string, Evaluation[]][]]);
+    const notes = [...this.notes].map(([w, st]) => [w, st.tip, [...st.evals]] as [string, string, [string, Evaluation[]][]]);
     const claims = [...this.claims];
     this.dirty = 0;
     this.lastSaved = Date.now();
@@ -1060,13 +1059,13 @@ export class ArchiveState {
   }
 }
 
-const CACHE_CHUNK = 2000;
+const CACHE_CHUNK = 200;
 
 type CacheChunk =
   | ['head', number, string, string]
   | ['tips', [string, string][]]
   | ['nodes', NodeRecord[]]
-  | ['notes', string, string, [string, string, Evaluation[]][]]
+  | ['notes', string, string, [string, Evaluation[]][]]
   | ['claims', [string, ClaimState][]]
   | ['end'];
 

@@ -4,7 +4,7 @@
  */
 import { InfraError } from '../errors/index.js';
 import { run, streamOut, type ProcResult } from '../proc/index.js';
-import { CatFileBatchReader, type BatchBlob, type BatchObject } from './parse.js';
+import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
 
 export * from './parse.js';
 export { RefFiles } from './ref-files.js';
@@ -80,6 +80,32 @@ export class Git {
       if (!reader.complete) throw new InfraError('E_GIT_OUTPUT', `git cat-file --batch in ${this.dir} ended before answering every name`, 'Check the repository with `git fsck`.');
     } finally {
       // A consumer that stopped early (or a parse error): do not leave git writing into a pipe.
+      if (!finished) child.kill();
+    }
+  }
+
+  /**
+   * `git log --format=LOG_FORMAT` (extra args before it, revisions on stdin) as a stream of
+   * parsed commits, a batch per chunk of git's output.
+   */
+  async *logStream(args: string[], input: string, opts: { timeoutMs?: number } = {}): AsyncGenerator<RawCommit[]> {
+    const child = streamOut('git', ['-c', 'log.showSignature=false', 'log', ...args, '--stdin', `--format=${LOG_FORMAT}`], {
+      cwd: this.dir,
+      env: GIT_ENV,
+      input,
+      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+    });
+    const reader = new LogReader();
+    let finished = false;
+    try {
+      for await (const chunk of child.stdout) {
+        const commits = reader.push(chunk);
+        if (commits.length > 0) yield commits;
+      }
+      await child.done;
+      finished = true;
+      if (!reader.complete) throw new InfraError('E_GIT_OUTPUT', `git log in ${this.dir} ended inside a commit record`, 'Check the repository with `git fsck`.');
+    } finally {
       if (!finished) child.kill();
     }
   }

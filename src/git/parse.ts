@@ -59,6 +59,53 @@ export function parseLog(out: string): RawCommit[] {
   return commits;
 }
 
+/**
+ * `parseLog` over a stream: push the output's chunks as they arrive and get the commits each
+ * completes. Fields are decoded from the bytes one by one, so no string holds the whole
+ * output and no commit's strings keep a 25 MB output alive (a substring would).
+ */
+export class LogReader {
+  private rest: Buffer | null = null;
+
+  push(chunk: Buffer): RawCommit[] {
+    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    const commits: RawCommit[] = [];
+    let start = 0;
+    for (;;) {
+      const ends: number[] = [];
+      let at = start;
+      for (let k = 0; k < 6; k++) {
+        const nul = buf.indexOf(0, at);
+        if (nul < 0) break;
+        ends.push(nul);
+        at = nul + 1;
+      }
+      if (ends.length < 6) break;
+      // tformat ends each record with a newline: it leads the next record's first field.
+      let idStart = start;
+      while (buf[idStart] === 10) idStart++;
+      const parents = buf.toString('latin1', ends[1]! + 1, ends[2]);
+      commits.push({
+        id: buf.toString('latin1', idStart, ends[0]),
+        tree: buf.toString('latin1', ends[0]! + 1, ends[1]),
+        parents: parents ? parents.split(' ') : [],
+        time: Number(buf.toString('latin1', ends[2]! + 1, ends[3])),
+        subject: buf.toString('utf8', ends[3]! + 1, ends[4]),
+        trailers: parseTrailerLines(buf.toString('utf8', ends[4]! + 1, ends[5])),
+      });
+      start = ends[5]! + 1;
+    }
+    // A copy: the unfinished record must not keep the whole chunk alive.
+    this.rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    return commits;
+  }
+
+  /** True when the output ended on a record boundary (only newlines left over). */
+  get complete(): boolean {
+    return this.rest === null || this.rest.every((b) => b === 10);
+  }
+}
+
 export interface RefEntry {
   /** Full ref name, e.g. refs/heads/evo/a1/3. */
   ref: string;

@@ -33,12 +33,9 @@ interface PackedState {
   readAt: bigint;
   ctimeMs: bigint;
   bytes: Buffer;
-  /** Matching refs, sorted by name. */
-  names: string[];
-  shas: string[];
-  /** The for-each-ref text of exactly these refs, and where each line starts in it. */
+  /** The for-each-ref text of the matching refs (sorted by name), and where each line starts in it. */
   text: string;
-  offsets: number[];
+  offsets: Uint32Array;
 }
 
 export class RefFiles {
@@ -161,11 +158,10 @@ export class RefFiles {
 }
 
 function parsePacked(key: string, readAt: bigint, ctimeMs: bigint, bytes: Buffer, prefixes: string[]): PackedState | null {
-  const text = bytes.toString('utf8');
   const names: string[] = [];
   const shas: string[] = [];
   let sorted = false;
-  for (const line of text.split('\n')) {
+  for (const line of bytes.toString('utf8').split('\n')) {
     if (!line) continue;
     if (line.startsWith('#')) {
       if (/\bsorted\b/.test(line)) sorted = true;
@@ -186,7 +182,9 @@ function parsePacked(key: string, readAt: bigint, ctimeMs: bigint, bytes: Buffer
     names.splice(0, names.length, ...n2);
     shas.splice(0, shas.length, ...s2);
   }
-  const offsets: number[] = new Array(names.length);
+  // The names and SHAs are cut from the file's text: only the joined listing is kept, so that
+  // text can be collected.
+  const offsets = new Uint32Array(names.length);
   const lines: string[] = new Array(names.length);
   let at = 0;
   for (let i = 0; i < names.length; i++) {
@@ -194,27 +192,29 @@ function parsePacked(key: string, readAt: bigint, ctimeMs: bigint, bytes: Buffer
     lines[i] = `${names[i]}\0${shas[i]}\n`;
     at += lines[i]!.length;
   }
-  return { key, readAt, ctimeMs, bytes, names, shas, text: lines.join(''), offsets };
+  return { key, readAt, ctimeMs, bytes, text: lines.join(''), offsets };
 }
 
 /** The packed listing with the loose refs put in (a loose ref overrides its packed copy). */
 function merge(packed: PackedState, loose: [string, string][]): string {
   if (loose.length === 0) return packed.text;
-  const { names, text, offsets } = packed;
+  const { text, offsets } = packed;
+  const count = offsets.length;
+  const nameAt = (i: number) => text.slice(offsets[i], text.indexOf('\0', offsets[i]));
   let out = '';
   let from = 0; // index of the next packed line not yet copied
   for (const [name, sha] of loose) {
     // First packed line whose name is >= this loose name.
     let lo = from;
-    let hi = names.length;
+    let hi = count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (names[mid]! < name) lo = mid + 1;
+      if (nameAt(mid) < name) lo = mid + 1;
       else hi = mid;
     }
     out += text.slice(offsets[from] ?? text.length, offsets[lo] ?? text.length);
     out += `${name}\0${sha}\n`;
-    from = lo < names.length && names[lo] === name ? lo + 1 : lo;
+    from = lo < count && nameAt(lo) === name ? lo + 1 : lo;
   }
   return out + text.slice(offsets[from] ?? text.length);
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Git } from './index.js';
+import { Git, LOG_FORMAT, LogReader, parseLog, type RawCommit } from './index.js';
 
 describe('Git.catFileStream (a real repository)', () => {
   let dir = '';
@@ -55,6 +55,41 @@ describe('Git.catFileStream (a real repository)', () => {
       await expect(consume()).rejects.toThrow(/cat-file/);
     } finally {
       await rm(notARepo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Git.logStream (a real repository)', () => {
+  it('gives the commits parseLog gives, however the output is cut into chunks', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'evogit-logstream-'));
+    try {
+      const git = new Git(dir);
+      await git.run(['init', '-q']);
+      let parent: string | null = null;
+      const subjects = ['plain', 'ünïcødé ✓ subject', 'with\ttab and "quotes"', 'x'.repeat(70_000)];
+      for (let i = 0; i < 40; i++) {
+        const tree = (await git.out(['mktree'], { input: '' })).trim();
+        const msg = `${subjects[i % subjects.length]} ${i}\n\nEvogit-Writer: w${i % 3}\nEvogit-Operator: mutate\n`;
+        const args: string[] = ['commit-tree', tree, ...(parent ? ['-p', parent] : [])];
+        parent = (await git.out(args, { input: msg })).trim();
+      }
+      await git.run(['update-ref', 'refs/heads/main', parent as string]);
+      const whole = parseLog(await git.out(['log', `--format=${LOG_FORMAT}`, 'main']));
+      const streamed: RawCommit[] = [];
+      for await (const batch of git.logStream([], 'main\n')) streamed.push(...batch);
+      expect(streamed).toEqual(whole);
+      expect(streamed).toHaveLength(40);
+      // Chunk boundaries anywhere, down to single bytes.
+      const bytes = Buffer.from(await git.out(['log', `--format=${LOG_FORMAT}`, 'main']), 'utf8');
+      for (const size of [1, 7, 100, 4096]) {
+        const reader = new LogReader();
+        const out: RawCommit[] = [];
+        for (let at = 0; at < bytes.length; at += size) out.push(...reader.push(bytes.subarray(at, at + size)));
+        expect(reader.complete).toBe(true);
+        expect(out).toEqual(whole);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
