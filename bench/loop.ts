@@ -115,7 +115,7 @@ function measure(agents: number, events: Timed[], wallMs: number): Row {
 }
 
 const rows: Row[] = [];
-for (const agents of [1, 2, 4]) {
+for (const agents of (process.env.EVOGIT_BENCH_AGENTS ?? '1,2,4').split(',').map(Number)) {
   const dir = await fixture();
   try {
     const { events, wallMs } = await runAgents(dir, agents);
