@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
-import { ProcError, type ProcResult } from '../proc/index.js';
-import { FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, ZERO_SHA } from '../git/index.js';
+import { ProcError } from '../proc/index.js';
+import { commitText, FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, ZERO_SHA } from '../git/index.js';
 import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
@@ -70,7 +70,11 @@ export class Archive {
     return this.gitDir;
   }
 
-  static async open(opts: { repoDir: string; prefix?: string }): Promise<Archive> {
+  /**
+   * `keepGitOpen`: serve the archive's small reads and writes through long-lived git processes
+   * (see Git.keepOpen) — for a loop that writes every step; call close() when done.
+   */
+  static async open(opts: { repoDir: string; prefix?: string; keepGitOpen?: boolean }): Promise<Archive> {
     const git = new Git(opts.repoDir);
     // Both at once: every spawn costs ~10 ms, and a missing repo fails both anyway.
     const [dirResult, refsResult] = await Promise.all([
@@ -91,7 +95,13 @@ export class Archive {
     if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(prefix) || prefix.endsWith('/') || prefix.includes('//')) {
       throw new EvogitError('E_BAD_PREFIX', `branch prefix "${prefix}" is not usable`, 'Use letters, digits, ".", "_", "-" and "/" (e.g. "evo").');
     }
+    if (opts.keepGitOpen) git.keepOpen(join(gitDir, 'evogit', 'tmp'));
     return new Archive(git, gitDir, prefix);
+  }
+
+  /** End the long-lived git processes, if any (the archive stays usable, one process per call). */
+  close(): Promise<void> {
+    return this.git.close();
   }
 
   async root(): Promise<string | null> {
@@ -180,10 +190,8 @@ export class Archive {
     if (req.cost !== undefined) trailers.push(['Evogit-Cost', String(req.cost)]);
     const message = `${req.message.trimEnd() || 'evogit node'}\n\n${trailers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
     const time = Math.floor(Date.now() / 1000);
-    const date = `${time} +0000`;
-    const args = ['commit-tree', req.tree];
-    for (const p of req.parents) args.push('-p', p);
-    const id = (await this.git.out(args, { input: message, env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } })).trim();
+    // The commit `git commit-tree` would write, without a process per node when git is kept open.
+    const id = await this.git.writeObject('commit', commitText({ tree: req.tree, parents: req.parents, message, time }));
 
     if (req.releaseClaim !== undefined) checkClaimRef(req.releaseClaim);
     // After its first node this process knows its writer's highest seq: try the next one
@@ -198,7 +206,7 @@ export class Archive {
         ...(req.parentBranch !== undefined ? [[`verify refs/heads/${req.parentBranch}`, req.parents[0] as string]] : []),
         ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : []),
       ]);
-      if (r.exitCode === 0) {
+      if (r.ok) {
         this.seqHigh.set(req.writer, seq);
         const node: ArchiveNode = {
           id,
@@ -263,7 +271,7 @@ export class Archive {
           [`delete ${tmpRef}`, commit],
           ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : []),
         ]);
-        if (r.exitCode === 0) {
+        if (r.ok) {
           tmpLeft = false;
           return;
         }
@@ -276,17 +284,20 @@ export class Archive {
 
   async putClaim(claim: Claim): Promise<string> {
     checkWriter(claim.writer);
-    const blob = (await this.git.out(['hash-object', '-w', '--stdin'], { input: JSON.stringify(claim) })).trim();
-    for (;;) {
+    const blob = await this.git.writeObject('blob', JSON.stringify(claim));
+    for (let attempt = 0; ; attempt++) {
       const ref = this.layout.claimRef(claim.writer, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
-      const r = await this.git.run(['update-ref', ref, blob, ZERO_SHA], { reject: false });
-      if (r.exitCode === 0) return ref;
+      // Create only: a name taken (by chance) is never overwritten.
+      const r = await this.git.updateRefs([[`update ${ref}`, blob, ZERO_SHA]]);
+      if (r.ok) return ref;
+      if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not write a claim for writer ${claim.writer}: ${r.stderr.trim()}`, 'Check that .git is writable and not full.');
     }
   }
 
   async releaseClaim(ref: string): Promise<void> {
     checkClaimRef(ref);
-    await this.git.run(['update-ref', '-d', ref]);
+    const r = await this.git.updateRefs([[`delete ${ref}`, '']]);
+    if (!r.ok) throw new InfraError('E_REF_BUSY', `could not release the claim ${ref}: ${r.stderr.trim()}`, 'Check that .git is writable; a stale claim expires on its own.');
   }
 
   /** Delete the node's branch (and with clade, every descendant's); returns the deleted branch names. */
@@ -460,9 +471,8 @@ export class Archive {
    * One atomic ref transaction (`update-ref --stdin -z`) with a reflog message; each command is
    * its fields: [`update <ref>`, new, old] or [`delete <ref>`, old] ('' = whatever it is).
    */
-  private updateRefs(message: string, commands: string[][]): Promise<ProcResult> {
-    const input = commands.map((c) => c.join('\0') + '\0').join('');
-    return this.git.run(['update-ref', '-m', message, '--stdin', '-z'], { input, reject: false });
+  private updateRefs(message: string, commands: string[][]): Promise<{ ok: boolean; stderr: string }> {
+    return this.git.updateRefs(commands, { message });
   }
 
   private async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {
