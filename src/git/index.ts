@@ -10,6 +10,7 @@ import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeR
 import { CatFileBatchReader, type BatchBlob, type BatchObject } from './parse.js';
 
 export * from './parse.js';
+export * from './tree.js';
 
 const GIT_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',
@@ -49,6 +50,11 @@ export class Git {
    * dies (this one killed) leaves nothing half-written: each ref transaction reaches git in one
    * write, whole or not at all.
    */
+  /** Whether keepOpen() is in effect (object writes cost no process). */
+  get keptOpen(): boolean {
+    return this.pipes !== null;
+  }
+
   keepOpen(tmpDir: string): void {
     this.pipes ??= { tmpDir, cat: null, refs: new Map(), hash: new Map() };
   }
@@ -89,6 +95,13 @@ export class Git {
     for await (const objects of this.catFileStream(names)) {
       for (const o of objects) found.set(o.name, { name: o.name, sha: o.sha, type: o.type, content: o.content.toString('utf8') });
     }
+    return found;
+  }
+
+  /** Like catFiles, with each content as the bytes git gave (trees are binary). */
+  async catFileBytes(names: string[]): Promise<Map<string, BatchBlob>> {
+    const found = new Map<string, BatchBlob>();
+    for await (const objects of this.catFileStream(names)) for (const o of objects) found.set(o.name, o);
     return found;
   }
 
@@ -209,10 +222,10 @@ export class Git {
  * A commit object's text as `git commit-tree` writes it for this identity (evogit's git
  * environment: GIT_AUTHOR_* / GIT_COMMITTER_* or "evogit"), dated `time` in UTC.
  */
-export function commitText(c: { tree: string; parents: readonly string[]; message: string; time: number }): string {
+export function commitText(c: { tree: string; parents: readonly string[]; message: string; time: number; identity?: { name: string; email: string } }): string {
   // git drops these from names and addresses (they would break the header).
   const clean = (s: string) => s.replace(/[<>\n]/g, '').trim();
-  const who = (name: string, email: string) => `${clean(GIT_ENV[name] as string)} <${clean(GIT_ENV[email] as string)}> ${c.time} +0000`;
+  const who = (name: string, email: string) => `${clean(c.identity?.name ?? (GIT_ENV[name] as string))} <${clean(c.identity?.email ?? (GIT_ENV[email] as string))}> ${c.time} +0000`;
   return [
     `tree ${c.tree}`,
     ...c.parents.map((p) => `parent ${p}`),
