@@ -294,7 +294,10 @@ export const PIPE_ATOMIC_BYTES = 4096;
  */
 export function openPipe(command: string, args: string[], options: Pick<ProcOptions, 'cwd' | 'env' | 'cleanEnv'>): ProcPipe {
   const started = performance.now();
-  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env: envOf(options), stdio: ['pipe', 'pipe', 'pipe'] });
+  // Its own process group: a Ctrl-C to the terminal's group stops this process, which then still
+  // has its pipes to finish the step (release a claim) and close them; they never outlive it,
+  // since each exits when its stdin closes.
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env: envOf(options), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let buf: Buffer = Buffer.alloc(0);
   let ended = false;
   let alive = true;
