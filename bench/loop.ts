@@ -1,18 +1,20 @@
 /**
  * bench/loop: how fast the agent loop itself turns, and what it costs on top of the work.
  *
- * A tiny repository whose one task is a test that passes instantly (local sandbox), and a
- * `command` agent that appends a line to a file (so every candidate is a real, distinct tree).
- * `evogit run --agents N --max-evals E` at N = 1, 2, 4; from the --json events:
+ * A tiny repository whose one task is a test that passes instantly, and a `command` agent that
+ * appends a line to a file (so every candidate is a real, distinct tree). With the local sandbox,
+ * and with the Docker sandbox (the default a user runs; image evogit/node:20) when a daemon is
+ * reachable. `evogit run --agents N --max-evals E` at N = 1, 2, 4; from the --json events:
  *   - candidates (nodes written) and evaluations per minute of wall time;
  *   - orchestration overhead per agent = its wall time − Σ agent time (agentMs of expansions)
  *     − Σ runTask time (durationMs of evaluations), as a share of its wall time.
  *
- * Run: npx tsx bench/loop.ts   (EVOGIT_BENCH_EVALS=60 by default)
+ * Run: npx tsx bench/loop.ts   (EVOGIT_BENCH_EVALS=60, EVOGIT_BENCH_AGENTS=1,2,4 and
+ * EVOGIT_BENCH_SANDBOXES=local,docker by default; docker is skipped, saying so, without a daemon)
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../src/proc/index.js';
 import type { LoopEvent } from '../src/loop/index.js';
@@ -21,7 +23,7 @@ const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'evogit.js');
 const EVALS = Number(process.env.EVOGIT_BENCH_EVALS ?? 60);
 const ENV = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@evogit.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@evogit.invalid' };
 
-const CONFIG = `version: 1
+const config = (sandbox: string) => `version: 1
 language: javascript
 test:
   command: [node, test/ok.test.js]
@@ -30,19 +32,19 @@ test:
     mode: single
   timeout: 10s
 sandbox:
-  kind: local
+  kind: ${sandbox}
 agents:
   kind: command
   command:
     run: [node, -e, "require('fs').appendFileSync(process.argv[1] + '/log.txt', process.hrtime.bigint() + ' ' + Math.random() + '\\\\n')", "{worktree}"]
 `;
 
-async function fixture(): Promise<string> {
+async function fixture(sandbox: string): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'evogit-bench-loop-'));
   await mkdir(path.join(dir, 'test'));
   await writeFile(path.join(dir, 'test', 'ok.test.js'), 'process.exit(0);\n');
   await writeFile(path.join(dir, 'log.txt'), 'start\n');
-  await writeFile(path.join(dir, 'evogit.yml'), CONFIG);
+  await writeFile(path.join(dir, 'evogit.yml'), config(sandbox));
   const git = (args: string[]) => run('git', args, { cwd: dir, env: ENV });
   await git(['init', '--quiet', '--initial-branch=main']);
   await git(['add', '--all']);
@@ -70,6 +72,7 @@ function runAgents(dir: string, agents: number): Promise<{ events: Timed[]; wall
 }
 
 interface Row {
+  sandbox: string;
   agents: number;
   wallS: number;
   candidates: number;
@@ -78,9 +81,10 @@ interface Row {
   evaluationsPerMin: number;
   overheadShare: number;
   overheadPerStepMs: number;
+  workPerStepMs: number;
 }
 
-function measure(agents: number, events: Timed[], wallMs: number): Row {
+function measure(sandbox: string, agents: number, events: Timed[], wallMs: number): Row {
   let loopMs = 0;
   let workMs = 0;
   let steps = 0;
@@ -103,6 +107,7 @@ function measure(agents: number, events: Timed[], wallMs: number): Row {
   const candidates = events.filter((e) => e.type === 'expanded').length;
   const evaluations = events.filter((e) => e.type === 'evaluated' && e.outcome !== 'error').length;
   return {
+    sandbox,
     agents,
     wallS: wallMs / 1000,
     candidates,
@@ -111,26 +116,35 @@ function measure(agents: number, events: Timed[], wallMs: number): Row {
     evaluationsPerMin: (evaluations / wallMs) * 60_000,
     overheadShare: (loopMs - workMs) / loopMs,
     overheadPerStepMs: (loopMs - workMs) / steps,
+    workPerStepMs: workMs / steps,
   };
 }
 
 const rows: Row[] = [];
-for (const agents of [1, 2, 4]) {
-  const dir = await fixture();
-  try {
-    const { events, wallMs } = await runAgents(dir, agents);
-    rows.push(measure(agents, events, wallMs));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+const sandboxes = (process.env.EVOGIT_BENCH_SANDBOXES ?? 'local,docker').split(',');
+for (const sandbox of sandboxes) {
+  if (sandbox === 'docker' && (await run('docker', ['info'], { cwd: tmpdir(), reject: false }).catch(() => null))?.exitCode !== 0) {
+    process.stdout.write('docker: no daemon reachable, the Docker rows are skipped\n');
+    continue;
+  }
+  for (const agents of (process.env.EVOGIT_BENCH_AGENTS ?? '1,2,4').split(',').map(Number)) {
+    const dir = await fixture(sandbox);
+    try {
+      const { events, wallMs } = await runAgents(dir, agents);
+      rows.push(measure(sandbox, agents, events, wallMs));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown';
 process.stdout.write(`machine: ${cpus().length} cpus (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; budget ${EVALS} evaluations per run\n`);
-process.stdout.write('| agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share | overhead ms/step |\n|---|---|---|---|---|---|---|---|---|\n');
-const base = rows[0]!;
+process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+process.stdout.write('| sandbox | agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share | overhead ms/step | work ms/step |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
 for (const r of rows) {
+  const base = rows.find((b) => b.sandbox === r.sandbox && b.agents === 1) ?? r;
   process.stdout.write(
-    `| ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${r.overheadPerStepMs.toFixed(0)} |\n`,
+    `| ${r.sandbox} | ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${r.overheadPerStepMs.toFixed(0)} | ${r.workPerStepMs.toFixed(0)} |\n`,
   );
 }

@@ -6,8 +6,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
-import { ProcError, type ProcResult } from '../proc/index.js';
-import { FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, ZERO_SHA } from '../git/index.js';
+import { ProcError } from '../proc/index.js';
+import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, ZERO_SHA, type TreeObjectEntry } from '../git/index.js';
 import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
@@ -70,7 +70,11 @@ export class Archive {
     return this.gitDir;
   }
 
-  static async open(opts: { repoDir: string; prefix?: string }): Promise<Archive> {
+  /**
+   * `keepGitOpen`: serve the archive's small reads and writes through long-lived git processes
+   * (see Git.keepOpen) — for a loop that writes every step; call close() when done.
+   */
+  static async open(opts: { repoDir: string; prefix?: string; keepGitOpen?: boolean }): Promise<Archive> {
     const git = new Git(opts.repoDir);
     // Both at once: every spawn costs ~10 ms, and a missing repo fails both anyway.
     const [dirResult, refsResult] = await Promise.all([
@@ -91,7 +95,13 @@ export class Archive {
     if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(prefix) || prefix.endsWith('/') || prefix.includes('//')) {
       throw new EvogitError('E_BAD_PREFIX', `branch prefix "${prefix}" is not usable`, 'Use letters, digits, ".", "_", "-" and "/" (e.g. "evo").');
     }
+    if (opts.keepGitOpen) git.keepOpen(join(gitDir, 'evogit', 'tmp'));
     return new Archive(git, gitDir, prefix);
+  }
+
+  /** End the long-lived git processes, if any (the archive stays usable, one process per call). */
+  close(): Promise<void> {
+    return this.git.close();
   }
 
   async root(): Promise<string | null> {
@@ -183,10 +193,8 @@ export class Archive {
     if (req.cost !== undefined) trailers.push(['Evogit-Cost', String(req.cost)]);
     const message = `${req.message.trimEnd() || 'evogit node'}\n\n${trailers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
     const time = Math.floor(Date.now() / 1000);
-    const date = `${time} +0000`;
-    const args = ['commit-tree', req.tree];
-    for (const p of req.parents) args.push('-p', p);
-    const id = (await this.git.out(args, { input: message, env: { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } })).trim();
+    // The commit `git commit-tree` would write, without a process per node when git is kept open.
+    const id = await this.git.writeObject('commit', commitText({ tree: req.tree, parents: req.parents, message, time }));
 
     if (req.releaseClaim !== undefined) checkClaimRef(req.releaseClaim);
     // After its first node this process knows its writer's highest seq: try the next one
@@ -201,7 +209,7 @@ export class Archive {
         ...(req.parentBranch !== undefined ? [[`verify refs/heads/${req.parentBranch}`, req.parents[0] as string]] : []),
         ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : []),
       ]);
-      if (r.exitCode === 0) {
+      if (r.ok) {
         this.seqHigh.set(req.writer, seq);
         const node: ArchiveNode = {
           id,
@@ -242,18 +250,28 @@ export class Archive {
     }
     const notesRef = this.layout.notesRef(writer);
     for (let attempt = 0; ; attempt++) {
-      const { tip, existing } = await this.readNotesAt(notesRef, [...byNode.keys()]);
-      const tmpRef = `refs/evogit/tmp/notes-${writer}-${process.pid}-${randomBytes(4).toString('hex')}`;
-      const now = Math.floor(Date.now() / 1000);
-      const msg = `evogit: ${evals.length} evaluation${evals.length === 1 ? '' : 's'} by ${writer}\n`;
-      let stream = `commit ${tmpRef}\nmark :1\ncommitter evogit <evogit@localhost> ${now} +0000\n${data(msg)}`;
-      if (tip) stream += `from ${tip}\n`;
+      const { tip, tree, existing } = await this.readNotesAt(notesRef, [...byNode.keys()]);
+      const texts = new Map<string, string>();
       for (const [node, list] of byNode) {
         let text = existing.get(node) ?? '';
         if (text && !text.endsWith('\n')) text += '\n';
-        text += list.map((e) => JSON.stringify(e)).join('\n') + '\n';
-        stream += `N inline ${node}\n${data(text)}`;
+        texts.set(node, text + list.map((e) => JSON.stringify(e)).join('\n') + '\n');
       }
+      const msg = `evogit: ${evals.length} evaluation${evals.length === 1 ? '' : 's'} by ${writer}\n`;
+      if (this.git.keptOpen) {
+        // Objects through the long-lived hash-object, then the notes ref (compare-and-swap on the
+        // tip read above) and the claim's release in one transaction: no process at all.
+        const commit = await this.writeNotesCommit(tip, tree, texts, msg);
+        const r = await this.updateRefs('evogit: evaluations', [[`update ${notesRef}`, commit, tip ?? ZERO_SHA], ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : [])]);
+        if (r.ok) return;
+        if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not update ${notesRef}: ${r.stderr.trim()}`, 'Another process of the same writer keeps updating its notes; give each agent its own writer name.');
+        continue;
+      }
+      const tmpRef = `refs/evogit/tmp/notes-${writer}-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const now = Math.floor(Date.now() / 1000);
+      let stream = `commit ${tmpRef}\nmark :1\ncommitter evogit <evogit@localhost> ${now} +0000\n${data(msg)}`;
+      if (tip) stream += `from ${tip}\n`;
+      for (const [node, text] of texts) stream += `N inline ${node}\n${data(text)}`;
       // get-mark prints the new commit's SHA: no rev-parse of the temporary ref.
       stream += 'get-mark :1\ndone\n';
       let tmpLeft = true;
@@ -266,7 +284,7 @@ export class Archive {
           [`delete ${tmpRef}`, commit],
           ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : []),
         ]);
-        if (r.exitCode === 0) {
+        if (r.ok) {
           tmpLeft = false;
           return;
         }
@@ -279,17 +297,20 @@ export class Archive {
 
   async putClaim(claim: Claim): Promise<string> {
     checkWriter(claim.writer);
-    const blob = (await this.git.out(['hash-object', '-w', '--stdin'], { input: JSON.stringify(claim) })).trim();
-    for (;;) {
+    const blob = await this.git.writeObject('blob', JSON.stringify(claim));
+    for (let attempt = 0; ; attempt++) {
       const ref = this.layout.claimRef(claim.writer, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
-      const r = await this.git.run(['update-ref', ref, blob, ZERO_SHA], { reject: false });
-      if (r.exitCode === 0) return ref;
+      // Create only: a name taken (by chance) is never overwritten.
+      const r = await this.git.updateRefs([[`update ${ref}`, blob, ZERO_SHA]]);
+      if (r.ok) return ref;
+      if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not write a claim for writer ${claim.writer}: ${r.stderr.trim()}`, 'Check that .git is writable and not full.');
     }
   }
 
   async releaseClaim(ref: string): Promise<void> {
     checkClaimRef(ref);
-    await this.git.run(['update-ref', '-d', ref]);
+    const r = await this.git.updateRefs([[`delete ${ref}`, '']]);
+    if (!r.ok) throw new InfraError('E_REF_BUSY', `could not release the claim ${ref}: ${r.stderr.trim()}`, 'Check that .git is writable; a stale claim expires on its own.');
   }
 
   /** Delete the node's branch (and with clade, every descendant's); returns the deleted branch names. */
@@ -437,7 +458,7 @@ export class Archive {
   }
 
   /** The notes ref's tip and the nodes' notes at it, with one `cat-file --batch` (tip null when the ref does not exist). */
-  private async readNotesAt(notesRef: string, nodes: string[]): Promise<{ tip: string | null; existing: Map<string, string> }> {
+  private async readNotesAt(notesRef: string, nodes: string[]): Promise<{ tip: string | null; tree: string | null; existing: Map<string, string> }> {
     // The note for X sits at X, xx/rest or xx/yy/rest depending on git's fan-out; the ref's
     // name comes first and answers with the tip commit.
     const names: string[] = [notesRef];
@@ -446,7 +467,8 @@ export class Archive {
     const head = found.get(notesRef);
     const tip = head && head.type === 'commit' ? head.sha : null;
     const existing = new Map<string, string>();
-    if (tip === null) return { tip, existing };
+    const tree = tip === null ? null : (/^tree ([0-9a-f]+)$/m.exec(head?.content ?? '')?.[1] ?? null);
+    if (tip === null) return { tip, tree, existing };
     for (const [i, n] of nodes.entries()) {
       for (let k = 0; k < 3; k++) {
         const o = found.get(names[1 + i * 3 + k] as string);
@@ -456,16 +478,59 @@ export class Archive {
         }
       }
     }
-    return { tip, existing };
+    return { tip, tree, existing };
+  }
+
+  /**
+   * The notes commit that sets each node's note to its text, on top of `tip` (tree `tree`),
+   * written object by object as git notes lays them out: a note replaces the old one where it
+   * is (X, xx/rest or xx/yy/rest), a new one goes one level down wherever a level is fanned out
+   * (has xx/ directories), and a level holding 256 notes or more is fanned out (as fast-import does).
+   */
+  private async writeNotesCommit(tip: string | null, tree: string | null, texts: Map<string, string>, message: string): Promise<string> {
+    const notes: [string, string][] = [];
+    for (const [node, text] of texts) notes.push([node, await this.git.writeObject('blob', text)]);
+    const readTree = async (sha: string): Promise<TreeObjectEntry[]> => {
+      const o = (await this.git.catFileBytes([sha])).get(sha);
+      if (!o || o.type !== 'tree') throw new InfraError('E_GIT_OUTPUT', `notes tree ${sha} is missing`, 'Check the repository with `git fsck`.');
+      return parseTree(o.content, sha.length / 2);
+    };
+    const update = async (sha: string | null, items: [string, string][]): Promise<string> => {
+      const byName = new Map((sha ? await readTree(sha) : []).map((e) => [e.name, e]));
+      // A level with fan-out directories is fanned out: a new note goes into (a new) xx/.
+      const fannedOut = [...byName.values()].some((e) => e.mode === TREE_MODE && /^[0-9a-f]{2}$/.test(e.name));
+      const deeper = new Map<string, [string, string][]>();
+      for (const [rest, blob] of items) {
+        const d = rest.slice(0, 2);
+        const dir = byName.get(d);
+        if (!byName.has(rest) && (dir?.mode === TREE_MODE || (fannedOut && !dir))) deeper.set(d, [...(deeper.get(d) ?? []), [rest.slice(2), blob]]);
+        else byName.set(rest, { mode: '100644', name: rest, sha: blob });
+      }
+      const flat = [...byName.values()].filter((e) => e.mode !== TREE_MODE && /^[0-9a-f]{3,}$/.test(e.name));
+      if (flat.length >= 256) {
+        for (const e of flat) {
+          byName.delete(e.name);
+          const d = e.name.slice(0, 2);
+          deeper.set(d, [...(deeper.get(d) ?? []), [e.name.slice(2), e.sha]]);
+        }
+      }
+      for (const [d, list] of deeper) {
+        const old = byName.get(d);
+        byName.set(d, { mode: TREE_MODE, name: d, sha: await update(old?.mode === TREE_MODE ? old.sha : null, list) });
+      }
+      return this.git.writeObject('tree', formatTree([...byName.values()]));
+    };
+    const root = await update(tree, notes);
+    const time = Math.floor(Date.now() / 1000);
+    return this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
   }
 
   /**
    * One atomic ref transaction (`update-ref --stdin -z`) with a reflog message; each command is
    * its fields: [`update <ref>`, new, old] or [`delete <ref>`, old] ('' = whatever it is).
    */
-  private updateRefs(message: string, commands: string[][]): Promise<ProcResult> {
-    const input = commands.map((c) => c.join('\0') + '\0').join('');
-    return this.git.run(['update-ref', '-m', message, '--stdin', '-z'], { input, reject: false });
+  private updateRefs(message: string, commands: string[][]): Promise<{ ok: boolean; stderr: string }> {
+    return this.git.updateRefs(commands, { message });
   }
 
   private async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {

@@ -2,11 +2,15 @@
  * A thin git runner over src/proc `run`: argument arrays, a fixed cwd, and a deterministic
  * environment (no pager, no prompts, no user config that changes output formats).
  */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { InfraError } from '../errors/index.js';
-import { run, streamOut, type ProcResult } from '../proc/index.js';
+import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
 
 export * from './parse.js';
+export * from './tree.js';
 export { RefFiles } from './ref-files.js';
 
 const GIT_ENV: Record<string, string> = {
@@ -21,18 +25,55 @@ const GIT_ENV: Record<string, string> = {
 };
 
 export interface GitOptions {
-  input?: string;
+  input?: string | Buffer;
   env?: Record<string, string>;
   /** Resolve on a non-zero exit instead of throwing. */
   reject?: boolean;
   timeoutMs?: number;
 }
 
+export type ObjectType = 'blob' | 'tree' | 'commit';
+
+/** A batch this small is read through the long-lived `cat-file --batch` (when kept open) instead of a new process. */
+const PIPED_READ_MAX = 256;
+
 export class Git {
+  /** Long-lived plumbing processes, once keepOpen() was called (null: one process per call). */
+  private pipes: { tmpDir: string; cat: ProcPipe | null; refs: Map<string, ProcPipe>; hash: Map<ObjectType, ProcPipe> } | null = null;
+
   constructor(readonly dir: string) {}
 
+  /**
+   * Serve small object reads, object writes and ref transactions through long-lived git
+   * processes (`cat-file --batch`, `hash-object --stdin-paths`, `update-ref --stdin` with
+   * start/prepare/commit) instead of a process per call: a hot loop makes a dozen such calls a
+   * step. `tmpDir` holds the files hash-object reads. Call close() when done; a process that
+   * dies (this one killed) leaves nothing half-written: each ref transaction reaches git in one
+   * write, whole or not at all.
+   */
+  /** Whether keepOpen() is in effect (object writes cost no process). */
+  get keptOpen(): boolean {
+    return this.pipes !== null;
+  }
+
+  keepOpen(tmpDir: string): void {
+    this.pipes ??= { tmpDir, cat: null, refs: new Map(), hash: new Map() };
+  }
+
+  /** End the long-lived processes (waits for them to exit); the instance goes back to one process per call. */
+  async close(): Promise<void> {
+    const p = this.pipes;
+    this.pipes = null;
+    if (!p) return;
+    await Promise.all([p.cat, ...p.refs.values(), ...p.hash.values()].map((pipe) => pipe?.close()));
+  }
+
+  private pipe(args: string[]): ProcPipe {
+    return openPipe('git', args, { cwd: this.dir, env: GIT_ENV });
+  }
+
   run(args: string[], opts: GitOptions = {}): Promise<ProcResult> {
-    return run('git', args, {
+    return runPlain('git', args, {
       cwd: this.dir,
       env: { ...GIT_ENV, ...(opts.env ?? {}) },
       input: opts.input,
@@ -48,9 +89,20 @@ export class Git {
   /** Read many objects with one `git cat-file --batch` process; missing names are left out. */
   async catFiles(names: string[]): Promise<Map<string, BatchObject>> {
     const found = new Map<string, BatchObject>();
+    if (this.pipes && names.length <= PIPED_READ_MAX) {
+      for (const o of await this.readPiped(names)) found.set(o.name, { name: o.name, sha: o.sha, type: o.type, content: o.content.toString('utf8') });
+      return found;
+    }
     for await (const objects of this.catFileStream(names)) {
       for (const o of objects) found.set(o.name, { name: o.name, sha: o.sha, type: o.type, content: o.content.toString('utf8') });
     }
+    return found;
+  }
+
+  /** Like catFiles, with each content as the bytes git gave (trees are binary). */
+  async catFileBytes(names: string[]): Promise<Map<string, BatchBlob>> {
+    const found = new Map<string, BatchBlob>();
+    for await (const objects of this.catFileStream(names)) for (const o of objects) found.set(o.name, o);
     return found;
   }
 
@@ -62,6 +114,10 @@ export class Git {
    */
   async *catFileStream(names: readonly string[], opts: { timeoutMs?: number } = {}): AsyncGenerator<BatchBlob[]> {
     if (names.length === 0) return;
+    if (this.pipes && names.length <= PIPED_READ_MAX) {
+      yield await this.readPiped(names);
+      return;
+    }
     const child = streamOut('git', ['cat-file', '--batch', '--buffer'], {
       cwd: this.dir,
       env: GIT_ENV,
@@ -114,11 +170,97 @@ export class Git {
    * Apply a ref transaction atomically (`update-ref --stdin -z`); resolves false when a CAS
    * failed. Each command is its fields in -z form: [`update <ref>`, new, old] or [`delete <ref>`, old].
    */
-  async updateRefs(commands: string[][]): Promise<{ ok: boolean; stderr: string }> {
+  async updateRefs(commands: string[][], opts: { message?: string } = {}): Promise<{ ok: boolean; stderr: string }> {
     const input = commands.map((c) => c.join('\0') + '\0').join('');
-    const r = await this.run(['update-ref', '--stdin', '-z'], { input, reject: false });
+    const request = `start\0${input}prepare\0commit\0`;
+    const message = opts.message ?? '';
+    if (this.pipes && Buffer.byteLength(request) <= PIPE_ATOMIC_BYTES) {
+      let pipe = this.pipes.refs.get(message);
+      if (!pipe?.alive) {
+        pipe = this.pipe(['update-ref', ...(message ? ['-m', message] : []), '--stdin', '-z']);
+        this.pipes.refs.set(message, pipe);
+      }
+      const answer = await pipe.ask(request, async (r) => [await r.line(), await r.line(), await r.line()].join('\n'));
+      if (answer === 'start: ok\nprepare: ok\ncommit: ok') return { ok: true, stderr: '' };
+      // git ends the process on a transaction it refuses (a failed compare-and-swap): its stderr says why.
+      const ended = await pipe.exited;
+      return { ok: false, stderr: ended.stderr || `git update-ref --stdin answered ${JSON.stringify(answer)}` };
+    }
+    const r = await this.run(['update-ref', ...(message ? ['-m', message] : []), '--stdin', '-z'], { input, reject: false });
     return { ok: r.exitCode === 0, stderr: r.stderr };
   }
+
+  /** Write one object into the repository (git checks its format) and return its id. */
+  async writeObject(type: ObjectType, content: string | Buffer): Promise<string> {
+    const p = this.pipes;
+    if (!p) return (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
+    await mkdir(p.tmpDir, { recursive: true });
+    const file = path.join(p.tmpDir, `object-${process.pid}-${randomBytes(6).toString('hex')}`);
+    if (file.includes('\n')) throw new InfraError('E_GIT_PATH', `cannot hand ${file} to git hash-object --stdin-paths`, 'Move the repository to a path without a newline.');
+    await writeFile(file, content);
+    try {
+      let pipe = p.hash.get(type);
+      if (!pipe?.alive) {
+        pipe = this.pipe(['hash-object', '-w', '--no-filters', '-t', type, '--stdin-paths']);
+        p.hash.set(type, pipe);
+      }
+      const line = await pipe.ask(`${file}\n`, (r) => r.line());
+      if (line !== null && /^[0-9a-f]{40,64}$/.test(line)) return line;
+      throw new ProcError({ ...(await pipe.exited), args: ['hash-object', '-w', '-t', type, '--stdin-paths'] });
+    } finally {
+      await rm(file, { force: true });
+    }
+  }
+
+  /** Objects out of the long-lived `cat-file --batch`, in the order asked; missing names are left out. */
+  private async readPiped(names: readonly string[]): Promise<BatchBlob[]> {
+    const p = this.pipes as NonNullable<Git['pipes']>;
+    if (names.some((n) => n.includes('\n'))) throw new InfraError('E_GIT_NAME', 'an object name with a newline cannot be read', 'This is a bug in evogit; please report it.');
+    if (!p.cat?.alive) p.cat = this.pipe(['cat-file', '--batch']);
+    const cat = p.cat;
+    const read = async (r: PipeReader): Promise<BatchBlob[] | null> => {
+      const out: BatchBlob[] = [];
+      for (const name of names) {
+        const head = await r.line();
+        if (head === null) return null;
+        const m = /^([0-9a-f]{40,64}) (\S+) (\d+)$/.exec(head);
+        if (!m) {
+          if (head.endsWith(' missing') || head.endsWith(' ambiguous')) continue;
+          throw new InfraError('E_GIT_OUTPUT', `git cat-file --batch answered "${head}" for ${name}`, 'Check the repository with `git fsck`.');
+        }
+        const body = await r.bytes(Number(m[3]) + 1);
+        if (body === null) return null;
+        out.push({ name, sha: m[1] as string, type: m[2] as string, content: body.subarray(0, body.length - 1) });
+      }
+      return out;
+    };
+    const objects = await cat.ask(names.join('\n') + '\n', read).catch(async (e: unknown) => {
+      // An answer we could not follow: the rest of it would confuse the next request.
+      if (p.cat === cat) p.cat = null;
+      await cat.close();
+      throw e;
+    });
+    if (objects === null) throw new ProcError({ ...(await cat.exited), args: ['cat-file', '--batch'] });
+    return objects;
+  }
+}
+
+/**
+ * A commit object's text as `git commit-tree` writes it for this identity (evogit's git
+ * environment: GIT_AUTHOR_* / GIT_COMMITTER_* or "evogit"), dated `time` in UTC.
+ */
+export function commitText(c: { tree: string; parents: readonly string[]; message: string; time: number; identity?: { name: string; email: string } }): string {
+  // git drops these from names and addresses (they would break the header).
+  const clean = (s: string) => s.replace(/[<>\n]/g, '').trim();
+  const who = (name: string, email: string) => `${clean(c.identity?.name ?? (GIT_ENV[name] as string))} <${clean(c.identity?.email ?? (GIT_ENV[email] as string))}> ${c.time} +0000`;
+  return [
+    `tree ${c.tree}`,
+    ...c.parents.map((p) => `parent ${p}`),
+    `author ${who('GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL')}`,
+    `committer ${who('GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL')}`,
+    '',
+    c.message,
+  ].join('\n');
 }
 
 /** One git command in `dir`, for callers that do not hold a Git instance. */

@@ -94,7 +94,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   // Every event carries the time it was emitted (after the write it reports).
   const emit: EventSink = (e) => opts.emit({ ...e, at: Date.now() });
   const started = Date.now();
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  // Long-lived git processes for the claims, nodes and notes written every step (closed below).
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, keepGitOpen: true });
   const repoDir = archive.repoDir;
   const stateDir = path.join(archive.gitCommonDir, 'evogit');
   const worktreesDir = path.join(stateDir, 'worktrees');
@@ -275,6 +276,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
     // Containers of agents that died while this one ran.
     await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
     // Auto-gc is off inside the loop (see agentCommand); pack here, in the foreground, once.
+    await archive.close();
     await git(repoDir, ['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'], { reject: false });
     emit({ type: 'done', writer, reason: result.reason || 'stopped' });
   }

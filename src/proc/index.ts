@@ -2,6 +2,7 @@
  * The one wrapper for child processes: argument arrays (never a shell string built from
  * data), an explicit cwd, a timeout, an abort signal, and an environment with secrets removed.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 
 export interface ProcResult {
@@ -55,9 +56,13 @@ export class ProcError extends Error {
   }
 }
 
+function envOf(options: Pick<ProcOptions, 'cleanEnv' | 'env'>): Record<string, string | undefined> {
+  return options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+}
+
 export async function run(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
   const started = performance.now();
-  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+  const env = envOf(options);
   const child = await execa(command, args, {
     cwd: options.cwd,
     env,
@@ -71,6 +76,69 @@ export async function run(command: string, args: string[], options: ProcOptions)
     encoding: 'utf8',
   });
   return settle(command, args, child, String(child.stdout ?? ''), String(child.stderr ?? ''), started, options.reject);
+}
+
+/** After a timeout or an abort, a child that ignores SIGTERM this long gets SIGKILL (execa's default too). */
+const FORCE_KILL_MS = 5000;
+
+/**
+ * `run` without execa: node's own spawn, for short hot calls made many times a step (git
+ * plumbing). Same environment scrubbing, the same ProcResult and the same ProcError on a failed
+ * spawn or (unless reject is false) a non-zero exit. Execa costs about a millisecond more per
+ * child on a small VM (bench/loop in BENCHMARKS.md), which adds up at a dozen calls a step.
+ */
+export function runPlain(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
+  const started = performance.now();
+  const maxBuffer = options.maxBuffer ?? 512 * 1024 * 1024;
+  return new Promise<ProcResult>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: envOf(options), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let bytes = 0;
+    let timedOut = false;
+    let failure: string | undefined;
+    let forceKill: NodeJS.Timeout | undefined;
+    const stop = () => {
+      child.kill('SIGTERM');
+      forceKill ??= setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_MS);
+    };
+    const collect = (into: Buffer[]) => (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > maxBuffer) {
+        failure ??= `output exceeded maxBuffer (${maxBuffer} bytes)`;
+        stop();
+      } else into.push(chunk);
+    };
+    child.stdout?.on('data', collect(out));
+    child.stderr?.on('data', collect(err));
+    const timer = options.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), stop()), options.timeoutMs) : undefined;
+    const onAbort = () => stop();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) stop();
+    let settled = false;
+    const end = (finished: Finished) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      options.signal?.removeEventListener('abort', onAbort);
+      let stderr = Buffer.concat(err).toString('utf8');
+      if (failure) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}${failure}\n`;
+      try {
+        resolve(settle(command, args, finished, Buffer.concat(out).toString('utf8'), stderr, started, options.reject));
+      } catch (e) {
+        reject(e);
+      }
+    };
+    // A spawn that failed (no such command, bad cwd) reports here, with no exit code.
+    child.on('error', (e) => end({ failed: true, message: e.message }));
+    child.on('close', (code, signal) => end({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}), timedOut, failed: code !== 0 }));
+    if (child.stdin) {
+      // A child may exit without reading all its input (EPIPE); its exit status tells what happened.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.input);
+    }
+  });
 }
 
 interface Finished {
@@ -103,7 +171,7 @@ function settle(command: string, args: string[], child: Finished, stdout: string
 
 /** A child whose output the caller reads as it comes (no buffering), with stdin from `input` or none. */
 function startUnbuffered(command: string, args: string[], options: ProcOptions) {
-  const env = options.cleanEnv ? { ...(options.env ?? {}) } : { ...scrubbedEnv(), ...(options.env ?? {}) };
+  const env = envOf(options);
   return execa(command, args, {
     cwd: options.cwd,
     env,
@@ -190,4 +258,139 @@ export function streamOut(command: string, args: string[], options: ProcOptions)
     for await (const chunk of stdout) yield chunk as Buffer;
   }
   return { stdout: chunks(), done, kill: (signal = 'SIGTERM') => void child.kill(signal) };
+}
+
+/** What a conversation with a long-lived child reads its answer with. */
+export interface PipeReader {
+  /** The next line of stdout without its newline; null once stdout has ended. */
+  line(): Promise<string | null>;
+  /** Exactly `n` bytes of stdout; null if stdout ends first. */
+  bytes(n: number): Promise<Buffer | null>;
+}
+
+export interface ProcPipe {
+  /**
+   * Write `data` to the child's stdin in ONE write (a request of at most PIPE_BUF bytes reaches
+   * the child whole or not at all, even if this process is killed), then read its answer with
+   * `read`. Requests are served one at a time, in call order.
+   */
+  ask<T>(data: string | Buffer, read: (r: PipeReader) => Promise<T>): Promise<T>;
+  /** False once the child has exited (it may die on a request it refuses, e.g. `git update-ref` on a failed CAS). */
+  readonly alive: boolean;
+  /** The ended child, stderr tail included; settles once it has exited. */
+  readonly exited: Promise<ProcResult>;
+  /** End stdin and wait for the child to exit. */
+  close(): Promise<ProcResult>;
+}
+
+/** Bytes that must reach a child in one write() to arrive whole (Linux PIPE_BUF). */
+export const PIPE_ATOMIC_BYTES = 4096;
+
+/**
+ * A long-lived child spoken to over stdin/stdout, request by request (`git cat-file --batch`,
+ * `git update-ref --stdin`): one spawn for many small requests. The child holds the event loop
+ * only while a request is in flight, so a forgotten pipe never keeps a process from exiting;
+ * it exits itself when this process dies (its stdin closes).
+ */
+export function openPipe(command: string, args: string[], options: Pick<ProcOptions, 'cwd' | 'env' | 'cleanEnv'>): ProcPipe {
+  const started = performance.now();
+  // Its own process group: a Ctrl-C to the terminal's group stops this process, which then still
+  // has its pipes to finish the step (release a claim) and close them; they never outlive it,
+  // since each exits when its stdin closes.
+  const child: ChildProcess = spawn(command, args, { cwd: options.cwd, env: envOf(options), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  let buf: Buffer = Buffer.alloc(0);
+  let ended = false;
+  let alive = true;
+  let stderr = '';
+  let wake: (() => void) | null = null;
+  const poke = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+    poke();
+  });
+  child.stdout!.on('end', () => ((ended = true), poke()));
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (s: string) => (stderr = (stderr + s).slice(-STDERR_KEEP)));
+  // A child that died makes its next write fail with EPIPE; the reader then sees the end of stdout.
+  child.stdin!.on('error', () => undefined);
+  const exited = new Promise<ProcResult>((resolve) => {
+    let done = false;
+    const end = (finished: Finished) => {
+      if (done) return;
+      done = true;
+      alive = false;
+      ended = true;
+      poke();
+      resolve(settle(command, args, { ...finished, failed: false }, '', stderr, started, false));
+    };
+    // A spawn that failed: no exit code, the reason in stderr.
+    child.on('error', (e) => ((stderr += `${e.message}\n`), end({})));
+    child.on('close', (code, signal) => end({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}) }));
+  });
+  const handles = [child, child.stdin, child.stdout, child.stderr] as unknown as { ref(): void; unref(): void }[];
+  const hold = (on: boolean) => {
+    for (const h of handles) {
+      if (typeof h?.ref !== 'function') continue;
+      if (on) h.ref();
+      else h.unref();
+    }
+  };
+  hold(false);
+  const waitData = () => new Promise<void>((r) => (wake = r));
+  const reader: PipeReader = {
+    async line() {
+      for (;;) {
+        const nl = buf.indexOf(10);
+        if (nl >= 0) {
+          const text = buf.subarray(0, nl).toString('utf8');
+          buf = buf.subarray(nl + 1);
+          return text;
+        }
+        if (ended) return null;
+        await waitData();
+      }
+    },
+    async bytes(n) {
+      for (;;) {
+        if (buf.length >= n) {
+          const out = Buffer.from(buf.subarray(0, n));
+          buf = buf.subarray(n);
+          return out;
+        }
+        if (ended) return null;
+        await waitData();
+      }
+    },
+  };
+  let chain: Promise<unknown> = Promise.resolve();
+  const ask = <T>(data: string | Buffer, read: (r: PipeReader) => Promise<T>): Promise<T> => {
+    const next = chain.then(async () => {
+      hold(true);
+      try {
+        if (alive) child.stdin!.write(data);
+        return await read(reader);
+      } finally {
+        hold(false);
+      }
+    });
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    ask,
+    get alive() {
+      return alive;
+    },
+    exited,
+    close: async () => {
+      await chain;
+      hold(true);
+      child.stdin!.end();
+      return exited;
+    },
+  };
 }

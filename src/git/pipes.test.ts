@@ -1,0 +1,65 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitText, Git, ZERO_SHA } from './index.js';
+
+describe('Git kept open (long-lived cat-file, hash-object and update-ref)', () => {
+  let dir = '';
+  let open: Git;
+  let oneShot: Git;
+  let head = '';
+  let tree = '';
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'evogit-pipes-'));
+    oneShot = new Git(dir);
+    await oneShot.run(['init', '-q']);
+    await oneShot.run(['commit', '-q', '--allow-empty', '-m', 'base']);
+    head = (await oneShot.out(['rev-parse', 'HEAD'])).trim();
+    tree = (await oneShot.out(['rev-parse', 'HEAD^{tree}'])).trim();
+    open = new Git(dir);
+    open.keepOpen(join(dir, '.git', 'evogit', 'tmp'));
+  });
+
+  afterAll(async () => {
+    await open?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the same objects as one process per call, a commit as `git commit-tree` does', async () => {
+    const text = '{"writer":"a1","node":"ü"}';
+    expect(await open.writeObject('blob', text)).toBe(await oneShot.writeObject('blob', text));
+    const message = 'a node\n\nEvogit-Writer: a1\n';
+    const time = 1_700_000_000;
+    const viaGit = (await oneShot.out(['commit-tree', tree, '-p', head], { input: message, env: { GIT_AUTHOR_DATE: `${time} +0000`, GIT_COMMITTER_DATE: `${time} +0000` } })).trim();
+    expect(await open.writeObject('commit', commitText({ tree, parents: [head], message, time }))).toBe(viaGit);
+    // git checks what it is given: a malformed commit is refused, and the next write still works.
+    await expect(open.writeObject('commit', 'not a commit\n')).rejects.toThrow(/hash-object/);
+    expect(await open.writeObject('blob', text)).toBe(await oneShot.writeObject('blob', text));
+    // hash-object's input files are removed.
+    expect(await readdir(join(dir, '.git', 'evogit', 'tmp'))).toEqual([]);
+  });
+
+  it('reads objects, leaving out missing names', async () => {
+    const blob = await open.writeObject('blob', 'line\n');
+    const found = await open.catFiles([blob, 'f'.repeat(40), 'HEAD:nothing-here', head]);
+    expect([...found.keys()]).toEqual([blob, head]);
+    expect(found.get(blob)).toMatchObject({ sha: blob, type: 'blob', content: 'line\n' });
+    expect(found.get(head)?.type).toBe('commit');
+  });
+
+  it('applies each ref transaction atomically; a refused one changes nothing and the next one works', async () => {
+    expect(await open.updateRefs([[`update refs/x/a`, head, ZERO_SHA]])).toEqual({ ok: true, stderr: '' });
+    // Create-only on an existing ref: the whole transaction is refused, refs/x/b included.
+    const refused = await open.updateRefs([
+      [`update refs/x/b`, head, ZERO_SHA],
+      [`update refs/x/a`, head, ZERO_SHA],
+    ]);
+    expect(refused.ok).toBe(false);
+    expect(refused.stderr).toMatch(/refs\/x\/a/);
+    expect(await oneShot.out(['for-each-ref', '--format=%(refname)', 'refs/x/'])).toBe('refs/x/a\n');
+    expect((await open.updateRefs([[`delete refs/x/a`, head], [`update refs/x/c`, head, ZERO_SHA]], { message: 'evogit: test' })).ok).toBe(true);
+    expect(await oneShot.out(['for-each-ref', '--format=%(refname)', 'refs/x/'])).toBe('refs/x/c\n');
+  });
+});

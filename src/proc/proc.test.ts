@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { openPipe, ProcError, run, runPlain } from './index.js';
+
+const cwd = process.cwd();
+const printEnv = ['-e', 'process.stdout.write(JSON.stringify(process.env))'];
+
+describe('runPlain (the fast path) keeps run’s contract', () => {
+  it('scrubs secrets from the environment, as run does, and passes the extra variables', async () => {
+    process.env.EVOGIT_TEST_API_KEY = 'sk-secret';
+    process.env.GITHUB_TOKEN_EVOGIT_TEST = 'ghp-secret';
+    try {
+      for (const start of [run, runPlain]) {
+        const r = await start(process.execPath, printEnv, { cwd, env: { EXTRA: 'yes' } });
+        const env = JSON.parse(r.stdout) as Record<string, string>;
+        expect(env.EVOGIT_TEST_API_KEY).toBeUndefined();
+        expect(env.GITHUB_TOKEN_EVOGIT_TEST).toBeUndefined();
+        expect(env.EXTRA).toBe('yes');
+        expect(env.PATH).toBe(process.env.PATH);
+      }
+      const clean = await runPlain(process.execPath, printEnv, { cwd, cleanEnv: true, env: { ONLY: '1' } });
+      expect(Object.keys(JSON.parse(clean.stdout) as object).filter((k) => k !== 'ONLY')).toEqual([]);
+    } finally {
+      delete process.env.EVOGIT_TEST_API_KEY;
+      delete process.env.GITHUB_TOKEN_EVOGIT_TEST;
+    }
+  });
+
+  it('a failing git command throws ProcError with git’s stderr; reject: false resolves with it', async () => {
+    const err = await runPlain('git', ['rev-parse', '--verify', 'no-such-rev-evogit'], { cwd }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProcError);
+    const result = (err as ProcError).result;
+    expect(result.exitCode).toBe(128);
+    expect(result.stderr).toMatch(/fatal/);
+    expect((err as Error).message).toMatch(/git rev-parse --verify no-such-rev-evogit exited with 128/);
+    const soft = await runPlain('git', ['rev-parse', '--verify', 'no-such-rev-evogit'], { cwd, reject: false });
+    expect(soft.exitCode).toBe(128);
+  });
+
+  it('feeds input, returns stdout, and reports a missing command, a timeout and an abort', async () => {
+    const echo = await runPlain(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { cwd, input: 'ü\nline\n' });
+    expect(echo.stdout).toBe('ü\nline\n');
+    expect(echo.exitCode).toBe(0);
+    await expect(runPlain('evogit-no-such-command', [], { cwd })).rejects.toThrow(ProcError);
+    const slow = await runPlain(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { cwd, timeoutMs: 200, reject: false });
+    expect(slow.timedOut).toBe(true);
+    expect(slow.signal).toBe('SIGTERM');
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const aborted = await runPlain(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { cwd, signal: ac.signal, reject: false });
+    expect(aborted.signal).toBe('SIGTERM');
+    const big = await runPlain(process.execPath, ['-e', 'process.stdout.write("x".repeat(100000))'], { cwd, maxBuffer: 1000, reject: false });
+    expect(big.exitCode).not.toBe(0);
+    expect(big.stderr).toMatch(/maxBuffer/);
+  });
+});
+
+describe('openPipe', () => {
+  it('answers requests in order, and reports the exit of a child that died', async () => {
+    // A line-echo server that dies on "die".
+    const script = 'require("readline").createInterface({input: process.stdin}).on("line", (l) => { if (l === "die") { process.stderr.write("dying\\n"); process.exit(3); } process.stdout.write(l.toUpperCase() + "\\n"); })';
+    const pipe = openPipe(process.execPath, ['-e', script], { cwd });
+    const answers = await Promise.all(['a', 'b', 'c'].map((x) => pipe.ask(`${x}\n`, (r) => r.line())));
+    expect(answers).toEqual(['A', 'B', 'C']);
+    expect(await pipe.ask('die\n', (r) => r.line())).toBeNull();
+    const ended = await pipe.exited;
+    expect(ended.exitCode).toBe(3);
+    expect(ended.stderr).toBe('dying\n');
+    expect(pipe.alive).toBe(false);
+    // Asking a dead child reads the end of its output, never hangs.
+    expect(await pipe.ask('again\n', (r) => r.line())).toBeNull();
+  });
+});
