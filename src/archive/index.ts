@@ -126,8 +126,24 @@ export class Archive {
       () => this.loadNow(),
       () => this.loadNow(),
     );
-    this.loading = next;
+    // The cache file is written after the caller has its snapshot and before the next refresh.
+    this.loading = next.then(
+      () => new Promise<void>((resolve) => setImmediate(() => (this.saveCacheIfDue(), resolve()))),
+      () => undefined,
+    );
     return next;
+  }
+
+  /** Write the cache when enough changed (or a cold load just built the state); a failure is kept, not thrown: the cache only saves work. */
+  private saveCacheIfDue(): void {
+    const st = this.state;
+    if (!(this.lastLoad?.cold || st.dirty >= CACHE_SAVE_CHANGES || (st.dirty > 0 && Date.now() - st.lastSaved > CACHE_MAX_AGE_MS))) return;
+    try {
+      st.writeCache();
+      this.cacheError = null;
+    } catch (e) {
+      this.cacheError = e instanceof Error ? e : new Error(String(e));
+    }
   }
 
   private async loadNow(): Promise<ArchiveSnapshot> {
@@ -147,14 +163,6 @@ export class Archive {
       stats = await this.state.refresh();
     }
     this.lastLoad = stats;
-    if (stats.cold || this.state.dirty >= CACHE_SAVE_CHANGES || (this.state.dirty > 0 && Date.now() - this.state.lastSaved > CACHE_MAX_AGE_MS)) {
-      // Written in the background, off the load's critical path; a failure is kept, not thrown:
-      // the cache only saves work, and the next save tries again.
-      this.state.saveCache().then(
-        () => (this.cacheError = null),
-        (e: unknown) => (this.cacheError = e instanceof Error ? e : new Error(String(e))),
-      );
-    }
     return this.state.snapshot();
   }
 
@@ -174,10 +182,14 @@ export class Archive {
     }
   }
 
-  /** Persist the cache now and wait for any write in flight (a long-running loop calls this on exit). */
+  /** Persist the cache now, between loads (a long-running loop calls this on exit); throws when it cannot be written. */
   async saveCache(): Promise<void> {
-    if (this.state.dirty > 0) await this.state.saveCache();
-    else await this.state.saving;
+    const write = () => {
+      if (this.state.dirty > 0) this.state.writeCache();
+    };
+    const done = this.loading.then(write, write);
+    this.loading = done.catch(() => undefined);
+    await done;
   }
 
   async writeNode(req: WriteNodeRequest): Promise<ArchiveNode> {

@@ -9,8 +9,8 @@
  * (`git diff-tree` between old and new notes commits) with one `cat-file --batch`.
  * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
  */
-import { createReadStream } from 'node:fs';
-import { access, mkdir, open, rename } from 'node:fs/promises';
+import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -20,7 +20,7 @@ import {
   parseDiffTree,
   parseForEachRef,
   parseLog,
-  parseLsTree,
+  forEachLsTreeBlob,
   RefFiles,
   type Git,
   type RawCommit,
@@ -65,8 +65,9 @@ export function recordFromCommit(c: RawCommit, isRoot: boolean): NodeRecord {
   const op = t['Evogit-Operator'] as Operator | undefined;
   const tracked = t['Evogit-Writer'] !== undefined || t['Evogit-Operator'] !== undefined;
   const rec: NodeRecord = {
-    id: c.id,
-    parents: c.parents,
+    // One string per node id, shared with its children's parents, its notes and its evaluations.
+    id: intern(c.id),
+    parents: c.parents.map(intern),
     tree: c.tree,
     writer: t['Evogit-Writer'] ?? '',
     agent: t['Evogit-Agent'] ?? '',
@@ -267,12 +268,31 @@ function intern(s: string): string {
   if (known !== undefined) return known;
   // Bounded: a very long-lived process with millions of distinct values starts over.
   if (interned.size >= 1_000_000) interned.clear();
-  interned.set(s, s);
-  return s;
+  // The kept copy is a flat string of its own: the value handed in may be a piece of a larger
+  // text (kept alive by it) or a concatenation (a wrapper over a copy).
+  const own = s.length > 12 ? Buffer.from(s, 'utf8').toString('utf8') : s;
+  interned.set(own, own);
+  return own;
+}
+
+/** One shared object per distinct test count: most of 300k lines repeat a few dozen. */
+const internedTests = new Map<string, NonNullable<Evaluation['tests']>>();
+function internTests(t: NonNullable<Evaluation['tests']>): NonNullable<Evaluation['tests']> {
+  let n = 0;
+  for (const k in t) if (Object.prototype.hasOwnProperty.call(t, k)) n++;
+  if (n !== 4 || !Number.isInteger(t.passed) || !Number.isInteger(t.failed) || !Number.isInteger(t.skipped) || !Number.isInteger(t.total)) return t;
+  const key = `${t.passed},${t.failed},${t.skipped},${t.total}`;
+  const known = internedTests.get(key);
+  if (known !== undefined) return known;
+  if (internedTests.size >= 100_000) internedTests.clear();
+  const own = Object.freeze({ passed: t.passed, failed: t.failed, skipped: t.skipped, total: t.total });
+  internedTests.set(key, own);
+  return own;
 }
 
 function internFields(e: Evaluation): void {
   e.node = intern(e.node);
+  if (e.tests) e.tests = internTests(e.tests);
   e.task = intern(e.task);
   if (typeof e.writer === 'string') e.writer = intern(e.writer);
   if (typeof e.harness === 'string') e.harness = intern(e.harness);
@@ -414,8 +434,6 @@ export class ArchiveState {
   /** Changes since the cache file was last written. */
   dirty = 0;
   lastSaved = 0;
-  /** The cache write in flight (writes are chained). */
-  saving: Promise<void> = Promise.resolve();
   /** The for-each-ref output the state matches, and the snapshot built from it. */
   private lastRefs: string | null = null;
   private notesTips = new Map<string, string>();
@@ -504,6 +522,10 @@ export class ArchiveState {
       if (delta) return this.refresh();
     }
     // The notes pipeline (ls-tree/diff-tree → cat-file → JSON) runs while git walks the commits.
+    // A writer new to the state has only additions: its notes go into the state as they are
+    // parsed, so 270k parsed notes are never held twice (a cold load's peak memory).
+    const newWriters = new Set([...notesTips.keys()].filter((w) => !this.notes.has(w)));
+    const changedNodes = new Set<string>();
     const notesWork = (async () => {
       const blobNames: string[] = [];
       const pendingNotes = await this.diffNotes(notesTips, blobNames);
@@ -515,32 +537,50 @@ export class ArchiveState {
         }
       }
       const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
-      const noteBlobs = [...new Set(blobNames)].filter((b) => !claimBlobs.has(b));
       const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
+      // Every pending note's blob, in order (a blob asked twice is read twice: no 270k-entry set).
+      const noteBlobs: string[] = [];
+      const slot: number[] = [];
+      for (const [i, p] of pendingNotes.entries()) {
+        if (p.blob === null) continue;
+        noteBlobs.push(p.blob);
+        slot.push(i);
+      }
       // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
       // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
       // held at once, each blob's log members are cut before decoding (the tails are never decoded), and
       // parsing overlaps git's work (a slow parser holds git back through the pipe).
-      const byBlob = new Map<string, Evaluation[]>();
+      const parsed: (Evaluation[] | null)[] = new Array(pendingNotes.length);
       let blobsRead = 0;
-      let names: string[] = [];
+      let asked = 0;
+      let at: number[] = [];
       let texts: string[] = [];
       const flush = () => {
         const evals = parseNotes(texts);
-        for (const [i, b] of names.entries()) byBlob.set(b, evals[i] as Evaluation[]);
-        names = [];
+        for (const [k, i] of at.entries()) {
+          const p = pendingNotes[i] as { writer: string; obj: string };
+          if (newWriters.has(p.writer)) {
+            const obj = intern(p.obj);
+            (this.notes.get(p.writer) as NotesState).evals.set(obj, evals[k] as Evaluation[]);
+            changedNodes.add(obj);
+            parsed[i] = null;
+          } else parsed[i] = evals[k] as Evaluation[];
+        }
+        at = [];
         texts = [];
       };
       for await (const objects of this.git.catFileStream(noteBlobs)) {
         for (const o of objects) {
-          names.push(o.name);
+          // Objects come in the order asked, missing ones left out.
+          while (asked < noteBlobs.length && noteBlobs[asked] !== o.name) asked++;
+          at.push(slot[asked++] as number);
           texts.push(stripLogMembersBytes(o.content));
-          if (names.length >= NOTES_PER_PARSE) flush();
+          if (texts.length >= NOTES_PER_PARSE) flush();
         }
         blobsRead += objects.length;
       }
-      if (names.length > 0) flush();
-      const parsed = pendingNotes.map((p) => (p.blob === null ? [] : (byBlob.get(p.blob) ?? [])));
+      if (texts.length > 0) flush();
+      for (let i = 0; i < parsed.length; i++) if (parsed[i] === undefined) parsed[i] = [];
       const objects = await claimObjects;
       blobsRead += objects.size;
       const claims = pendingClaims.map((ref) => {
@@ -551,11 +591,13 @@ export class ArchiveState {
     })();
     const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, delta ? tipChanges : tips, stats), notesWork]);
     stats.noteBlobsRead = blobsRead;
-    const changedNodes = new Set<string>();
-    for (const [i, { writer, obj, blob }] of pendingNotes.entries()) {
+    for (const [i, { writer, obj: path, blob }] of pendingNotes.entries()) {
+      const lines = parsed[i];
+      if (lines === null) continue; // already in the state
+      const obj = intern(path);
       const st = this.notes.get(writer) as NotesState;
       if (blob === null) st.evals.delete(obj);
-      else st.evals.set(obj, parsed[i] as Evaluation[]);
+      else st.evals.set(obj, lines as Evaluation[]);
       changedNodes.add(obj);
     }
     for (const [writer, tip] of notesTips) (this.notes.get(writer) as NotesState).tip = tip;
@@ -785,21 +827,20 @@ export class ArchiveState {
     const outputs = await Promise.all(
       changed.map(([writer, tip]) => {
         const st = this.notes.get(writer);
-        return st ? this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]) : this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]);
+        return st ? this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]) : this.git.outBytes(['ls-tree', '-r', '-z', '--full-tree', tip]);
       }),
     );
     for (const [i, [writer]] of changed.entries()) {
-      const out = outputs[i] as string;
+      const out = outputs[i] as string | Buffer;
       if (!this.notes.has(writer)) {
         this.notes.set(writer, { tip: '', evals: new Map() });
-        for (const e of parseLsTree(out)) {
-          if (e.type !== 'blob') continue;
-          pending.push({ writer, obj: notePathToSha(e.path), blob: e.sha });
-          blobNames.push(e.sha);
-        }
+        forEachLsTreeBlob(out as Buffer, (sha, path) => {
+          pending.push({ writer, obj: notePathToSha(path), blob: sha });
+          blobNames.push(sha);
+        });
         continue;
       }
-      const changes = parseDiffTree(out);
+      const changes = parseDiffTree(out as string);
       // Deletions first: a fan-out change moves a note to a new path in the same diff.
       for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
       for (const c of changes) {
@@ -1021,41 +1062,47 @@ export class ArchiveState {
   }
 
   /**
-   * Write the cache file. The state is captured synchronously (refresh replaces arrays rather
-   * than mutating them), so a refresh that runs while the file is written cannot tear it.
+   * Write the cache file, synchronously: nothing can change the state while it is written, so
+   * nothing is copied first (a copy of 300k lines' index was the peak of a cold load). The
+   * Archive runs this between loads, never during one. Chunk by chunk, each its own line, so
+   * no 100 MB string is built; through a temporary file and a rename, so a reader never sees
+   * half a file.
    */
-  saveCache(): Promise<void> {
-    if (this.root === null) return this.saving;
-    const root = this.root;
-    const tips = [...this.tips];
-    const order = this.order;
-    const notes = [...this.notes].map(([w, st]) => [w, st.tip, [...st.evals]] as [string, string, [string, Evaluation[]][]]);
-    const claims = [...this.claims];
+  writeCache(): void {
+    if (this.root === null) return;
+    mkdirSync(dirname(this.cacheFile), { recursive: true });
+    const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      const put = (chunk: CacheChunk) => writeSync(fd, JSON.stringify(chunk) + '\n');
+      put(['head', CACHE_VERSION, this.layout.prefix, this.root]);
+      let batch: [string, string][] = [];
+      for (const entry of this.tips) {
+        batch.push(entry);
+        if (batch.length >= CACHE_CHUNK) (put(['tips', batch]), (batch = []));
+      }
+      if (batch.length) put(['tips', batch]);
+      for (let i = 0; i < this.order.length; i += CACHE_CHUNK) put(['nodes', this.order.slice(i, i + CACHE_CHUNK)]);
+      for (const [w, st] of this.notes) {
+        let entries: [string, Evaluation[]][] = [];
+        if (st.evals.size === 0) put(['notes', w, st.tip, []]);
+        for (const entry of st.evals) {
+          entries.push(entry);
+          if (entries.length >= CACHE_CHUNK) (put(['notes', w, st.tip, entries]), (entries = []));
+        }
+        if (entries.length) put(['notes', w, st.tip, entries]);
+      }
+      put(['claims', [...this.claims]]);
+      put(['end']);
+    } catch (e) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    closeSync(fd);
+    renameSync(tmp, this.cacheFile);
     this.dirty = 0;
     this.lastSaved = Date.now();
-    const write = async () => {
-      await mkdir(dirname(this.cacheFile), { recursive: true });
-      const tmp = `${this.cacheFile}.${process.pid}.${Date.now()}.tmp`;
-      const file = await open(tmp, 'w');
-      try {
-        const put = (chunk: CacheChunk) => file.write(JSON.stringify(chunk) + '\n');
-        await put(['head', CACHE_VERSION, this.layout.prefix, root]);
-        for (let i = 0; i < tips.length; i += CACHE_CHUNK) await put(['tips', tips.slice(i, i + CACHE_CHUNK)]);
-        for (let i = 0; i < order.length; i += CACHE_CHUNK) await put(['nodes', order.slice(i, i + CACHE_CHUNK)]);
-        for (const [w, tip, entries] of notes) {
-          if (entries.length === 0) await put(['notes', w, tip, []]);
-          for (let i = 0; i < entries.length; i += CACHE_CHUNK) await put(['notes', w, tip, entries.slice(i, i + CACHE_CHUNK)]);
-        }
-        await put(['claims', claims]);
-        await put(['end']);
-      } finally {
-        await file.close();
-      }
-      await rename(tmp, this.cacheFile);
-    };
-    // One write at a time, in order; a failed write leaves the old file, which is only a cache.
-    this.saving = this.saving.then(write, write);
-    return this.saving;
   }
 }
 

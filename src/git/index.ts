@@ -140,6 +140,15 @@ export class Git {
     }
   }
 
+  /** A git command's standard output as bytes (for parsers that decode field by field). */
+  async outBytes(args: string[], opts: { timeoutMs?: number } = {}): Promise<Buffer> {
+    const child = streamOut('git', args, { cwd: this.dir, env: GIT_ENV, timeoutMs: opts.timeoutMs ?? 10 * 60_000 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout) chunks.push(chunk);
+    await child.done;
+    return Buffer.concat(chunks);
+  }
+
   /**
    * `git log --format=LOG_FORMAT` (extra args before it, revisions on stdin) as a stream of
    * parsed commits, a batch per chunk of git's output.
