@@ -1079,7 +1079,10 @@ export class ArchiveState {
       let batch: [string, string][] = [];
       for (const entry of this.tips) {
         batch.push(entry);
-        if (batch.length >= CACHE_CHUNK) (put(['tips', batch]), (batch = []));
+        if (batch.length >= CACHE_CHUNK) {
+          put(['tips', batch]);
+          batch = [];
+        }
       }
       if (batch.length) put(['tips', batch]);
       for (let i = 0; i < this.order.length; i += CACHE_CHUNK) put(['nodes', this.order.slice(i, i + CACHE_CHUNK)]);
@@ -1088,7 +1091,10 @@ export class ArchiveState {
         if (st.evals.size === 0) put(['notes', w, st.tip, []]);
         for (const entry of st.evals) {
           entries.push(entry);
-          if (entries.length >= CACHE_CHUNK) (put(['notes', w, st.tip, entries]), (entries = []));
+          if (entries.length >= CACHE_CHUNK) {
+            put(['notes', w, st.tip, entries]);
+            entries = [];
+          }
         }
         if (entries.length) put(['notes', w, st.tip, entries]);
       }
