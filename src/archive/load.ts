@@ -46,6 +46,15 @@ interface NotesState {
   evals: Map<string, Evaluation[]>;
 }
 
+/** The notes of a writer new to the state, as listed by ls-tree (kept as bytes plus offsets). */
+interface NewWriterNotes {
+  writer: string;
+  bytes: Buffer;
+  blobs: string[];
+  pathStart: Uint32Array;
+  pathEnd: Uint32Array;
+}
+
 interface ClaimState {
   sha: string;
   claim: Claim | null;
@@ -524,11 +533,10 @@ export class ArchiveState {
     // The notes pipeline (ls-tree/diff-tree → cat-file → JSON) runs while git walks the commits.
     // A writer new to the state has only additions: its notes go into the state as they are
     // parsed, so 270k parsed notes are never held twice (a cold load's peak memory).
-    const newWriters = new Set([...notesTips.keys()].filter((w) => !this.notes.has(w)));
     const changedNodes = new Set<string>();
     const notesWork = (async () => {
       const blobNames: string[] = [];
-      const pendingNotes = await this.diffNotes(notesTips, blobNames);
+      const [fresh, pendingNotes] = await Promise.all([this.listNewWriters(notesTips), this.diffNotes(notesTips, blobNames)]);
       const pendingClaims: string[] = [];
       for (const [ref, sha] of claimRefs) {
         if (this.claims.get(ref)?.sha !== sha) {
@@ -538,7 +546,9 @@ export class ArchiveState {
       }
       const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
       const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
-      // Every pending note's blob, in order (a blob asked twice is read twice: no 270k-entry set).
+      // Every note blob to read, in order (a blob asked twice is read twice: no 270k-entry set):
+      // first the changed notes of known writers (slot = index in pendingNotes), then every note
+      // of each new writer (slot = pendingNotes.length + its place in `fresh`, in order).
       const noteBlobs: string[] = [];
       const slot: number[] = [];
       for (const [i, p] of pendingNotes.entries()) {
@@ -546,11 +556,30 @@ export class ArchiveState {
         noteBlobs.push(p.blob);
         slot.push(i);
       }
+      const freshFrom: number[] = [];
+      let next = pendingNotes.length;
+      for (const f of fresh) {
+        freshFrom.push(next);
+        for (const b of f.blobs) {
+          noteBlobs.push(b);
+          slot.push(next++);
+        }
+      }
+      /** A new writer's note at this slot goes straight into the state. */
+      const putFresh = (i: number, lines: Evaluation[]) => {
+        let w = freshFrom.length - 1;
+        while ((freshFrom[w] as number) > i) w--;
+        const f = fresh[w] as NewWriterNotes;
+        const j = i - (freshFrom[w] as number);
+        const obj = intern(notePathToSha(f.bytes.toString('utf8', f.pathStart[j], f.pathEnd[j])));
+        (this.notes.get(f.writer) as NotesState).evals.set(obj, lines);
+        changedNodes.add(obj);
+      };
       // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
       // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
       // held at once, each blob's log members are cut before decoding (the tails are never decoded), and
       // parsing overlaps git's work (a slow parser holds git back through the pipe).
-      const parsed: (Evaluation[] | null)[] = new Array(pendingNotes.length);
+      const parsed: Evaluation[][] = new Array(pendingNotes.length);
       let blobsRead = 0;
       let asked = 0;
       let at: number[] = [];
@@ -558,13 +587,8 @@ export class ArchiveState {
       const flush = () => {
         const evals = parseNotes(texts);
         for (const [k, i] of at.entries()) {
-          const p = pendingNotes[i] as { writer: string; obj: string };
-          if (newWriters.has(p.writer)) {
-            const obj = intern(p.obj);
-            (this.notes.get(p.writer) as NotesState).evals.set(obj, evals[k] as Evaluation[]);
-            changedNodes.add(obj);
-            parsed[i] = null;
-          } else parsed[i] = evals[k] as Evaluation[];
+          if (i >= pendingNotes.length) putFresh(i, evals[k] as Evaluation[]);
+          else parsed[i] = evals[k] as Evaluation[];
         }
         at = [];
         texts = [];
@@ -593,7 +617,6 @@ export class ArchiveState {
     stats.noteBlobsRead = blobsRead;
     for (const [i, { writer, obj: path, blob }] of pendingNotes.entries()) {
       const lines = parsed[i];
-      if (lines === null) continue; // already in the state
       const obj = intern(path);
       const st = this.notes.get(writer) as NotesState;
       if (blob === null) st.evals.delete(obj);
@@ -820,27 +843,36 @@ export class ArchiveState {
   }
 
   /** Which note blobs changed per writer, via ls-tree (new writer) or diff-tree (moved tip). */
+  /**
+   * Every note of each writer new to the state (one ls-tree each, all at once): compact, as a
+   * cold load has 270k of them — the blob ids, and where each note's path sits in git's output.
+   */
+  private async listNewWriters(notesTips: Map<string, string>): Promise<NewWriterNotes[]> {
+    const fresh = [...notesTips].filter(([writer]) => !this.notes.has(writer));
+    const outputs = await Promise.all(fresh.map(([, tip]) => this.git.outBytes(['ls-tree', '-r', '-z', '--full-tree', tip])));
+    return fresh.map(([writer], i) => {
+      this.notes.set(writer, { tip: '', evals: new Map() });
+      const bytes = outputs[i] as Buffer;
+      const blobs: string[] = [];
+      const starts: number[] = [];
+      const ends: number[] = [];
+      forEachLsTreeBlob(bytes, (sha, _path, start, end) => {
+        blobs.push(sha);
+        starts.push(start);
+        ends.push(end);
+      });
+      return { writer, bytes, blobs, pathStart: Uint32Array.from(starts), pathEnd: Uint32Array.from(ends) };
+    });
+  }
+
+  /** Which notes changed per writer already in the state whose tip moved (diff-tree). */
   private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
     const pending: { writer: string; obj: string; blob: string | null }[] = [];
-    const changed = [...notesTips].filter(([writer, tip]) => this.notes.get(writer)?.tip !== tip);
-    // One git process per changed writer, all at once: ls-tree cannot read several trees.
-    const outputs = await Promise.all(
-      changed.map(([writer, tip]) => {
-        const st = this.notes.get(writer);
-        return st ? this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]) : this.git.outBytes(['ls-tree', '-r', '-z', '--full-tree', tip]);
-      }),
-    );
+    const changed = [...notesTips].filter(([writer, tip]) => this.notes.has(writer) && this.notes.get(writer)?.tip !== tip);
+    // One git process per changed writer, all at once: diff-tree compares one pair of trees.
+    const outputs = await Promise.all(changed.map(([writer, tip]) => this.git.out(['diff-tree', '-r', '-z', '--no-renames', (this.notes.get(writer) as NotesState).tip, tip])));
     for (const [i, [writer]] of changed.entries()) {
-      const out = outputs[i] as string | Buffer;
-      if (!this.notes.has(writer)) {
-        this.notes.set(writer, { tip: '', evals: new Map() });
-        forEachLsTreeBlob(out as Buffer, (sha, path) => {
-          pending.push({ writer, obj: notePathToSha(path), blob: sha });
-          blobNames.push(sha);
-        });
-        continue;
-      }
-      const changes = parseDiffTree(out as string);
+      const changes = parseDiffTree(outputs[i] as string);
       // Deletions first: a fan-out change moves a note to a new path in the same diff.
       for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
       for (const c of changes) {

@@ -150,7 +150,7 @@ export function parseLsTree(out: string): TreeEntry[] {
  * The blobs of `git ls-tree -r -z` output given as bytes, each as (sha, path) decoded on its
  * own: no string of the whole output is built, so none is kept alive by the values.
  */
-export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, path: string) => void): void {
+export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, path: string, pathStart: number, pathEnd: number) => void): void {
   let at = 0;
   while (at < out.length) {
     let end = out.indexOf(0, at);
@@ -158,7 +158,7 @@ export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, path: string) =
     const tab = out.indexOf(9, at);
     const s1 = out.indexOf(32, at);
     const s2 = out.indexOf(32, s1 + 1);
-    if (tab > 0 && tab < end && s2 > 0 && s2 < tab && out.toString('latin1', s1 + 1, s2) === 'blob') fn(out.toString('latin1', s2 + 1, tab), out.toString('utf8', tab + 1, end));
+    if (tab > 0 && tab < end && s2 > 0 && s2 < tab && out.toString('latin1', s1 + 1, s2) === 'blob') fn(out.toString('latin1', s2 + 1, tab), out.toString('utf8', tab + 1, end), tab + 1, end);
     at = end + 1;
   }
 }
