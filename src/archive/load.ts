@@ -309,6 +309,7 @@ function internFields(e: Evaluation): void {
 }
 
 const NOTES_PER_PARSE = 128;
+const PARALLEL_READ_FROM = 20_000;
 
 function isEvaluation(v: unknown): v is Evaluation {
   if (typeof v !== 'object' || v === null) return false;
@@ -581,29 +582,38 @@ export class ArchiveState {
       // parsing overlaps git's work (a slow parser holds git back through the pipe).
       const parsed: Evaluation[][] = new Array(pendingNotes.length);
       let blobsRead = 0;
-      let asked = 0;
-      let at: number[] = [];
-      let texts: string[] = [];
-      const flush = () => {
-        const evals = parseNotes(texts);
-        for (const [k, i] of at.entries()) {
-          if (i >= pendingNotes.length) putFresh(i, evals[k] as Evaluation[]);
-          else parsed[i] = evals[k] as Evaluation[];
+      /** Read and parse these blobs (slots alongside) through one cat-file process. */
+      const consume = async (blobs: string[], slots: number[]) => {
+        let asked = 0;
+        let at: number[] = [];
+        let texts: string[] = [];
+        const flush = () => {
+          const evals = parseNotes(texts);
+          for (const [k, i] of at.entries()) {
+            if (i >= pendingNotes.length) putFresh(i, evals[k] as Evaluation[]);
+            else parsed[i] = evals[k] as Evaluation[];
+          }
+          at = [];
+          texts = [];
+        };
+        for await (const objects of this.git.catFileStream(blobs)) {
+          for (const o of objects) {
+            // Objects come in the order asked, missing ones left out.
+            while (asked < blobs.length && blobs[asked] !== o.name) asked++;
+            at.push(slots[asked++] as number);
+            texts.push(stripLogMembersBytes(o.content));
+            if (texts.length >= NOTES_PER_PARSE) flush();
+          }
+          blobsRead += objects.length;
         }
-        at = [];
-        texts = [];
+        if (texts.length > 0) flush();
       };
-      for await (const objects of this.git.catFileStream(noteBlobs)) {
-        for (const o of objects) {
-          // Objects come in the order asked, missing ones left out.
-          while (asked < noteBlobs.length && noteBlobs[asked] !== o.name) asked++;
-          at.push(slot[asked++] as number);
-          texts.push(stripLogMembersBytes(o.content));
-          if (texts.length >= NOTES_PER_PARSE) flush();
-        }
-        blobsRead += objects.length;
-      }
-      if (texts.length > 0) flush();
+      // Many notes (a cold load): two cat-file processes, so git's reading (most of the work,
+      // inflating every note) can use a second core while this process parses.
+      if (noteBlobs.length >= PARALLEL_READ_FROM) {
+        const half = noteBlobs.length >> 1;
+        await Promise.all([consume(noteBlobs.slice(0, half), slot.slice(0, half)), consume(noteBlobs.slice(half), slot.slice(half))]);
+      } else await consume(noteBlobs, slot);
       for (let i = 0; i < parsed.length; i++) if (parsed[i] === undefined) parsed[i] = [];
       const objects = await claimObjects;
       blobsRead += objects.size;
