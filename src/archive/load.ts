@@ -9,9 +9,9 @@
  * (`git diff-tree` between old and new notes commits) with one `cat-file --batch`.
  * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { access, mkdir, open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   FOR_EACH_REF_FORMAT,
@@ -20,6 +20,7 @@ import {
   parseDiffTree,
   parseForEachRef,
   parseLog,
+  parseCommitObject,
   parseLsTree,
   RefFiles,
   type Git,
@@ -436,6 +437,9 @@ export class ArchiveState {
 
   /** Reads the ref listing from the ref files when the repository keeps them as files; null = ask git. */
   private refFiles: RefFiles | null;
+  private readonly commonDir: string;
+  /** Whether git's config and refs let raw commits be parsed without git log (asked once). */
+  private plainGitConfig: Promise<boolean> | null = null;
 
   constructor(
     private readonly git: Git,
@@ -444,6 +448,7 @@ export class ArchiveState {
     gitDir: string,
   ) {
     const common = RefFiles.commonDirOf(gitDir);
+    this.commonDir = common;
     this.refFiles = RefFiles.supported(common) ? new RefFiles(common, layout.readPatterns) : null;
   }
 
@@ -638,7 +643,7 @@ export class ArchiveState {
     if (isCold) fresh.push(root);
     if (fresh.length > 0) {
       const walked = isCold ? null : await this.walkNewCommits(fresh);
-      const batches = walked ? [parseLog(walked)] : this.logNewCommits(fresh, prevTipShas(), current(), root, isCold);
+      const batches = walked ? [walked] : this.logNewCommits(fresh, prevTipShas(), current(), root, isCold);
       const added: NodeRecord[] = [];
       for await (const commits of batches) {
         for (const c of commits) {
@@ -709,28 +714,55 @@ export class ArchiveState {
 
   /**
    * The commits that are new since the last refresh, found by reading the new tips' parents
-   * with cat-file (usually one round: an agent commits on top of a known node) and then
-   * formatted by `git log --no-walk`. Null when the walk does not close within a few rounds
-   * or reaches a parentless commit (history below the root): then git walks it instead.
+   * with cat-file (usually one round: an agent commits on top of a known node). Each is parsed
+   * out of its raw object when it has the plain shape parseCommitObject reproduces git's rules
+   * for (the rest are formatted by `git log --no-walk`). Null when the walk does not close
+   * within a few rounds or reaches a parentless commit (history below the root): then git walks
+   * it instead.
    */
-  private async walkNewCommits(fresh: string[]): Promise<string | null> {
+  private async walkNewCommits(fresh: string[]): Promise<RawCommit[] | null> {
     const found = new Set<string>();
+    const parseable = await this.commitsParseable();
+    const commits: RawCommit[] = [];
+    const unparsed: string[] = [];
     let frontier = fresh;
     for (let round = 0; round < 4 && frontier.length > 0; round++) {
-      const objects = await this.git.catFiles(frontier);
+      const objects = await this.git.catFileBytes(frontier);
       const next = new Set<string>();
       for (const sha of frontier) {
         const o = objects.get(sha);
         if (!o || o.type !== 'commit') return null;
         found.add(sha);
-        const parents = commitParents(o.content);
+        const parsed = parseable ? parseCommitObject(sha, o.content) : null;
+        const parents = parsed ? parsed.parents : commitParents(o.content.toString('latin1'));
         if (parents.length === 0) return null;
+        if (parsed) commits.push(parsed);
+        else unparsed.push(sha);
         for (const p of parents) if (!this.nodes.has(p) && !found.has(p)) next.add(p);
       }
       frontier = [...next];
     }
     if (frontier.length > 0) return null;
-    return this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: [...found].join('\n') + '\n' });
+    if (unparsed.length > 0) {
+      commits.push(...parseLog(await this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: unparsed.join('\n') + '\n' })));
+    }
+    return commits;
+  }
+
+  /**
+   * Whether raw commit objects read the same as `git log` shows them here: git is kept open (a
+   * spawn saved per refresh), no config changes how git finds subjects and trailers or
+   * re-encodes them, no replace refs, and no shallow or grafted history (git log would hide
+   * parents the objects name). The config and refs are asked once; the files every time.
+   */
+  private async commitsParseable(): Promise<boolean> {
+    if (!this.git.keptOpen) return false;
+    this.plainGitConfig ??= Promise.all([
+      this.git.run(['config', '--get-regexp', '^(core\\.comment|trailer\\.|i18n\\.logoutputencoding)'], { reject: false }),
+      this.git.run(['for-each-ref', '--count=1', '--format=%(refname)', 'refs/replace/'], { reject: false }),
+    ]).then(([config, replace]) => config.stdout.trim() === '' && replace.exitCode === 0 && replace.stdout.trim() === '');
+    if (!(await this.plainGitConfig)) return false;
+    return !existsSync(join(this.commonDir, 'shallow')) && !existsSync(join(this.commonDir, 'info', 'grafts'));
   }
 
   /** The general case: let git walk from the new tips down to anything already known. */
