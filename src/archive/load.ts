@@ -23,8 +23,10 @@ import {
   parseCommitObject,
   parseLsTree,
   RefFiles,
+  ZERO_SHA,
   type Git,
   type RawCommit,
+  type TreeChange,
 } from '../git/index.js';
 import { EvogitError } from '../errors/index.js';
 import { RefLayout } from './refs.js';
@@ -399,6 +401,9 @@ const graded = (lines: Evaluation[] | undefined): number => {
   if (lines) for (const e of lines) if (e.outcome !== 'error') n++;
   return n;
 };
+
+/** Subtrees a notes diff reads through the kept-open cat-file before it asks `git diff-tree` instead. */
+const NOTES_DIFF_MAX_TREES = 300;
 
 const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -809,29 +814,37 @@ export class ArchiveState {
     }
   }
 
-  /** Which note blobs changed per writer, via ls-tree (new writer) or diff-tree (moved tip). */
+  /**
+   * Which note blobs changed per writer: ls-tree for a new writer; for a moved tip, a walk
+   * over the old and new notes trees through the kept-open cat-file, into differing subtrees
+   * only (an appended note changes 2–3 trees), or `git diff-tree` when git is not kept open or
+   * too many subtrees differ (a fan-out change rewrites them all).
+   */
   private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
     const pending: { writer: string; obj: string; blob: string | null }[] = [];
     const changed = [...notesTips].filter(([writer, tip]) => this.notes.get(writer)?.tip !== tip);
     // One git process per changed writer, all at once: ls-tree cannot read several trees.
     const outputs = await Promise.all(
-      changed.map(([writer, tip]) => {
+      changed.map(async ([writer, tip]): Promise<string | TreeChange[]> => {
         const st = this.notes.get(writer);
-        return st ? this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]) : this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]);
+        if (!st) return this.git.out(['ls-tree', '-r', '-z', '--full-tree', tip]);
+        const walked = await this.git.diffTrees(`${st.tip}^{tree}`, `${tip}^{tree}`, { maxTrees: NOTES_DIFF_MAX_TREES });
+        if (walked) return walked.map((c) => ({ status: c.status, sha: c.sha ?? ZERO_SHA, path: c.path }));
+        return this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]);
       }),
     );
     for (const [i, [writer]] of changed.entries()) {
-      const out = outputs[i] as string;
+      const out = outputs[i] as string | TreeChange[];
       if (!this.notes.has(writer)) {
         this.notes.set(writer, { tip: '', evals: new Map() });
-        for (const e of parseLsTree(out)) {
+        for (const e of parseLsTree(out as string)) {
           if (e.type !== 'blob') continue;
           pending.push({ writer, obj: notePathToSha(e.path), blob: e.sha });
           blobNames.push(e.sha);
         }
         continue;
       }
-      const changes = parseDiffTree(out);
+      const changes = typeof out === 'string' ? parseDiffTree(out) : out;
       // Deletions first: a fan-out change moves a note to a new path in the same diff.
       for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
       for (const c of changes) {
