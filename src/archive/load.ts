@@ -2,16 +2,17 @@
  * Reading the archive out of git, incrementally.
  *
  * The state below is a pure function of the refs (and the objects they reach): node branch
- * tips, the root, the notes refs, the claim refs and the promotion tags. A refresh reads the
- * refs with one `for-each-ref`, walks only the commits that are new since the last tips
- * (`git log NEW --not OLD`), asks which commits became unreachable when tips disappeared
- * (`git rev-list GONE --not CURRENT`), and re-reads only the note blobs that changed
- * (`git diff-tree` between old and new notes commits) with one `cat-file --batch`.
+ * tips, the root, the notes refs, the claim refs and the promotion tags. A refresh lists the
+ * refs (from the ref files, as `for-each-ref` would print them), walks only the commits that
+ * are new since the last tips (their objects through cat-file, or `git log NEW --not OLD`),
+ * asks which commits became unreachable when tips disappeared (`git rev-list GONE --not
+ * CURRENT`), and re-reads only the note blobs that changed (a walk over the old and new notes
+ * trees, or `git diff-tree`) with `cat-file --batch`. A cold load streams all of it.
  * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
  */
-import { closeSync, createReadStream, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   FOR_EACH_REF_FORMAT,
@@ -21,9 +22,12 @@ import {
   parseForEachRef,
   parseLog,
   forEachLsTreeBlob,
+  parseCommitObject,
   RefFiles,
+  ZERO_SHA,
   type Git,
   type RawCommit,
+  type TreeChange,
 } from '../git/index.js';
 import { EvogitError } from '../errors/index.js';
 import { RefLayout } from './refs.js';
@@ -429,6 +433,9 @@ const graded = (lines: Evaluation[] | undefined): number => {
   return n;
 };
 
+/** Subtrees a notes diff reads through the kept-open cat-file before it asks `git diff-tree` instead. */
+const NOTES_DIFF_MAX_TREES = 300;
+
 const byDepthThenId = (a: NodeRecord, b: NodeRecord): number => a.depth - b.depth || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 export class ArchiveState {
@@ -464,6 +471,9 @@ export class ArchiveState {
 
   /** Reads the ref listing from the ref files when the repository keeps them as files; null = ask git. */
   private refFiles: RefFiles | null;
+  private readonly commonDir: string;
+  /** Whether git's config and refs let raw commits be parsed without git log (asked once). */
+  private plainGitConfig: Promise<boolean> | null = null;
 
   constructor(
     private readonly git: Git,
@@ -472,6 +482,7 @@ export class ArchiveState {
     gitDir: string,
   ) {
     const common = RefFiles.commonDirOf(gitDir);
+    this.commonDir = common;
     this.refFiles = RefFiles.supported(common) ? new RefFiles(common, layout.readPatterns) : null;
   }
 
@@ -713,7 +724,7 @@ export class ArchiveState {
     if (isCold) fresh.push(root);
     if (fresh.length > 0) {
       const walked = isCold ? null : await this.walkNewCommits(fresh);
-      const batches = walked ? [parseLog(walked)] : this.logNewCommits(fresh, prevTipShas(), current(), root, isCold);
+      const batches = walked ? [walked] : this.logNewCommits(fresh, prevTipShas(), current(), root, isCold);
       const added: NodeRecord[] = [];
       for await (const commits of batches) {
         for (const c of commits) {
@@ -784,28 +795,55 @@ export class ArchiveState {
 
   /**
    * The commits that are new since the last refresh, found by reading the new tips' parents
-   * with cat-file (usually one round: an agent commits on top of a known node) and then
-   * formatted by `git log --no-walk`. Null when the walk does not close within a few rounds
-   * or reaches a parentless commit (history below the root): then git walks it instead.
+   * with cat-file (usually one round: an agent commits on top of a known node). Each is parsed
+   * out of its raw object when it has the plain shape parseCommitObject reproduces git's rules
+   * for (the rest are formatted by `git log --no-walk`). Null when the walk does not close
+   * within a few rounds or reaches a parentless commit (history below the root): then git walks
+   * it instead.
    */
-  private async walkNewCommits(fresh: string[]): Promise<string | null> {
+  private async walkNewCommits(fresh: string[]): Promise<RawCommit[] | null> {
     const found = new Set<string>();
+    const parseable = await this.commitsParseable();
+    const commits: RawCommit[] = [];
+    const unparsed: string[] = [];
     let frontier = fresh;
     for (let round = 0; round < 4 && frontier.length > 0; round++) {
-      const objects = await this.git.catFiles(frontier);
+      const objects = await this.git.catFileBytes(frontier);
       const next = new Set<string>();
       for (const sha of frontier) {
         const o = objects.get(sha);
         if (!o || o.type !== 'commit') return null;
         found.add(sha);
-        const parents = commitParents(o.content);
+        const parsed = parseable ? parseCommitObject(sha, o.content) : null;
+        const parents = parsed ? parsed.parents : commitParents(o.content.toString('latin1'));
         if (parents.length === 0) return null;
+        if (parsed) commits.push(parsed);
+        else unparsed.push(sha);
         for (const p of parents) if (!this.nodes.has(p) && !found.has(p)) next.add(p);
       }
       frontier = [...next];
     }
     if (frontier.length > 0) return null;
-    return this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: [...found].join('\n') + '\n' });
+    if (unparsed.length > 0) {
+      commits.push(...parseLog(await this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: unparsed.join('\n') + '\n' })));
+    }
+    return commits;
+  }
+
+  /**
+   * Whether raw commit objects read the same as `git log` shows them here: git is kept open (a
+   * spawn saved per refresh), no config changes how git finds subjects and trailers or
+   * re-encodes them, no replace refs, and no shallow or grafted history (git log would hide
+   * parents the objects name). The config and refs are asked once; the files every time.
+   */
+  private async commitsParseable(): Promise<boolean> {
+    if (!this.git.keptOpen) return false;
+    this.plainGitConfig ??= Promise.all([
+      this.git.run(['config', '--get-regexp', '^(core\\.comment|trailer\\.|i18n\\.logoutputencoding)'], { reject: false }),
+      this.git.run(['for-each-ref', '--count=1', '--format=%(refname)', 'refs/replace/'], { reject: false }),
+    ]).then(([config, replace]) => config.stdout.trim() === '' && replace.exitCode === 0 && replace.stdout.trim() === '');
+    if (!(await this.plainGitConfig)) return false;
+    return !existsSync(join(this.commonDir, 'shallow')) && !existsSync(join(this.commonDir, 'info', 'grafts'));
   }
 
   /** The general case: let git walk from the new tips down to anything already known. */
@@ -852,7 +890,6 @@ export class ArchiveState {
     }
   }
 
-  /** Which note blobs changed per writer, via ls-tree (new writer) or diff-tree (moved tip). */
   /**
    * Every note of each writer new to the state (one ls-tree each, all at once): compact, as a
    * cold load has 270k of them — the blob ids, and where each note's path sits in git's output.
@@ -875,14 +912,27 @@ export class ArchiveState {
     });
   }
 
-  /** Which notes changed per writer already in the state whose tip moved (diff-tree). */
+  /**
+   * Which note blobs changed per writer already in the state whose tip moved: a walk over the
+   * old and new notes trees through the kept-open cat-file, into differing subtrees only (an
+   * appended note changes 2–3 trees), or `git diff-tree` when git is not kept open or too many
+   * subtrees differ (a fan-out change rewrites them all).
+   */
   private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
     const pending: { writer: string; obj: string; blob: string | null }[] = [];
     const changed = [...notesTips].filter(([writer, tip]) => this.notes.has(writer) && this.notes.get(writer)?.tip !== tip);
-    // One git process per changed writer, all at once: diff-tree compares one pair of trees.
-    const outputs = await Promise.all(changed.map(([writer, tip]) => this.git.out(['diff-tree', '-r', '-z', '--no-renames', (this.notes.get(writer) as NotesState).tip, tip])));
+    // One walk (or git process) per changed writer, all at once.
+    const outputs = await Promise.all(
+      changed.map(async ([writer, tip]): Promise<string | TreeChange[]> => {
+        const st = this.notes.get(writer) as NotesState;
+        const walked = await this.git.diffTrees(`${st.tip}^{tree}`, `${tip}^{tree}`, { maxTrees: NOTES_DIFF_MAX_TREES });
+        if (walked) return walked.map((c) => ({ status: c.status, sha: c.sha ?? ZERO_SHA, path: c.path }));
+        return this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]);
+      }),
+    );
     for (const [i, [writer]] of changed.entries()) {
-      const changes = parseDiffTree(outputs[i] as string);
+      const out = outputs[i] as string | TreeChange[];
+      const changes = typeof out === 'string' ? parseDiffTree(out) : out;
       // Deletions first: a fan-out change moves a note to a new path in the same diff.
       for (const c of changes) if (c.status === 'D') pending.push({ writer, obj: notePathToSha(c.path), blob: null });
       for (const c of changes) {

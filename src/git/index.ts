@@ -8,6 +8,7 @@ import path from 'node:path';
 import { InfraError } from '../errors/index.js';
 import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
+import { diffTreeEntries, parseTree, type TreeDiffChange, type TreeObjectEntry } from './tree.js';
 
 export * from './parse.js';
 export * from './tree.js';
@@ -218,6 +219,40 @@ export class Git {
       throw new ProcError({ ...(await pipe.exited), args: ['hash-object', '-w', '-t', type, '--stdin-paths'] });
     } finally {
       await rm(file, { force: true });
+    }
+  }
+
+  /**
+   * The changes between two trees (ids, or names of them such as `<commit>^{tree}`), as
+   * diffTreeEntries gives them (what `git diff-tree -r --no-renames` lists), read through the
+   * kept-open cat-file: a round trip per level of differing subtrees instead of a process.
+   * Null — ask git instead — when git is not kept open, when more than `maxTrees` subtrees would
+   * be read, or a tree holds anything unusual (a gitlink that changed, a name that is not UTF-8).
+   */
+  async diffTrees(a: string, b: string, opts: { maxTrees?: number } = {}): Promise<TreeDiffChange[] | null> {
+    if (!this.pipes) return null;
+    let budget = opts.maxTrees ?? 64;
+    const trees = new Map<string, TreeObjectEntry[]>();
+    const read = async (names: string[]): Promise<string[] | null> => {
+      const objects = await this.readPiped(names);
+      if (objects.length !== names.length) return null;
+      for (const o of objects) {
+        if (o.type !== 'tree') return null;
+        const entries = parseTree(o.content, o.sha.length / 2);
+        if (entries.some((e) => e.name.includes('\ufffd'))) return null;
+        trees.set(o.sha, entries);
+      }
+      return objects.map((o) => o.sha);
+    };
+    const roots = await read([a, b]);
+    if (!roots) return null;
+    for (;;) {
+      const missing = new Set<string>();
+      const changes = diffTreeEntries(roots[0] as string, roots[1] as string, trees, missing);
+      if (changes) return changes.some((c) => c.oldMode === '160000' || c.newMode === '160000') ? null : changes;
+      budget -= missing.size;
+      if (budget < 0 || missing.size > PIPED_READ_MAX) return null;
+      if (!(await read([...missing]))) return null;
     }
   }
 

@@ -2,6 +2,7 @@
  * Pure parsers of git's machine-readable output. Each git call in src/git and src/archive asks
  * for a fixed format (NUL-separated fields, -z, full SHAs) and hands the text to one of these.
  */
+import { isUtf8 } from 'node:buffer';
 
 export const ZERO_SHA = '0000000000000000000000000000000000000000';
 
@@ -361,4 +362,102 @@ export function parsePorcelainZ(stdout: string): StatusEntry[] {
     if (code[0] === 'R' || code[0] === 'C') i++;
   }
   return out;
+}
+
+const GIT_GENERATED_TRAILER_PREFIXES = ['Signed-off-by: ', '(cherry picked from commit '];
+
+/** git's `find_separator` for the default separator ":": the offset of the ":" ending a trailer key, or -1. */
+function trailerSeparator(line: string): number {
+  let whitespace = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0x3a) return i;
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!whitespace && (alnum || c === 0x2d)) continue;
+    if (i !== 0 && (c === 0x20 || c === 0x09)) {
+      whitespace = true;
+      continue;
+    }
+    break;
+  }
+  return -1;
+}
+
+/** git's isspace is ASCII space, tab, newline and carriage return only. */
+const trimGit = (s: string): string => s.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+const TRAILER_KEYS_LOWER = new Set(TRAILER_KEYS.map((k) => k.toLowerCase()));
+
+/**
+ * A raw commit object (as `cat-file --batch` gives it) → exactly what `parseLog` gives for it
+ * with LOG_FORMAT, or null when the commit is outside the shape this reproduces git's rules
+ * for (then ask `git log`). Git's subject (%s) and trailer (%(trailers)) rules are subtle, so
+ * only this shape is taken: headers tree, parent*, author, committer and nothing else (no
+ * encoding, gpgsig, mergetag); a UTF-8 message without control characters (CR included) other
+ * than tab and newline; no comment lines (`#`), no whitespace-only lines, no `Conflicts:`
+ * block or `---` line; a last paragraph with no line that starts with whitespace
+ * (continuations). It assumes git's default config for comment characters and trailers, which
+ * the caller checks once.
+ */
+export function parseCommitObject(id: string, raw: Buffer): RawCommit | null {
+  const sep = raw.indexOf('\n\n');
+  if (sep < 0) return null;
+  const head = raw.toString('latin1', 0, sep).split('\n');
+  let i = 0;
+  const tree = /^tree ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(head[i++] ?? '')?.[1];
+  if (!tree) return null;
+  const parents: string[] = [];
+  for (let m; (m = /^parent ([0-9a-f]{40}|[0-9a-f]{64})$/.exec(head[i] ?? '')); i++) parents.push(m[1] as string);
+  if (!/^author [^<>\n]*<[^<>\n]*> \d{1,10} [+-]\d{4}$/.test(head[i++] ?? '')) return null;
+  const committer = /^committer [^<>\n]*<[^<>\n]*> (\d{1,10}) [+-]\d{4}$/.exec(head[i++] ?? '');
+  if (!committer || i !== head.length) return null;
+  const body = raw.subarray(sep + 2);
+  for (const b of body) if ((b < 0x20 && b !== 0x09 && b !== 0x0a) || b === 0x7f) return null;
+  if (!isUtf8(body)) return null;
+  const lines = body.toString('utf8').split('\n');
+  // The piece after a final newline is not a line.
+  if (lines[lines.length - 1] === '') lines.pop();
+  for (const line of lines) {
+    if (line.startsWith('#') || line.startsWith('---') || line.startsWith('Conflicts:') || (line !== '' && trimGit(line) === '')) return null;
+  }
+  const commit: RawCommit = { id, tree, parents, time: Number(committer[1]), subject: '', trailers: {} };
+  // %s: from the first non-blank line, the lines up to a blank one, trailing space cut, joined by spaces.
+  let first = 0;
+  while (first < lines.length && lines[first] === '') first++;
+  let titleEnd = first;
+  const title: string[] = [];
+  for (; titleEnd < lines.length && lines[titleEnd] !== ''; titleEnd++) title.push((lines[titleEnd] as string).replace(/[ \t]+$/, ''));
+  commit.subject = title.join(' ');
+  // Trailers: trailing blank lines do not count; the title cannot be trailers; the last
+  // paragraph is the trailer block when all its lines are trailers, or when one starts with a
+  // prefix git itself writes and at least a quarter are trailers.
+  let end = lines.length - 1;
+  while (end >= titleEnd && lines[end] === '') end--;
+  if (end < titleEnd) return commit;
+  let start = end;
+  while (lines[start - 1] !== '') start--;
+  const block = lines.slice(start, end + 1);
+  let trailerLines = 0;
+  let others = 0;
+  let gitPrefix = false;
+  for (const line of block) {
+    if (line.startsWith(' ') || line.startsWith('\t')) return null;
+    if (GIT_GENERATED_TRAILER_PREFIXES.some((p) => line.startsWith(p))) {
+      trailerLines++;
+      gitPrefix = true;
+    } else if (trailerSeparator(line) >= 1) trailerLines++;
+    else others++;
+  }
+  if (!((gitPrefix && trailerLines * 3 >= others) || (trailerLines > 0 && others === 0))) return commit;
+  // As `%(trailers:key=…,unfold,separator=%x1f)` prints them, then through the same parser.
+  const printed: string[] = [];
+  for (const line of block) {
+    const at = trailerSeparator(line);
+    if (at < 1) continue;
+    const key = trimGit(line.slice(0, at));
+    // git matches keys ASCII-case-insensitively (strncasecmp).
+    if (!/^[\x21-\x7e]+$/.test(key) || !TRAILER_KEYS_LOWER.has(key.toLowerCase())) continue;
+    printed.push(`${key}: ${trimGit(line.slice(at + 1))}`);
+  }
+  commit.trailers = parseTrailerLines(printed.join('\x1f'));
+  return commit;
 }

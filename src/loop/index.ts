@@ -335,7 +335,10 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   if (tree === parent.tree) return { node: null, reason: 'empty edit', agentMs };
   const twin = snapshot.nodes.find((n) => n.tree === tree);
   if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}`, agentMs };
-  const touched = tamperedPaths(await changedFiles(repoDir, req.root, tree), [...protectedPatterns(req.config.test.protected, req.tasks), ...req.extraProtected]);
+  // The paths `git diff --name-only --no-renames root tree` lists, walked over the kept-open
+  // cat-file when the edit is small (no process); git itself for large ones and gitlinks.
+  const changed = (await archive.git.diffTrees(`${req.root}^{tree}`, tree))?.map((c) => c.path) ?? (await changedFiles(repoDir, req.root, tree));
+  const touched = tamperedPaths(changed, [...protectedPatterns(req.config.test.protected, req.tasks), ...req.extraProtected]);
   if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
 
   // The parent may have been pruned (`git branch -D`) while the agent worked: the node's branch

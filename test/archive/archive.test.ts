@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archive, cladeOf, ownCounts } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
@@ -7,9 +7,9 @@ import { cleanup, evaluation, git, makeRepo, tempDir, treeWith } from './helpers
 
 afterAll(cleanup);
 
-async function setup() {
+async function setup(opts: { keepGitOpen?: boolean } = {}) {
   const { dir, base } = await makeRepo();
-  const archive = await Archive.open({ repoDir: dir });
+  const archive = await Archive.open({ repoDir: dir, ...opts });
   await archive.createRoot('HEAD');
   return { dir, base, archive };
 }
@@ -205,8 +205,10 @@ describe('Archive: bad input', () => {
 });
 
 describe('Archive: the cache is disposable', () => {
-  it('an incremental refresh equals a cold load after deleting the cache', async () => {
-    const { dir, archive } = await setup();
+  // With git kept open the refresh parses new commits itself and walks the notes trees over the
+  // long-lived cat-file instead of git log and diff-tree: it must give the same archive.
+  it.each([false, true])('an incremental refresh equals a cold load after deleting the cache (keepGitOpen %s)', async (keepGitOpen) => {
+    const { dir, archive } = await setup({ keepGitOpen });
     const base = (await archive.root()) as string;
     const t = await treeWith(dir, 'y\n');
     // A seeded walk of writes, deletions, notes and claims; after each step compare warm vs cold.
@@ -268,5 +270,56 @@ describe('Archive: the cache is disposable', () => {
     expect(viaCache).toEqual(await last.load());
     expect(last.lastLoad?.cold).toBe(true);
     await last.saveCache();
+    await archive.close();
+  });
+
+  it('follows a writer whose notes tree fans out (200 → 300 notes) incrementally, with git kept open', async () => {
+    const { dir, archive } = await setup({ keepGitOpen: true });
+    // Notes on 300 distinct objects: a few nodes (their evaluations show in the snapshot), the
+    // rest blobs (a note can annotate any object; such lines count only in the budget).
+    const base = (await archive.root()) as string;
+    const t = await treeWith(dir, 'n\n');
+    const objects: string[] = [];
+    for (let i = 0; i < 5; i++) objects.push((await archive.writeNode({ writer: 'w', parents: [base], tree: t, message: `n${i}`, agent: 'x', operator: 'mutate' })).id);
+    const files = await tempDir();
+    for (let i = objects.length; i < 300; i++) await writeFile(join(files, `o${i}`), `object ${i}\n`);
+    const paths = Array.from({ length: 300 - objects.length }, (_, i) => join(files, `o${i + objects.length}`));
+    objects.push(...(await git(dir, ['hash-object', '-w', '--stdin-paths'], paths.join('\n') + '\n')).split('\n').filter(Boolean));
+    expect(new Set(objects).size).toBe(300);
+    await archive.load();
+    const coldEquals = async () => {
+      const warm = await archive.load();
+      expect(archive.lastLoad?.cold).toBe(false);
+      const cold = await (await Archive.open({ repoDir: dir })).load();
+      expect(warm).toEqual(cold);
+      return warm;
+    };
+    let appended = 0;
+    const append = async (n: number, outcome: 'pass' | 'fail') => {
+      const evals = objects.slice(appended, appended + n).map((o, i) => evaluation(o, `t${appended + i}`, outcome, 'w'));
+      appended += n;
+      await archive.appendEvaluations('w', evals);
+    };
+    await append(1, 'pass');
+    await coldEquals();
+    await append(199, 'fail');
+    await coldEquals();
+    // One note at a time across the fan-out (git re-fans at 256 notes).
+    while (appended < 300) {
+      await append(1, appended % 2 ? 'pass' : 'fail');
+      if (appended >= 250 && appended <= 262) await coldEquals();
+    }
+    // A second line on an old note (its path moved into a subtree since it was written).
+    await archive.appendEvaluations('w', [evaluation(objects[0] as string, 'again', 'fail', 'w')]);
+    const snap = await coldEquals();
+    expect(snap.evaluations.get(objects[0] as string)?.map((e) => e.task)).toEqual(['t0', 'again']);
+    const top = (await git(dir, ['ls-tree', 'refs/notes/evogit/w'])).split('\n').filter(Boolean);
+    expect(top.every((l) => / tree [0-9a-f]{40}\t[0-9a-f]{2}$/.test(l))).toBe(true);
+    // The last steps were walked over cat-file, and agree with diff-tree.
+    const walked = await archive.git.diffTrees('refs/notes/evogit/w~1^{tree}', 'refs/notes/evogit/w^{tree}');
+    const diffTree = await git(dir, ['diff-tree', '-r', '-z', '--no-renames', 'refs/notes/evogit/w~1', 'refs/notes/evogit/w']);
+    expect(walked?.map((c) => `${c.status} ${c.path}`)).toEqual([`M ${(objects[0] as string).slice(0, 2)}/${(objects[0] as string).slice(2)}`]);
+    expect(diffTree).toContain((objects[0] as string).slice(2));
+    await archive.close();
   });
 });
