@@ -219,20 +219,25 @@ async function main(): Promise<void> {
   const writer = await Archive.open({ repoDir: dir });
   const root = (await writer.root())!;
   const tree = (await run('git', ['rev-parse', `${root}^{tree}`], { cwd: dir })).stdout.trim();
-  let parent = root;
-  const evals = [];
-  t = performance.now();
-  for (let i = 0; i < 100; i++) {
-    const n = await writer.writeNode({ writer: 'fresh', parents: [parent], tree, message: `new ${i}`, agent: 'bench', operator: 'mutate' });
-    parent = i % 10 === 9 ? root : n.id;
-    evals.push({ node: n.id, task: 't', outcome: 'pass' as const, durationMs: 1, harness: 'local', writer: 'fresh', time: new Date().toISOString() });
+  // Three rounds: a writer new to the archive, then the same writer again (its notes tip moves).
+  const incs: number[] = [];
+  for (const round of [1, 2, 3]) {
+    let parent = root;
+    const evals = [];
+    t = performance.now();
+    for (let i = 0; i < 100; i++) {
+      const n = await writer.writeNode({ writer: 'fresh', parents: [parent], tree, message: `new ${round}.${i}`, agent: 'bench', operator: 'mutate' });
+      parent = i % 10 === 9 ? root : n.id;
+      evals.push({ node: n.id, task: 't', outcome: 'pass' as const, durationMs: 1, harness: 'local', writer: 'fresh', time: new Date().toISOString() });
+    }
+    await writer.appendEvaluations('fresh', evals);
+    say(`round ${round}: wrote 100 nodes + 100 evaluations through Archive in ${(performance.now() - t).toFixed(0)} ms`);
+    t = performance.now();
+    const after = await warm.load();
+    incs.push(performance.now() - t);
+    say(`round ${round}: incremental refresh (warm instance): ${incs[incs.length - 1]!.toFixed(1)} ms, +${warm.lastLoad?.newCommits} commits, ${warm.lastLoad?.noteBlobsRead} blobs read → ${after.nodes.length} nodes`);
   }
-  await writer.appendEvaluations('fresh', evals);
-  say(`wrote 100 nodes + 100 evaluations through Archive in ${(performance.now() - t).toFixed(0)} ms`);
-  t = performance.now();
-  const after = await warm.load();
-  const incMs = performance.now() - t;
-  say(`incremental refresh (warm instance): ${incMs.toFixed(1)} ms, +${warm.lastLoad?.newCommits} commits, ${warm.lastLoad?.noteBlobsRead} blobs read → ${after.nodes.length} nodes`);
+  const incMs = median(incs);
   t = performance.now();
   const fromCache = await Archive.open({ repoDir: dir });
   await fromCache.load();
@@ -253,7 +258,7 @@ async function main(): Promise<void> {
     `raw git log --all --notes (median of 3): ${rawMs.toFixed(0)} ms`,
     `cold load in a fresh process (median of 3): ${coldMs.toFixed(0)} ms; median of the 3 back-to-back ratios ${ratio.toFixed(2)}× raw (${ratios.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.5×)`,
     `peak RSS of a cold load in a fresh process, cache write included: ${peaks.map((x) => x.toFixed(0)).join(', ')} MB (${loadPeaks.map((x) => x.toFixed(0)).join(', ')} MB at the end of load(); target ≤ 500 MB)`,
-    `incremental after 100 nodes + 100 evaluations: ${incMs.toFixed(1)} ms in process (target ≤ 100 ms); ${fileMs.toFixed(0)} ms for a new process reading the cache file`,
+    `incremental after 100 nodes + 100 evaluations (median of 3 rounds: ${incs.map((x) => x.toFixed(0)).join(', ')} ms): ${incMs.toFixed(1)} ms in process (target ≤ 100 ms); ${fileMs.toFixed(0)} ms for a new process reading the cache file`,
   ];
   process.stdout.write(report.join('\n') + '\n');
   if (!reuse && !process.argv.includes('--keep')) await rm(dir, { recursive: true, force: true });
