@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
@@ -309,7 +310,7 @@ export class Archive {
 
   async putClaim(claim: Claim): Promise<string> {
     checkWriter(claim.writer);
-    const blob = await this.git.writeObject('blob', JSON.stringify(claim));
+    const blob = await this.git.writeObject('blob', JSON.stringify({ host: hostname(), pid: process.pid, ...claim }));
     for (let attempt = 0; ; attempt++) {
       const ref = this.layout.claimRef(claim.writer, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
       // Create only: a name taken (by chance) is never overwritten.

@@ -80,6 +80,13 @@ export interface Claim {
   task?: string;
   /** Epoch milliseconds. */
   expires: number;
+  /**
+   * The machine and process that wrote it (set by Archive.putClaim): a claim of a process
+   * that died on this machine is released by the next agent that starts here, whatever its
+   * writer name, instead of blocking others until it expires.
+   */
+  host?: string;
+  pid?: number;
   /** The ref that holds it (set when read from the archive), for releasing it. */
   ref?: string;
 }

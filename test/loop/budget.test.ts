@@ -4,7 +4,10 @@
  * every node on a branch, and leave no worktree, claim or process behind — also when stopped
  * with Ctrl-C, after which a second run resumes from the archive's counts.
  */
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Archive } from '../../src/archive/index.js';
 import { removeDir } from '../helpers/repo.js';
 import { claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
@@ -71,4 +74,21 @@ describe('evogit run on one machine', () => {
     expect(counted(await noteLines(repo))).toBe(budget);
     await expectCleanRepo(repo);
   });
+  it('a claim left by a process that died on this machine is released by the next run, whatever its writer name', async () => {
+    const repo = await demoRepo();
+    dirs.push(repo);
+    // A process that has exited: its pid is dead. Its claim (an evaluation, valid for an hour)
+    // names a writer that never had a worktree here, so only the pid says it is stale.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
+    const archive = await Archive.open({ repoDir: repo });
+    const root = (await archive.root()) as string;
+    await archive.putClaim({ writer: 'ghost', node: root, kind: 'evaluate', task: 'x', expires: Date.now() + 3_600_000, host: hostname(), pid: dead });
+    expect(await claimRefs(repo)).toHaveLength(1);
+    // Without the release the run would wait for the claim's hour at the end of its budget.
+    const run = start(repo, ['run', '--agents', '1', '--max-evals', '3', '--sandbox', 'local', '--seed', '3']);
+    const { code } = await run.exit;
+    expect(code, run.stderr.join('\n')).toBe(0);
+    expect(counted(await noteLines(repo))).toBe(3);
+    expect(await claimRefs(repo)).toEqual([]);
+  }, 120_000);
 });
