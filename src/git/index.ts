@@ -119,24 +119,26 @@ export class Git {
       yield await this.readPiped(names);
       return;
     }
-    const child = streamOut('git', ['cat-file', '--batch', '--buffer'], {
-      cwd: this.dir,
-      env: GIT_ENV,
-      input: names.join('\n') + '\n',
-      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
-    });
-    const reader = new CatFileBatchReader(names);
+    yield* this.streamParsed(['cat-file', '--batch', '--buffer'], names.join('\n') + '\n', new CatFileBatchReader(names), 'ended before answering every name', opts.timeoutMs);
+  }
+
+  /**
+   * One git process whose output is cut into records as it arrives (a batch per chunk). Git is
+   * killed if the consumer stops early or a record is malformed, so it never writes into a
+   * dead pipe; output that ends inside a record is an error.
+   */
+  private async *streamParsed<T>(args: string[], input: string, reader: { push(chunk: Buffer): T[]; readonly complete: boolean }, incomplete: string, timeoutMs = 10 * 60_000): AsyncGenerator<T[]> {
+    const child = streamOut('git', args, { cwd: this.dir, env: GIT_ENV, input, timeoutMs });
     let finished = false;
     try {
       for await (const chunk of child.stdout) {
-        const objects = reader.push(chunk);
-        if (objects.length > 0) yield objects;
+        const records = reader.push(chunk);
+        if (records.length > 0) yield records;
       }
       await child.done;
       finished = true;
-      if (!reader.complete) throw new InfraError('E_GIT_OUTPUT', `git cat-file --batch in ${this.dir} ended before answering every name`, 'Check the repository with `git fsck`.');
+      if (!reader.complete) throw new InfraError('E_GIT_OUTPUT', `git ${args[0] === '-c' ? args[2] : args[0]} in ${this.dir} ${incomplete}`, 'Check the repository with `git fsck`.');
     } finally {
-      // A consumer that stopped early (or a parse error): do not leave git writing into a pipe.
       if (!finished) child.kill();
     }
   }
@@ -155,25 +157,7 @@ export class Git {
    * parsed commits, a batch per chunk of git's output.
    */
   async *logStream(args: string[], input: string, opts: { timeoutMs?: number } = {}): AsyncGenerator<RawCommit[]> {
-    const child = streamOut('git', ['-c', 'log.showSignature=false', 'log', ...args, '--stdin', `--format=${LOG_FORMAT}`], {
-      cwd: this.dir,
-      env: GIT_ENV,
-      input,
-      timeoutMs: opts.timeoutMs ?? 10 * 60_000,
-    });
-    const reader = new LogReader();
-    let finished = false;
-    try {
-      for await (const chunk of child.stdout) {
-        const commits = reader.push(chunk);
-        if (commits.length > 0) yield commits;
-      }
-      await child.done;
-      finished = true;
-      if (!reader.complete) throw new InfraError('E_GIT_OUTPUT', `git log in ${this.dir} ended inside a commit record`, 'Check the repository with `git fsck`.');
-    } finally {
-      if (!finished) child.kill();
-    }
+    yield* this.streamParsed(['-c', 'log.showSignature=false', 'log', ...args, '--stdin', `--format=${LOG_FORMAT}`], input, new LogReader(), 'ended inside a commit record', opts.timeoutMs);
   }
 
   /**
