@@ -547,15 +547,8 @@ export class ArchiveState {
     // parsed, so 270k parsed notes are never held twice (a cold load's peak memory).
     const changedNodes = new Set<string>();
     const notesWork = (async () => {
-      const blobNames: string[] = [];
-      const [fresh, pendingNotes] = await Promise.all([this.listNewWriters(notesTips), this.diffNotes(notesTips, blobNames)]);
-      const pendingClaims: string[] = [];
-      for (const [ref, sha] of claimRefs) {
-        if (this.claims.get(ref)?.sha !== sha) {
-          pendingClaims.push(ref);
-          blobNames.push(sha);
-        }
-      }
+      const [fresh, pendingNotes] = await Promise.all([this.listNewWriters(notesTips), this.diffNotes(notesTips)]);
+      const pendingClaims = [...claimRefs].filter(([ref, sha]) => this.claims.get(ref)?.sha !== sha).map(([ref]) => ref);
       const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
       const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
       // Every note blob to read, in order (a blob asked twice is read twice: no 270k-entry set):
@@ -918,7 +911,7 @@ export class ArchiveState {
    * appended note changes 2–3 trees), or `git diff-tree` when git is not kept open or too many
    * subtrees differ (a fan-out change rewrites them all).
    */
-  private async diffNotes(notesTips: Map<string, string>, blobNames: string[]): Promise<{ writer: string; obj: string; blob: string | null }[]> {
+  private async diffNotes(notesTips: Map<string, string>): Promise<{ writer: string; obj: string; blob: string | null }[]> {
     const pending: { writer: string; obj: string; blob: string | null }[] = [];
     const changed = [...notesTips].filter(([writer, tip]) => this.notes.has(writer) && this.notes.get(writer)?.tip !== tip);
     // One walk (or git process) per changed writer, all at once.
@@ -938,7 +931,6 @@ export class ArchiveState {
       for (const c of changes) {
         if (c.status === 'D') continue;
         pending.push({ writer, obj: notePathToSha(c.path), blob: c.sha });
-        blobNames.push(c.sha);
       }
     }
     return pending;
