@@ -66,10 +66,25 @@ export function parseLog(out: string): RawCommit[] {
  * output and no commit's strings keep a 25 MB output alive (a substring would).
  */
 export class LogReader {
-  private rest: Buffer | null = null;
+  /** The bytes of an unfinished record: chunks kept apart until its last field ends (no copy per chunk). */
+  private parts: Buffer[] = [];
+  /** Field ends (NULs) seen in `parts`. */
+  private nuls = 0;
 
   push(chunk: Buffer): RawCommit[] {
-    const buf = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    if (this.parts.length > 0) {
+      // Still inside one record (a long subject or message in small chunks): only count.
+      let seen = this.nuls;
+      for (let at = chunk.indexOf(0); at >= 0 && seen < 6; at = chunk.indexOf(0, at + 1)) seen++;
+      if (seen < 6) {
+        this.parts.push(chunk);
+        this.nuls = seen;
+        return [];
+      }
+    }
+    const buf = this.parts.length > 0 ? Buffer.concat([...this.parts, chunk]) : chunk;
+    this.parts = [];
+    this.nuls = 0;
     const commits: RawCommit[] = [];
     let start = 0;
     for (;;) {
@@ -96,14 +111,18 @@ export class LogReader {
       });
       start = ends[5]! + 1;
     }
-    // A copy: the unfinished record must not keep the whole chunk alive.
-    this.rest = start < buf.length ? Buffer.from(buf.subarray(start)) : null;
+    if (start < buf.length) {
+      // A copy: the unfinished record must not keep the whole chunk alive.
+      const rest = Buffer.from(buf.subarray(start));
+      this.parts = [rest];
+      for (let at = rest.indexOf(0); at >= 0; at = rest.indexOf(0, at + 1)) this.nuls++;
+    }
     return commits;
   }
 
   /** True when the output ended on a record boundary (only newlines left over). */
   get complete(): boolean {
-    return this.rest === null || this.rest.every((b) => b === 10);
+    return this.parts.every((p) => p.every((b) => b === 10));
   }
 }
 
