@@ -3,6 +3,7 @@
  * Every other domain reads and writes the archive only through this entry.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -310,7 +311,7 @@ export class Archive {
 
   async putClaim(claim: Claim): Promise<string> {
     checkWriter(claim.writer);
-    const blob = await this.git.writeObject('blob', JSON.stringify({ host: hostname(), pid: process.pid, ...claim }));
+    const blob = await this.git.writeObject('blob', JSON.stringify({ host: thisHost(), pid: process.pid, ...claim }));
     for (let attempt = 0; ; attempt++) {
       const ref = this.layout.claimRef(claim.writer, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
       // Create only: a name taken (by chance) is never overwritten.
@@ -563,6 +564,26 @@ export class Archive {
     const r = await this.git.run(['rev-parse', '--verify', '--quiet', '--end-of-options', rev], { reject: false });
     return r.exitCode === 0 ? r.stdout.trim() : null;
   }
+}
+
+let hostId: string | null = null;
+/**
+ * This machine, as claims name it: the host name and, on Linux, the kernel's boot id (two
+ * machines or containers may share a name, never a boot id; containers on one kernel share it,
+ * as they share the processes a pid names).
+ */
+export function thisHost(): string {
+  if (hostId === null) {
+    let boot = '';
+    try {
+      boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().slice(0, 8);
+    } catch {
+      // Not Linux: the host name alone.
+      boot = '';
+    }
+    hostId = boot ? `${hostname()}#${boot}` : hostname();
+  }
+  return hostId;
 }
 
 function checkClaimRef(ref: string): void {

@@ -5,9 +5,8 @@
  * they share.
  */
 import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
-import { Archive, type ArchiveNode, type ArchiveSnapshot, type Claim, type Evaluation } from '../archive/index.js';
+import { Archive, thisHost, type ArchiveNode, type ArchiveSnapshot, type Claim, type Evaluation } from '../archive/index.js';
 import { createAgent } from '../agents/index.js';
 import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
@@ -566,7 +565,7 @@ async function cleanDeadWriters(archive: Archive, worktreesDir: string, me: stri
   // Also any claim written on this machine by a process that is gone: a writer whose worktree
   // was already cleaned up can still leave one (a write the killed agent had just handed to
   // its long-lived git process lands a moment after it died).
-  const here = hostname();
+  const here = thisHost();
   const orphaned = (c: Claim) => c.host === here && typeof c.pid === 'number' && c.pid !== process.pid && !processAlive(c.pid);
   const claims = (await archive.load()).claims.filter((c) => c.ref && (deadSet.has(c.writer) || orphaned(c)));
   for (const c of claims) await archive.releaseClaim(c.ref as string);

@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Archive, cladeOf, ownCounts } from '../../src/archive/index.js';
+import { Archive, cladeOf, ownCounts, thisHost } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
 import { cleanup, evaluation, git, makeRepo, tempDir, treeWith } from './helpers.js';
 
@@ -60,7 +59,7 @@ describe('Archive: write and read', () => {
     expect(ownCounts(snap.evaluations.get(n1.id) ?? [])).toEqual({ pass: 3, fail: 1, error: 0 });
     expect(ownCounts(snap.evaluations.get(x.id) ?? [])).toEqual({ pass: 0, fail: 0, error: 1 });
     // A claim also says which host and process wrote it (so a dead process's claim can be released).
-    expect(snap.claims).toEqual([{ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234, ref: claimRef, host: hostname(), pid: process.pid }]);
+    expect(snap.claims).toEqual([{ writer: 'b2', node: n2.id, kind: 'expand', expires: 1234, ref: claimRef, host: thisHost(), pid: process.pid }]);
     expect(cladeOf(snap, n1.id).sort()).toEqual([n1.id, n2.id, x.id].sort());
 
     // Notes are plain git: one commit per append, readable by `git log --notes`.

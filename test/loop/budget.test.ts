@@ -5,9 +5,8 @@
  * with Ctrl-C, after which a second run resumes from the archive's counts.
  */
 import { spawnSync } from 'node:child_process';
-import { hostname } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Archive } from '../../src/archive/index.js';
+import { Archive, thisHost } from '../../src/archive/index.js';
 import { removeDir } from '../helpers/repo.js';
 import { claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
@@ -82,7 +81,7 @@ describe('evogit run on one machine', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid as number;
     const archive = await Archive.open({ repoDir: repo });
     const root = (await archive.root()) as string;
-    await archive.putClaim({ writer: 'ghost', node: root, kind: 'evaluate', task: 'x', expires: Date.now() + 3_600_000, host: hostname(), pid: dead });
+    await archive.putClaim({ writer: 'ghost', node: root, kind: 'evaluate', task: 'x', expires: Date.now() + 3_600_000, host: thisHost(), pid: dead });
     expect(await claimRefs(repo)).toHaveLength(1);
     // Without the release the run would wait for the claim's hour at the end of its budget.
     const run = start(repo, ['run', '--agents', '1', '--max-evals', '3', '--sandbox', 'local', '--seed', '3']);
