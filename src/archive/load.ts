@@ -122,8 +122,9 @@ export function parseNoteLines(text: string): Evaluation[] {
 }
 
 /**
- * The note text with every top-level `"log":"…"` member cut out, so that JSON.parse never
- * builds the log tails (≈ 2 KB a line, most of the archive's bytes) the snapshot drops anyway.
+ * The note text with every top-level `"log":"…"` member cut out. The load uses the byte form
+ * (stripLogMembersBytes, which never decodes the tails); this plain form is the reference it is
+ * tested against.
  * A scan over the JSON structure: strings are skipped with native indexOf, and only a key
  * `log` at depth 1 of a line's object, whose value is a string, is cut. Anything unexpected
  * leaves the text as it was (the parsed lines then lose `log` after parsing instead).
@@ -239,14 +240,16 @@ export function stripLogMembersBytes(bytes: Buffer): string {
 /**
  * Parse many notes with one JSON.parse: each note's lines become one array. A note with a
  * blank or malformed line makes the fast path throw; then each note is parsed on its own.
- * Without `logs: true` the lines come back without their `log` tails (what the snapshot keeps).
+ * Without `logs: true` the lines come back without their `log` tails (what the snapshot keeps);
+ * a caller with many notes cuts them out of the bytes first (stripLogMembersBytes), so they
+ * are never built as strings.
  */
 export function parseNotes(texts: string[], opts: { logs?: boolean } = {}): Evaluation[][] {
   const out: Evaluation[][] = [];
   const keepLogs = opts.logs === true;
   // Batches bound the transient copy of the text (the whole archive's notes can be 100 MB).
   for (let from = 0; from < texts.length; from += NOTES_PER_PARSE) {
-    const batch = keepLogs ? texts.slice(from, from + NOTES_PER_PARSE) : texts.slice(from, from + NOTES_PER_PARSE).map(stripLogMembers);
+    const batch = texts.slice(from, from + NOTES_PER_PARSE);
     let all: unknown[][] | null = null;
     try {
       all = JSON.parse(`[${batch.map((t) => {
@@ -896,7 +899,7 @@ export class ArchiveState {
       const blobs: string[] = [];
       const starts: number[] = [];
       const ends: number[] = [];
-      forEachLsTreeBlob(bytes, (sha, _path, start, end) => {
+      forEachLsTreeBlob(bytes, (sha, start, end) => {
         blobs.push(sha);
         starts.push(start);
         ends.push(end);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CatFileBatchReader, notePathToSha, parseCatFileBatch, parseDiffTree, parseForEachRef, parseLog, parseLsTree, parsePushRejections, parseTrailerLines } from './parse.js';
+import { CatFileBatchReader, notePathToSha, parseCatFileBatch, parseDiffTree, parseForEachRef, forEachLsTreeBlob, parseLog, parsePushRejections, parseTrailerLines } from './parse.js';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -22,14 +22,17 @@ describe('git output parsers (captured output)', () => {
     expect(parseTrailerLines('K: 1\x1fK: 2\x1fnot a trailer\x1fX:  y z ')).toEqual({ K: '2', X: 'y z' });
   });
 
-  it('parseForEachRef, parseLsTree, parseDiffTree', () => {
+  it('parseForEachRef, forEachLsTreeBlob, parseDiffTree', () => {
     expect(parseForEachRef(`refs/heads/evo/a/1\x00${A}\nrefs/notes/evogit/a\x00${B}\n`)).toEqual([
       { ref: 'refs/heads/evo/a/1', sha: A },
       { ref: 'refs/notes/evogit/a', sha: B },
     ]);
-    expect(parseLsTree(`100644 blob ${A}\taa/${'a'.repeat(38)}\x00100644 blob ${B}\t${B}\x00`)).toEqual([
-      { mode: '100644', type: 'blob', sha: A, path: `aa/${'a'.repeat(38)}` },
-      { mode: '100644', type: 'blob', sha: B, path: B },
+    const listing = Buffer.from(`100644 blob ${A}\taa/${'a'.repeat(38)}\x00040000 tree ${T}\tdir\x00100644 blob ${B}\t${B}\x00`);
+    const blobs: { sha: string; path: string }[] = [];
+    forEachLsTreeBlob(listing, (sha, start, end) => blobs.push({ sha, path: listing.toString('utf8', start, end) }));
+    expect(blobs).toEqual([
+      { sha: A, path: `aa/${'a'.repeat(38)}` },
+      { sha: B, path: B },
     ]);
     const diff = `:100644 100644 ${A} ${B} M\x00aa/bb\x00:100644 000000 ${A} ${'0'.repeat(40)} D\x00cc\x00:000000 100644 ${'0'.repeat(40)} ${T} A\x00dd\x00`;
     expect(parseDiffTree(diff)).toEqual([

@@ -147,30 +147,12 @@ export function parseForEachRef(out: string): RefEntry[] {
   return refs;
 }
 
-export interface TreeEntry {
-  mode: string;
-  type: string;
-  sha: string;
-  path: string;
-}
-
-/** Parse `git ls-tree -r -z` output. */
-export function parseLsTree(out: string): TreeEntry[] {
-  const entries: TreeEntry[] = [];
-  for (const rec of out.split('\0')) {
-    if (!rec) continue;
-    const tab = rec.indexOf('\t');
-    const [mode, type, sha] = rec.slice(0, tab).split(' ') as [string, string, string];
-    entries.push({ mode, type, sha, path: rec.slice(tab + 1) });
-  }
-  return entries;
-}
-
 /**
- * The blobs of `git ls-tree -r -z` output given as bytes, each as (sha, path) decoded on its
- * own: no string of the whole output is built, so none is kept alive by the values.
+ * The blobs of `git ls-tree -r -z` output given as bytes: each blob's SHA, decoded on its own
+ * (no string of the whole output is built, so none is kept alive by the values), and where
+ * its path lies in `out` (decoded only by a caller that needs it).
  */
-export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, path: string, pathStart: number, pathEnd: number) => void): void {
+export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, pathStart: number, pathEnd: number) => void): void {
   let at = 0;
   while (at < out.length) {
     let end = out.indexOf(0, at);
@@ -178,7 +160,7 @@ export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, path: string, p
     const tab = out.indexOf(9, at);
     const s1 = out.indexOf(32, at);
     const s2 = out.indexOf(32, s1 + 1);
-    if (tab > 0 && tab < end && s2 > 0 && s2 < tab && out.toString('latin1', s1 + 1, s2) === 'blob') fn(out.toString('latin1', s2 + 1, tab), out.toString('utf8', tab + 1, end), tab + 1, end);
+    if (tab > 0 && tab < end && s2 > 0 && s2 < tab && out.toString('latin1', s1 + 1, s2) === 'blob') fn(out.toString('latin1', s2 + 1, tab), tab + 1, end);
     at = end + 1;
   }
 }
