@@ -158,8 +158,8 @@ export class RefFiles {
 }
 
 function parsePacked(key: string, readAt: bigint, ctimeMs: bigint, bytes: Buffer, prefixes: string[]): PackedState | null {
-  const names: string[] = [];
-  const shas: string[] = [];
+  let names: string[] = [];
+  let shas: string[] = [];
   let sorted = false;
   for (const line of bytes.toString('utf8').split('\n')) {
     if (!line) continue;
@@ -177,10 +177,10 @@ function parsePacked(key: string, readAt: bigint, ctimeMs: bigint, bytes: Buffer
   }
   if (!sorted) {
     const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
-    const n2 = order.map((i) => names[i]!);
-    const s2 = order.map((i) => shas[i]!);
-    names.splice(0, names.length, ...n2);
-    shas.splice(0, shas.length, ...s2);
+    const unsortedShas = shas;
+    shas = order.map((i) => unsortedShas[i]!);
+    const unsortedNames = names;
+    names = order.map((i) => unsortedNames[i]!);
   }
   // The names and SHAs are cut from the file's text: only the joined listing is kept, so that
   // text can be collected.

@@ -76,4 +76,12 @@ describe('RefFiles: the ref listing read from the files, as for-each-ref prints 
     expect(new RefFiles(RefFiles.commonDirOf(gitDir), PATTERNS).list()).toBe(await forEachRef(wt));
     await git(dir, ['worktree', 'remove', '--force', wt]);
   });
+  it('reads a packed-refs file that does not say it is sorted (old git, other tools), however large', async () => {
+    const { dir, base } = await makeRepo();
+    // 150k refs in reverse order, under a header without the "sorted" trait.
+    const lines = ['# pack-refs with: peeled'];
+    for (let i = 150_000; i >= 1; i--) lines.push(`${base} refs/heads/evo/w${i % 7}/${i}`);
+    await writeFile(join(dir, '.git', 'packed-refs'), lines.join('\n') + '\n');
+    expect(new RefFiles(join(dir, '.git'), PATTERNS).list()).toBe(await forEachRef(dir));
+  }, 60_000);
 });
