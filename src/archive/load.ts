@@ -707,12 +707,13 @@ export class ArchiveState {
       }
       const unreachable = new Set(r.stdout.split('\n').filter(Boolean));
       if (unreachable.size > 0) {
+        // One at a time: spreading 100k+ ids into push() exceeds the engine's argument limit.
         for (const id of unreachable) {
           this.nodes.delete(id);
+          this.removedIds.push(id);
         }
         this.order = this.order.filter((n) => !unreachable.has(n.id));
         stats.removedCommits = unreachable.size;
-        this.removedIds.push(...unreachable);
         this.orderChanged = true;
       }
     }
@@ -821,7 +822,8 @@ export class ArchiveState {
     }
     if (frontier.length > 0) return null;
     if (unparsed.length > 0) {
-      commits.push(...parseLog(await this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: unparsed.join('\n') + '\n' })));
+      const logged = parseLog(await this.git.out(['-c', 'log.showSignature=false', 'log', '--no-walk=unsorted', '--stdin', `--format=${LOG_FORMAT}`], { input: unparsed.join('\n') + '\n' }));
+      for (const c of logged) commits.push(c);
     }
     return commits;
   }
