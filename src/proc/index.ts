@@ -4,6 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
+import { serve, type Served } from './fork-server.js';
+
+export { useForkServers, stopForkServers } from './fork-server.js';
 
 export interface ProcResult {
   command: string;
@@ -63,6 +66,8 @@ function envOf(options: Pick<ProcOptions, 'cleanEnv' | 'env'>): Record<string, s
 export async function run(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
   const started = performance.now();
   const env = envOf(options);
+  const served = serve(command, args, env, options);
+  if (served) return settleServed(command, args, await served, started, options.reject);
   const child = await execa(command, args, {
     cwd: options.cwd,
     env,
@@ -90,8 +95,11 @@ const FORCE_KILL_MS = 5000;
 export function runPlain(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
   const started = performance.now();
   const maxBuffer = options.maxBuffer ?? 512 * 1024 * 1024;
+  const env = envOf(options);
+  const served = serve(command, args, env, options);
+  if (served) return served.then((s) => settleServed(command, args, s, started, options.reject));
   return new Promise<ProcResult>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: envOf(options), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let bytes = 0;
@@ -147,6 +155,16 @@ interface Finished {
   timedOut?: boolean;
   failed?: boolean;
   message?: string;
+}
+
+/** A command a fork server ran, as the ProcResult (or ProcError) a direct spawn would give. */
+function settleServed(command: string, args: string[], s: Served, started: number, reject: boolean | undefined): ProcResult {
+  let stderr = s.stderr.toString('utf8');
+  if (s.overflow) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}output exceeded maxBuffer\n`;
+  const finished: Finished = s.spawnFailed
+    ? { failed: true, message: s.spawnFailed }
+    : { ...(s.exitCode !== null ? { exitCode: s.exitCode } : {}), ...(s.signal ? { signal: s.signal } : {}), timedOut: s.timedOut, failed: s.exitCode !== 0 };
+  return settle(command, args, finished, s.stdout.toString('utf8'), stderr, started, reject);
 }
 
 /** An ended child as a ProcResult; throws ProcError when spawning failed, or on a non-zero exit unless reject is false. */
