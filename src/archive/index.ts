@@ -52,6 +52,10 @@ export class Archive {
   private loading: Promise<unknown> = Promise.resolve();
   /** Highest seq this process handed out per writer, so a just-deleted branch is not reused. */
   private readonly seqHigh = new Map<string, number>();
+  /** What this process last wrote to each notes ref, so the next append reads nothing back (see appendEvaluations). */
+  private readonly notesWritten = new Map<string, { tip: string; tree: string }>();
+  /** Notes trees and note texts this process wrote or read, by object id (immutable, so never stale). */
+  private readonly notesObjects = new Map<string, TreeObjectEntry[] | string>();
 
   private constructor(
     readonly git: Git,
@@ -97,7 +101,7 @@ export class Archive {
     if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(prefix) || prefix.endsWith('/') || prefix.includes('//')) {
       throw new EvogitError('E_BAD_PREFIX', `branch prefix "${prefix}" is not usable`, 'Use letters, digits, ".", "_", "-" and "/" (e.g. "evo").');
     }
-    if (opts.keepGitOpen) git.keepOpen(join(gitDir, 'evogit', 'tmp'));
+    if (opts.keepGitOpen) git.keepOpen();
     return new Archive(git, gitDir, prefix);
   }
 
@@ -264,7 +268,9 @@ export class Archive {
     }
     const notesRef = this.layout.notesRef(writer);
     for (let attempt = 0; ; attempt++) {
-      const { tip, tree, existing } = await this.readNotesAt(notesRef, [...byNode.keys()]);
+      // First from what this process wrote last (the ref's compare-and-swap below catches a tip
+      // that moved since: a remote merge, another process of this writer); read on a retry.
+      const { tip, tree, existing } = (attempt === 0 && this.notesFromMemory(notesRef, [...byNode.keys()])) || (await this.readNotesAt(notesRef, [...byNode.keys()]));
       const texts = new Map<string, string>();
       for (const [node, list] of byNode) {
         let text = existing.get(node) ?? '';
@@ -275,9 +281,10 @@ export class Archive {
       if (this.git.keptOpen) {
         // Objects through the long-lived hash-object, then the notes ref (compare-and-swap on the
         // tip read above) and the claim's release in one transaction: no process at all.
-        const commit = await this.writeNotesCommit(tip, tree, texts, msg);
-        const r = await this.updateRefs('evogit: evaluations', [[`update ${notesRef}`, commit, tip ?? ZERO_SHA], ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : [])]);
-        if (r.ok) return;
+        const written = await this.writeNotesCommit(tip, tree, texts, msg);
+        const r = await this.updateRefs('evogit: evaluations', [[`update ${notesRef}`, written.commit, tip ?? ZERO_SHA], ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : [])]);
+        this.notesWritten.delete(notesRef);
+        if (r.ok) return void this.notesWritten.set(notesRef, { tip: written.commit, tree: written.tree });
         if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not update ${notesRef}: ${r.stderr.trim()}`, 'Another process of the same writer keeps updating its notes; give each agent its own writer name.');
         continue;
       }
@@ -501,13 +508,23 @@ export class Archive {
    * is (X, xx/rest or xx/yy/rest), a new one goes one level down wherever a level is fanned out
    * (has xx/ directories), and a level holding 256 notes or more is fanned out (as fast-import does).
    */
-  private async writeNotesCommit(tip: string | null, tree: string | null, texts: Map<string, string>, message: string): Promise<string> {
+  private async writeNotesCommit(tip: string | null, tree: string | null, texts: Map<string, string>, message: string): Promise<{ commit: string; tree: string }> {
+    // Bounded: a long run writes a tree or two and a note per evaluation.
+    if (this.notesObjects.size > 4096) this.notesObjects.clear();
     const notes: [string, string][] = [];
-    for (const [node, text] of texts) notes.push([node, await this.git.writeObject('blob', text)]);
+    for (const [node, text] of texts) {
+      const blob = await this.git.writeObject('blob', text);
+      this.notesObjects.set(blob, text);
+      notes.push([node, blob]);
+    }
     const readTree = async (sha: string): Promise<TreeObjectEntry[]> => {
+      const known = this.notesObjects.get(sha);
+      if (Array.isArray(known)) return known;
       const o = (await this.git.catFileBytes([sha])).get(sha);
       if (!o || o.type !== 'tree') throw new InfraError('E_GIT_OUTPUT', `notes tree ${sha} is missing`, 'Check the repository with `git fsck`.');
-      return parseTree(o.content, sha.length / 2);
+      const entries = parseTree(o.content, sha.length / 2);
+      this.notesObjects.set(sha, entries);
+      return entries;
     };
     const update = async (sha: string | null, items: [string, string][]): Promise<string> => {
       const byName = new Map((sha ? await readTree(sha) : []).map((e) => [e.name, e]));
@@ -532,11 +549,48 @@ export class Archive {
         const old = byName.get(d);
         byName.set(d, { mode: TREE_MODE, name: d, sha: await update(old?.mode === TREE_MODE ? old.sha : null, list) });
       }
-      return this.git.writeObject('tree', formatTree([...byName.values()]));
+      const entries = [...byName.values()];
+      const written = await this.git.writeObject('tree', formatTree(entries));
+      this.notesObjects.set(written, entries);
+      return written;
     };
     const root = await update(tree, notes);
     const time = Math.floor(Date.now() / 1000);
-    return this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
+    const commit = await this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
+    return { commit, tree: root };
+  }
+
+  /**
+   * readNotesAt's answer from what this process wrote last to the notes ref, or null when any
+   * part of it is not in memory (then it is read).
+   */
+  private notesFromMemory(notesRef: string, nodes: string[]): { tip: string; tree: string; existing: Map<string, string> } | null {
+    const last = this.notesWritten.get(notesRef);
+    if (!last) return null;
+    const existing = new Map<string, string>();
+    for (const node of nodes) {
+      // The note for X sits at X, xx/rest or xx/yy/rest (readNotesAt).
+      let at: string = last.tree;
+      let rest = node;
+      let text: string | null = null;
+      for (let depth = 0; depth <= 2; depth++) {
+        const entries = this.notesObjects.get(at);
+        if (!Array.isArray(entries)) return null;
+        const note = entries.find((e) => e.name === rest && e.mode !== TREE_MODE);
+        if (note) {
+          const known = this.notesObjects.get(note.sha);
+          if (typeof known !== 'string') return null;
+          text = known;
+          break;
+        }
+        const dir = entries.find((e) => e.name === rest.slice(0, 2) && e.mode === TREE_MODE);
+        if (!dir || depth === 2) break;
+        at = dir.sha;
+        rest = rest.slice(2);
+      }
+      if (text !== null) existing.set(node, text);
+    }
+    return { tip: last.tip, tree: last.tree, existing };
   }
 
   /**

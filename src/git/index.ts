@@ -2,12 +2,10 @@
  * A thin git runner over src/proc `run`: argument arrays, a fixed cwd, and a deterministic
  * environment (no pager, no prompts, no user config that changes output formats).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { InfraError } from '../errors/index.js';
 import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
+import { LooseObjects } from './loose-objects.js';
 import { diffTreeEntries, parseTree, type TreeDiffChange, type TreeObjectEntry } from './tree.js';
 
 export * from './parse.js';
@@ -40,25 +38,25 @@ const PIPED_READ_MAX = 256;
 
 export class Git {
   /** Long-lived plumbing processes, once keepOpen() was called (null: one process per call). */
-  private pipes: { tmpDir: string; cat: ProcPipe | null; refs: Map<string, ProcPipe>; hash: Map<ObjectType, ProcPipe> } | null = null;
+  private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null } | null = null;
 
   constructor(readonly dir: string) {}
 
-  /**
-   * Serve small object reads, object writes and ref transactions through long-lived git
-   * processes (`cat-file --batch`, `hash-object --stdin-paths`, `update-ref --stdin` with
-   * start/prepare/commit) instead of a process per call: a hot loop makes a dozen such calls a
-   * step. `tmpDir` holds the files hash-object reads. Call close() when done; a process that
-   * dies (this one killed) leaves nothing half-written: each ref transaction reaches git in one
-   * write, whole or not at all.
-   */
   /** Whether keepOpen() is in effect (object writes cost no process). */
   get keptOpen(): boolean {
     return this.pipes !== null;
   }
 
-  keepOpen(tmpDir: string): void {
-    this.pipes ??= { tmpDir, cat: null, refs: new Map(), hash: new Map() };
+  /**
+   * Serve small object reads and ref transactions through long-lived git processes
+   * (`cat-file --batch`, `update-ref --stdin` with start/prepare/commit), and write objects
+   * straight into the object store, instead of a process per call: a hot loop makes a dozen
+   * such calls a step. Call close() when done; a process that dies (this one killed) leaves
+   * nothing half-written: each ref transaction reaches git in one write, whole or not at all,
+   * and each object file appears whole under its name.
+   */
+  keepOpen(): void {
+    this.pipes ??= { cat: null, refs: new Map() };
   }
 
   /** End the long-lived processes (waits for them to exit); the instance goes back to one process per call. */
@@ -66,7 +64,7 @@ export class Git {
     const p = this.pipes;
     this.pipes = null;
     if (!p) return;
-    await Promise.all([p.cat, ...p.refs.values(), ...p.hash.values()].map((pipe) => pipe?.close()));
+    await Promise.all([p.cat, ...p.refs.values()].map((pipe) => pipe?.close()));
   }
 
   private pipe(args: string[]): ProcPipe {
@@ -184,26 +182,22 @@ export class Git {
     return { ok: r.exitCode === 0, stderr: r.stderr };
   }
 
-  /** Write one object into the repository (git checks its format) and return its id. */
+  /**
+   * Write one object into the repository and return its id. Kept open, it is written straight
+   * into the object store (LooseObjects: no process); else, or in a shared repository,
+   * `git hash-object -w` writes it (and checks its format).
+   */
   async writeObject(type: ObjectType, content: string | Buffer): Promise<string> {
     const p = this.pipes;
-    if (!p) return (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
-    await mkdir(p.tmpDir, { recursive: true });
-    const file = path.join(p.tmpDir, `object-${process.pid}-${randomBytes(6).toString('hex')}`);
-    if (file.includes('\n')) throw new InfraError('E_GIT_PATH', `cannot hand ${file} to git hash-object --stdin-paths`, 'Move the repository to a path without a newline.');
-    await writeFile(file, content);
-    try {
-      let pipe = p.hash.get(type);
-      if (!pipe?.alive) {
-        pipe = this.pipe(['hash-object', '-w', '--no-filters', '-t', type, '--stdin-paths']);
-        p.hash.set(type, pipe);
-      }
-      const line = await pipe.ask(`${file}\n`, (r) => r.line());
-      if (line !== null && /^[0-9a-f]{40,64}$/.test(line)) return line;
-      throw new ProcError({ ...(await pipe.exited), args: ['hash-object', '-w', '-t', type, '--stdin-paths'] });
-    } finally {
-      await rm(file, { force: true });
+    if (p && p.loose === undefined) {
+      const [where, shared] = await Promise.all([
+        this.run(['rev-parse', '--show-object-format', '--git-path', 'objects'], { reject: false }),
+        this.run(['config', '--get', 'core.sharedRepository'], { reject: false }),
+      ]);
+      p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
     }
+    if (p?.loose) return p.loose.write(type, content);
+    return (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
   }
 
   /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commitText, Git, ZERO_SHA } from './index.js';
 
-describe('Git kept open (long-lived cat-file, hash-object and update-ref)', () => {
+describe('Git kept open (long-lived cat-file and update-ref, objects written in place)', () => {
   let dir = '';
   let open: Git;
   let oneShot: Git;
@@ -19,7 +19,7 @@ describe('Git kept open (long-lived cat-file, hash-object and update-ref)', () =
     head = (await oneShot.out(['rev-parse', 'HEAD'])).trim();
     tree = (await oneShot.out(['rev-parse', 'HEAD^{tree}'])).trim();
     open = new Git(dir);
-    open.keepOpen(join(dir, '.git', 'evogit', 'tmp'));
+    open.keepOpen();
   });
 
   afterAll(async () => {
@@ -34,11 +34,14 @@ describe('Git kept open (long-lived cat-file, hash-object and update-ref)', () =
     const time = 1_700_000_000;
     const viaGit = (await oneShot.out(['commit-tree', tree, '-p', head], { input: message, env: { GIT_AUTHOR_DATE: `${time} +0000`, GIT_COMMITTER_DATE: `${time} +0000` } })).trim();
     expect(await open.writeObject('commit', commitText({ tree, parents: [head], message, time }))).toBe(viaGit);
-    // git checks what it is given: a malformed commit is refused, and the next write still works.
-    await expect(open.writeObject('commit', 'not a commit\n')).rejects.toThrow(/hash-object/);
+    // Checked as git checks what it is given: a malformed commit is refused, and the next write still works.
+    await expect(open.writeObject('commit', 'not a commit\n')).rejects.toThrow(/malformed commit/);
     expect(await open.writeObject('blob', text)).toBe(await oneShot.writeObject('blob', text));
-    // hash-object's input files are removed.
-    expect(await readdir(join(dir, '.git', 'evogit', 'tmp'))).toEqual([]);
+    // Written straight into the object store: git reads them, fsck finds nothing wrong, no temporary file is left.
+    expect(await oneShot.out(['cat-file', '-p', await open.writeObject('blob', text)])).toBe(text);
+    expect((await oneShot.run(['fsck', '--strict', '--no-dangling'], { reject: false })).exitCode).toBe(0);
+    const leftovers = (await readdir(join(dir, '.git', 'objects'), { recursive: true })).filter((f) => String(f).includes('tmp_obj'));
+    expect(leftovers).toEqual([]);
   });
 
   it('reads objects, leaving out missing names', async () => {

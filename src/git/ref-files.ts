@@ -40,6 +40,9 @@ interface PackedState {
 
 export class RefFiles {
   private packed: PackedState | null = null;
+  /** What each loose ref file held when last read, by name: one stat instead of a read when it is unchanged. */
+  private looseFiles = new Map<string, { key: string; sha: string; settled: boolean }>();
+  private seenFiles = new Map<string, { key: string; sha: string; settled: boolean }>();
   private lastLoose = '';
   private lastText: string | null = null;
 
@@ -50,6 +53,8 @@ export class RefFiles {
   constructor(
     private readonly commonDir: string,
     private readonly prefixes: string[],
+    /** How recent a change must be for an unchanged stat not to be trusted (tests shorten it). */
+    private readonly racyMs: bigint = RACY_MS,
   ) {}
 
   /** The common git dir of the repository whose (possibly linked-worktree) git dir is `gitDir`. */
@@ -77,9 +82,12 @@ export class RefFiles {
    */
   list(): string | null {
     const loose: [string, string][] = [];
+    this.seenFiles = new Map();
     for (const prefix of this.prefixes) {
       if (!this.readLoose(prefix.replace(/\/+$/, ''), loose)) return null;
     }
+    // Only the files still there are remembered.
+    this.looseFiles = this.seenFiles;
     const packed = this.readPacked();
     if (packed === null) return null;
     loose.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -110,9 +118,25 @@ export class RefFiles {
       if (entry.name.endsWith('.lock')) continue;
       // A symbolic link, or a name git would refuse or sort differently: leave it to git.
       if (!entry.isFile() || !PLAIN_NAME.test(name) || ODD_NAME.test(name)) return false;
+      const file = path.join(this.commonDir, name);
       let content: string;
+      let key: string;
+      let settled: boolean;
       try {
-        content = readFileSync(path.join(this.commonDir, name), 'utf8');
+        // Git replaces a ref file (lock file, then rename), so an unchanged stat is unchanged
+        // content — unless it was written so recently that a rewrite could hide in the same
+        // clock tick: such a file is read again until it settles.
+        const now = BigInt(Date.now());
+        const st = statSync(file, { bigint: true });
+        key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+        settled = now - st.ctimeMs > this.racyMs;
+        const known = this.looseFiles.get(name);
+        if (known?.key === key && known.settled) {
+          this.seenFiles.set(name, known);
+          out.push([name, known.sha]);
+          continue;
+        }
+        content = readFileSync(file, 'utf8');
       } catch (e) {
         // Deleted since the listing (a delete, or pack-refs moving it into packed-refs).
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
@@ -121,6 +145,7 @@ export class RefFiles {
       const sha = HEX_SHA.exec(content)?.[1];
       // A symbolic ref or a torn file: leave the judgement to git.
       if (sha === undefined) return false;
+      this.seenFiles.set(name, { key, sha, settled });
       out.push([name, sha]);
     }
     return true;
@@ -139,7 +164,7 @@ export class RefFiles {
     }
     const key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     const last = this.packed;
-    if (last && last.key === key && last.readAt - last.ctimeMs > RACY_MS) return last;
+    if (last && last.key === key && last.readAt - last.ctimeMs > this.racyMs) return last;
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);

@@ -18,7 +18,7 @@ describe('Git.diffTrees equals git diff-tree (a real repository)', () => {
     dir = await mkdtemp(join(tmpdir(), 'evogit-treediff-'));
     git = new Git(dir);
     await git.run(['init', '-q']);
-    git.keepOpen(join(dir, '.git', 'evogit-tmp'));
+    git.keepOpen();
   });
 
   afterAll(async () => {

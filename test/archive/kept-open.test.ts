@@ -13,7 +13,7 @@ describe('Archive with git kept open (the loop’s long-lived processes)', () =>
     await oneShot.createRoot('HEAD');
     // 300 distinct commits to annotate: past the 256 notes where git fans a notes tree out.
     const g = new Git(dir);
-    g.keepOpen(`${dir}/.git/evogit/tmp`);
+    g.keepOpen();
     const tree = (await git(dir, ['rev-parse', 'HEAD^{tree}'])).trim();
     const nodes: string[] = [];
     for (let i = 0; i < 300; i++) nodes.push(await g.writeObject('commit', commitText({ tree, parents: [base], message: `n${i}\n`, time: 1_700_000_000 + i })));
@@ -50,6 +50,22 @@ describe('Archive with git kept open (the loop’s long-lived processes)', () =>
     expect((await git(dir, ['fsck', '--no-progress', '--no-dangling', '--strict'])).trim()).toBe('');
     // The history of the notes ref is one commit per append, none forced.
     expect((await git(dir, ['rev-list', '--count', 'refs/notes/evogit/a1'])).trim()).toBe(String(batches.length));
+  });
+
+  it('appends after the notes ref moved behind its back (another process of the writer) lose nothing', async () => {
+    const { dir, base } = await makeRepo();
+    const first = await Archive.open({ repoDir: dir, keepGitOpen: true });
+    const second = await Archive.open({ repoDir: dir, keepGitOpen: true });
+    await first.createRoot('HEAD');
+    await first.appendEvaluations('a1', [evaluation(base, 't1', 'pass', 'a1')]);
+    // `first` remembers what it wrote; `second` moves the ref on.
+    await second.appendEvaluations('a1', [evaluation(base, 't2', 'fail', 'a1')]);
+    await first.appendEvaluations('a1', [evaluation(base, 't3', 'pass', 'a1')]);
+    await first.appendEvaluations('a1', [evaluation(base, 't4', 'pass', 'a1')]);
+    const tasks = (await first.load()).evaluations.get(base)?.map((e) => e.task);
+    expect(tasks).toEqual(['t1', 't2', 't3', 't4']);
+    expect((await git(dir, ['rev-list', '--count', 'refs/notes/evogit/a1'])).trim()).toBe('4');
+    await Promise.all([first.close(), second.close()]);
   });
 
   it('claims and nodes written through it are created only, and released in the same transaction', async () => {

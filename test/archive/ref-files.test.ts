@@ -14,12 +14,13 @@ function forEachRef(dir: string): Promise<string> {
 }
 
 describe('RefFiles: the ref listing read from the files, as for-each-ref prints it', () => {
-  it('matches git through loose writes, updates, deletions, pack-refs and same-tick rewrites', async () => {
+  // Trusting every unchanged stat at once (racy window 0) too: git replaces ref files, never rewrites them in place.
+  it.each([['the default racy window', undefined], ['no racy window', 0n]])('matches git through loose writes, updates, deletions, pack-refs and same-tick rewrites (%s)', async (_, racyMs) => {
     const { dir, base } = await makeRepo();
     const blob = (await git(dir, ['hash-object', '-w', '--stdin'], 'claim')).trim();
     const commits = [base];
     for (let i = 0; i < 4; i++) commits.push((await git(dir, ['commit-tree', `${base}^{tree}`, '-p', base, '-m', `c${i}`])).trim());
-    const live = new RefFiles(join(dir, '.git'), PATTERNS);
+    const live = new RefFiles(join(dir, '.git'), PATTERNS, racyMs);
     let seed = 7;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -47,6 +48,18 @@ describe('RefFiles: the ref listing read from the files, as for-each-ref prints 
       checked += expected.split('\n').length;
     }
     expect(checked).toBeGreaterThan(80);
+  });
+
+  it('sees a loose ref file rewritten in place within the same clock tick (not only replaced)', async () => {
+    const { dir, base } = await makeRepo();
+    const other = (await git(dir, ['commit-tree', `${base}^{tree}`, '-p', base, '-m', 'other'])).trim();
+    await git(dir, ['update-ref', 'refs/heads/evo/a/1', base]);
+    const files = new RefFiles(join(dir, '.git'), PATTERNS);
+    expect(files.list()).toBe(await forEachRef(dir));
+    // Same size, same inode, most likely the same timestamp: only reading the file again tells.
+    await writeFile(join(dir, '.git', 'refs', 'heads', 'evo', 'a', '1'), `${other}\n`);
+    expect(files.list()).toBe(await forEachRef(dir));
+    expect(files.list()).toContain(other);
   });
 
   it('hands over to git for what it does not read itself: symbolic refs and odd names', async () => {

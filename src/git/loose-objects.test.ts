@@ -1,0 +1,82 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { formatTree, Git } from './index.js';
+import { LooseObjects } from './loose-objects.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function repo(...initArgs: string[]): Promise<Git> {
+  const dir = await mkdtemp(join(tmpdir(), 'evogit-loose-'));
+  dirs.push(dir);
+  const g = new Git(dir);
+  await g.run(['init', '-q', ...initArgs]);
+  return g;
+}
+
+async function writer(g: Git): Promise<LooseObjects | null> {
+  const where = await g.out(['rev-parse', '--show-object-format', '--git-path', 'objects']);
+  const shared = await g.run(['config', '--get', 'core.sharedRepository'], { reject: false });
+  return LooseObjects.from(g.dir, where, shared.exitCode === 0 ? shared.stdout : null);
+}
+
+describe('LooseObjects: objects written into the store as git writes them', () => {
+  it.each([['sha1'], ['sha256']])('gives the ids git gives, in a %s repository, and git reads them back', async (format) => {
+    const g = await repo(`--object-format=${format}`);
+    const loose = (await writer(g))!;
+    expect(loose.format).toBe(format);
+    const blob = loose.write('blob', 'hello\n');
+    expect(blob).toBe((await g.out(['hash-object', '--stdin'], { input: 'hello\n' })).trim());
+    const tree = loose.write('tree', formatTree([{ mode: '100644', name: 'a.txt', sha: blob }]));
+    expect(tree).toBe((await g.out(['mktree'], { input: `100644 blob ${blob}\ta.txt\n` })).trim());
+    const commit = loose.write('commit', `tree ${tree}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nmsg\n`);
+    expect(await g.out(['log', '--format=%T %s', commit])).toBe(`${tree} msg\n`);
+    expect((await g.run(['fsck', '--strict', '--no-dangling'])).exitCode).toBe(0);
+  });
+
+  it('leaves an object that is already there alone', async () => {
+    const g = await repo();
+    const loose = (await writer(g))!;
+    const id = loose.write('blob', 'same');
+    const file = join(loose.dir, id.slice(0, 2), id.slice(2));
+    const before = await stat(file);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loose.write('blob', 'same')).toBe(id);
+    expect((await stat(file)).mtimeMs).toBe(before.mtimeMs);
+  });
+
+  it('refuses malformed trees and commits, as git hash-object does, and writes nothing for them', async () => {
+    const g = await repo();
+    const loose = (await writer(g))!;
+    const blob = loose.write('blob', 'x');
+    const entry = (name: string, mode = '100644') => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(blob, 'hex')]);
+    const bad = [
+      Buffer.concat([entry('b'), entry('a')]), // out of order
+      Buffer.concat([entry('a'), entry('a')]), // a name twice
+      entry('a', '100666'), // no such mode
+      entry('.git'),
+      entry('a/b'),
+      entry('a').subarray(0, 10), // cut short
+    ];
+    for (const content of bad) expect(() => loose.write('tree', content)).toThrow(/malformed tree/);
+    expect(() => loose.write('commit', 'tree 123\n\nmsg\n')).toThrow(/malformed commit/);
+    expect(() => loose.write('commit', `tree ${'a'.repeat(40)}\nauthor A <a@x> 1 +0000\n\nno committer\n`)).toThrow(/malformed commit/);
+    expect((await g.out(['count-objects'])).startsWith('1 objects')).toBe(true);
+  });
+
+  it('is not used for a shared repository (git adjusts permissions there): git writes instead', async () => {
+    const g = await repo('--shared=group');
+    expect(await writer(g)).toBeNull();
+    for (const value of ['false', 'umask', '0']) expect(LooseObjects.from(g.dir, 'sha1\n.git/objects\n', value)).not.toBeNull();
+    // Through Git kept open, the write still works (by git hash-object).
+    g.keepOpen();
+    const id = await g.writeObject('blob', 'shared\n');
+    expect(id).toBe((await g.out(['hash-object', '--stdin'], { input: 'shared\n' })).trim());
+    expect((await g.out(['cat-file', '-p', id]))).toBe('shared\n');
+    await g.close();
+  });
+});
