@@ -82,24 +82,44 @@ interface Row {
   overheadShare: number;
   overheadPerStepMs: number;
   workPerStepMs: number;
+  /** Means over the run's steps: lock + refresh + scorer + claim, then each kind's own overhead. */
+  decideMs: number;
+  expandMs: number;
+  evaluateMs: number;
 }
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
 function measure(sandbox: string, agents: number, events: Timed[], wallMs: number): Row {
   let loopMs = 0;
   let workMs = 0;
   let steps = 0;
+  const decide: number[] = [];
+  const expand: number[] = [];
+  const evaluate: number[] = [];
   for (const w of new Set(events.map((e) => e.writer))) {
     const mine = events.filter((e) => e.writer === w && e.at !== undefined);
     const start = mine.find((e) => e.type === 'start')?.at ?? 0;
     const done = mine.find((e) => e.type === 'done')?.at ?? 0;
     loopMs += done - start;
+    // A step: from the last step's end (or the start) to its decision, then to its result.
+    let stepStart = start;
+    let decided = start;
     for (const e of mine) {
+      if (e.type === 'decision') {
+        if (e.kind !== 'wait') decide.push(e.at! - stepStart);
+        decided = e.at!;
+      }
       if (e.type === 'expanded' || e.type === 'rejected') {
         workMs += e.agentMs ?? 0;
+        expand.push(e.at! - decided - (e.agentMs ?? 0));
+        stepStart = e.at!;
         steps++;
       }
       if (e.type === 'evaluated') {
         workMs += e.durationMs;
+        evaluate.push(e.at! - decided - e.durationMs);
+        stepStart = e.at!;
         steps++;
       }
     }
@@ -117,6 +137,9 @@ function measure(sandbox: string, agents: number, events: Timed[], wallMs: numbe
     overheadShare: (loopMs - workMs) / loopMs,
     overheadPerStepMs: (loopMs - workMs) / steps,
     workPerStepMs: workMs / steps,
+    decideMs: mean(decide),
+    expandMs: mean(expand),
+    evaluateMs: mean(evaluate),
   };
 }
 
@@ -141,10 +164,10 @@ for (const sandbox of sandboxes) {
 const cpu = cpus()[0]?.model ?? 'unknown';
 process.stdout.write(`machine: ${cpus().length} cpus (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; budget ${EVALS} evaluations per run\n`);
 process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-process.stdout.write('| sandbox | agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share | overhead ms/step | work ms/step |\n|---|---|---|---|---|---|---|---|---|---|---|\n');
+process.stdout.write('| sandbox | agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share | overhead ms/step | work ms/step | decide ms | expand ms | evaluate ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
 for (const r of rows) {
   const base = rows.find((b) => b.sandbox === r.sandbox && b.agents === 1) ?? r;
   process.stdout.write(
-    `| ${r.sandbox} | ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${r.overheadPerStepMs.toFixed(0)} | ${r.workPerStepMs.toFixed(0)} |\n`,
+    `| ${r.sandbox} | ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${r.overheadPerStepMs.toFixed(0)} | ${r.workPerStepMs.toFixed(0)} | ${r.decideMs.toFixed(1)} | ${r.expandMs.toFixed(1)} | ${r.evaluateMs.toFixed(1)} |\n`,
   );
 }

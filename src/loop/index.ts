@@ -4,7 +4,8 @@
  * Agents never talk to each other; git (and, on one machine, a budget lock file) is all
  * they share.
  */
-import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Archive, thisHost, type ArchiveNode, type ArchiveSnapshot, type Claim, type Evaluation } from '../archive/index.js';
 import { createAgent } from '../agents/index.js';
@@ -12,6 +13,7 @@ import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
 import { EvogitError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
+import { stopForkServers, useForkServers } from '../proc/index.js';
 import { openPr } from '../forge/index.js';
 import { betaQuantile, createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';
 import { createSandbox, type Sandbox } from '../sandbox/index.js';
@@ -96,10 +98,12 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const started = Date.now();
   // Long-lived git processes for the claims, nodes and notes written every step (closed below).
   const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, keepGitOpen: true });
+  // And the step's short git commands (checkout, add, write-tree, archive…) through fork servers.
+  useForkServers();
   const repoDir = archive.repoDir;
   const stateDir = path.join(archive.gitCommonDir, 'evogit');
   const worktreesDir = path.join(stateDir, 'worktrees');
-  const worktree = path.join(worktreesDir, writer);
+  const worktree = new AgentWorktree(archive.repoDir, archive.gitCommonDir, path.join(worktreesDir, writer));
   const lockFile = path.join(stateDir, 'budget.lock');
   await mkdir(worktreesDir, { recursive: true });
   // A fresh clone has the root and the others' claims only once it fetched the archive refs.
@@ -222,6 +226,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             writer,
             signal,
           });
+          // The agent's leftovers are cleaned away while the next steps run.
+          worktree.tidy();
           if (made.node) {
             result.expansions++;
             emit({ type: 'expanded', writer, node: made.node.id, branch: made.node.branch ?? '', parents: made.node.parents, operator: made.node.operator, cost: made.node.cost ?? 0, summary: made.node.subject, agentMs: made.agentMs ?? 0 });
@@ -271,12 +277,13 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
     // Share the last step and the released claims before leaving (a stop returns mid-step).
     if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
     await work.close().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not stop the LLM proxy: ${errorMessage(e)}` }));
-    await removeWorktree(repoDir, worktree);
+    await worktree.remove();
     await rm(ownerFile(worktreesDir, writer), { force: true });
     // Containers of agents that died while this one ran.
     await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
     // Auto-gc is off inside the loop (see agentCommand); pack here, in the foreground, once.
     await archive.close();
+    await stopForkServers();
     await git(repoDir, ['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'], { reject: false });
     emit({ type: 'done', writer, reason: result.reason || 'stopped' });
   }
@@ -296,7 +303,7 @@ interface ExpandRequest {
   mate: ArchiveNode | undefined;
   agent: ReturnType<typeof createAgent>;
   agentName: string;
-  worktree: string;
+  worktree: AgentWorktree;
   config: Config;
   seed: number;
   writer: string;
@@ -304,9 +311,10 @@ interface ExpandRequest {
 }
 
 async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?: undefined; detail?: undefined } | { node: null; reason: string; detail?: string }) & { agentMs?: number }> {
-  const { archive, snapshot, parent, worktree } = req;
+  const { archive, snapshot, parent } = req;
   const repoDir = archive.repoDir;
-  await resetWorktree(repoDir, archive.gitCommonDir, worktree, parent.id);
+  const worktree = req.worktree.dir;
+  await req.worktree.reset(parent.id);
   // Only failing runs' logs reach the agent: no note blob to read when the snapshot shows none.
   const evaluations = (snapshot.evaluations.get(parent.id) ?? []).some((e) => e.outcome === 'fail') ? await archive.evaluationLogs(parent.id) : [];
   const input: AgentInput = {
@@ -400,40 +408,89 @@ function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInpu
 }
 
 /**
- * Put the writer's worktree at `commit`, exactly as a fresh `worktree add --detach` would
- * leave it: a healthy worktree from the last expansion is reused (checkout + clean, two git
- * calls instead of remove, prune and add); anything doubtful is made afresh.
+ * The writer's one worktree, reused from expansion to expansion. After each expansion it is
+ * tidied in the background (the agent's edits dropped, untracked and ignored files removed)
+ * while the loop goes on to its next steps; the next expansion then only checks out its parent.
  */
-async function resetWorktree(repoDir: string, gitCommonDir: string, worktree: string, commit: string): Promise<void> {
-  if (await isOurWorktree(gitCommonDir, worktree)) {
-    // --force drops edits and a merge in progress; clean -ffdx removes untracked and ignored
-    // files and nested repositories, so nothing of the last agent's work is left.
-    const checkout = await git(worktree, ['checkout', '--quiet', '--detach', '--force', commit], { reject: false });
-    if (checkout.exitCode === 0 && (await git(worktree, ['clean', '-ffdxq'], { reject: false })).exitCode === 0) return;
+class AgentWorktree {
+  private tidying: Promise<boolean> | null = null;
+
+  constructor(
+    readonly repoDir: string,
+    readonly gitCommonDir: string,
+    readonly dir: string,
+  ) {}
+
+  /**
+   * Put the worktree at `commit`, exactly as a fresh `worktree add --detach` would leave it: a
+   * healthy worktree tidied after the last expansion needs one checkout; one not tidied (the
+   * first, or a tidy that failed) a checkout and a clean; anything doubtful is made afresh.
+   */
+  async reset(commit: string): Promise<void> {
+    const tidy = await this.settle();
+    if (isOurWorktree(this.gitCommonDir, this.dir)) {
+      // --force drops edits and a merge in progress; clean -ffdx removes untracked and ignored
+      // files and nested repositories, so nothing of the last agent's work is left.
+      const checkout = await git(this.dir, ['checkout', '--quiet', '--detach', '--force', commit], { reject: false });
+      if (checkout.exitCode === 0 && (tidy || (await git(this.dir, ['clean', '-ffdxq'], { reject: false })).exitCode === 0)) return;
+    }
+    await removeWorktree(this.repoDir, this.dir);
+    await git(this.repoDir, ['worktree', 'add', '--detach', '--force', this.dir, commit]);
   }
-  await removeWorktree(repoDir, worktree);
-  await git(repoDir, ['worktree', 'add', '--detach', '--force', worktree, commit]);
+
+  /** Drop what the agent left (in the background): the commit checked out again, everything else removed. */
+  tidy(): void {
+    const last = this.tidying ?? Promise.resolve(false);
+    this.tidying = last.then(async () => {
+      if (!isOurWorktree(this.gitCommonDir, this.dir)) return false;
+      const reset = await git(this.dir, ['reset', '--hard', '--quiet'], { reject: false }).catch(() => null);
+      if (reset?.exitCode !== 0) return false;
+      return (await git(this.dir, ['clean', '-ffdxq'], { reject: false }).catch(() => null))?.exitCode === 0;
+    });
+  }
+
+  /** Wait for a tidy under way; whether it left the worktree clean. */
+  async settle(): Promise<boolean> {
+    const t = this.tidying;
+    this.tidying = null;
+    return t ? t.catch(() => false) : false;
+  }
+
+  async remove(): Promise<void> {
+    await this.settle();
+    await removeWorktree(this.repoDir, this.dir);
+  }
 }
 
 /**
- * Is `worktree` a complete linked worktree of this repository (its .git file names an admin
- * dir under .git/worktrees/ that names it back, no add left half-done, no rebase or bisect in
- * progress)? Plain file reads: no git process.
+ * Is `dir` a complete linked worktree of this repository (its .git file names an admin dir
+ * under .git/worktrees/ that names it back, no add left half-done, no rebase or bisect in
+ * progress)? A few file reads, synchronous (microseconds): no git process.
  */
-async function isOurWorktree(gitCommonDir: string, worktree: string): Promise<boolean> {
-  const dotGit = path.join(worktree, '.git');
-  const link = /^gitdir: (.+)$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1]?.trim();
+function isOurWorktree(gitCommonDir: string, dir: string): boolean {
+  const read = (p: string) => {
+    try {
+      return readFileSync(p, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return null;
+    }
+  };
+  const dotGit = path.join(dir, '.git');
+  const link = /^gitdir: (.+)$/m.exec(read(dotGit))?.[1]?.trim();
   if (!link) return false;
-  const admin = path.resolve(worktree, link);
-  const real = (p: string) => realpath(p).catch(() => null);
-  const home = await real(path.join(gitCommonDir, 'worktrees'));
-  if (home === null || (await real(path.dirname(admin))) !== home) return false;
-  const back = (await readFile(path.join(admin, 'gitdir'), 'utf8').catch(() => '')).trim();
-  if (!back || (await real(path.resolve(admin, back))) !== (await real(dotGit))) return false;
-  for (const f of ['locked', 'rebase-merge', 'rebase-apply', 'BISECT_LOG']) {
-    if (await stat(path.join(admin, f)).then(() => true, () => false)) return false;
-  }
-  return true;
+  const admin = path.resolve(dir, link);
+  const home = real(path.join(gitCommonDir, 'worktrees'));
+  if (home === null || real(path.dirname(admin)) !== home) return false;
+  const back = read(path.join(admin, 'gitdir')).trim();
+  if (!back || real(path.resolve(admin, back)) !== real(dotGit)) return false;
+  return !['locked', 'rebase-merge', 'rebase-apply', 'BISECT_LOG'].some((f) => existsSync(path.join(admin, f)));
 }
 
 async function removeWorktree(repoDir: string, worktree: string): Promise<void> {
