@@ -100,8 +100,11 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
         else expect(r.stdout).toBe(` 'n${i}'\n`);
       }
       const started = Date.now();
-      const slow = await runPlain('git', ['-c', 'alias.slow=!sleep 30', 'slow'], { cwd: dir, timeoutMs: 300, reject: false });
+      const slow = await runPlain('git', ['-c', 'alias.slow=!printf "what it printed before it hung"; printf "its last words" >&2; sleep 30', 'slow'], { cwd: dir, timeoutMs: 500, reject: false });
       expect(slow.timedOut).toBe(true);
+      // All of it, the tail held back while looking for the end marker included.
+      expect(slow.stdout).toBe('what it printed before it hung');
+      expect(slow.stderr).toBe('its last words');
       expect(slow.exitCode).toBeNull();
       expect(Date.now() - started).toBeLessThan(10_000);
       // The next call gets a fresh shell.

@@ -144,8 +144,9 @@ class Server {
         if (status === NO_PROGRAM && /\bexec\b.*not found|No such file/.test(stderr.toString('utf8'))) return finish({ exitCode: null, signal: null, stdout, stderr, spawnFailed: stderr.toString('utf8').trim() });
         finish({ exitCode: status, signal: null, stdout, stderr });
       };
-      // Collects a stream's output up to its sentinel, which may arrive split across chunks;
-      // answers what followed the sentinel once it has passed, null before.
+      // Collects a stream's output up to its sentinel, which may arrive split across chunks:
+      // push answers what followed the sentinel once it has passed, null before; flush keeps
+      // what was held back when the stream ended without one (the shell was killed).
       const collector = (into: Buffer[], mark: Buffer, count: (n: number) => number) => {
         let held = Buffer.alloc(0);
         const keep = (bytes: Buffer) => {
@@ -153,18 +154,25 @@ class Server {
           overflow = true;
           stop();
         };
-        return (chunk: Buffer): Buffer | null => {
-          const data = held.length ? Buffer.concat([held, chunk]) : chunk;
-          const at = data.indexOf(mark);
-          if (at >= 0) {
-            keep(data.subarray(0, at));
-            return data.subarray(at + mark.length);
-          }
-          // Hold back what could be the start of the sentinel.
-          const cut = Math.max(0, data.length - (mark.length - 1));
-          keep(data.subarray(0, cut));
-          held = Buffer.from(data.subarray(cut));
-          return null;
+        return {
+          push(chunk: Buffer): Buffer | null {
+            const data = held.length ? Buffer.concat([held, chunk]) : chunk;
+            held = Buffer.alloc(0);
+            const at = data.indexOf(mark);
+            if (at >= 0) {
+              keep(data.subarray(0, at));
+              return data.subarray(at + mark.length);
+            }
+            // Hold back what could be the start of the sentinel.
+            const cut = Math.max(0, data.length - (mark.length - 1));
+            keep(data.subarray(0, cut));
+            held = Buffer.from(data.subarray(cut));
+            return null;
+          },
+          flush(): void {
+            keep(held);
+            held = Buffer.alloc(0);
+          },
         };
       };
       // After the stdout sentinel comes the exit status, up to a newline.
@@ -172,7 +180,7 @@ class Server {
       let statusText: string | null = null;
       this.onOut = (chunk) => {
         if (statusText === null) {
-          const rest = collectOut(chunk);
+          const rest = collectOut.push(chunk);
           if (rest === null) return;
           statusText = '';
           chunk = rest;
@@ -186,13 +194,15 @@ class Server {
       };
       const collectErr = collector(err, errMark, (n) => (errBytes += n));
       this.onErr = (chunk) => {
-        if (collectErr(chunk) === null) return;
+        if (collectErr.push(chunk) === null) return;
         errDone = true;
         this.onErr = null;
         settleIfDone();
       };
       // The shell died (killed on a timeout, or from outside): the command's fate is its signal.
       this.onExit = () => {
+        if (statusText === null) collectOut.flush();
+        if (!errDone) collectErr.flush();
         const stdout = Buffer.concat(out);
         const stderr = Buffer.concat(err);
         if (status !== null) return finish({ exitCode: status, signal: null, stdout, stderr });
