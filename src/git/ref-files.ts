@@ -27,6 +27,13 @@ const ODD_NAME = /(^|\/)\.|\.\.|@\{|\\|\.$|[~^:?*[]/;
  */
 const RACY_MS = 2000n;
 
+/** A loose ref file as last read: its stat, its SHA, and whether it was old enough to trust the stat. */
+interface LooseFile {
+  key: string;
+  sha: string;
+  settled: boolean;
+}
+
 interface PackedState {
   key: string;
   /** Wall clock (ms) just before the file was read. */
@@ -41,8 +48,7 @@ interface PackedState {
 export class RefFiles {
   private packed: PackedState | null = null;
   /** What each loose ref file held when last read, by name: one stat instead of a read when it is unchanged. */
-  private looseFiles = new Map<string, { key: string; sha: string; settled: boolean }>();
-  private seenFiles = new Map<string, { key: string; sha: string; settled: boolean }>();
+  private looseFiles = new Map<string, LooseFile>();
   private lastLoose = '';
   private lastText: string | null = null;
 
@@ -82,12 +88,12 @@ export class RefFiles {
    */
   list(): string | null {
     const loose: [string, string][] = [];
-    this.seenFiles = new Map();
-    for (const prefix of this.prefixes) {
-      if (!this.readLoose(prefix.replace(/\/+$/, ''), loose)) return null;
-    }
     // Only the files still there are remembered.
-    this.looseFiles = this.seenFiles;
+    const seen = new Map<string, LooseFile>();
+    for (const prefix of this.prefixes) {
+      if (!this.readLoose(prefix.replace(/\/+$/, ''), loose, seen)) return null;
+    }
+    this.looseFiles = seen;
     const packed = this.readPacked();
     if (packed === null) return null;
     loose.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -100,7 +106,7 @@ export class RefFiles {
   }
 
   /** Loose refs under `dir` (relative to the common dir), recursively; false on anything unexpected. */
-  private readLoose(dir: string, out: [string, string][]): boolean {
+  private readLoose(dir: string, out: [string, string][], seen: Map<string, LooseFile>): boolean {
     let entries;
     try {
       entries = readdirSync(path.join(this.commonDir, dir), { withFileTypes: true });
@@ -111,7 +117,7 @@ export class RefFiles {
     for (const entry of entries) {
       const name = `${dir}/${entry.name}`;
       if (entry.isDirectory()) {
-        if (!this.readLoose(name, out)) return false;
+        if (!this.readLoose(name, out, seen)) return false;
         continue;
       }
       // A ref being written (its .lock): not a ref yet.
@@ -132,7 +138,7 @@ export class RefFiles {
         settled = now - st.ctimeMs > this.racyMs;
         const known = this.looseFiles.get(name);
         if (known?.key === key && known.settled) {
-          this.seenFiles.set(name, known);
+          seen.set(name, known);
           out.push([name, known.sha]);
           continue;
         }
@@ -145,7 +151,7 @@ export class RefFiles {
       const sha = HEX_SHA.exec(content)?.[1];
       // A symbolic ref or a torn file: leave the judgement to git.
       if (sha === undefined) return false;
-      this.seenFiles.set(name, { key, sha, settled });
+      seen.set(name, { key, sha, settled });
       out.push([name, sha]);
     }
     return true;

@@ -34,7 +34,11 @@ const NO_PROGRAM = 127;
 const POOL_MAX = 3;
 const FORCE_KILL_MS = 5000;
 
-const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** `s` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
+export function shellQuote(s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 /** Variables a shell may set or change on its own (cd, startup): always set as the command's environment says. */
 const SHELL_SET = ['PWD', 'OLDPWD', 'SHLVL', '_'];
@@ -98,10 +102,10 @@ class Server {
     // The command's environment, from the shell's: what differs, and the variables a shell sets itself.
     const setEnv: string[] = [];
     for (const k of Object.keys(this.env)) if (!(k in env)) setEnv.push(`unset ${k};`);
-    for (const [k, v] of Object.entries(env)) if (this.env[k] !== v || SHELL_SET.includes(k)) setEnv.push(`export ${k}=${quote(v)};`);
+    for (const [k, v] of Object.entries(env)) if (this.env[k] !== v || SHELL_SET.includes(k)) setEnv.push(`export ${k}=${shellQuote(v)};`);
     for (const k of SHELL_SET) if (!(k in env)) setEnv.push(`unset ${k};`);
     const script =
-      `( cd -- ${quote(options.cwd)} 2>/dev/null || exit ${NO_DIR}; ${setEnv.join(' ')} exec ${quote(command)} ${args.map(quote).join(' ')} ) </dev/null; ` +
+      `( cd -- ${shellQuote(options.cwd)} 2>/dev/null || exit ${NO_DIR}; ${setEnv.join(' ')} exec ${shellQuote(command)} ${args.map(shellQuote).join(' ')} ) </dev/null; ` +
       `printf '\\n%s %s\\n' ${nonce} "$?"; printf '\\n%s\\n' ${nonce} >&2\n`;
 
     return new Promise<Served>((resolve) => {

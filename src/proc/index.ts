@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { serve, type Served } from './fork-server.js';
 
-export { useForkServers, stopForkServers } from './fork-server.js';
+export { shellQuote, useForkServers, stopForkServers } from './fork-server.js';
 
 export interface ProcResult {
   command: string;

@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
+import { shellQuote } from '../proc/index.js';
 import type { TaskSpec, ResultFormat } from './types.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { listFiles } from './git.js';
@@ -48,10 +49,6 @@ export function formatOf(runner: Runner): ResultFormat {
     case 'custom':
       return 'none';
   }
-}
-
-function shellQuote(s: string): string {
-  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
