@@ -3,13 +3,13 @@
  * Every other domain reads and writes the archive only through this entry.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
-import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, ZERO_SHA, type TreeObjectEntry } from '../git/index.js';
+import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, RefFiles, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, ZERO_SHA, type TreeObjectEntry } from '../git/index.js';
 import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
@@ -332,6 +332,38 @@ export class Archive {
     checkClaimRef(ref);
     const r = await this.git.updateRefs([[`delete ${ref}`, '']]);
     if (!r.ok) throw new InfraError('E_REF_BUSY', `could not release the claim ${ref}: ${r.stderr.trim()}`, 'Check that .git is writable; a stale claim expires on its own.');
+  }
+
+  /**
+   * Keep the writer's claims directory in place while its loop runs. Each step writes a claim
+   * and releases it; releasing the last one makes git remove the emptied directory, and the
+   * next claim makes it again: a mkdir and an rmdir every step (about 1 ms on ext4). An empty
+   * `.keep` directory inside it stops that: git skips names starting with "." and no ref can
+   * have one, so nothing that reads refs sees it. Only where refs are files (not reftable).
+   */
+  holdClaimsDir(writer: string): void {
+    checkWriter(writer);
+    const common = RefFiles.commonDirOf(this.gitDir);
+    if (RefFiles.supported(common)) mkdirSync(this.claimsKeepDir(common, writer), { recursive: true });
+  }
+
+  /** Undo holdClaimsDir (also for a writer that died holding it): the directory goes once empty, as git would leave it. */
+  releaseClaimsDir(writer: string): void {
+    if (!WRITER_RE.test(writer)) return;
+    const keep = this.claimsKeepDir(RefFiles.commonDirOf(this.gitDir), writer);
+    for (const dir of [keep, dirname(keep)]) {
+      try {
+        rmdirSync(dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTEMPTY' || code === 'EEXIST') return;
+        throw e;
+      }
+    }
+  }
+
+  private claimsKeepDir(commonDir: string, writer: string): string {
+    return join(commonDir, this.layout.claimsKeepDir(writer));
   }
 
   /** Delete the node's branch (and with clade, every descendant's); returns the deleted branch names. */

@@ -34,6 +34,10 @@ export class RefLayout {
   claimRef(writer: string, id: string): string {
     return `${RefLayout.claimsDir}${writer}/${id}`;
   }
+  /** A directory (not a ref: no ref name has a component starting with ".") that keeps the writer's claims directory in place. */
+  claimsKeepDir(writer: string): string {
+    return `${RefLayout.claimsDir}${writer}/.keep`;
+  }
   get promotedDir(): string {
     return `refs/tags/${this.prefix}-promoted/`;
   }

@@ -118,6 +118,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
     await writeFile(ownerFile(worktreesDir, writer), String(process.pid));
     await cleanDeadWriters(archive, worktreesDir, writer, emit);
   });
+  archive.holdClaimsDir(writer);
 
   const sandbox = opts.sandbox ?? createSandbox(config);
   // Containers of evogit processes that died (a SIGKILLed agent) are removed before we start.
@@ -278,6 +279,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
     if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
     await work.close().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not stop the LLM proxy: ${errorMessage(e)}` }));
     await worktree.remove();
+    archive.releaseClaimsDir(writer);
     await rm(ownerFile(worktreesDir, writer), { force: true });
     // Containers of agents that died while this one ran.
     await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
@@ -632,6 +634,7 @@ async function cleanDeadWriters(archive: Archive, worktreesDir: string, me: stri
       for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.lock')) await rm(path.join(dir, f), { force: true });
     }
     await rm(path.join(gitDir, 'refs', 'notes', 'evogit', `${w}.lock`), { force: true });
+    if (w !== me) archive.releaseClaimsDir(w);
   }
   const tmp = (await git(archive.repoDir, ['for-each-ref', '--format=%(refname)', 'refs/evogit/tmp/'])).stdout.split('\n').filter(Boolean);
   for (const ref of tmp) {

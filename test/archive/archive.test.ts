@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archive, cladeOf, ownCounts, thisHost } from '../../src/archive/index.js';
@@ -141,6 +142,41 @@ describe('Archive: a step releases its claim in the same ref transaction as its 
     await git(dir, ['branch', n2.branch as string, n2.id]);
     expect((await archive.writeNode(req)).branch).toBe('evo/a1/4');
     expect((await archive.load()).claims).toEqual([]);
+  });
+});
+
+describe('Archive: a held claims directory', () => {
+  it('survives the release of its last claim, is invisible to git and to loads, and goes on release', async () => {
+    const { dir, base, archive } = await setup({ keepGitOpen: true });
+    const writerDir = join(dir, '.git', 'refs', 'evogit', 'claims', 'a1');
+    // Unheld, git removes the emptied directory when the last claim goes (the churn this avoids).
+    await archive.releaseClaim(await archive.putClaim({ writer: 'a1', node: base, kind: 'expand', expires: Date.now() + 60_000 }));
+    expect(existsSync(writerDir)).toBe(false);
+
+    archive.holdClaimsDir('a1');
+    const inode = statSync(writerDir).ino;
+    for (let i = 0; i < 3; i++) {
+      const ref = await archive.putClaim({ writer: 'a1', node: base, kind: 'evaluate', task: `t${i}`, expires: Date.now() + 60_000 });
+      expect((await archive.load()).claims.map((c) => c.ref)).toEqual([ref]);
+      await archive.appendEvaluations('a1', [evaluation(base, `t${i}`, 'pass', 'a1')], { releaseClaim: ref });
+      expect((await archive.load()).claims).toEqual([]);
+      // The very same directory: never removed and made again.
+      expect(statSync(writerDir).ino).toBe(inode);
+    }
+    expect(await git(dir, ['for-each-ref', 'refs/evogit/'])).toBe('');
+    await git(dir, ['pack-refs', '--all', '--prune']);
+    await git(dir, ['fsck', '--strict', '--no-progress']);
+    expect((await (await Archive.open({ repoDir: dir })).load()).claims).toEqual([]);
+
+    archive.releaseClaimsDir('a1');
+    expect(existsSync(writerDir)).toBe(false);
+    // Releasing twice, or a directory that still holds a claim, is fine: a claim is never removed.
+    archive.releaseClaimsDir('a1');
+    archive.holdClaimsDir('a1');
+    const kept = await archive.putClaim({ writer: 'a1', node: base, kind: 'expand', expires: Date.now() + 60_000 });
+    archive.releaseClaimsDir('a1');
+    expect((await archive.load()).claims.map((c) => c.ref)).toEqual([kept]);
+    await archive.close();
   });
 });
 

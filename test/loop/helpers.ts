@@ -149,6 +149,9 @@ export async function expectCleanRepo(repo: string): Promise<void> {
   const dir = path.join(repo, '.git', 'evogit', 'worktrees');
   const left = await readdir(dir).catch(() => [] as string[]);
   expect(left.filter((f) => !f.endsWith('.pid'))).toEqual([]);
+  // No writer's claims directory is still held (Archive.holdClaimsDir).
+  const claims = await readdir(path.join(repo, '.git', 'refs', 'evogit', 'claims'), { recursive: true }).catch(() => [] as string[]);
+  expect(claims.filter((f) => path.basename(f) === '.keep')).toEqual([]);
 }
 
 /** Processes still alive in any of these process groups (zombies excluded: this container's init may never reap orphans). */
