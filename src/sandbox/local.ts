@@ -1,7 +1,8 @@
 /**
  * The local sandbox: runs the command as a plain child process in a temp dir. It isolates
  * NOTHING (the candidate can read your files, use your network, and outlive the run), and it
- * says so on every run. For machines without Docker, on code you trust.
+ * says so: on stderr at its first run in a process, and at the top of every run's log. For
+ * machines without Docker, on code you trust.
  */
 import { mkdtemp, mkdir, rm, readFile, cp, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ async function exists(p: string): Promise<boolean> {
 
 export class LocalSandbox implements Sandbox {
   readonly kind = 'local' as const;
+  private warned = false;
   constructor(
     private readonly cacheDir = path.join(tmpdir(), 'evogit-local-env'),
     private readonly warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
@@ -47,7 +49,9 @@ export class LocalSandbox implements Sandbox {
   }
 
   async run(spec: SandboxRunSpec): Promise<SandboxRunResult> {
-    this.warn(LOCAL_WARNING);
+    // Once per process: an agent runs hundreds of tasks, and a screen of repeated warnings hides the rest.
+    if (!this.warned) this.warn(LOCAL_WARNING);
+    this.warned = true;
     const started = performance.now();
     const work = await mkdtemp(path.join(tmpdir(), 'evogit-run-'));
     try {
