@@ -79,6 +79,10 @@ export function budgetFromConfig(config: Config, overrides: Partial<Budget> = {}
   };
 }
 
+/** Waiting for others' work in flight: the first look again, and the longest pause between looks. */
+const WAIT_FIRST_MS = 20;
+const WAIT_MAX_MS = 500;
+
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -146,6 +150,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   let proposed: string | null = null;
   let consecutiveErrors = 0;
   let step = 0;
+  let waitMs = 0;
 
   try {
     for (;;) {
@@ -199,9 +204,13 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
       if ('ref' in claimed && opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
       if ('wait' in claimed) {
         emit({ type: 'decision', writer, kind: 'wait', node: '' });
-        await sleep(500, signal);
+        // The rest of the budget is others' work in flight: look again soon (it may just be
+        // finishing, or fail and free its slot), then less and less often.
+        waitMs = Math.min(WAIT_MAX_MS, waitMs ? waitMs * 2 : WAIT_FIRST_MS);
+        await sleep(waitMs, signal);
         continue;
       }
+      waitMs = 0;
       step++;
       const { decision, node, snapshot } = claimed;
       const claim = keepClaimAlive(archive, claimed.ref, { writer, node: node.id, kind: decision.kind, ...(decision.kind === 'evaluate' ? { task: decision.task } : {}) }, ttl, emit);

@@ -10,7 +10,8 @@
  * to a process killed mid-takeover and is removed.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 
 const BREAKER_STALE_MS = 10_000;
 
@@ -89,26 +90,47 @@ async function breakStale(file: string, dead: number): Promise<void> {
   }
 }
 
-export async function withLock<T>(file: string, fn: () => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
+/**
+ * Resolves when `file` may have been removed (an inotify event for its name in its directory),
+ * or after `fallbackMs` at the latest (a filesystem without change events). Watching starts
+ * before the caller looks at the file again, so a release in between is not missed.
+ */
+function watchRemoval(file: string, fallbackMs: number): { removed: Promise<void>; close(): void } {
+  let done!: () => void;
+  const removed = new Promise<void>((resolve) => (done = resolve));
+  let watcher: FSWatcher | null = null;
+  try {
+    const name = path.basename(file);
+    watcher = watch(path.dirname(file), { persistent: false }, (_event, changed) => {
+      if (changed === null || changed === name) done();
+    });
+    watcher.on('error', () => done());
+  } catch {
+    // No change events here: the timer alone.
+  }
+  const timer = setTimeout(done, fallbackMs);
+  return {
+    removed,
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}
+
+export async function withLock<T>(file: string, fn: () => Promise<T>, opts: { timeoutMs?: number; /** Longest wait between looks when no change event comes. */ recheckMs?: number } = {}): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
     if (createExclusive(file, String(process.pid))) break;
-    const text = await readFile(file, 'utf8').catch(() => null);
-    if (text === null) continue; // released meanwhile
-    const owner = ownerOf(text);
-    // An empty file is a lock whose owner died between creating and writing it (or is writing now).
-    if (owner === null) {
-      const age = await stat(file).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > BREAKER_STALE_MS) await breakStaleEmpty(file);
-    } else if (!processAlive(owner)) {
-      await breakStale(file, owner);
-      continue;
+    // Waiters wake when the holder removes the file (a step holds it for a few milliseconds;
+    // polling every 10–30 ms made agents of a busy machine wait longer than the work itself).
+    const release = watchRemoval(file, opts.recheckMs ?? 100 + Math.random() * 50);
+    try {
+      if (createExclusive(file, String(process.pid))) break;
+      if (await lockHeldBy(file, deadline)) await release.removed;
+    } finally {
+      release.close();
     }
-    if (Date.now() > deadline) throw new Error(`lock ${file} is held by process ${owner ?? '?'} for too long`);
-    await new Promise((r) => setTimeout(r, 10 + Math.random() * 20));
   }
   try {
     return await fn();
@@ -116,6 +138,26 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, opts: { ti
     // Only a dead owner's lock is ever taken over, so this file is still ours.
     removeFile(file);
   }
+}
+
+/** Whether a live process holds `file` (then wait for its release); false when it was released or a dead owner's lock was broken (try again now). */
+async function lockHeldBy(file: string, deadline: number): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return false; // released meanwhile
+  const owner = ownerOf(text);
+  // An empty file is a lock whose owner died between creating and writing it (or is writing now).
+  if (owner === null) {
+    const age = await stat(file).then(
+      (s) => Date.now() - s.mtimeMs,
+      () => 0,
+    );
+    if (age > BREAKER_STALE_MS) await breakStaleEmpty(file);
+  } else if (!processAlive(owner)) {
+    await breakStale(file, owner);
+    return false;
+  }
+  if (Date.now() > deadline) throw new Error(`lock ${file} is held by process ${owner ?? '?'} for too long`);
+  return true;
 }
 
 async function breakStaleEmpty(file: string): Promise<void> {
