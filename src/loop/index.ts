@@ -419,9 +419,11 @@ function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInpu
 }
 
 /**
- * The writer's one worktree, reused from expansion to expansion. After each expansion it is
- * tidied in the background (the agent's edits dropped, untracked and ignored files removed)
- * while the loop goes on to its next steps; the next expansion then only checks out its parent.
+ * The writer's one worktree, reused from expansion to expansion. After each expansion what
+ * the agent left outside the index (untracked and ignored files, nested repositories) is
+ * removed in the background while the loop goes on to its next steps; the next expansion
+ * then only checks out its parent, which with --force also undoes every change to the index
+ * and the tracked files (staged new files included).
  */
 class AgentWorktree {
   private tidying: Promise<boolean> | null = null;
@@ -435,27 +437,26 @@ class AgentWorktree {
   /**
    * Put the worktree at `commit`, exactly as a fresh `worktree add --detach` would leave it: a
    * healthy worktree tidied after the last expansion needs one checkout; one not tidied (the
-   * first, or a tidy that failed) a checkout and a clean; anything doubtful is made afresh.
+   * first, or a tidy that failed) a clean and a checkout; anything doubtful is made afresh.
    */
   async reset(commit: string): Promise<void> {
     const tidy = await this.settle();
     if (isOurWorktree(this.gitCommonDir, this.dir)) {
-      // --force drops edits and a merge in progress; clean -ffdx removes untracked and ignored
-      // files and nested repositories, so nothing of the last agent's work is left.
-      const checkout = await git(this.dir, ['checkout', '--quiet', '--detach', '--force', commit], { reject: false });
-      if (checkout.exitCode === 0 && (tidy || (await git(this.dir, ['clean', '-ffdxq'], { reject: false })).exitCode === 0)) return;
+      // clean -ffdx removes untracked and ignored files and nested repositories; then
+      // checkout --force drops edits, staged files and a merge in progress: nothing of the
+      // last agent's work is left.
+      const clean = tidy || (await git(this.dir, ['clean', '-ffdxq'], { reject: false })).exitCode === 0;
+      if (clean && (await git(this.dir, ['checkout', '--quiet', '--detach', '--force', commit], { reject: false })).exitCode === 0) return;
     }
     await removeWorktree(this.repoDir, this.dir);
     await git(this.repoDir, ['worktree', 'add', '--detach', '--force', this.dir, commit]);
   }
 
-  /** Drop what the agent left (in the background): the commit checked out again, everything else removed. */
+  /** Remove (in the background) what the agent left outside the index; the next reset's checkout does the rest. */
   tidy(): void {
     const last = this.tidying ?? Promise.resolve(false);
     this.tidying = last.then(async () => {
       if (!isOurWorktree(this.gitCommonDir, this.dir)) return false;
-      const reset = await git(this.dir, ['reset', '--hard', '--quiet'], { reject: false }).catch(() => null);
-      if (reset?.exitCode !== 0) return false;
       return (await git(this.dir, ['clean', '-ffdxq'], { reject: false }).catch(() => null))?.exitCode === 0;
     });
   }

@@ -14,7 +14,8 @@ afterAll(async () => {
   for (const d of dirs) await removeDir(d);
 });
 
-// Records what it finds, then edits; every third attempt touches the hidden test (rejected: protected path), leaving staged edits behind.
+// Records what it finds, then edits; of every three attempts one is accepted, one fails (edits
+// left unstaged) and one touches the hidden test (rejected: protected path, edits left staged).
 const AGENT = `
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,6 +32,12 @@ fs.writeFileSync(path.join(worktree, 'build', 'deep', 'out.tmp'), 'ignored lefto
 if (n % 3 === 2) {
   fs.writeFileSync(path.join(worktree, 'dirty.txt'), 'leftover of a rejected attempt');
   fs.appendFileSync(path.join(worktree, 'test', 'ok.test.js'), '// touched\\n');
+}
+// A failed attempt (killed at the agent's timeout): nothing staged, a tracked file deleted and an untracked one left.
+if (n % 3 === 1) {
+  fs.rmSync(path.join(worktree, 'keep.txt'));
+  fs.writeFileSync(path.join(worktree, 'stray.txt'), 'leftover of a failed attempt');
+  setTimeout(() => undefined, 60_000);
 }
 `;
 
@@ -55,8 +62,9 @@ agents:
   kind: command
   command:
     run: [node, ${JSON.stringify(agent)}, ${JSON.stringify(record)}, "{worktree}"]
+    timeout: 1s
 `;
-    const repo = await makeRepo({ 'test/ok.test.js': 'process.exit(0);\n', 'log.txt': 'start\n', '.gitignore': '*.tmp\n', 'evogit.yml': config });
+    const repo = await makeRepo({ 'test/ok.test.js': 'process.exit(0);\n', 'log.txt': 'start\n', 'keep.txt': 'tracked\n', '.gitignore': '*.tmp\n', 'evogit.yml': config });
     dirs.push(repo);
     await git(repo, ['branch', 'evo/root']);
 
@@ -71,7 +79,9 @@ agents:
     const parents = run.events.filter((e) => e.type === 'decision' && e.kind === 'expand').map((e) => (e as { node: string }).node);
     expect(seen.length).toBe(parents.length);
     expect(seen.length).toBeGreaterThanOrEqual(4);
-    expect(run.events.filter((e) => e.type === 'rejected').map((e) => (e as { reason: string }).reason)).toContain('protected paths touched');
+    const reasons = run.events.filter((e) => e.type === 'rejected').map((e) => (e as { reason: string }).reason);
+    expect(reasons).toContain('protected paths touched');
+    expect(reasons).toContain('failed');
     for (const [i, s] of seen.entries()) {
       expect(s.head, `attempt ${i}`).toBe(parents[i]);
       expect(s.status, `attempt ${i}`).toBe('');
