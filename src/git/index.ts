@@ -35,10 +35,20 @@ export type ObjectType = 'blob' | 'tree' | 'commit';
 
 /** A batch this small is read through the long-lived `cat-file --batch` (when kept open) instead of a new process. */
 const PIPED_READ_MAX = 256;
+/** How many of the objects it wrote a kept-open Git remembers, and their bytes at most. */
+const WRITTEN_MAX_OBJECTS = 1024;
+const WRITTEN_MAX_BYTES = 8 * 1024 * 1024;
 
 export class Git {
   /** Long-lived plumbing processes, once keepOpen() was called (null: one process per call). */
   private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null } | null = null;
+  /**
+   * Objects this Git wrote while kept open, newest last (bounded): a loop reads back what it
+   * has just written (its node commit, its notes commit and trees) on its next refresh, and
+   * an object never changes, so those reads need no round trip to cat-file.
+   */
+  private readonly written = new Map<string, { type: ObjectType; content: Buffer }>();
+  private writtenBytes = 0;
 
   constructor(readonly dir: string) {}
 
@@ -196,8 +206,32 @@ export class Git {
       ]);
       p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
     }
-    if (p?.loose) return p.loose.write(type, content);
-    return (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
+    const id = p?.loose ? p.loose.write(type, content) : (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
+    if (p) this.remember(id, type, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    return id;
+  }
+
+  private remember(id: string, type: ObjectType, content: Buffer): void {
+    if (content.length > WRITTEN_MAX_BYTES / 8 || this.written.has(id)) return;
+    this.written.set(id, { type, content });
+    this.writtenBytes += content.length;
+    for (const [old, o] of this.written) {
+      if (this.written.size <= WRITTEN_MAX_OBJECTS && this.writtenBytes <= WRITTEN_MAX_BYTES) break;
+      this.written.delete(old);
+      this.writtenBytes -= o.content.length;
+    }
+  }
+
+  /** A name readPiped can answer from the objects this Git wrote: an id, or `<id>^{tree}` of a commit it wrote. */
+  private recall(name: string): BatchBlob | null {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})(\^\{tree\})?$/.exec(name);
+    const o = m ? this.written.get(m[1] as string) : undefined;
+    if (!o) return null;
+    if (!m?.[2]) return { name, sha: m?.[1] as string, type: o.type, content: o.content };
+    if (o.type !== 'commit') return null;
+    const tree = /^tree ([0-9a-f]{40,64})\n/.exec(o.content.toString('latin1', 0, 80))?.[1];
+    const t = tree ? this.written.get(tree) : undefined;
+    return tree && t ? { name, sha: tree, type: t.type, content: t.content } : null;
   }
 
   /**
@@ -236,6 +270,13 @@ export class Git {
 
   /** Objects out of the long-lived `cat-file --batch`, in the order asked; missing names are left out. */
   private async readPiped(names: readonly string[]): Promise<BatchBlob[]> {
+    const known = names.map((n) => this.recall(n));
+    if (known.every((o) => o !== null)) return known as BatchBlob[];
+    if (known.some((o) => o !== null)) {
+      const asked = names.filter((_, i) => known[i] === null);
+      const read = new Map((await this.readPiped(asked)).map((o) => [o.name, o]));
+      return names.flatMap((n, i) => known[i] ?? read.get(n) ?? []);
+    }
     const p = this.pipes as NonNullable<Git['pipes']>;
     if (names.some((n) => n.includes('\n'))) throw new InfraError('E_GIT_NAME', 'an object name with a newline cannot be read', 'This is a bug in evogit; please report it.');
     if (!p.cat?.alive) p.cat = this.pipe(['cat-file', '--batch']);

@@ -52,6 +52,24 @@ describe('Git kept open (long-lived cat-file and update-ref, objects written in 
     expect(found.get(head)?.type).toBe('commit');
   });
 
+  it('answers reads of what it wrote from memory, in the order asked, the rest from git', async () => {
+    const blob = await open.writeObject('blob', 'remembered\n');
+    const subtree = await open.writeObject('tree', Buffer.concat([Buffer.from('100644 f\0'), Buffer.from(blob, 'hex')]));
+    const commit = await open.writeObject('commit', commitText({ tree: subtree, parents: [head], message: 'm\n', time: 1_700_000_000 }));
+    // Gone from the store behind its back (a reader that asked git would now miss them).
+    for (const id of [blob, subtree, commit]) await rm(join(dir, '.git', 'objects', id.slice(0, 2), id.slice(2)));
+    const found = await open.catFileBytes([commit, 'f'.repeat(40), `${commit}^{tree}`, head, blob]);
+    expect([...found.keys()]).toEqual([commit, `${commit}^{tree}`, head, blob]);
+    expect(found.get(`${commit}^{tree}`)).toMatchObject({ sha: subtree, type: 'tree' });
+    expect(found.get(blob)?.content.toString()).toBe('remembered\n');
+    expect(found.get(head)?.type).toBe('commit');
+    expect(await open.diffTrees(`${head}^{tree}`, `${commit}^{tree}`)).toEqual([{ status: 'A', path: 'f', sha: blob, oldMode: null, newMode: '100644' }]);
+    // Written again through git (the store is whole for the next tests).
+    expect(await oneShot.writeObject('blob', 'remembered\n')).toBe(blob);
+    expect(await oneShot.writeObject('tree', Buffer.concat([Buffer.from('100644 f\0'), Buffer.from(blob, 'hex')]))).toBe(subtree);
+    expect(await oneShot.writeObject('commit', commitText({ tree: subtree, parents: [head], message: 'm\n', time: 1_700_000_000 }))).toBe(commit);
+  });
+
   it('applies each ref transaction atomically; a refused one changes nothing and the next one works', async () => {
     expect(await open.updateRefs([[`update refs/x/a`, head, ZERO_SHA]])).toEqual({ ok: true, stderr: '' });
     // Create-only on an existing ref: the whole transaction is refused, refs/x/b included.
