@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +37,27 @@ describe('LooseObjects: objects written into the store as git writes them', () =
     const commit = loose.write('commit', `tree ${tree}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nmsg\n`);
     expect(await g.out(['log', '--format=%T %s', commit])).toBe(`${tree} msg\n`);
     expect((await g.run(['fsck', '--strict', '--no-dangling'])).exitCode).toBe(0);
+  });
+
+  it.each([['sha1'], ['sha256']])('knows which objects are there, loose or packed (%s)', async (format) => {
+    const g = await repo(`--object-format=${format}`);
+    const loose = (await writer(g))!;
+    const a = loose.write('blob', 'a');
+    const absent = loose.id('blob', Buffer.from('absent'));
+    // Into a pack of its own, and no longer loose (the blobs are unreachable: repack would leave them).
+    const pack = async (id: string) => {
+      await g.run(['pack-objects', '-q', join(loose.dir, 'pack', 'pack')], { input: `${id}\n` });
+      await g.run(['prune-packed']);
+    };
+    expect([loose.has(a), loose.has(absent)]).toEqual([true, false]);
+    await pack(a);
+    expect(existsSync(join(loose.dir, a.slice(0, 2), a.slice(2)))).toBe(false);
+    expect([loose.has(a), loose.has(absent)]).toEqual([true, false]);
+    // A pack made after the packs were read is found too.
+    const b = loose.write('blob', 'b');
+    await pack(b);
+    expect(existsSync(join(loose.dir, b.slice(0, 2), b.slice(2)))).toBe(false);
+    expect([loose.has(a), loose.has(b), loose.has(absent)]).toEqual([true, true, false]);
   });
 
   it('leaves an object that is already there alone', async () => {

@@ -14,11 +14,15 @@ import { existsSync, linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync 
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { InfraError } from '../errors/index.js';
+import { PackIndexes } from './pack-index.js';
 import { formatTree, parseTree } from './tree.js';
 
 export type LooseObjectType = 'blob' | 'tree' | 'commit';
 
 export class LooseObjects {
+  /** The packs' indexes, read at the first lookup that needs them. */
+  private packs: PackIndexes | null = null;
+
   private constructor(
     /** The repository's objects directory (absolute). */
     readonly dir: string,
@@ -39,6 +43,17 @@ export class LooseObjects {
   /** The object's id, as `git hash-object -t <type>` computes it. */
   id(type: LooseObjectType, content: Buffer): string {
     return createHash(this.format).update(`${type} ${content.length}\0`).update(content).digest('hex');
+  }
+
+  /**
+   * Is the object in the repository, loose or in a pack? False also where git might still find
+   * it (an alternate object store, a pack index this code does not read): a caller that must be
+   * sure asks git then.
+   */
+  has(id: string): boolean {
+    if (existsSync(path.join(this.dir, id.slice(0, 2), id.slice(2)))) return true;
+    this.packs ??= new PackIndexes(path.join(this.dir, 'pack'), this.format === 'sha1' ? 20 : 32);
+    return this.packs.has(id);
   }
 
   /**
