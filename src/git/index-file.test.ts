@@ -392,3 +392,83 @@ describe('treeFromIndex answers null where it cannot be sure', () => {
     expect([...answers]).toEqual(expect.arrayContaining(['index truncated inside an entry', 'malformed entry name', 'malformed cache-tree extension', 'tree']));
   });
 });
+
+describe('Git.writeTree (kept open: no process)', () => {
+  async function withWorktree(): Promise<{ g: Git; wt: string }> {
+    const { g } = await repo();
+    for (const f of ['a/b/c', 'a/d', 'e']) {
+      await put(join(g.dir, f), `${f}\n`);
+    }
+    await g.run(['add', '--all']);
+    await g.run(['commit', '-q', '-m', 'base']);
+    const wt = join(await tempDir(), 'wt');
+    await g.run(['worktree', 'add', '-q', '--detach', wt]);
+    await put(join(wt, 'a', 'd'), 'edited\n');
+    await put(join(wt, 'new'), 'new\n');
+    await new Git(wt).run(['add', '--all']);
+    g.keepOpen();
+    return { g, wt };
+  }
+
+  /** The worktree's index file (git write-tree would rewrite it with the new cache-tree). */
+  const wtIndex = async (wt: string) => readFile((await new Git(wt).out(['rev-parse', '--path-format=absolute', '--git-path', 'index'])).trim());
+
+  it('in a linked worktree, gives git\'s tree without running git (the index is left as it was)', async () => {
+    const { g, wt } = await withWorktree();
+    const before = await wtIndex(wt);
+    const ours = await g.writeTree(wt);
+    expect((await wtIndex(wt)).equals(before)).toBe(true);
+    expect(ours).toBe((await new Git(wt).out(['write-tree'])).trim());
+    // And git write-tree does change it: the check above can tell them apart.
+    expect((await wtIndex(wt)).equals(before)).toBe(false);
+    await g.close();
+  });
+
+  it('in the main worktree too', async () => {
+    const { g } = await withWorktree();
+    await put(join(g.dir, 'e'), 'main\n');
+    await g.run(['add', '--all']);
+    const ours = await g.writeTree(g.dir);
+    expect(ours).toBe((await g.out(['write-tree'])).trim());
+    await g.close();
+  });
+
+  it('with GIT_INDEX_FILE set, asks git (which reads that index)', async () => {
+    const { g, wt } = await withWorktree();
+    const other = join(await tempDir(), 'other-index');
+    await new Git(wt).run(['read-tree', 'HEAD'], { env: { GIT_INDEX_FILE: other } });
+    const own = (await new Git(wt).out(['write-tree'])).trim();
+    process.env.GIT_INDEX_FILE = other;
+    try {
+      const ours = await g.writeTree(wt);
+      expect(ours).toBe((await g.out(['rev-parse', 'HEAD^{tree}'])).trim());
+      expect(ours).not.toBe(own);
+    } finally {
+      delete process.env.GIT_INDEX_FILE;
+      await g.close();
+    }
+  });
+
+  it('asks git for a worktree of another repository (its trees belong in that store)', async () => {
+    const { g } = await withWorktree();
+    const { g: elsewhere } = await repo();
+    await put(join(elsewhere.dir, 'x'), 'x\n');
+    await elsewhere.run(['add', 'x']);
+    // Its blob is in this store too: only the check of the object store keeps the tree out of it.
+    await g.writeObject('blob', 'x\n');
+    const count = await g.out(['count-objects']);
+    const ours = await g.writeTree(elsewhere.dir);
+    expect(await g.out(['count-objects'])).toBe(count);
+    expect(ours).toBe((await elsewhere.out(['write-tree'])).trim());
+    await g.close();
+  });
+
+  it('not kept open, runs git write-tree', async () => {
+    const { g, wt } = await withWorktree();
+    await g.close();
+    const before = await wtIndex(wt);
+    const ours = await g.writeTree(wt);
+    expect((await wtIndex(wt)).equals(before)).toBe(false);
+    expect(ours).toBe((await new Git(wt).out(['write-tree'])).trim());
+  });
+});

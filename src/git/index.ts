@@ -2,9 +2,11 @@
  * A thin git runner over src/proc `run`: argument arrays, a fixed cwd, and a deterministic
  * environment (no pager, no prompts, no user config that changes output formats).
  */
+import { readFileSync, realpathSync } from 'node:fs';
 import { InfraError } from '../errors/index.js';
 import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
+import { locateIndexFile, treeFromIndex } from './index-file.js';
 import { LooseObjects } from './loose-objects.js';
 import { diffTreeEntries, parseTree, type TreeDiffChange, type TreeObjectEntry } from './tree.js';
 
@@ -32,6 +34,9 @@ export interface GitOptions {
 }
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
+
+/** Variables that make git read another index or another object store than a worktree's own. */
+const MOVED_BY_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR'];
 
 /** A batch this small is read through the long-lived `cat-file --batch` (when kept open) instead of a new process. */
 const PIPED_READ_MAX = 256;
@@ -198,17 +203,25 @@ export class Git {
    * `git hash-object -w` writes it (and checks its format).
    */
   async writeObject(type: ObjectType, content: string | Buffer): Promise<string> {
+    const loose = await this.looseObjects();
+    const id = loose ? loose.write(type, content) : (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
+    if (this.pipes) this.remember(id, type, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
+    return id;
+  }
+
+  /** The in-place object writer when kept open (looked up once), or null: git must write. */
+  private async looseObjects(): Promise<LooseObjects | null> {
     const p = this.pipes;
-    if (p && p.loose === undefined) {
+    if (!p) return null;
+    if (p.loose === undefined) {
       const [where, shared] = await Promise.all([
         this.run(['rev-parse', '--show-object-format', '--git-path', 'objects'], { reject: false }),
         this.run(['config', '--get', 'core.sharedRepository'], { reject: false }),
       ]);
-      p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
+      // Another call may have looked meanwhile: keep the first answer (the same one).
+      p.loose ??= where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
     }
-    const id = p?.loose ? p.loose.write(type, content) : (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
-    if (p) this.remember(id, type, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    return id;
+    return p.loose;
   }
 
   private remember(id: string, type: ObjectType, content: Buffer): void {
@@ -232,6 +245,39 @@ export class Git {
     const tree = /^tree ([0-9a-f]{40,64})\n/.exec(o.content.toString('latin1', 0, 80))?.[1];
     const t = tree ? this.written.get(tree) : undefined;
     return tree && t ? { name, sha: tree, type: t.type, content: t.content } : null;
+  }
+
+  /**
+   * The tree of `worktree`'s index, as `git write-tree` run there gives it (and with its trees
+   * written). Kept open, it is computed from the index file in-process (treeFromIndex: the
+   * cache-tree's trees reused, the rest hashed and written as loose objects): no process. It
+   * falls back on `git write-tree` when not kept open or in a shared repository (no
+   * LooseObjects); when GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY or
+   * GIT_COMMON_DIR is set (git would read another index or write elsewhere); when the worktree
+   * has no `.git` of its own, no index yet, or another object store than this repository's (the
+   * trees would land in the wrong place); and whenever treeFromIndex is not sure (see there).
+   * Unlike git, it leaves the index as it is (git also stores the new cache-tree in it).
+   */
+  async writeTree(worktree: string): Promise<string> {
+    const loose = MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? null : await this.looseObjects();
+    const where = loose ? locateIndexFile(worktree) : null;
+    if (loose && where && where.objects === realpathSync.native(loose.dir)) {
+      const bytes = readIfThere(where.index);
+      // The trees it writes are remembered like writeObject's: the caller reads the new one next.
+      const store = {
+        format: loose.format,
+        id: (type: 'tree', content: Buffer) => loose.id(type, content),
+        has: (id: string) => loose.has(id),
+        write: (type: 'tree', content: Buffer) => {
+          const id = loose.write(type, content);
+          this.remember(id, type, content);
+          return id;
+        },
+      };
+      const answer = bytes ? treeFromIndex(bytes, store) : null;
+      if (answer?.tree) return answer.tree;
+    }
+    return (await git(worktree, ['write-tree'])).stdout.trim();
   }
 
   /**
@@ -324,6 +370,16 @@ export function commitText(c: { tree: string; parents: readonly string[]; messag
     '',
     c.message,
   ].join('\n');
+}
+
+/** A file's bytes, or null if it does not exist. */
+function readIfThere(file: string): Buffer | null {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 /** One git command in `dir`, for callers that do not hold a Git instance. */
