@@ -18,19 +18,50 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatTree, TREE_MODE, type TreeObjectEntry } from './tree.js';
 
-export interface IndexEntry {
+/**
+ * One entry of the index. It points into the file's bytes and decodes its path and id only
+ * when asked: a large index has many entries, and a tree mostly taken from the cache-tree
+ * looks at few of them.
+ */
+export class IndexEntry {
+  constructor(
+    /** The index file. */
+    readonly file: Buffer,
+    /** Where the path is in the file (without its NUL). */
+    readonly nameStart: number,
+    readonly nameEnd: number,
+    private readonly oidStart: number,
+    private readonly oidEnd: number,
+    /** The mode as a number (0o100644, 0o100755, 0o120000, 0o160000 in a well-formed index). */
+    readonly mode: number,
+    private readonly flags: number,
+    private readonly extended: number,
+  ) {}
+
   /** The path as stored: bytes, "/"-separated, no leading or trailing slash. */
-  name: Buffer;
-  /** The mode as a number (0o100644, 0o100755, 0o120000, 0o160000 in a well-formed index). */
-  mode: number;
-  /** The object id, raw bytes (20 or 32). */
-  oid: Buffer;
+  get name(): Buffer {
+    return this.file.subarray(this.nameStart, this.nameEnd);
+  }
+
+  /** The object id (hex). */
+  get oid(): string {
+    return this.file.toString('hex', this.oidStart, this.oidEnd);
+  }
+
   /** 0, or 1-3 for the sides of an unmerged path. */
-  stage: number;
+  get stage(): number {
+    return (this.flags >> 12) & 3;
+  }
+
   /** Outside the sparse checkout (still part of the tree). */
-  skipWorktree: boolean;
+  get skipWorktree(): boolean {
+    return (this.extended & SKIP_WORKTREE) !== 0;
+  }
+
   /** Added with `git add -N`: a placeholder git leaves out of the tree. */
-  intentToAdd: boolean;
+  get intentToAdd(): boolean {
+    return (this.extended & INTENT_TO_ADD) !== 0;
+  }
 }
 
 /** One directory of the cache-tree: the tree it had when last written, unless invalidated since. */
@@ -106,20 +137,13 @@ export function parseIndexFile(bytes: Buffer, format: HashFormat): { index: Inde
     }
     const nameStart = pos + fixed;
     // The name is NUL-terminated; its length is in the flags unless it is 0xfff or more.
-    const nul = bytes.indexOf(0, nameStart);
-    const nameLength = flags & NAME_MASK;
-    if (nul < 0 || nul >= end || (nameLength < NAME_MASK ? nul - nameStart !== nameLength : nul - nameStart < NAME_MASK)) return { reason: 'malformed entry name' };
-    const entry: IndexEntry = {
-      name: bytes.subarray(nameStart, nul),
-      mode: bytes.readUInt32BE(pos + 24),
-      oid: bytes.subarray(pos + STAT_BYTES, pos + STAT_BYTES + hashBytes),
-      stage: (flags >> 12) & 3,
-      skipWorktree: (extended & SKIP_WORKTREE) !== 0,
-      intentToAdd: (extended & INTENT_TO_ADD) !== 0,
-    };
-    entries.push(entry);
+    let nameEnd = nameStart + (flags & NAME_MASK);
+    if (nameEnd - nameStart === NAME_MASK) nameEnd = bytes.indexOf(0, nameEnd);
+    if (nameEnd < 0 || nameEnd >= end || bytes[nameEnd] !== 0) return { reason: 'malformed entry name' };
+    const oidStart = pos + STAT_BYTES;
+    entries.push(new IndexEntry(bytes, nameStart, nameEnd, oidStart, oidStart + hashBytes, bytes.readUInt32BE(pos + 24), flags, extended));
     // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
-    pos += (fixed + (nul - nameStart) + 8) & ~7;
+    pos += (fixed + (nameEnd - nameStart) + 8) & ~7;
     if (pos > end) return { reason: 'index truncated inside an entry' };
   }
 
@@ -140,7 +164,7 @@ export function parseIndexFile(bytes: Buffer, format: HashFormat): { index: Inde
   // Checked after the extensions: a split index's entries are not in order, and "link" says why.
   for (let k = 1; k < entries.length; k++) {
     const [before, entry] = [entries[k - 1] as IndexEntry, entries[k] as IndexEntry];
-    const order = Buffer.compare(before.name, entry.name);
+    const order = compareNames(before, entry);
     if (order > 0 || (order === 0 && before.stage >= entry.stage)) return { reason: 'index entries out of order' };
   }
   return { index: { version, entries, cacheTree } };
@@ -245,15 +269,16 @@ export function treeFromIndex(bytes: Buffer, objects: TreeStore): IndexTree {
     const names = new Set<string>();
     for (let i = start; i < end; ) {
       const e = entries[i] as IndexEntry;
-      const slash = e.name.indexOf(0x2f, prefix);
-      const raw = e.name.subarray(prefix, slash < 0 ? e.name.length : slash);
+      const path = e.name;
+      const slash = path.indexOf(0x2f, prefix);
+      const raw = path.subarray(prefix, slash < 0 ? path.length : slash);
       const name = entryName(raw);
-      if (name === null) return { reason: `path ${e.name.toString('utf8')} cannot be a tree entry` };
-      if (names.has(name)) return { reason: `${e.name.toString('utf8', 0, prefix + raw.length)} is both a file and a directory` };
+      if (name === null) return { reason: `path ${path.toString('utf8')} cannot be a tree entry` };
+      if (names.has(name)) return { reason: `${path.toString('utf8', 0, prefix + raw.length)} is both a file and a directory` };
       names.add(name);
       if (slash < 0) {
-        const oid = e.oid.toString('hex');
-        if (/^0+$/.test(oid) || (e.mode !== GITLINK && !objects.has(oid))) return { reason: `${e.name.toString('utf8')}: object ${oid} is not in the object store` };
+        const oid = e.oid;
+        if (/^0+$/.test(oid) || (e.mode !== GITLINK && !objects.has(oid))) return { reason: `${path.toString('utf8')}: object ${oid} is not in the object store` };
         tree.push({ mode: ENTRY_MODES.get(e.mode) as string, name, sha: oid });
         i++;
         continue;
@@ -265,11 +290,11 @@ export function treeFromIndex(bytes: Buffer, objects: TreeStore): IndexTree {
       if (sub && sub.entryCount >= 0) {
         // As git does: the count says how many entries to skip. Check that it ends where the directory does.
         next = i + sub.entryCount;
-        const agrees = next > i && next <= end && under(entries[next - 1] as IndexEntry, e.name, slash) && (next === end || !under(entries[next] as IndexEntry, e.name, slash));
-        if (!agrees) return { reason: `the cache-tree disagrees with the entries under ${e.name.toString('utf8', 0, slash)}` };
-        id = reuse(sub, e.name.toString('utf8', 0, slash));
+        const agrees = next > i && next <= end && under(entries[next - 1] as IndexEntry, path, slash) && (next === end || !under(entries[next] as IndexEntry, path, slash));
+        if (!agrees) return { reason: `the cache-tree disagrees with the entries under ${path.toString('utf8', 0, slash)}` };
+        id = reuse(sub, path.toString('utf8', 0, slash));
       } else {
-        while (next < end && under(entries[next] as IndexEntry, e.name, slash)) next++;
+        while (next < end && under(entries[next] as IndexEntry, path, slash)) next++;
         id = build(i, next, slash + 1, sub);
       }
       if (typeof id !== 'string') return id;
@@ -290,9 +315,22 @@ export function treeFromIndex(bytes: Buffer, objects: TreeStore): IndexTree {
   return typeof root === 'string' ? { tree: root, reused, built } : { tree: null, reason: root.reason };
 }
 
+/** Byte order of two entries' paths (memcmp, then the shorter first), without copying them. */
+function compareNames(a: IndexEntry, b: IndexEntry): number {
+  const [x, y] = [a.file, b.file];
+  const n = Math.min(a.nameEnd - a.nameStart, b.nameEnd - b.nameStart);
+  for (let k = 0; k < n; k++) {
+    const d = (x[a.nameStart + k] as number) - (y[b.nameStart + k] as number);
+    if (d !== 0) return d;
+  }
+  return a.nameEnd - a.nameStart - (b.nameEnd - b.nameStart);
+}
+
 /** Is `e` under the directory `dir[0, slash)`, i.e. does its path start with that and "/"? */
 function under(e: IndexEntry, dir: Buffer, slash: number): boolean {
-  return e.name.length > slash + 1 && e.name.compare(dir, 0, slash + 1, 0, slash + 1) === 0;
+  if (e.nameEnd - e.nameStart <= slash + 1) return false;
+  for (let k = slash; k >= 0; k--) if (e.file[e.nameStart + k] !== dir[k]) return false;
+  return true;
 }
 
 /**
