@@ -368,6 +368,17 @@ describe('treeFromIndex answers null where it cannot be sure', () => {
     expect(treeFromIndex(unsummed, loose)).toEqual({ tree: null, reason: 'index written without a checksum (index.skipHash)' });
   });
 
+  it('a path with a NUL inside (its length comes from the flags)', async () => {
+    const { g, loose } = await staged();
+    await put(join(g.dir, 'hz'), 'hz\n');
+    await g.run(['add', 'hz']);
+    const bytes = await indexOf(g);
+    // "hz" becomes "h\0", still after "h" in the index's order.
+    bytes[bytes.indexOf('hz\0') + 1] = 0;
+    createHash('sha1').update(bytes.subarray(0, bytes.length - 20)).digest().copy(bytes, bytes.length - 20);
+    expect(treeFromIndex(bytes, loose)).toEqual({ tree: null, reason: 'path h\0 cannot be a tree entry' });
+  });
+
   it('never throws on a damaged index whose checksum still matches', async () => {
     const { g, loose } = await staged();
     await g.run(['write-tree']);

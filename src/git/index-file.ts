@@ -335,10 +335,11 @@ function under(e: IndexEntry, dir: Buffer, slash: number): boolean {
 
 /**
  * A path component as a tree entry name, or null where the tree could not hold it as git
- * would: bytes that are not UTF-8 (names are strings here), and names git never stages
- * ("", ".", "..", ".git") that LooseObjects refuses to write.
+ * would: bytes that are not UTF-8 (names are strings here), a NUL (it ends a name in a tree),
+ * and names git never stages ("", ".", "..", ".git") that LooseObjects refuses to write.
  */
 function entryName(raw: Buffer): string | null {
+  if (raw.includes(0)) return null;
   const name = raw.toString('utf8');
   if (name.includes('\ufffd') && !Buffer.from(name, 'utf8').equals(raw)) return null;
   return name === '' || name === '.' || name === '..' || name === '.git' ? null : name;
