@@ -15,6 +15,8 @@ import path from 'node:path';
 const IDX_MAGIC = 0xff744f63;
 const FANOUT = 8;
 const NAMES = FANOUT + 256 * 4;
+/** The largest .idx read into memory (about 1.7 million objects). */
+const MAX_IDX_BYTES = 64 * 1024 * 1024;
 
 /** Does this version-2 pack index list `id` (raw bytes)? Null: not an index this code reads. Pure. */
 export function packIndexHas(idx: Buffer, id: Buffer): boolean | null {
@@ -94,6 +96,8 @@ export class PackIndexes {
       }
       let bytes: Buffer;
       try {
+        // A very large repository's index is not held in memory: its objects count as unknown, and git answers.
+        if (statSync(path.join(this.dir, name)).size > MAX_IDX_BYTES) continue;
         bytes = readFileSync(path.join(this.dir, name));
       } catch (e) {
         // Deleted between the listing and the read: a pack that is no more.

@@ -350,7 +350,8 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   if (out.outcome !== 'edited') return { node: null, reason: out.outcome, detail: out.reason, agentMs };
 
   await git(worktree, ['add', '--all']);
-  const tree = (await git(worktree, ['write-tree'])).stdout.trim();
+  // The index's tree, computed in-process from the index git add just wrote (git write-tree when unsure).
+  const tree = await archive.git.writeTree(worktree);
   if (tree === parent.tree) return { node: null, reason: 'empty edit', agentMs };
   const twin = snapshot.nodes.find((n) => n.tree === tree);
   if (twin) return { node: null, reason: 'duplicate', detail: `same tree as ${twin.branch ?? twin.id.slice(0, 12)}`, agentMs };
