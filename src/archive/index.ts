@@ -222,11 +222,13 @@ export class Archive {
     for (let attempt = 0; ; attempt++) {
       const ref = this.layout.nodeRef(req.writer, seq);
       // Expected old value 0: create only. Another process of the same writer may take the seq first.
+      // No reflog: a node's branch never moves, and git deletes a branch's reflog with it, so
+      // one would only cost a file per node.
       const r = await this.updateRefs('evogit: node', [
         [`update ${ref}`, id, ZERO_SHA],
         ...(req.parentBranch !== undefined ? [[`verify refs/heads/${req.parentBranch}`, req.parents[0] as string]] : []),
         ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : []),
-      ]);
+      ], { reflog: false });
       if (r.ok) {
         this.seqHigh.set(req.writer, seq);
         const node: ArchiveNode = {
@@ -629,8 +631,8 @@ export class Archive {
    * One atomic ref transaction (`update-ref --stdin -z`) with a reflog message; each command is
    * its fields: [`update <ref>`, new, old] or [`delete <ref>`, old] ('' = whatever it is).
    */
-  private updateRefs(message: string, commands: string[][]): Promise<{ ok: boolean; stderr: string }> {
-    return this.git.updateRefs(commands, { message });
+  private updateRefs(message: string, commands: string[][], opts: { reflog?: boolean } = {}): Promise<{ ok: boolean; stderr: string }> {
+    return this.git.updateRefs(commands, { message, ...opts });
   }
 
   private async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {

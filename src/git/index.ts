@@ -46,7 +46,7 @@ const WRITTEN_MAX_BYTES = 8 * 1024 * 1024;
 
 export class Git {
   /** Long-lived plumbing processes, once keepOpen() was called (null: one process per call). */
-  private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null } | null = null;
+  private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null; fanout?: Promise<void> } | null = null;
   /**
    * Objects this Git wrote while kept open, newest last (bounded): a loop reads back what it
    * has just written (its node commit, its notes commit and trees) on its next refresh, and
@@ -80,6 +80,8 @@ export class Git {
     this.pipes = null;
     if (!p) return;
     await Promise.all([p.cat, ...p.refs.values()].map((pipe) => pipe?.close()));
+    // Nothing of this Git's is left running (a caller may remove the repository next).
+    await p.fanout;
   }
 
   private pipe(args: string[]): ProcPipe {
@@ -177,15 +179,17 @@ export class Git {
    * Apply a ref transaction atomically (`update-ref --stdin -z`); resolves false when a CAS
    * failed. Each command is its fields in -z form: [`update <ref>`, new, old] or [`delete <ref>`, old].
    */
-  async updateRefs(commands: string[][], opts: { message?: string } = {}): Promise<{ ok: boolean; stderr: string }> {
+  async updateRefs(commands: string[][], opts: { message?: string; /** false: create no new reflog (an existing one is still appended to). */ reflog?: boolean } = {}): Promise<{ ok: boolean; stderr: string }> {
     const input = commands.map((c) => c.join('\0') + '\0').join('');
     const request = `start\0${input}prepare\0commit\0`;
     const message = opts.message ?? '';
+    const args = [...(opts.reflog === false ? ['-c', 'core.logAllRefUpdates=false'] : []), 'update-ref', ...(message ? ['-m', message] : []), '--stdin', '-z'];
     if (this.pipes && Buffer.byteLength(request) <= PIPE_ATOMIC_BYTES) {
-      let pipe = this.pipes.refs.get(message);
+      const key = args.join('\0');
+      let pipe = this.pipes.refs.get(key);
       if (!pipe?.alive) {
-        pipe = this.pipe(['update-ref', ...(message ? ['-m', message] : []), '--stdin', '-z']);
-        this.pipes.refs.set(message, pipe);
+        pipe = this.pipe(args);
+        this.pipes.refs.set(key, pipe);
       }
       const answer = await pipe.ask(request, async (r) => [await r.line(), await r.line(), await r.line()].join('\n'));
       if (answer === 'start: ok\nprepare: ok\ncommit: ok') return { ok: true, stderr: '' };
@@ -193,7 +197,7 @@ export class Git {
       const ended = await pipe.exited;
       return { ok: false, stderr: ended.stderr || `git update-ref --stdin answered ${JSON.stringify(answer)}` };
     }
-    const r = await this.run(['update-ref', ...(message ? ['-m', message] : []), '--stdin', '-z'], { input, reject: false });
+    const r = await this.run(args, { input, reject: false });
     return { ok: r.exitCode === 0, stderr: r.stderr };
   }
 
@@ -219,7 +223,11 @@ export class Git {
         this.run(['config', '--get', 'core.sharedRepository'], { reject: false }),
       ]);
       // Another call may have looked meanwhile: keep the first answer (the same one).
-      p.loose ??= where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
+      if (p.loose === undefined) {
+        p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
+        // A hot loop writes objects from here on: their directories, made while it goes on.
+        p.fanout = p.loose?.prepareFanout();
+      }
     }
     return p.loose;
   }

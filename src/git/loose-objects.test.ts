@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,21 @@ describe('LooseObjects: objects written into the store as git writes them', () =
     const commit = loose.write('commit', `tree ${tree}\nauthor A <a@x> 1700000000 +0000\ncommitter A <a@x> 1700000000 +0000\n\nmsg\n`);
     expect(await g.out(['log', '--format=%T %s', commit])).toBe(`${tree} msg\n`);
     expect((await g.run(['fsck', '--strict', '--no-dangling'])).exitCode).toBe(0);
+  });
+
+  it('makes the fan-out directories ahead of the writes; git is content and prunes the empty ones', async () => {
+    const g = await repo();
+    const loose = (await writer(g))!;
+    const blob = loose.write('blob', 'before\n');
+    await loose.prepareFanout();
+    const fanout = (await readdir(loose.dir)).filter((n) => /^[0-9a-f]{2}$/.test(n));
+    expect(fanout).toHaveLength(256);
+    // Ready: a write into any of them makes no directory, and the object already there is kept.
+    expect(await g.out(['cat-file', '-p', blob])).toBe('before\n');
+    expect((await g.run(['fsck', '--strict', '--no-dangling'])).exitCode).toBe(0);
+    expect((await g.out(['count-objects', '-v'])).match(/^count: (\d+)$/m)?.[1]).toBe('1');
+    await g.run(['prune']);
+    expect((await readdir(loose.dir)).filter((n) => /^[0-9a-f]{2}$/.test(n))).toEqual([]);
   });
 
   it.each([['sha1'], ['sha256']])('knows which objects are there, loose or packed (%s)', async (format) => {

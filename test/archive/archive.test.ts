@@ -111,8 +111,8 @@ describe('Archive: a step releases its claim in the same ref transaction as its 
     const n1 = await archive.writeNode({ writer: 'a1', parents: [base], tree: await treeWith(dir, 'one\n'), message: 'one', agent: 'x', operator: 'mutate', releaseClaim: claimA });
     expect((await archive.load()).claims).toEqual([]);
     expect(n1.branch).toBe('evo/a1/1');
-    // The reflog message stays what a plain update-ref wrote.
-    expect(await git(dir, ['reflog', '--format=%gs', 'refs/heads/evo/a1/1'])).toBe('evogit: node\n');
+    // A node's branch never moves: no reflog is made for it (git would delete it with the branch anyway).
+    expect(existsSync(join(dir, '.git', 'logs', 'refs', 'heads', 'evo', 'a1', '1'))).toBe(false);
 
     // Next seq: a name taken behind this process's back is skipped (create-only), the claim stays until the write succeeds.
     await git(dir, ['branch', 'evo/a1/2', base]);
@@ -125,6 +125,8 @@ describe('Archive: a step releases its claim in the same ref transaction as its 
     expect((await archive.load()).claims.map((c) => c.ref)).toEqual([claimC]);
     await archive.appendEvaluations('a1', [evaluation(n2.id, 't1', 'pass', 'a1')], { releaseClaim: claimC });
     await archive.appendEvaluations('a1', [evaluation(n2.id, 't2', 'fail', 'a1')]);
+    // The notes ref keeps its reflog, with the message a plain update-ref would write.
+    expect(await git(dir, ['reflog', '--format=%gs', 'refs/notes/evogit/a1'])).toBe('evogit: evaluations\nevogit: evaluations\n');
     const snap = await archive.load();
     expect(snap.claims).toEqual([]);
     expect(snap.evaluations.get(n2.id)?.map((e) => `${e.task}:${e.outcome}`)).toEqual(['t1:pass', 't2:fail']);
