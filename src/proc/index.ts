@@ -31,6 +31,12 @@ export interface ProcOptions {
   /** Resolve with a non-zero exit instead of throwing. Default: false (throw ProcError). */
   reject?: boolean;
   maxBuffer?: number;
+  /**
+   * Run the command in a process group of its own, and end the whole group (SIGTERM, then
+   * SIGKILL) once the command itself exits, times out or is aborted: nothing it started in the
+   * background outlives it, keeps its output pipes open, or writes into its directory later.
+   */
+  ownGroup?: boolean;
 }
 
 /** Names that look like credentials: never passed to a child process unless asked for. */
@@ -68,7 +74,7 @@ export async function run(command: string, args: string[], options: ProcOptions)
   const env = envOf(options);
   const served = serve(command, args, env, options);
   if (served) return settleServed(command, args, await served, started, options.reject);
-  const child = await execa(command, args, {
+  const subprocess = execa(command, args, {
     cwd: options.cwd,
     env,
     extendEnv: false,
@@ -79,12 +85,34 @@ export async function run(command: string, args: string[], options: ProcOptions)
     stripFinalNewline: false,
     maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024,
     encoding: 'utf8',
+    detached: options.ownGroup === true,
   });
+  if (options.ownGroup) {
+    // On the command's own exit, not when its pipes close: a background child holding them
+    // would keep them open until it ends by itself.
+    subprocess.once('exit', () => {
+      const pid = subprocess.pid;
+      if (pid === undefined || !killGroup(pid, 'SIGTERM')) return;
+      setTimeout(() => killGroup(pid, 'SIGKILL'), FORCE_KILL_MS).unref();
+    });
+  }
+  const child = await subprocess;
   return settle(command, args, child, String(child.stdout ?? ''), String(child.stderr ?? ''), started, options.reject);
 }
 
 /** After a timeout or an abort, a child that ignores SIGTERM this long gets SIGKILL (execa's default too). */
 const FORCE_KILL_MS = 5000;
+
+/** Signal every process of the group `pgid`; whether any was left to signal. */
+function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    // ESRCH: the group is empty.
+    return false;
+  }
+}
 
 /**
  * `run` without execa: node's own spawn, for short hot calls made many times a step (git

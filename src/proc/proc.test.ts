@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { openPipe, ProcError, run, runPlain } from './index.js';
+import { processAlive } from '../loop/lock.js';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const cwd = process.cwd();
 const printEnv = ['-e', 'process.stdout.write(JSON.stringify(process.env))'];
@@ -69,4 +73,40 @@ describe('openPipe', () => {
     // Asking a dead child reads the end of its output, never hangs.
     expect(await pipe.ask('again\n', (r) => r.line())).toBeNull();
   });
+});
+
+describe('run with ownGroup', () => {
+  // Gone or a zombie (this container's init may never reap an orphan).
+  const waitGone = async (pid: number) => {
+    for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((r) => setTimeout(r, 20));
+    return !processAlive(pid);
+  };
+
+  it('ends what the command left running in the background, which keeps neither its pipes nor the caller waiting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evogit-group-'));
+    try {
+      // A daemon that keeps stdout open, and would write into the directory half a minute later.
+      const script = '(sleep 30; echo late > late.txt) & echo $! > daemon.pid; echo started';
+      const started = Date.now();
+      const r = await run('/bin/sh', ['-c', script], { cwd: dir, ownGroup: true, reject: false });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('started\n');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(await waitGone(Number(readFileSync(join(dir, 'daemon.pid'), 'utf8')))).toBe(true);
+      expect(existsSync(join(dir, 'late.txt'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('ends the group on a timeout too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evogit-group-'));
+    try {
+      const r = await run('/bin/sh', ['-c', 'sleep 30 & echo $! > daemon.pid; sleep 30'], { cwd: dir, ownGroup: true, timeoutMs: 300, reject: false });
+      expect(r.timedOut).toBe(true);
+      expect(await waitGone(Number(readFileSync(join(dir, 'daemon.pid'), 'utf8')))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -96,7 +96,9 @@ export class CommandAgent implements Agent {
 
     let result: ProcResult;
     try {
-      result = await run(command, args, { cwd: input.worktree, env: passed, timeoutMs, reject: false, ...(input.signal ? { signal: input.signal } : {}) });
+      // Its own process group, ended with it: a daemon the CLI leaves behind must not write into
+      // the worktree once the loop has taken it back.
+      result = await run(command, args, { cwd: input.worktree, env: passed, timeoutMs, reject: false, ownGroup: true, ...(input.signal ? { signal: input.signal } : {}) });
     } catch (e) {
       const reason = `could not start ${command}: ${errorMessage(e)}`;
       const record: CommandTranscript = {
