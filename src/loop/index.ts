@@ -20,7 +20,7 @@ import { createSandbox, type Sandbox } from '../sandbox/index.js';
 import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
-import { processAlive, withLock } from './lock.js';
+import { killProcessesIn, processAlive, withLock } from './lock.js';
 import { logDirOf, prepareWork } from './work.js';
 
 export type { LoopEvent, EventSink } from './events.js';
@@ -506,6 +506,15 @@ function isOurWorktree(gitCommonDir: string, dir: string): boolean {
   return !['locked', 'rebase-merge', 'rebase-apply', 'BISECT_LOG'].some((f) => existsSync(path.join(admin, f)));
 }
 
+/** The real path of `p` (as /proc shows working directories), or `p` itself when it does not exist. */
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
 async function removeWorktree(repoDir: string, worktree: string): Promise<void> {
   // Twice --force: a `worktree add` killed midway leaves the worktree locked ("initializing").
   await git(repoDir, ['worktree', 'remove', '--force', '--force', worktree], { reject: false });
@@ -628,6 +637,9 @@ async function cleanDeadWriters(archive: Archive, worktreesDir: string, me: stri
     const owner = w === me ? null : await readOwner(worktreesDir, w);
     if (owner !== null && processAlive(owner)) continue;
     dead.push(w);
+    // What its agent CLI left running there (a SIGKILLed agent does not end that group).
+    const leftovers = killProcessesIn(realpathOr(path.join(worktreesDir, w)));
+    if (leftovers.length) emit({ type: 'warning', writer: me, message: `ended ${leftovers.length} process(es) left running in the worktree of stopped writer ${w}` });
     await removeWorktree(archive.repoDir, path.join(worktreesDir, w));
     if (w !== me) await rm(ownerFile(worktreesDir, w), { force: true });
   }

@@ -10,7 +10,7 @@
  * to a process killed mid-takeover and is removed.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
-import { closeSync, openSync, readFileSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 
 const BREAKER_STALE_MS = 10_000;
@@ -35,6 +35,38 @@ export function processAlive(pid: number): boolean {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw e;
   }
+}
+
+/**
+ * End (SIGKILL) every process of this user whose working directory is `dir` or below it, and
+ * say which. For what a dead agent left in its worktree: its agent CLI runs in a process group
+ * of its own (so it ends with the agent's step, not with the agent), and an agent killed with
+ * SIGKILL mid-step leaves that group running. Linux only (/proc); elsewhere nothing is found.
+ */
+export function killProcessesIn(dir: string): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+  } catch {
+    return [];
+  }
+  const killed: number[] = [];
+  for (const pid of pids) {
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue; // gone, or not ours to look at
+    }
+    if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed.push(Number(pid));
+    } catch {
+      // Gone meanwhile, or not ours.
+    }
+  }
+  return killed;
 }
 
 /**

@@ -4,9 +4,12 @@
  * every node on a branch, and leave no worktree, claim or process behind — also when stopped
  * with Ctrl-C, after which a second run resumes from the archive's counts.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive, thisHost } from '../../src/archive/index.js';
+import { processAlive } from '../../src/loop/lock.js';
 import { removeDir } from '../helpers/repo.js';
 import { claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
@@ -89,5 +92,24 @@ describe('evogit run on one machine', () => {
     expect(code, run.stderr.join('\n')).toBe(0);
     expect(counted(await noteLines(repo))).toBe(3);
     expect(await claimRefs(repo)).toEqual([]);
+  }, 120_000);
+
+  it('ends what the agent CLI of a writer killed mid-step left running in its worktree', async () => {
+    const repo = await demoRepo();
+    dirs.push(repo);
+    // As a SIGKILLed agent leaves it: its pid file, its worktree, and the CLI's own process
+    // group (the agent's kill does not reach it) still running there.
+    const worktrees = path.join(repo, '.git', 'evogit', 'worktrees');
+    await mkdir(path.join(worktrees, 'gone'), { recursive: true });
+    await writeFile(path.join(worktrees, 'gone.pid'), String(spawnSync(process.execPath, ['-e', '']).pid));
+    const cli = spawn('sleep', ['120'], { cwd: path.join(worktrees, 'gone'), detached: true, stdio: 'ignore' });
+    cli.unref();
+    expect(processAlive(cli.pid as number)).toBe(true);
+    const run = start(repo, ['run', '--agents', '1', '--max-evals', '1', '--sandbox', 'local', '--seed', '3']);
+    const { code } = await run.exit;
+    expect(code, run.stderr.join('\n')).toBe(0);
+    expect(processAlive(cli.pid as number)).toBe(false);
+    expect(run.events.some((e) => e.type === 'warning' && /ended 1 process\(es\) left running in the worktree of stopped writer gone/.test(e.message))).toBe(true);
+    await expectCleanRepo(repo);
   }, 120_000);
 });
