@@ -190,6 +190,10 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         });
         if (decision.kind === 'done') return { stop: decision.reason } as const;
         const node = snapshot.nodes.find((n) => n.id === decision.node)!;
+        // The parent's checkout runs while the claim is written and shared.
+        const checkout = decision.kind === 'expand' ? worktree.reset(node.id) : null;
+        // Handled where it is awaited (in expand); not an unhandled rejection if the claim fails first.
+        checkout?.catch(() => undefined);
         const ref = await archive.putClaim({
           writer,
           node: node.id,
@@ -197,7 +201,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           ...(decision.kind === 'evaluate' ? { task: decision.task } : {}),
           expires: now + ttl,
         });
-        return { decision, node, snapshot, ref } as const;
+        return { decision, node, snapshot, ref, checkout } as const;
       });
 
       if ('stop' in claimed) return finish(claimed.stop ?? 'done');
@@ -231,6 +235,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
             agent: mate && crossover ? crossover : agent,
             agentName: writer,
             worktree,
+            checkout: claimed.checkout,
             config,
             seed: (seed + step * 7919 + hashSeed(writer)) >>> 0,
             writer,
@@ -315,6 +320,8 @@ interface ExpandRequest {
   agent: ReturnType<typeof createAgent>;
   agentName: string;
   worktree: AgentWorktree;
+  /** The parent's checkout into the worktree, already under way (worktree.reset). */
+  checkout: Promise<void> | null;
   config: Config;
   seed: number;
   writer: string;
@@ -325,7 +332,7 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
   const { archive, snapshot, parent } = req;
   const repoDir = archive.repoDir;
   const worktree = req.worktree.dir;
-  await req.worktree.reset(parent.id);
+  await (req.checkout ?? req.worktree.reset(parent.id));
   // Only failing runs' logs reach the agent: no note blob to read when the snapshot shows none.
   const evaluations = (snapshot.evaluations.get(parent.id) ?? []).some((e) => e.outcome === 'fail') ? await archive.evaluationLogs(parent.id) : [];
   const input: AgentInput = {
@@ -428,6 +435,7 @@ function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInpu
  */
 class AgentWorktree {
   private tidying: Promise<boolean> | null = null;
+  private resetting: Promise<void> = Promise.resolve();
 
   constructor(
     readonly repoDir: string,
@@ -440,7 +448,14 @@ class AgentWorktree {
    * healthy worktree tidied after the last expansion needs one checkout; one not tidied (the
    * first, or a tidy that failed) a clean and a checkout; anything doubtful is made afresh.
    */
-  async reset(commit: string): Promise<void> {
+  reset(commit: string): Promise<void> {
+    const done = this.resetNow(commit);
+    // Whoever started it awaits it; remove() waits for it too, whatever the outcome.
+    this.resetting = done.catch(() => undefined);
+    return done;
+  }
+
+  private async resetNow(commit: string): Promise<void> {
     const tidy = await this.settle();
     if (isOurWorktree(this.gitCommonDir, this.dir)) {
       // clean -ffdx removes untracked and ignored files and nested repositories; then
@@ -470,6 +485,7 @@ class AgentWorktree {
   }
 
   async remove(): Promise<void> {
+    await this.resetting;
     await this.settle();
     await removeWorktree(this.repoDir, this.dir);
   }
