@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseIndexFile, treeFromIndex, type IndexTree, type TreeStore } from './index-file.js';
 import { Git } from './index.js';
 import { LooseObjects } from './loose-objects.js';
+import { createRng } from '../scorer/random.js';
 
 /**
  * treeFromIndex must give exactly the tree `git write-tree` gives for the same index, with
@@ -91,16 +92,10 @@ async function compare(g: Git, loose: LooseObjects): Promise<IndexTree & { tree:
   return ours as IndexTree & { tree: string };
 }
 
-/** A seeded generator (mulberry32): the same worktrees on every run. */
+/** A seeded generator (the scorer's): the same worktrees on every run. */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = createRng(seed);
+  return () => rng.next();
 }
 
 type Kind = 'file' | 'exec' | 'link';
@@ -134,7 +129,8 @@ class RandomWorktree {
   private async put(p: string, kind: Kind): Promise<void> {
     const f = join(this.dir, p);
     await mkdir(dirname(f), { recursive: true });
-    await rm(f, { force: true });
+    // Recursive: a file deleted earlier can leave its directory behind, empty (git does not track it).
+    await rm(f, { recursive: true, force: true });
     const content = this.next() < 0.15 ? '' : `${p} ${this.next()}\n`;
     if (kind === 'link') await symlink(this.next() < 0.5 ? 'target' : `../ü/${Math.floor(this.next() * 9)}`, f);
     else {
