@@ -102,7 +102,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const started = Date.now();
   // Long-lived git processes for the claims, nodes and notes written every step (closed below).
   const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, keepGitOpen: true });
-  // And the step's short git commands (checkout, add, write-tree, archive…) through fork servers.
+  // And the step's short git commands (checkout, add, clean, archive…) through fork servers.
   useForkServers();
   const repoDir = archive.repoDir;
   const stateDir = path.join(archive.gitCommonDir, 'evogit');

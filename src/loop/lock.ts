@@ -8,6 +8,9 @@
  * and the waiter re-reads the lock under it: only a file that still names the dead owner is
  * removed. A breaker is held for a few milliseconds; one older than BREAKER_STALE_MS belongs
  * to a process killed mid-takeover and is removed.
+ *
+ * Beside it, what agents of one machine need to know of each other's processes: whether one
+ * is alive, and ending what a dead one left running.
  */
 import { readFile, rm, stat } from 'node:fs/promises';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, unlinkSync, watch, writeSync, type FSWatcher } from 'node:fs';
