@@ -32,8 +32,20 @@ export interface Served {
 const NO_DIR = 200;
 const NO_PROGRAM = 127;
 const POOL_MAX = 3;
-const FORCE_KILL_MS = 5000;
+/** After a timeout or an abort, a child that ignores SIGTERM this long gets SIGKILL (execa's default too). */
+export const FORCE_KILL_MS = 5000;
 
+
+/** Signal every process of the group `pgid`; whether any was left to signal. */
+export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    // ESRCH: the group is empty.
+    return false;
+  }
+}
 
 /** `s` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
 export function shellQuote(s: string): string {
@@ -85,11 +97,7 @@ class Server {
   }
 
   kill(signal: NodeJS.Signals): void {
-    try {
-      if (this.child.pid) process.kill(-this.child.pid, signal);
-    } catch {
-      // Already gone.
-    }
+    if (this.child.pid) killGroup(this.child.pid, signal);
   }
 
   serve(command: string, args: string[], env: Record<string, string>, options: ProcOptions): Promise<Served> {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { serve, type Served } from './fork-server.js';
+import { FORCE_KILL_MS, killGroup, serve, type Served } from './fork-server.js';
 
 export { shellQuote, useForkServers, stopForkServers } from './fork-server.js';
 
@@ -100,19 +100,6 @@ export async function run(command: string, args: string[], options: ProcOptions)
   return settle(command, args, child, String(child.stdout ?? ''), String(child.stderr ?? ''), started, options.reject);
 }
 
-/** After a timeout or an abort, a child that ignores SIGTERM this long gets SIGKILL (execa's default too). */
-const FORCE_KILL_MS = 5000;
-
-/** Signal every process of the group `pgid`; whether any was left to signal. */
-function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    // ESRCH: the group is empty.
-    return false;
-  }
-}
 
 /**
  * `run` without execa: node's own spawn, for short hot calls made many times a step (git
