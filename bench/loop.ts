@@ -10,7 +10,8 @@
  *     − Σ runTask time (durationMs of evaluations), as a share of its wall time.
  *
  * Run: npx tsx bench/loop.ts   (EVOGIT_BENCH_EVALS=60, EVOGIT_BENCH_AGENTS=1,2,4 and
- * EVOGIT_BENCH_SANDBOXES=local,docker by default; docker is skipped, saying so, without a daemon)
+ * EVOGIT_BENCH_SANDBOXES=local,docker by default; docker is skipped, saying so, without a daemon;
+ * EVOGIT_BENCH_EVENTS=DIR keeps each run's --json events as DIR/<sandbox>-<agents>.jsonl)
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -154,6 +155,7 @@ for (const sandbox of sandboxes) {
     const dir = await fixture(sandbox);
     try {
       const { events, wallMs } = await runAgents(dir, agents);
+      if (process.env.EVOGIT_BENCH_EVENTS) await writeFile(path.join(process.env.EVOGIT_BENCH_EVENTS, `${sandbox}-${agents}.jsonl`), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
       rows.push(measure(sandbox, agents, events, wallMs));
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -46,7 +46,7 @@ const WRITTEN_MAX_BYTES = 8 * 1024 * 1024;
 
 export class Git {
   /** Long-lived plumbing processes, once keepOpen() was called (null: one process per call). */
-  private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null; fanout?: Promise<void> } | null = null;
+  private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null; fanout?: Promise<void>; /** Loose objects are read in-process (there are no replace refs). */ readLoose?: boolean } | null = null;
   /**
    * Objects this Git wrote while kept open, newest last (bounded): a loop reads back what it
    * has just written (its node commit, its notes commit and trees) on its next refresh, and
@@ -218,13 +218,16 @@ export class Git {
     const p = this.pipes;
     if (!p) return null;
     if (p.loose === undefined) {
-      const [where, shared] = await Promise.all([
+      const [where, shared, replaced] = await Promise.all([
         this.run(['rev-parse', '--show-object-format', '--git-path', 'objects'], { reject: false }),
         this.run(['config', '--get', 'core.sharedRepository'], { reject: false }),
+        this.run(['for-each-ref', '--count=1', '--format=%(refname)', process.env.GIT_REPLACE_REF_BASE || 'refs/replace/'], { reject: false }),
       ]);
       // Another call may have looked meanwhile: keep the first answer (the same one).
       if (p.loose === undefined) {
         p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
+        // git reads an object through its replacement: with any replace ref, reads go to git.
+        p.readLoose = p.loose !== null && (process.env.GIT_NO_REPLACE_OBJECTS !== undefined || (replaced.exitCode === 0 && replaced.stdout.trim() === ''));
         // A hot loop writes objects from here on: their directories, made while it goes on.
         p.fanout = p.loose?.prepareFanout();
       }
@@ -241,18 +244,6 @@ export class Git {
       this.written.delete(old);
       this.writtenBytes -= o.content.length;
     }
-  }
-
-  /** A name readPiped can answer from the objects this Git wrote: an id, or `<id>^{tree}` of a commit it wrote. */
-  private recall(name: string): BatchBlob | null {
-    const m = /^([0-9a-f]{40}|[0-9a-f]{64})(\^\{tree\})?$/.exec(name);
-    const o = m ? this.written.get(m[1] as string) : undefined;
-    if (!o) return null;
-    if (!m?.[2]) return { name, sha: m?.[1] as string, type: o.type, content: o.content };
-    if (o.type !== 'commit') return null;
-    const tree = /^tree ([0-9a-f]{40,64})\n/.exec(o.content.toString('latin1', 0, 80))?.[1];
-    const t = tree ? this.written.get(tree) : undefined;
-    return tree && t ? { name, sha: tree, type: t.type, content: t.content } : null;
   }
 
   /**
@@ -322,15 +313,42 @@ export class Git {
     }
   }
 
-  /** Objects out of the long-lived `cat-file --batch`, in the order asked; missing names are left out. */
+  /**
+   * A name readPiped can answer without git — an id, or `<id>^{tree}` of a commit — from the
+   * objects this Git wrote, or else, where there are no replace refs, a loose object read
+   * in-process.
+   */
+  private readLocal(name: string): BatchBlob | null {
+    const m = /^([0-9a-f]{40}|[0-9a-f]{64})(\^\{tree\})?$/.exec(name);
+    if (!m) return null;
+    const loose = this.pipes?.readLoose ? this.pipes.loose : null;
+    const get = (id: string) => this.written.get(id) ?? loose?.read(id) ?? null;
+    const id = m[1] as string;
+    const o = get(id);
+    if (!o) return null;
+    if (!m[2]) return { name, sha: id, type: o.type, content: o.content };
+    // A tag peels to its target's tree in git; only commits are read here.
+    if (o.type !== 'commit') return null;
+    const tree = /^tree ([0-9a-f]{40,64})\n/.exec(o.content.toString('latin1', 0, 80))?.[1];
+    const t = tree ? get(tree) : null;
+    return tree && t?.type === 'tree' ? { name, sha: tree, type: t.type, content: t.content } : null;
+  }
+
+  /**
+   * Objects read without a process where they can be (readLocal), the rest out of the
+   * long-lived `cat-file --batch`; in the order asked, missing names left out.
+   */
   private async readPiped(names: readonly string[]): Promise<BatchBlob[]> {
-    const known = names.map((n) => this.recall(n));
+    if (this.pipes && this.pipes.loose === undefined) await this.looseObjects();
+    const known = names.map((n) => this.readLocal(n));
     if (known.every((o) => o !== null)) return known as BatchBlob[];
-    if (known.some((o) => o !== null)) {
-      const asked = names.filter((_, i) => known[i] === null);
-      const read = new Map((await this.readPiped(asked)).map((o) => [o.name, o]));
-      return names.flatMap((n, i) => known[i] ?? read.get(n) ?? []);
-    }
+    if (known.every((o) => o === null)) return this.readCat(names);
+    const read = new Map((await this.readCat(names.filter((_, i) => known[i] === null))).map((o) => [o.name, o]));
+    return names.flatMap((n, i) => known[i] ?? read.get(n) ?? []);
+  }
+
+  /** Objects out of the long-lived `cat-file --batch`, in the order asked; missing names are left out. */
+  private async readCat(names: readonly string[]): Promise<BatchBlob[]> {
     const p = this.pipes as NonNullable<Git['pipes']>;
     if (names.some((n) => n.includes('\n'))) throw new InfraError('E_GIT_NAME', 'an object name with a newline cannot be read', 'This is a bug in evogit; please report it.');
     if (!p.cat?.alive) p.cat = this.pipe(['cat-file', '--batch']);

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatTree, Git } from './index.js';
 import { LooseObjects } from './loose-objects.js';
@@ -115,5 +116,65 @@ describe('LooseObjects: objects written into the store as git writes them', () =
     expect(id).toBe((await g.out(['hash-object', '--stdin'], { input: 'shared\n' })).trim());
     expect((await g.out(['cat-file', '-p', id]))).toBe('shared\n');
     await g.close();
+  });
+
+  it.each([['sha1'], ['sha256']])('reads loose objects git wrote as cat-file gives them, and leaves the rest to git (%s)', async (format) => {
+    const g = await repo(`--object-format=${format}`);
+    const loose = (await writer(g))!;
+    await writeFile(join(g.dir, 'a.txt'), 'hello\n');
+    await g.run(['add', 'a.txt']);
+    await g.run(['-c', 'user.name=A', '-c', 'user.email=a@x', 'commit', '-qm', 'first']);
+    const ids = (await g.out(['rev-parse', 'HEAD', 'HEAD^{tree}', 'HEAD:a.txt'])).trim().split('\n');
+    for (const id of ids) {
+      const o = loose.read(id)!;
+      expect(o.type).toBe((await g.out(['cat-file', '-t', id])).trim());
+      expect(o.content).toEqual(await g.outBytes(['cat-file', o.type, id]));
+    }
+    // Not here, not an id of this format: git's to answer.
+    expect(loose.read(loose.id('blob', Buffer.from('absent')))).toBeNull();
+    expect(loose.read('HEAD')).toBeNull();
+    expect(loose.read(ids[0]!.slice(0, 40 - (format === 'sha1' ? 1 : 0)))).toBeNull();
+    // Packed: no longer loose, so null (git reads packs).
+    await g.run(['repack', '-adq']);
+    expect(loose.read(ids[0]!)).toBeNull();
+  });
+
+  it('reads nothing from a damaged loose object (git reports the damage instead)', async () => {
+    const g = await repo();
+    const loose = (await writer(g))!;
+    const id = loose.write('blob', 'some content\n');
+    const file = join(loose.dir, id.slice(0, 2), id.slice(2));
+    const good = await readFile(file);
+    const damage = async (bytes: Buffer) => {
+      await chmod(file, 0o644);
+      await writeFile(file, bytes);
+    };
+    await damage(good.subarray(0, good.length - 4)); // cut short
+    expect(loose.read(id)).toBeNull();
+    await damage(deflateSync(Buffer.from('blob 99\0some content\n'))); // the size in the header is wrong
+    expect(loose.read(id)).toBeNull();
+    await damage(deflateSync(Buffer.from('bolb 13\0some content\n'))); // no such type
+    expect(loose.read(id)).toBeNull();
+    await damage(Buffer.from('not deflated at all'));
+    expect(loose.read(id)).toBeNull();
+    await damage(good);
+    expect(loose.read(id)?.content.toString()).toBe('some content\n');
+  });
+
+  it('kept open, reads through a replacement as git does (replace refs send every read to git)', async () => {
+    const g = await repo();
+    const original = (await g.out(['hash-object', '-w', '--stdin'], { input: 'original\n' })).trim();
+    const replacement = (await g.out(['hash-object', '-w', '--stdin'], { input: 'replacement\n' })).trim();
+    await g.run(['replace', original, replacement]);
+    g.keepOpen();
+    expect((await g.catFiles([original])).get(original)?.content).toBe('replacement\n');
+    await g.close();
+    // Without replace refs, the same read comes out of the loose object (and agrees with git).
+    const h = await repo();
+    const id = (await h.out(['hash-object', '-w', '--stdin'], { input: 'plain\n' })).trim();
+    h.keepOpen();
+    expect((await h.catFiles([id, `${id}^{tree}`, 'f'.repeat(40)])).get(id)?.content).toBe('plain\n');
+    expect([...(await h.catFiles([id, 'f'.repeat(40)])).keys()]).toEqual([id]);
+    await h.close();
   });
 });

@@ -350,7 +350,6 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
     transcriptDir: path.join(archive.gitCommonDir, 'evogit', 'transcripts', `${req.writer}-${Date.now()}`),
     ...(req.signal ? { signal: req.signal } : {}),
   };
-  await mkdir(input.transcriptDir, { recursive: true });
   const agentStarted = performance.now();
   const out = await req.agent.propose(input);
   const agentMs = Math.round(performance.now() - agentStarted);
