@@ -2,8 +2,11 @@
  * Just enough of the ustar format for the sandbox: write small archives (hidden files,
  * harness scripts, result directories), set the owner of every entry of an archive (git
  * archive writes uid 0; the run's user is 1000), and read one file out of an archive that
- * `getArchive` returned. Pure functions over Buffers.
+ * `getArchive` returned; and extract one into a directory (the local sandbox). Pure functions
+ * over Buffers, except extractTar.
  */
+import { lstatSync, mkdirSync, realpathSync, rmdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import path from 'node:path';
 
 export interface TarEntry {
   path: string;
@@ -113,29 +116,134 @@ export function chownTar(tar: Buffer, uid: number, gid: number): Buffer {
   return out;
 }
 
+/** An entry of an archive, with pax and GNU long names and link targets applied. */
+interface Entry {
+  name: string;
+  /** The typeflag: '0' (or NUL) file, '5' directory, '2' symbolic link, … */
+  type: string;
+  mode: number;
+  /** Seconds since the epoch. */
+  mtime: number;
+  linkname: string;
+  data: Buffer;
+}
+
+/** The entries of an archive, in order; pax global headers (git archive's commit id) are skipped. */
+function* entries(tar: Buffer): Generator<Entry> {
+  let longName: string | null = null;
+  let longLink: string | null = null;
+  const text = (h: Buffer, from: number, to: number) => h.toString('utf8', from, to).replace(/\0.*$/s, '');
+  for (const { offset, h, size } of headers(tar)) {
+    const type = String.fromCharCode(h[156] || 48);
+    const data = tar.subarray(offset + BLOCK, offset + BLOCK + size);
+    if (type === 'x') {
+      // Records "<length> <key>=<value>\n"; only the names matter here.
+      for (const m of data.toString('utf8').matchAll(/\d+ (path|linkpath)=([^\n]*)\n/g)) {
+        if (m[1] === 'path') longName = m[2] as string;
+        else longLink = m[2] as string;
+      }
+      continue;
+    }
+    if (type === 'g') continue;
+    if (type === 'L' || type === 'K') {
+      if (type === 'L') longName = text(data, 0, data.length);
+      else longLink = text(data, 0, data.length);
+      continue;
+    }
+    const prefix = text(h, 345, 500);
+    const base = text(h, 0, 100);
+    yield {
+      name: longName ?? (prefix ? `${prefix}/${base}` : base),
+      type,
+      mode: readOctal(h, 100, 8),
+      mtime: readOctal(h, 136, 12),
+      linkname: longLink ?? text(h, 157, 257),
+      data,
+    };
+    longName = null;
+    longLink = null;
+  }
+}
+
 /** Regular files of an archive by path (pax long names are honoured). */
 export function readTar(tar: Buffer): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
-  let longName: string | null = null;
-  for (const { offset, h, size } of headers(tar)) {
-    const type = String.fromCharCode(h[156] ?? 48);
-    const data = tar.subarray(offset + BLOCK, offset + BLOCK + size);
-    if (type === 'x') {
-      const m = /\d+ path=([^\n]*)\n/.exec(data.toString('utf8'));
-      longName = m ? m[1]! : null;
-      continue;
-    }
-    if (type === 'L') {
-      longName = data.toString('utf8').replace(/\0.*$/s, '');
-      continue;
-    }
-    const prefix = h.toString('utf8', 345, 500).replace(/\0.*$/s, '');
-    const base = h.toString('utf8', 0, 100).replace(/\0.*$/s, '');
-    const name = longName ?? (prefix ? `${prefix}/${base}` : base);
-    longName = null;
-    if (type === '0' || type === '\0') files.set(name, Buffer.from(data));
-  }
+  for (const e of entries(tar)) if (e.type === '0' || e.type === '7') files.set(e.name, Buffer.from(e.data));
   return files;
+}
+
+/**
+ * Extract an archive into `dir`, as `tar -x --no-same-owner` does for the archives `git
+ * archive` and makeTar write — files (mode and mtime kept, the umask applied), directories,
+ * symbolic links — without a tar process. Later entries replace earlier ones, a directory
+ * replacing a file or link of the same name. A path that is absolute, has a ".." part, or
+ * leads through a symbolic link to outside `dir` is refused (an error, nothing written
+ * there); GNU tar would follow such a link.
+ */
+export function extractTar(tar: Buffer, dir: string): void {
+  const root = realpathSync.native(dir);
+  /** `rel`'s parent directories made (or checked) inside root; returns the real directory. */
+  const parentOf = (rel: string[]): string => {
+    let at = root;
+    for (const part of rel.slice(0, -1)) {
+      const next = path.join(at, part);
+      let st;
+      try {
+        st = lstatSync(next);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        mkdirSync(next);
+        at = next;
+        continue;
+      }
+      if (st.isSymbolicLink()) {
+        const real = realpathSync.native(next);
+        if (real !== root && !real.startsWith(root + path.sep)) throw new Error(`tar: ${rel.join('/')} leads outside ${dir} through the symbolic link ${path.relative(root, next)}`);
+        at = real;
+      } else if (st.isDirectory()) {
+        at = next;
+      } else {
+        rmSync(next, { force: true });
+        mkdirSync(next);
+        at = next;
+      }
+    }
+    return at;
+  };
+  for (const e of entries(tar)) {
+    const rel = e.name.split('/').filter((p) => p !== '' && p !== '.');
+    if (e.name.startsWith('/') || rel.includes('..') || rel.length === 0) {
+      if (rel.length === 0 && e.type === '5') continue; // "./": the directory itself
+      throw new Error(`tar: refusing the entry "${e.name}"`);
+    }
+    const target = path.join(parentOf(rel), rel[rel.length - 1] as string);
+    const existing = lstatOrNull(target);
+    if (e.type === '5') {
+      if (existing?.isDirectory()) continue;
+      if (existing) rmSync(target, { force: true });
+      mkdirSync(target, { mode: e.mode & 0o7777 });
+      continue;
+    }
+    // A file or link replaces what is there (a directory, only when empty: as tar).
+    if (existing) (existing.isDirectory() ? rmdirSync : unlinkSync)(target);
+    if (e.type === '0' || e.type === '7') {
+      writeFileSync(target, e.data, { mode: e.mode & 0o7777 });
+      utimesSync(target, e.mtime, e.mtime);
+    } else if (e.type === '2') {
+      symlinkSync(e.linkname, target);
+    } else {
+      throw new Error(`tar: unsupported entry type "${e.type}" for ${e.name}`);
+    }
+  }
+}
+
+function lstatOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
 }
 
 /** One archive with the entries of all, in order (later entries overwrite earlier ones on extraction). */
