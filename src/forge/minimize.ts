@@ -121,7 +121,9 @@ export async function minimizePatch(opts: MinimizeOptions): Promise<MinimizeResu
   if (units.length < 2) return unchanged;
 
   const tmp = await mkdtemp(join(tmpdir(), 'evogit-minimize-'));
-  const subject = (await git(repoDir, ['log', '-1', '--format=%s', node])).stdout.trim();
+  const [time = '', subject = ''] = (await git(repoDir, ['log', '-1', '--format=%ct%n%s', node])).stdout.trim().split('\n');
+  // Dated as the node: the same hunks make the same commit, so a PR interrupted after its push resumes (no divergent branch).
+  const date = `${time} +0000`;
   const built = new Map<string, string | null>();
   let validations = 0;
   let seq = 0;
@@ -130,7 +132,7 @@ export async function minimizePatch(opts: MinimizeOptions): Promise<MinimizeResu
   async function build(subset: PatchUnit[]): Promise<string | null> {
     const key = subset.map((u) => units.indexOf(u)).join(',');
     if (built.has(key)) return built.get(key)!;
-    const env = { ...IDENTITY, GIT_INDEX_FILE: join(tmp, `index-${seq++}`) };
+    const env = { ...IDENTITY, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date, GIT_INDEX_FILE: join(tmp, `index-${seq++}`) };
     await git(repoDir, ['read-tree', root], { env });
     const applied = await git(repoDir, ['apply', '--cached', '--unidiff-zero', '--whitespace=nowarn', '-'], { env, input: joinPatch(subset), reject: false });
     let commit: string | null = null;

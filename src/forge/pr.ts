@@ -8,6 +8,7 @@ import { EvogitError, InfraError } from '../errors/index.js';
 import { renderPrBody, renderPrTitle, parseMarker, type PrMarker } from './body.js';
 import { countRuns, gatherEvidence, summarize, type CountEvidence, type EvaluationLogs, type PrEvidence } from './evidence.js';
 import { fetchRef, hasCommit, isAncestor, pushCommit, remoteBranch } from './git.js';
+import { minimizePatch } from './minimize.js';
 import { createClient, scrub, toForgeError, type ClientTuning, type GitHubClient, type RecordedRequest } from './github.js';
 import { checkPrRule, type BetaQuantile, type PrRuleResult } from './rule.js';
 
@@ -29,6 +30,12 @@ export interface PrOptions {
   counts?: CountEvidence;
   /** A node's evaluation lines with log tails (`archive.evaluationLogs`), for the log excerpts in the body. */
   logs?: EvaluationLogs;
+  /**
+   * Does this commit keep the node's score (its passed tasks re-run in the sandbox)? Needed with
+   * forge.minimize: the PR then carries only the hunks of the node's change such a commit
+   * cannot do without (minimizePatch), on a commit of its own on top of the root.
+   */
+  validate?: (commit: string) => Promise<boolean>;
   /** Default: process.env.GITHUB_TOKEN. */
   token?: string;
   /** Branch the PR targets when forge.base is unset; else the repository's default branch is asked for. */
@@ -53,6 +60,8 @@ export interface PrResult {
   requests: RecordedRequest[];
   /** Every branch pushed: `sha:refs/heads/branch` on the remote. */
   pushes: string[];
+  /** With forge.minimize, when hunks were dropped: the commit pushed instead of the node, and how many hunks it kept. */
+  minimized?: { commit: string; kept: number; total: number; validations: number };
 }
 
 export interface PrPlan {
@@ -62,8 +71,8 @@ export interface PrPlan {
   body: string;
   branch: string;
   reasons: string[];
-  /** The push it would make. */
-  push?: { remote: string; refspec: string };
+  /** The push it would make (of the node, or with forge.minimize of a commit made from its hunks first). */
+  push?: { remote: string; refspec: string; minimize?: boolean };
   /** The requests it would make when no open PR exists for the node or its clade yet. */
   requests: RecordedRequest[];
 }
@@ -146,7 +155,7 @@ export async function planPr(opts: PrOptions): Promise<PrPlan> {
     requests.push(describe(gh.rest.issues.addLabels.endpoint({ owner, repo, issue_number: 0, labels: opts.forge.labels })));
     requests[requests.length - 1]!.path = requests[requests.length - 1]!.path.replace('/issues/0/', '/issues/<new PR number>/');
   }
-  return { ...base, action: 'plan', push: { remote: opts.forge.remote, refspec: `${opts.node}:refs/heads/${p.branch}` }, requests };
+  return { ...base, action: 'plan', push: { remote: opts.forge.remote, refspec: `${opts.node}:refs/heads/${p.branch}`, ...(opts.forge.minimize ? { minimize: true } : {}) }, requests };
 }
 
 /**
@@ -158,8 +167,13 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
   const p = await prepare(opts);
   const requests: RecordedRequest[] = [];
   const pushes: string[] = [];
-  const result = (r: Omit<PrResult, 'node' | 'requests' | 'pushes'>): PrResult => ({ node: p.evidence.node.id, requests, pushes, ...r });
+  /** What is pushed: the node, or with forge.minimize the commit of its needed hunks (made once, when first needed). */
+  let head: { commit: string; body: string; minimized?: NonNullable<PrResult['minimized']> } | null = null;
+  const result = (r: Omit<PrResult, 'node' | 'requests' | 'pushes'>): PrResult => ({ node: p.evidence.node.id, requests, pushes, ...(head?.minimized ? { minimized: head.minimized } : {}), ...r });
   if (!p.rule.ok) return result({ action: 'skipped', reasons: p.rule.reasons });
+  if (opts.forge.minimize && !opts.validate) {
+    throw new EvogitError('E_MINIMIZE_UNAVAILABLE', 'forge.minimize is set, but nothing was given to re-run the tasks on the smaller change', 'This is a bug in evogit; please report it. Set forge.minimize: false to open PRs meanwhile.');
+  }
 
   const { owner, repo } = repoOf(opts.forge);
   const token = opts.token ?? process.env.GITHUB_TOKEN;
@@ -217,6 +231,26 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
 
   return openNew();
 
+  async function headOf(): Promise<NonNullable<typeof head>> {
+    if (head) return head;
+    if (!opts.forge.minimize || !opts.validate) return (head = { commit: node, body: p.body });
+    const m = await minimizePatch({ repoDir: opts.repoDir, node, root: opts.snapshot.root, validate: opts.validate });
+    if (!m.minimized) {
+      reasons.push(m.total < 2 ? 'forge.minimize: the change is a single hunk, nothing to drop' : `forge.minimize: all ${m.total} hunks are needed (${m.validations} sandbox runs)`);
+      return (head = { commit: node, body: p.body });
+    }
+    const minimized = { commit: m.commit, kept: m.kept, total: m.total, validations: m.validations };
+    reasons.push(`forge.minimize: kept ${m.kept} of ${m.total} hunks (${m.validations} sandbox runs)`);
+    const note = [
+      '',
+      '## Minimized',
+      '',
+      `This pull request carries ${m.kept} of the ${m.total} hunks of node \`${node.slice(0, 12)}\`, as commit \`${m.commit.slice(0, 12)}\` on top of the base: a commit without the others still passed every task the node passed (re-run in the sandbox, ${m.validations} runs). The file table above is the node's whole change; this PR changes ${m.paths.map((f) => `\`${f}\``).join(', ')}.`,
+      '',
+    ].join('\n');
+    return (head = { commit: m.commit, body: scrub(p.body + note, token), minimized });
+  }
+
   async function baseBranch(): Promise<string> {
     const configured = opts.forge.base ?? opts.defaultBase;
     if (configured) return configured;
@@ -226,18 +260,19 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
 
   async function push(branch: string): Promise<void> {
     const remote = opts.forge.remote;
+    const commit = (await headOf()).commit;
     const at = await remoteBranch(opts.repoDir, remote, branch).catch((e: unknown) => {
       throw new InfraError('E_REMOTE_UNAVAILABLE', `cannot read ${branch} on remote ${remote}: ${scrub(String(e instanceof Error ? e.message : e), token)}`, 'Check `git remote -v` and forge.remote.');
     });
-    if (at === node) return;
-    if (at && !(await isAncestor(opts.repoDir, at, node).catch(() => false))) {
+    if (at === commit) return;
+    if (at && !(await isAncestor(opts.repoDir, at, commit).catch(() => false))) {
       throw new EvogitError(
         'E_PR_BRANCH_DIVERGED',
-        `branch ${branch} on ${remote} points at ${at}, which is not an ancestor of node ${node}; evogit never force-pushes`,
+        `branch ${branch} on ${remote} points at ${at}, which is not an ancestor of ${commit === node ? 'node ' : 'commit '}${commit}; evogit never force-pushes`,
         `Delete the remote branch (git push ${remote} --delete ${branch}) if it is stale, or set another branch prefix.`,
       );
     }
-    const r = await pushCommit(opts.repoDir, remote, node, branch);
+    const r = await pushCommit(opts.repoDir, remote, commit, branch);
     if (r.exitCode !== 0) {
       const why = scrub(r.stderr.trim().split('\n').slice(-3).join(' '), token);
       if (/rejected|non-fast-forward|fetch first/.test(r.stderr + r.stdout)) {
@@ -245,7 +280,7 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
       }
       throw new InfraError('E_REMOTE_UNAVAILABLE', `pushing ${node} to ${branch} on ${remote} failed: ${why}`, 'Check the remote and your git credentials; the node stays in the archive.');
     }
-    pushes.push(`${node}:refs/heads/${branch}`);
+    pushes.push(`${commit}:refs/heads/${branch}`);
   }
 
   async function label(number: number): Promise<void> {
@@ -256,8 +291,9 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
   async function openNew(): Promise<PrResult> {
     const base = await baseBranch();
     await push(p.branch);
+    const { body } = await headOf();
     const created = await call('opening the pull request', () =>
-      gh.rest.pulls.create({ owner, repo, title: p.title, body: p.body, head: p.branch, base }),
+      gh.rest.pulls.create({ owner, repo, title: p.title, body, head: p.branch, base }),
     );
     await label(created.data.number);
     return result({ action: 'opened', url: created.data.html_url, number: created.data.number, branch: p.branch, reasons });
@@ -266,16 +302,17 @@ export async function openPr(opts: PrOptions): Promise<PrResult> {
   /** A better descendant of the node an open PR proposes: fast-forward that PR, or replace it. */
   async function replace(old: OpenPull, m: PrMarker): Promise<PrResult> {
     const previous = { number: old.number, node: m.node };
-    const head = await remoteBranch(opts.repoDir, opts.forge.remote, old.head.ref);
-    let fastForward = head !== null && head !== node;
-    if (fastForward && head) {
-      if (!(await hasCommit(opts.repoDir, head))) await fetchRef(opts.repoDir, opts.forge.remote, old.head.ref);
-      fastForward = await isAncestor(opts.repoDir, head, node);
+    const remoteHead = await remoteBranch(opts.repoDir, opts.forge.remote, old.head.ref);
+    const mine = await headOf();
+    let fastForward = remoteHead !== null && remoteHead !== mine.commit;
+    if (fastForward && remoteHead) {
+      if (!(await hasCommit(opts.repoDir, remoteHead))) await fetchRef(opts.repoDir, opts.forge.remote, old.head.ref);
+      fastForward = await isAncestor(opts.repoDir, remoteHead, mine.commit);
     }
     if (fastForward) {
       await push(old.head.ref);
       const updated = await call('updating the pull request', () =>
-        gh.rest.pulls.update({ owner, repo, pull_number: old.number, title: p.title, body: p.body }),
+        gh.rest.pulls.update({ owner, repo, pull_number: old.number, title: p.title, body: mine.body }),
       );
       await label(old.number);
       reasons.push(`fast-forwarded #${old.number} from ${m.node.slice(0, 12)} to this node`);

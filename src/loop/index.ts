@@ -21,7 +21,7 @@ import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.j
 import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
 import { killProcessesIn, processAlive, withLock } from './lock.js';
-import { logDirOf, prepareWork } from './work.js';
+import { keepsPasses, logDirOf, prepareWork } from './work.js';
 
 export type { LoopEvent, EventSink } from './events.js';
 
@@ -272,7 +272,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           }
           if (consecutiveErrors > 0) await sleep(Math.min(30_000, 1000 * 2 ** consecutiveErrors), signal);
           // The snapshot taken under the lock plus this evaluation: no second load per step.
-          const answer = finalAnswer(withEvaluation(snapshot, evaluation), { epsilon: config.scorer.epsilon, evidence: config.test.evidence });
+          const current = withEvaluation(snapshot, evaluation);
+          const answer = finalAnswer(current, { epsilon: config.scorer.epsilon, evidence: config.test.evidence });
           if (answer && answer.node !== best) {
             best = answer.node;
             const bestNode = snapshot.nodes.find((n) => n.id === answer.node);
@@ -280,7 +281,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           }
           if (answer && answer.node !== proposed && answer.node !== root && config.forge.auto && config.forge.repo && process.env.GITHUB_TOKEN) {
             proposed = answer.node;
-            await proposePr(archive, answer.node, config, writer, emit);
+            // forge.minimize re-runs the node's passed tasks on smaller changes (runs outside the budget, not recorded).
+            const validate = config.forge.minimize ? keepsPasses(work, current, answer.node, { writer, logDirOf: (c) => logDirOf(stateDir, c), ...(signal ? { signal } : {}) }) : undefined;
+            await proposePr(archive, answer.node, config, writer, emit, validate);
           }
         }
       } finally {
@@ -541,9 +544,10 @@ async function removeWorktree(repoDir: string, worktree: string): Promise<void> 
  * Open (or update) the pull request of the best node when the PR rule holds. Idempotent, and
  * an API failure is only a warning: the run goes on and the node stays in the archive.
  */
-async function proposePr(archive: Archive, node: string, config: Config, writer: string, emit: EventSink): Promise<void> {
+async function proposePr(archive: Archive, node: string, config: Config, writer: string, emit: EventSink, validate?: (commit: string) => Promise<boolean>): Promise<void> {
   try {
     const result = await openPr({
+      ...(validate ? { validate } : {}),
       repoDir: archive.repoDir,
       snapshot: await archive.load(),
       node,

@@ -5,7 +5,7 @@
  * own agent must solve, and the node's agent edits itself.
  */
 import path from 'node:path';
-import type { Evaluation } from '../archive/types.js';
+import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 import { createAgent, type Agent, type AgentKind } from '../agents/index.js';
 import { AGENT_PROTECTED, createSelfAgent, evaluateAgentOnTask, startDgmHost, suiteOf } from '../agents/self/index.js';
 import type { Config } from '../config/index.js';
@@ -51,6 +51,24 @@ export async function prepareWork(opts: { repoDir: string; root: string; config:
     agent: createAgent(opts.agentKind, config),
     evaluate: (r) => runTask({ repoDir, commit: r.node, root, task: byId.get(r.task)!, config, sandbox, writer: r.writer, logDir: r.logDir, ...(r.signal ? { signal: r.signal } : {}) }),
     close: async () => undefined,
+  };
+}
+
+/**
+ * For forge.minimize: whether a commit passes, in the sandbox, every task `node` has passed in
+ * `snapshot` (one run each, stopping at the first that does not pass). The runs are not
+ * recorded in the archive: the commit is not a node.
+ */
+export function keepsPasses(work: Work, snapshot: ArchiveSnapshot, node: string, run: { writer: string; logDirOf: (commit: string) => string; signal?: AbortSignal }): (commit: string) => Promise<boolean> {
+  const known = new Set(work.taskIds);
+  const passed = [...new Set((snapshot.evaluations.get(node) ?? []).filter((e) => e.outcome === 'pass' && known.has(e.task)).map((e) => e.task))];
+  return async (commit) => {
+    if (passed.length === 0) return false;
+    for (const task of passed) {
+      const e = await work.evaluate({ node: commit, task, writer: run.writer, logDir: run.logDirOf(commit), ...(run.signal ? { signal: run.signal } : {}) });
+      if (e.outcome !== 'pass') return false;
+    }
+    return true;
   };
 }
 

@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
+import { startGitHubServer } from '../helpers/github-server.js';
 import { evogit, makeRepo, removeDir, sh, tempDir } from '../helpers/repo.js';
 
 const made: string[] = [];
@@ -170,6 +171,57 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
     const unknown = await evogit(dir, ['eval', 'HEAD', '--task', 'nope.test.js']);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toMatch(/E_UNKNOWN_TASK/);
+  });
+
+  it('pr with forge.minimize re-runs the node\'s passed tasks in the sandbox and proposes only the hunks they need', async () => {
+    const dir = await initLocal();
+    const remote = track(await tempDir());
+    await sh(remote, 'git', ['init', '--quiet', '--bare', '--initial-branch=main']);
+    await sh(dir, 'git', ['remote', 'add', 'origin', remote]);
+    await sh(dir, 'git', ['push', '--quiet', 'origin', 'main']);
+    const token = 'ghp_FAKE_minimize_0123456789';
+    const gh = await startGitHubServer({ token, owner: 'octo', repo: 'lib', bareRepo: remote });
+    try {
+      // The forge settings in the working tree's evogit.yml (read by the CLI; the root keeps its own).
+      const config = await readFile(path.join(dir, 'evogit.yml'), 'utf8');
+      expect(config).not.toMatch(/^forge:/m);
+      await writeFile(path.join(dir, 'evogit.yml'), `${config}\nforge:\n  repo: octo/lib\n  baseUrl: ${gh.url}\n  base: main\n  minimize: true\n  rule: { margin: 0, minEvaluations: 3 }\n`);
+      // A node on top of the root: the fix, plus two hunks the test does not need.
+      await sh(dir, 'git', ['checkout', '--quiet', '--detach', 'evo/root']);
+      await writeFile(path.join(dir, 'src/add.js'), 'export const add = (a, b) => a + b;\n');
+      await writeFile(path.join(dir, 'NOTES.md'), 'scratch\n');
+      await writeFile(path.join(dir, 'package.json'), nodeProject['package.json'].replace('1.0.0', '1.0.1'));
+      await sh(dir, 'git', ['add', 'src/add.js', 'NOTES.md', 'package.json']);
+      await sh(dir, 'git', ['commit', '--quiet', '-m', 'Fix add, bump the version, take notes']);
+      await sh(dir, 'git', ['branch', 'evo/manual/1']);
+      await sh(dir, 'git', ['checkout', '--quiet', 'main']);
+      for (let i = 0; i < 3; i++) {
+        for (const target of ['evo/manual/1', 'evo/root']) expect((await evogit(dir, ['eval', target])).exitCode).toBe(0);
+      }
+      const node = (await sh(dir, 'git', ['rev-parse', 'evo/manual/1'])).stdout.trim();
+      const root = (await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+
+      const plan = await evogit(dir, ['pr', 'evo/manual/1', '--dry-run'], { GITHUB_TOKEN: token });
+      expect(plan.exitCode, plan.stderr).toBe(0);
+      expect(plan.stdout).toContain('the smallest part of');
+      const r = await evogit(dir, ['pr', 'evo/manual/1', '--json'], { GITHUB_TOKEN: token });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout) as { action: string; minimized: { commit: string; kept: number; total: number; validations: number } };
+      expect(result.action).toBe('opened');
+      expect(result.minimized).toMatchObject({ kept: 1, total: 3 });
+      expect(result.minimized.validations).toBeGreaterThan(1);
+      const head = (await sh(remote, 'git', ['rev-parse', `refs/heads/evogit/pr/${node.slice(0, 12)}`])).stdout.trim();
+      expect(head).toBe(result.minimized.commit);
+      expect((await sh(dir, 'git', ['diff', '--name-only', root, head])).stdout.trim()).toBe('src/add.js');
+      expect(gh.pulls[0]!.body).toContain('## Minimized');
+      // The validation runs are not evaluations of the archive: only the six evals are there.
+      const archive = await Archive.open({ repoDir: dir });
+      const snap = await archive.load();
+      expect([...snap.evaluations.values()].flat()).toHaveLength(6);
+      expect(gh.violations).toEqual([]);
+    } finally {
+      await gh.close();
+    }
   });
 
   it('best --json on a fresh archive answers the root, and pr refuses without a forge repository', async () => {

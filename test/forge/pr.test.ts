@@ -118,6 +118,51 @@ describe('openPr', () => {
     expect((await openPr(options(fx.b))).action).toBe('exists');
   });
 
+  it('with forge.minimize, proposes only the hunks the node needs to keep passing, and resumes to the same commit', async () => {
+    // b fixes add and mul (two hunks against the root); this check needs only the add fix.
+    const validated: string[] = [];
+    const validate = async (commit: string) => {
+      validated.push(commit);
+      return (await g(fx.dir, 'show', `${commit}:src/calc.js`)).includes('add(a, b) {\n  return a + b;');
+    };
+    const forge = ForgeSchema.parse({ repo: 'octo/calc', baseUrl: gh.url, labels: [], minimize: true });
+    const r = await openPr(options(fx.b, { forge, validate }));
+    expect(r.action).toBe('opened');
+    expect(r.minimized).toMatchObject({ kept: 1, total: 2 });
+    expect(r.minimized!.validations).toBe(new Set(validated).size);
+    const head = r.minimized!.commit;
+    expect(r.pushes).toEqual([`${head}:refs/heads/evogit/pr/${fx.b.slice(0, 12)}`]);
+    expect(await g(fx.dir, 'rev-parse', `${head}^`)).toBe(fx.root);
+    expect(await g(fx.dir, 'diff', '--numstat', fx.root, head)).toBe('1\t1\tsrc/calc.js');
+    expect(await g(fx.dir, 'show', `${head}:src/calc.js`)).toContain('return a + b;\n}\n\nexport function mul(a, b) {\n  return a + b;');
+    const body = gh.pulls[0]!.body ?? '';
+    expect(parseMarker(body)).toEqual({ node: fx.b, clade: fx.a });
+    expect(body).toContain('## Minimized');
+    expect(body).toContain(`1 of the 2 hunks of node \`${fx.b.slice(0, 12)}\``);
+    expect(r.reasons.join('\n')).toContain('kept 1 of 2 hunks');
+    // Interrupted after its push (the PR not opened), a second call makes the same commit and finishes.
+    gh.pulls.length = 0;
+    const again = await openPr(options(fx.b, { forge, validate }));
+    expect(again.action).toBe('opened');
+    expect(again.minimized?.commit).toBe(head);
+    expect(again.pushes).toEqual([]);
+  });
+
+  it('with forge.minimize, pushes the node itself when it has nothing to drop, and a better descendant supersedes it', async () => {
+    const forge = ForgeSchema.parse({ repo: 'octo/calc', baseUrl: gh.url, labels: [], minimize: true });
+    const validate = async (commit: string) => (await g(fx.dir, 'show', `${commit}:src/calc.js`)).includes('add(a, b) {\n  return a + b;');
+    // a is one hunk: nothing to try.
+    const single = await openPr(options(fx.a, { forge, validate }));
+    expect(single.minimized).toBeUndefined();
+    expect(single.pushes).toEqual([`${fx.a}:refs/heads/evogit/pr/${fx.a.slice(0, 12)}`]);
+    expect(single.reasons.join('\n')).toContain('a single hunk, nothing to drop');
+    // b's minimal commit is not a descendant of a: the open PR cannot be fast-forwarded.
+    const r = await openPr(options(fx.b, { forge, validate }));
+    expect(r.action).toBe('superseded');
+    expect(r.minimized).toMatchObject({ kept: 1, total: 2 });
+    expect(gh.pulls.map((p) => p.state)).toEqual(['closed', 'open']);
+  });
+
   it('never opens a PR for a node that touched a protected path, even a promoted one', async () => {
     for (const promoted of [false, true]) {
       const snapshot = { ...fx.snapshot, nodes: fx.snapshot.nodes.map((n) => (n.id === fx.p ? { ...n, promoted } : n)) };

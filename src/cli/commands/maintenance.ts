@@ -1,8 +1,10 @@
 /** Small commands around the sandbox and the forge: gc, sandbox build, pr. */
+import path from 'node:path';
 import { Archive } from '../../archive/index.js';
 import { loadConfig } from '../../config/index.js';
 import { openPr, planPr } from '../../forge/index.js';
-import { buildSandboxImages, gc } from '../../sandbox/index.js';
+import { keepsPasses, logDirOf, prepareWork } from '../../loop/work.js';
+import { buildSandboxImages, createSandbox, gc } from '../../sandbox/index.js';
 import { betaQuantile } from '../../scorer/index.js';
 import type { CommandOutput, GlobalArgs } from '../index.js';
 
@@ -35,7 +37,9 @@ export async function prCommand(a: GlobalArgs & Record<string, unknown>): Promis
   if (a.dryRun) {
     const plan = await planPr(opts);
     const text = [
-      plan.action === 'skipped' ? `No PR: ${plan.reasons.join('; ')}` : `Would push ${plan.push?.refspec} to ${plan.push?.remote} and make these requests:`,
+      plan.action === 'skipped'
+        ? `No PR: ${plan.reasons.join('; ')}`
+        : `Would push ${plan.push?.minimize ? `the smallest part of ${plan.push.refspec.split(':')[0]} that still passes its tasks (forge.minimize; re-run in the sandbox) as ${plan.push.refspec.split(':')[1]}` : plan.push?.refspec} to ${plan.push?.remote} and make these requests:`,
       ...plan.requests.map((r) => `  ${r.method} ${r.path}`),
       '',
       `title: ${plan.title}`,
@@ -44,10 +48,17 @@ export async function prCommand(a: GlobalArgs & Record<string, unknown>): Promis
     ].join('\n');
     return { data: plan, text };
   }
-  const result = await openPr(opts);
-  const text =
-    result.action === 'skipped'
-      ? `No PR for ${node.id.slice(0, 12)}: ${result.reasons.join('; ')}`
-      : `${result.action} PR #${result.number} ${result.url ?? ''}`.trim();
-  return { data: result, text };
+  // forge.minimize: the node's passed tasks are re-run on smaller changes, in the configured sandbox.
+  const work = config.forge.minimize ? await prepareWork({ repoDir: archive.repoDir, root: opts.snapshot.root, config, sandbox: createSandbox(config), agentKind: config.agents.kind }) : null;
+  const stateDir = path.join(archive.gitCommonDir, 'evogit');
+  try {
+    const result = await openPr({ ...opts, ...(work ? { validate: keepsPasses(work, opts.snapshot, node.id, { writer: 'pr', logDirOf: (c) => logDirOf(stateDir, c) }) } : {}) });
+    const text =
+      result.action === 'skipped'
+        ? `No PR for ${node.id.slice(0, 12)}: ${result.reasons.join('; ')}`
+        : [`${result.action} PR #${result.number} ${result.url ?? ''}`.trim(), ...(result.minimized ? [`minimized: kept ${result.minimized.kept} of ${result.minimized.total} hunks, as ${result.minimized.commit.slice(0, 12)} (${result.minimized.validations} sandbox runs)`] : [])].join('\n');
+    return { data: result, text };
+  } finally {
+    await work?.close();
+  }
 }
