@@ -29,7 +29,7 @@ import {
 } from '../tasks/index.js';
 import { sandboxAssetsDir } from './image.js';
 import { makeTar, type TarEntry } from './tar.js';
-import { WORK_TOKEN, type Sandbox, type SandboxRunResult } from './types.js';
+import { WORK_TOKEN, type Environment, type Sandbox, type SandboxRunResult } from './types.js';
 
 export interface RunTaskRequest {
   repoDir: string;
@@ -75,6 +75,40 @@ async function envKeyFor(repoDir: string, commit: string, baseImageId: string, i
   return { key: environmentKey(baseImageId, install, files.map((f) => [f, blobs.get(f)!])), files };
 }
 
+/**
+ * The environment `treeish` (a commit or a tree) is run in: the base image with its dependency
+ * manifests installed by `install`, made once per base, install commands and manifest content
+ * (sandbox.ensureEnvironment caches it), with the install's network as sandbox.installNetwork
+ * says. `key` names it; an install that fails throws InfraError E_INSTALL_FAILED.
+ */
+export async function environmentFor(req: { repoDir: string; treeish: string; install: string[]; config: Config; sandbox: Sandbox; signal?: AbortSignal | undefined }): Promise<{ environment: Environment; key: string; baseId: string }> {
+  const { config, sandbox } = req;
+  const baseImage = config.sandbox.image;
+  const baseId = await sandbox.imageId(baseImage);
+  if (!baseId) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${baseImage} is not present`, 'Build it: `evogit sandbox build --offline`.');
+  const env = await envKeyFor(req.repoDir, req.treeish, baseId, req.install);
+  let manifests: Buffer = makeTar([]);
+  if (env.files.length) {
+    const work = await mkdtemp(path.join(tmpdir(), 'evogit-env-'));
+    try {
+      await archiveTo(req.repoDir, req.treeish, path.join(work, 'manifests.tar'), env.files);
+      manifests = await readFile(path.join(work, 'manifests.tar'));
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+  const environment = await sandbox.ensureEnvironment({
+    baseImage,
+    install: req.install,
+    manifests,
+    key: env.key,
+    network: config.sandbox.installNetwork,
+    timeoutMs: parseDuration(config.sandbox.installTimeout),
+    signal: req.signal,
+  });
+  return { environment, key: env.key, baseId };
+}
+
 export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
   const started = performance.now();
   const { config, task, sandbox } = req;
@@ -101,33 +135,17 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
   let log = '';
   try {
     // 2. The environment image (dependencies), once per manifest content.
-    const baseImage = config.sandbox.image;
-    const baseId = await sandbox.imageId(baseImage);
-    if (!baseId) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${baseImage} is not present`, 'Build it: `evogit sandbox build --offline`.');
     const install = config.test.install;
-    const env = await envKeyFor(req.repoDir, commit, baseId, install);
-    let manifests: Buffer = makeTar([]);
-    if (env.files.length) {
-      await archiveTo(req.repoDir, commit, path.join(work, 'manifests.tar'), env.files);
-      manifests = await readFile(path.join(work, 'manifests.tar'));
-    }
     let environment;
     try {
-      environment = await sandbox.ensureEnvironment({
-        baseImage,
-        install,
-        manifests,
-        key: env.key,
-        network: config.sandbox.installNetwork,
-        timeoutMs: parseDuration(config.sandbox.installTimeout),
-        signal: req.signal,
-      });
+      ({ environment } = await environmentFor({ repoDir: req.repoDir, treeish: commit, install, config, sandbox, signal: req.signal }));
     } catch (e) {
       // The candidate's own manifests failing to install is the candidate's failure; the
       // root's manifests failing is the infrastructure's.
-      const rootEnv = await envKeyFor(req.repoDir, root, baseId, install);
-      if (e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && rootEnv.key !== env.key) {
-        return finish({ outcome: 'fail', reason: `dependency install failed: ${e.message}`, image: baseId }, e.message);
+      if (e instanceof InfraError && e.code === 'E_INSTALL_FAILED') {
+        const baseId = (await sandbox.imageId(config.sandbox.image)) as string;
+        const [mine, rootEnv] = await Promise.all([envKeyFor(req.repoDir, commit, baseId, install), envKeyFor(req.repoDir, root, baseId, install)]);
+        if (rootEnv.key !== mine.key) return finish({ outcome: 'fail', reason: `dependency install failed: ${e.message}`, image: baseId }, e.message);
       }
       throw e;
     }

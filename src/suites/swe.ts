@@ -87,6 +87,7 @@ const TestConfig = z
     format: z.enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'none']).default('auto'),
     resultFile: z.string().optional(),
     setup: z.array(z.string()).default([]),
+    install: z.array(z.string()).default([]).describe('Dependency install commands, run once per manifest content (package.json, requirements.txt, …) into a cached image, with network as sandbox.installNetwork says.'),
     timeout: z.number().int().positive().optional().describe('Milliseconds.'),
   })
   .strict();
@@ -105,7 +106,7 @@ export function parseSweConfig(raw: unknown, file = 'suite.yml'): SweSuiteConfig
   const r = SweSuiteConfigSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new EvogitError('E_SUITE_CONFIG', `${file}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`, 'The suite config names repos (name → git repo) and test (command, format, setup).');
+    throw new EvogitError('E_SUITE_CONFIG', `${file}: ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message}`, 'The suite config names repos (name → git repo) and test (command, format, setup, install).');
   }
   return r.data;
 }
@@ -122,6 +123,7 @@ export function sweTestFor(config: SweSuiteConfig, instanceId: string): SuiteTes
     format,
     ...(runner === 'custom' || runner === 'unittest' ? (t.resultFile ? { resultFile: t.resultFile } : {}) : { resultFile: RESULTS_TOKEN }),
     ...(t.setup.length ? { setup: t.setup } : {}),
+    ...(t.install.length ? { install: t.install } : {}),
     ...(t.timeout ? { timeoutMs: t.timeout } : {}),
   };
 }

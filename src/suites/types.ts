@@ -26,6 +26,12 @@ export interface SuiteTest {
   /** Where the runner writes its results (`{results}` = a fresh path), when not stdout. */
   resultFile?: string;
   setup?: string[];
+  /**
+   * Commands that install the task's dependencies from the graded tree's manifests, run once
+   * per manifest content into a cached environment image (with the network as
+   * sandbox.installNetwork says); the tests run in that image, without network.
+   */
+  install?: string[];
   timeoutMs?: number;
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAgentOnTask, gradePatch, runAgentProgram } from '../../src/agents/self/index.js';
@@ -81,6 +82,28 @@ function suiteEvaluation(kind: 'local' | 'docker', makeSandbox: () => Sandbox): 
     const wrong = await gradePatch({ repoDir: repo, root, task, config, sandbox, patch: breaks });
     expect(wrong.outcome, wrong.log).toBe('fail');
     expect(wrong.reason).toContain('add sums two numbers');
+  });
+
+  it('SWE task: test.install puts the dependencies in the image the tests run in, installed once per manifest content', async () => {
+    const config = await configOf(repo);
+    const suite = await loadSuite(repo, 'swe', root);
+    const plain = suite.tasks.find((t) => t.id === 'evogit__calc-1')!;
+    // The tests need what the install makes: a setup step checks that it is there.
+    const needs = { ...plain, test: { ...plain.test, setup: [...(plain.test.setup ?? []), 'test -f node_modules/evogit-dep/index.js'] } };
+    const without = await gradePatch({ repoDir: repo, root, task: needs, config, sandbox, patch: gold[plain.id]! });
+    expect(without.outcome, without.log).not.toBe('pass');
+    // A fresh install command each test run: a fresh environment key.
+    const nonce = randomBytes(4).toString('hex');
+    const install = [`mkdir -p node_modules/evogit-dep && echo 'export const nonce = "${nonce}";' > node_modules/evogit-dep/index.js && echo installed evogit-dep`];
+    const task = { ...needs, test: { ...needs.test, install } };
+    const first = await gradePatch({ repoDir: repo, root, task, config, sandbox, patch: gold[plain.id]! });
+    expect(first.outcome, first.log).toBe('pass');
+    expect(first.log).toContain('--- install');
+    expect(first.log).toContain('installed evogit-dep');
+    const second = await gradePatch({ repoDir: repo, root, task, config, sandbox, patch: gold[plain.id]! });
+    expect(second.outcome, second.log).toBe('pass');
+    expect(second.log).not.toContain('--- install');
+    expect(second.image).toBe(first.image);
   });
 
   it('the container gets the proxy URL and a per-node token, never the key; the proxy adds the key upstream', async () => {

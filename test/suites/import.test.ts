@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
-import { importSuite, listSuites, loadSuite, parseSweJsonl, splitOf, SUITES_DIR } from '../../src/suites/index.js';
+import { importSuite, listSuites, loadSuite, parseSweConfig, parseSweJsonl, splitOf, sweTestFor, SUITES_DIR } from '../../src/suites/index.js';
 import { makeRepo, removeDir, sh } from '../helpers/repo.js';
 import { polyglotCopy, sweSuite } from './fixtures.js';
 
@@ -89,6 +89,15 @@ describe('tasks import', () => {
     for (const [rec, message] of cases) expect(() => parseSweJsonl(`${JSON.stringify(ok)}\n${JSON.stringify(rec)}\n`, 's.jsonl')).toThrow(`s.jsonl:2: ${message}`);
     expect(() => parseSweJsonl('{"a":\n', 's.jsonl')).toThrow(/^s\.jsonl:1: not valid JSON/);
     expect(() => parseSweJsonl(`${JSON.stringify(ok)}\n${JSON.stringify(ok)}`, 's.jsonl')).toThrow('s.jsonl:2: instance_id "a-1" repeats line 1');
+  });
+
+  it('reads the suite config: install and setup per suite, overridden per instance', () => {
+    const config = parseSweConfig({ repos: { 'o/r': './r' }, test: { command: 'pytest', install: ['pip install -e .'] }, instances: { 'a-2': { test: { install: ['pip install -e .[dev]'], setup: ['export X=1'] } } } });
+    expect(sweTestFor(config, 'a-1')).toMatchObject({ install: ['pip install -e .'], format: 'junit' });
+    expect(sweTestFor(config, 'a-1').setup).toBeUndefined();
+    expect(sweTestFor(config, 'a-2')).toMatchObject({ install: ['pip install -e .[dev]'], setup: ['export X=1'] });
+    expect(sweTestFor(parseSweConfig({ repos: {}, test: { command: 'node --test' } }), 'x').install).toBeUndefined();
+    expect(() => parseSweConfig({ repos: {}, test: { command: 'pytest', install: 'pip install .' } }, 'swe.yml')).toThrow(/^swe\.yml: test\.install: /);
   });
 
   it('splits deterministically by id, independent of the other instances, close to the fractions', () => {

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseBytes, parseDuration, type Config } from '../../config/index.js';
 import { InfraError } from '../../errors/index.js';
-import { makeTar, sandboxAssetsDir, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
+import { environmentFor, makeTar, sandboxAssetsDir, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
 import { treeTar, type SuiteTask } from '../../suites/index.js';
 import { HARNESS_DIR, RESULTS_TOKEN, grade, parseResults, type Grade } from '../../tasks/index.js';
 
@@ -24,9 +24,17 @@ function extOf(format: SuiteTask['test']['format']): string {
 
 export async function gradeTree(req: { repoDir: string; tree: string; task: SuiteTask; config: Config; sandbox: Sandbox; signal?: AbortSignal }): Promise<TreeGrade> {
   const { task, config, sandbox } = req;
-  const image = config.sandbox.image;
-  const digest = await sandbox.imageId(image);
+  let image = config.sandbox.image;
+  let digest = await sandbox.imageId(image);
   if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, 'Build it: `evogit sandbox build --offline`.');
+  let installLog = '';
+  if (task.test.install?.length) {
+    // The task's dependencies, installed from the graded tree's manifests into a cached image.
+    const { environment } = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, install: task.test.install, config, sandbox, signal: req.signal });
+    image = environment.image;
+    digest = environment.digest;
+    if (!environment.cached) installLog = `--- install (${environment.image}) ---\n${environment.log}\n`;
+  }
   const nonce = randomBytes(12).toString('hex');
   const outDir = `.evogit-out-${nonce}`;
   const resultRel = !task.test.resultFile || task.test.resultFile === RESULTS_TOKEN ? `${outDir}/results.${extOf(task.test.format)}` : task.test.resultFile;
@@ -49,7 +57,7 @@ export async function gradeTree(req: { repoDir: string; tree: string; task: Suit
   const text = file ? file.toString('utf8') : task.test.format === 'pytest' ? result.output : null;
   const parsed = text === null ? null : parseResults(task.test.format, text);
   const graded = grade({ grading: task.grading, format: task.test.format, exitCode: result.exitCode, timedOut: result.timedOut, oomKilled: result.oomKilled, parsed });
-  let log = `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''} in ${result.durationMs} ms ---\n`;
+  let log = `${installLog}--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''} in ${result.durationMs} ms ---\n`;
   if (file) log += `--- results ---\n${text}\n`;
   return { ...graded, log, image: digest, truncated: result.truncated };
 }
