@@ -60,3 +60,13 @@ export function formatError(e: EvogitError): string {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** What `f` returns, or null when it failed because a path it used does not exist (ENOENT); other errors go on. */
+export function unlessMissing<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}

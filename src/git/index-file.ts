@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { unlessMissing } from '../errors/index.js';
 import { formatTree, TREE_MODE, type TreeObjectEntry } from './tree.js';
 
 /**
@@ -363,7 +364,7 @@ export function locateIndexFile(worktree: string): { index: string; objects: str
     if (!link) return null;
     gitDir = path.resolve(worktree, link[1] as string);
   } else return null;
-  const common = readOrNull(path.join(gitDir, 'commondir'));
+  const common = unlessMissing(() => readFileSync(path.join(gitDir, 'commondir'), 'utf8'));
   const commonDir = common === null ? gitDir : path.resolve(gitDir, common.replace(/[\r\n]+$/, ''));
   const objects = path.join(commonDir, 'objects');
   if (!statOrNull(gitDir) || !statOrNull(objects)) return null;
@@ -372,13 +373,4 @@ export function locateIndexFile(worktree: string): { index: string; objects: str
 
 function statOrNull(file: string): ReturnType<typeof statSync> | null {
   return statSync(file, { throwIfNoEntry: false }) ?? null;
-}
-
-function readOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
 }

@@ -3,7 +3,7 @@
  * environment (no pager, no prompts, no user config that changes output formats).
  */
 import { readFileSync, realpathSync } from 'node:fs';
-import { InfraError } from '../errors/index.js';
+import { InfraError, unlessMissing } from '../errors/index.js';
 import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
 import { locateIndexFile, treeFromIndex } from './index-file.js';
@@ -261,7 +261,7 @@ export class Git {
     const loose = MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? null : await this.looseObjects();
     const where = loose ? locateIndexFile(worktree) : null;
     if (loose && where && where.objects === realpathSync.native(loose.dir)) {
-      const bytes = readIfThere(where.index);
+      const bytes = unlessMissing(() => readFileSync(where.index));
       // The trees it writes are remembered like writeObject's: the caller reads the new one next.
       const store = {
         format: loose.format,
@@ -398,15 +398,6 @@ export function commitText(c: { tree: string; parents: readonly string[]; messag
   ].join('\n');
 }
 
-/** A file's bytes, or null if it does not exist. */
-function readIfThere(file: string): Buffer | null {
-  try {
-    return readFileSync(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
 
 /** One git command in `dir`, for callers that do not hold a Git instance. */
 export function git(dir: string, args: string[], opts: GitOptions = {}): Promise<ProcResult> {

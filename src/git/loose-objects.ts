@@ -14,7 +14,7 @@ import { closeSync, existsSync, fstatSync, linkSync, mkdirSync, openSync, readSy
 import path from 'node:path';
 import { mkdir, readdir } from 'node:fs/promises';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { InfraError } from '../errors/index.js';
+import { InfraError, unlessMissing } from '../errors/index.js';
 import { PackIndexes } from './pack-index.js';
 import { formatTree, parseTree } from './tree.js';
 
@@ -89,25 +89,21 @@ export class LooseObjects {
    */
   read(id: string): { type: string; content: Buffer } | null {
     if (!/^[0-9a-f]+$/.test(id) || id.length !== (this.format === 'sha1' ? 40 : 64)) return null;
+    const fd = unlessMissing(() => openSync(path.join(this.dir, id.slice(0, 2), id.slice(2)), 'r'));
+    if (fd === null) return null;
     let raw: Buffer;
     try {
-      const fd = openSync(path.join(this.dir, id.slice(0, 2), id.slice(2)), 'r');
-      try {
-        const size = fstatSync(fd).size;
-        if (size > READ_MAX_FILE_BYTES) return null;
-        raw = Buffer.allocUnsafe(size);
-        let at = 0;
-        while (at < size) {
-          const n = readSync(fd, raw, at, size - at, at);
-          if (n === 0) return null;
-          at += n;
-        }
-      } finally {
-        closeSync(fd);
+      const size = fstatSync(fd).size;
+      if (size > READ_MAX_FILE_BYTES) return null;
+      raw = Buffer.allocUnsafe(size);
+      let at = 0;
+      while (at < size) {
+        const n = readSync(fd, raw, at, size - at, at);
+        if (n === 0) return null;
+        at += n;
       }
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
+    } finally {
+      closeSync(fd);
     }
     let data: Buffer;
     try {

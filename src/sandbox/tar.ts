@@ -5,8 +5,9 @@
  * `getArchive` returned; and extract one into a directory (the local sandbox). Pure functions
  * over Buffers, except extractTar.
  */
-import { lstatSync, mkdirSync, realpathSync, rmdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, rmdirSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { unlessMissing } from '../errors/index.js';
 
 export interface TarEntry {
   path: string;
@@ -217,7 +218,7 @@ export function extractTar(tar: Buffer, dir: string): void {
       throw new Error(`tar: refusing the entry "${e.name}"`);
     }
     const target = path.join(parentOf(rel), rel[rel.length - 1] as string);
-    const existing = lstatOrNull(target);
+    const existing = unlessMissing(() => lstatSync(target));
     if (e.type === '5') {
       if (existing?.isDirectory()) continue;
       if (existing) rmSync(target, { force: true });
@@ -234,15 +235,6 @@ export function extractTar(tar: Buffer, dir: string): void {
     } else {
       throw new Error(`tar: unsupported entry type "${e.type}" for ${e.name}`);
     }
-  }
-}
-
-function lstatOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
   }
 }
 
