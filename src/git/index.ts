@@ -398,7 +398,6 @@ export function commitText(c: { tree: string; parents: readonly string[]; messag
   ].join('\n');
 }
 
-
 /** One git command in `dir`, for callers that do not hold a Git instance. */
 export function git(dir: string, args: string[], opts: GitOptions = {}): Promise<ProcResult> {
   return new Git(dir).run(args, opts);

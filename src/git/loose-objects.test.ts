@@ -159,6 +159,14 @@ describe('LooseObjects: objects written into the store as git writes them', () =
     expect(loose.read(id)).toBeNull();
     await damage(good);
     expect(loose.read(id)?.content.toString()).toBe('some content\n');
+    // Small on disk, huge inflated: left to git, which still reads it.
+    const big = Buffer.alloc(17 * 1024 * 1024, 'a');
+    const bigId = loose.write('blob', big);
+    expect((await stat(join(loose.dir, bigId.slice(0, 2), bigId.slice(2)))).size).toBeLessThan(1024 * 1024);
+    expect(loose.read(bigId)).toBeNull();
+    g.keepOpen();
+    expect((await g.catFileBytes([bigId])).get(bigId)?.content.length).toBe(big.length);
+    await g.close();
   });
 
   it('kept open, reads through a replacement as git does (replace refs send every read to git)', async () => {

@@ -20,8 +20,9 @@ import { formatTree, parseTree } from './tree.js';
 
 export type LooseObjectType = 'blob' | 'tree' | 'commit';
 
-/** Loose object files larger than this are left to git (read whole and inflated at once here). */
+/** Loose objects larger than this, as a file or inflated, are left to git (read whole and inflated at once here). */
 const READ_MAX_FILE_BYTES = 1024 * 1024;
+const READ_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
 export class LooseObjects {
   /** The packs' indexes, read at the first lookup that needs them. */
@@ -83,8 +84,9 @@ export class LooseObjects {
    * The loose object with this id, as `git cat-file --batch` gives it (type and content), read
    * and inflated in-process: a reader on a busy machine waits for no other process. Null —
    * ask git — when it is not a loose object here (packed, in an alternate store, absent), when
-   * its file is larger than READ_MAX_FILE_BYTES, or when the file is not a well-formed object
-   * of the size its header says (git then says what is wrong with it). Replace refs are not
+   * its file or its content is larger than READ_MAX_FILE_BYTES or READ_MAX_OBJECT_BYTES, or
+   * when the file is not a well-formed object of the size its header says (git then says what
+   * is wrong with it). Replace refs are not
    * looked at: the caller reads in-process only where there are none.
    */
   read(id: string): { type: string; content: Buffer } | null {
@@ -107,7 +109,8 @@ export class LooseObjects {
     }
     let data: Buffer;
     try {
-      data = inflateSync(raw);
+      // Bounded: a small file can inflate to gigabytes.
+      data = inflateSync(raw, { maxOutputLength: READ_MAX_OBJECT_BYTES + 64 });
     } catch {
       return null;
     }
