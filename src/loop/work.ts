@@ -9,6 +9,7 @@ import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 import { createAgent, type Agent, type AgentKind } from '../agents/index.js';
 import { AGENT_PROTECTED, createSelfAgent, evaluateAgentOnTask, startDgmHost, suiteOf } from '../agents/self/index.js';
 import type { Config } from '../config/index.js';
+import { InfraError } from '../errors/index.js';
 import { discoverTasks, runTask, type Sandbox } from '../sandbox/index.js';
 import { evaluationTaskId, loadSuite, tasksOf } from '../suites/index.js';
 import type { TaskSpec } from '../tasks/types.js';
@@ -66,6 +67,8 @@ export function keepsPasses(work: Work, snapshot: ArchiveSnapshot, node: string,
     if (passed.length === 0) return false;
     for (const task of passed) {
       const e = await work.evaluate({ node: commit, task, writer: run.writer, logDir: run.logDirOf(commit), ...(run.signal ? { signal: run.signal } : {}) });
+      // Stopped (Ctrl-C): no verdict, and no PR from a minimisation cut short.
+      if (run.signal?.aborted) throw new InfraError('E_ABORTED', 'stopped while re-running tasks for forge.minimize', 'Run again; the PR is proposed then.');
       if (e.outcome !== 'pass') return false;
     }
     return true;

@@ -188,16 +188,11 @@ export function extractTar(tar: Buffer, dir: string): void {
     let at = root;
     for (const part of rel.slice(0, -1)) {
       const next = path.join(at, part);
-      let st;
-      try {
-        st = lstatSync(next);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      const st = unlessMissing(() => lstatSync(next));
+      if (!st) {
         mkdirSync(next);
         at = next;
-        continue;
-      }
-      if (st.isSymbolicLink()) {
+      } else if (st.isSymbolicLink()) {
         const real = realpathSync.native(next);
         if (real !== root && !real.startsWith(root + path.sep)) throw new Error(`tar: ${rel.join('/')} leads outside ${dir} through the symbolic link ${path.relative(root, next)}`);
         at = real;
