@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Evaluation } from '../archive/types.js';
 import { parseBytes, parseDuration, type Config } from '../config/index.js';
-import { InfraError, errorMessage } from '../errors/index.js';
+import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import {
   HARNESS_DIR,
   RESULTS_TOKEN,
@@ -79,9 +79,11 @@ async function envKeyFor(repoDir: string, commit: string, baseImageId: string, i
  * The environment `treeish` (a commit or a tree) is run in: the base image with its dependency
  * manifests installed by `install`, made once per base, install commands and manifest content
  * (sandbox.ensureEnvironment caches it), with the install's network as sandbox.installNetwork
- * says. `key` names it; an install that fails throws InfraError E_INSTALL_FAILED.
+ * says. An install that fails throws InfraError E_INSTALL_FAILED (the infrastructure's to fix,
+ * retried) — or, when `reference` (the root, a task's base) has other manifests, EvogitError
+ * E_CANDIDATE_INSTALL: the candidate's own manifests do not install, which is its failure.
  */
-export async function environmentFor(req: { repoDir: string; treeish: string; install: string[]; config: Config; sandbox: Sandbox; signal?: AbortSignal | undefined }): Promise<{ environment: Environment; key: string; baseId: string }> {
+export async function environmentFor(req: { repoDir: string; treeish: string; reference?: string; install: string[]; config: Config; sandbox: Sandbox; signal?: AbortSignal | undefined }): Promise<Environment> {
   const { config, sandbox } = req;
   const baseImage = config.sandbox.image;
   const baseId = await sandbox.imageId(baseImage);
@@ -97,16 +99,22 @@ export async function environmentFor(req: { repoDir: string; treeish: string; in
       await rm(work, { recursive: true, force: true });
     }
   }
-  const environment = await sandbox.ensureEnvironment({
-    baseImage,
-    install: req.install,
-    manifests,
-    key: env.key,
-    network: config.sandbox.installNetwork,
-    timeoutMs: parseDuration(config.sandbox.installTimeout),
-    signal: req.signal,
-  });
-  return { environment, key: env.key, baseId };
+  try {
+    return await sandbox.ensureEnvironment({
+      baseImage,
+      install: req.install,
+      manifests,
+      key: env.key,
+      network: config.sandbox.installNetwork,
+      timeoutMs: parseDuration(config.sandbox.installTimeout),
+      signal: req.signal,
+    });
+  } catch (e) {
+    if (req.reference && e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && (await envKeyFor(req.repoDir, req.reference, baseId, req.install)).key !== env.key) {
+      throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed: ${e.message}`, 'The change to the dependency manifests does not install.', { cause: e });
+    }
+    throw e;
+  }
 }
 
 export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
@@ -138,16 +146,10 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     const install = config.test.install;
     let environment;
     try {
-      ({ environment } = await environmentFor({ repoDir: req.repoDir, treeish: commit, install, config, sandbox, signal: req.signal }));
+      environment = await environmentFor({ repoDir: req.repoDir, treeish: commit, reference: root, install, config, sandbox, signal: req.signal });
     } catch (e) {
-      // The candidate's own manifests failing to install is the candidate's failure; the
-      // root's manifests failing is the infrastructure's.
-      if (e instanceof InfraError && e.code === 'E_INSTALL_FAILED') {
-        const baseId = (await sandbox.imageId(config.sandbox.image)) as string;
-        const [mine, rootEnv] = await Promise.all([envKeyFor(req.repoDir, commit, baseId, install), envKeyFor(req.repoDir, root, baseId, install)]);
-        if (rootEnv.key !== mine.key) return finish({ outcome: 'fail', reason: `dependency install failed: ${e.message}`, image: baseId }, e.message);
-      }
-      throw e;
+      if (!(e instanceof EvogitError && e.code === 'E_CANDIDATE_INSTALL')) throw e;
+      return finish({ outcome: 'fail', reason: e.message, image: (await sandbox.imageId(config.sandbox.image)) ?? config.sandbox.image }, e.message);
     }
     if (environment.log) log += `--- install (${environment.image}) ---\n${environment.log}\n`;
 

@@ -104,6 +104,14 @@ function suiteEvaluation(kind: 'local' | 'docker', makeSandbox: () => Sandbox): 
     expect(second.outcome, second.log).toBe('pass');
     expect(second.log).not.toContain('--- install');
     expect(second.image).toBe(first.image);
+
+    // Manifests the agent broke fail the task; the task's own failing to install is the infrastructure's.
+    const picky = [`if grep -qs broken requirements.txt; then echo 'no such package: broken' >&2; exit 1; fi; ${install[0]}`];
+    const broke = `${gold[plain.id]!}diff --git a/requirements.txt b/requirements.txt\nnew file mode 100644\n--- /dev/null\n+++ b/requirements.txt\n@@ -0,0 +1 @@\n+broken\n`;
+    const failed = await gradePatch({ repoDir: repo, root, task: { ...task, test: { ...task.test, install: picky } }, config, sandbox, patch: broke });
+    expect(failed.outcome, failed.log).toBe('fail');
+    expect(failed.reason).toMatch(/^dependency install failed: .*no such package: broken/);
+    await expect(gradePatch({ repoDir: repo, root, task: { ...task, test: { ...task.test, install: [`echo ${nonce} && exit 3`] } }, config, sandbox, patch: gold[plain.id]! })).rejects.toMatchObject({ code: 'E_INSTALL_FAILED' });
   });
 
   it('the container gets the proxy URL and a per-node token, never the key; the proxy adds the key upstream', async () => {

@@ -174,6 +174,15 @@ for (const p of [${JSON.stringify(path.join(repo.dir, 'pwned'))}, ${JSON.stringi
     expect(newest.some((t) => /output truncated: kept 65536 of \d{8} bytes/.test(t))).toBe(true);
   });
 
+  it('fails a candidate whose own dependency manifests do not install (not an infrastructure error)', async () => {
+    const pkg = JSON.parse(await readFile(path.join(repo.dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    pkg.dependencies['no-such-dep'] = 'file:vendor/no-such-dep-1.0.0.tgz';
+    const c = await repo.candidate({ 'package.json': `${JSON.stringify(pkg, null, 2)}\n` }, 'depend on a package that is not there');
+    const e = await grade(c);
+    expect(e.outcome, e.log).toBe('fail');
+    expect(e.reason).toMatch(/^dependency install failed: /);
+  });
+
   it('rejects a candidate that edits the hidden tests, without running it', async () => {
     const c = await repo.candidate({ 'test/calc.test.js': "require('node:test')('ok', () => {});\n" }, 'edit tests');
     const ev = await grade(c);

@@ -74,7 +74,7 @@ export async function evaluateAgentOnTask(req: EvaluateAgentRequest): Promise<Ev
     const patch = await treeDiff(req.repoDir, baseTree, agentTree);
     log += `--- patch (${agent.changes.length} file(s)) ---\n${patch}\n`;
     // The hidden tests go in only now, over whatever the agent did to them.
-    const graded = await gradeGradedTree(req, root, agentTree);
+    const graded = await gradeGradedTree(req, root, agentTree, baseTree);
     log += graded.log;
     const why = agent.changes.length === 0 ? `the agent made no edit${agent.problem ? ` (${agent.problem})` : ''}; ${graded.reason}` : graded.reason;
     return finish({
@@ -92,9 +92,9 @@ export async function evaluateAgentOnTask(req: EvaluateAgentRequest): Promise<Ev
   }
 }
 
-async function gradeGradedTree(req: EvaluateAgentRequest, root: string, agentTree: string): Promise<TreeGrade> {
+async function gradeGradedTree(req: EvaluateAgentRequest, root: string, agentTree: string, baseTree: string): Promise<TreeGrade> {
   const tree = await gradedTree(req.repoDir, root, req.task, agentTree);
-  return gradeTree({ repoDir: req.repoDir, tree, task: req.task, config: req.config, sandbox: req.sandbox, ...(req.signal ? { signal: req.signal } : {}) });
+  return gradeTree({ repoDir: req.repoDir, tree, base: baseTree, task: req.task, config: req.config, sandbox: req.sandbox, ...(req.signal ? { signal: req.signal } : {}) });
 }
 
 /** Grade a patch (a unified diff against the task's base) with no agent: a gold patch, a wrong one. */
@@ -102,5 +102,5 @@ export async function gradePatch(req: { repoDir: string; root: string; task: Sui
   const baseTree = await taskBaseTree(req.repoDir, req.root, req.task);
   const agentTree = await treeWithPatch(req.repoDir, baseTree, req.patch);
   const tree = await gradedTree(req.repoDir, req.root, req.task, agentTree);
-  return gradeTree({ repoDir: req.repoDir, tree, task: req.task, config: req.config, sandbox: req.sandbox });
+  return gradeTree({ repoDir: req.repoDir, tree, base: baseTree, task: req.task, config: req.config, sandbox: req.sandbox });
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseBytes, parseDuration, type Config } from '../../config/index.js';
-import { InfraError } from '../../errors/index.js';
+import { EvogitError, InfraError } from '../../errors/index.js';
 import { environmentFor, makeTar, sandboxAssetsDir, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
 import { treeTar, type SuiteTask } from '../../suites/index.js';
 import { HARNESS_DIR, RESULTS_TOKEN, grade, parseResults, type Grade } from '../../tasks/index.js';
@@ -22,7 +22,12 @@ function extOf(format: SuiteTask['test']['format']): string {
   return format === 'junit' ? 'xml' : format === 'tap' ? 'tap' : format.endsWith('json') ? 'json' : 'txt';
 }
 
-export async function gradeTree(req: { repoDir: string; tree: string; task: SuiteTask; config: Config; sandbox: Sandbox; signal?: AbortSignal }): Promise<TreeGrade> {
+/**
+ * `base`: the tree the agent started from. With test.install, a graded tree whose manifests
+ * differ from it and do not install fails (the agent's edit broke them); the base's own failing
+ * to install is an infrastructure error, retried.
+ */
+export async function gradeTree(req: { repoDir: string; tree: string; base?: string; task: SuiteTask; config: Config; sandbox: Sandbox; signal?: AbortSignal }): Promise<TreeGrade> {
   const { task, config, sandbox } = req;
   let image = config.sandbox.image;
   let digest = await sandbox.imageId(image);
@@ -30,7 +35,13 @@ export async function gradeTree(req: { repoDir: string; tree: string; task: Suit
   let installLog = '';
   if (task.test.install?.length) {
     // The task's dependencies, installed from the graded tree's manifests into a cached image.
-    const { environment } = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, install: task.test.install, config, sandbox, signal: req.signal });
+    let environment;
+    try {
+      environment = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, ...(req.base ? { reference: req.base } : {}), install: task.test.install, config, sandbox, signal: req.signal });
+    } catch (e) {
+      if (!(e instanceof EvogitError && e.code === 'E_CANDIDATE_INSTALL')) throw e;
+      return { outcome: 'fail', reason: e.message, log: `--- install ---\n${e.message}\n`, image: digest, truncated: false };
+    }
     image = environment.image;
     digest = environment.digest;
     if (!environment.cached) installLog = `--- install (${environment.image}) ---\n${environment.log}\n`;
