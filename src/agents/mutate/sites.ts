@@ -376,6 +376,21 @@ function replaceIn(whole: Node, part: Node, text: string): string {
   return whole.text.slice(0, part.startIndex - whole.startIndex) + text + whole.text.slice(part.endIndex - whole.startIndex);
 }
 
+/** The site of replacing `part` with each of `alternatives`, shown within `context` (before and after). */
+function replacementSite(operator: MutationOperator, context: Node, part: Node, alternatives: readonly string[]): MutationSite {
+  return site(
+    operator,
+    part,
+    alternatives.map((alt) => ({
+      operator,
+      line: part.startPosition.row + 1,
+      before: snippet(context.text),
+      after: snippet(replaceIn(context, part, alt)),
+      replacements: [{ start: part.startIndex, end: part.endIndex, text: alt }],
+    })),
+  );
+}
+
 function binarySites(root: Node, language: MutateLanguage): MutationSite[] {
   const table = isPython(language) ? PY_OPERATORS : JS_OPERATORS;
   const types = isPython(language)
@@ -389,19 +404,7 @@ function binarySites(root: Node, language: MutateLanguage): MutationSite[] {
       if (!token || token.isNamed) continue;
       const alternatives = table[token.type];
       if (!alternatives) continue;
-      out.push(
-        site(
-          'binary-operator',
-          token,
-          alternatives.map((alt) => ({
-            operator: 'binary-operator' as const,
-            line: token.startPosition.row + 1,
-            before: snippet(node.text),
-            after: snippet(replaceIn(node, token, alt)),
-            replacements: [{ start: token.startIndex, end: token.endIndex, text: alt }],
-          })),
-        ),
-      );
+      out.push(replacementSite('binary-operator', node, token, alternatives));
     }
   }
   return out;
@@ -497,19 +500,7 @@ function returnSites(root: Node, scopes: Scopes): MutationSite[] {
     related.delete(value.text);
     const wrapped = SIMPLE_EXPRESSION.has(value.type) ? value.text : `(${value.text})`;
     const alternatives = [...[...related].sort(), `${wrapped} + 1`, `${wrapped} - 1`];
-    out.push(
-      site(
-        'return-value',
-        value,
-        alternatives.map((alt) => ({
-          operator: 'return-value' as const,
-          line: value.startPosition.row + 1,
-          before: snippet(ret.text),
-          after: snippet(replaceIn(ret, value, alt)),
-          replacements: [{ start: value.startIndex, end: value.endIndex, text: alt }],
-        })),
-      ),
-    );
+    out.push(replacementSite('return-value', ret, value, alternatives));
   }
   return out;
 }
