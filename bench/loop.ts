@@ -7,7 +7,12 @@
  * reachable. `evogit run --agents N --max-evals E` at N = 1, 2, 4; from the --json events:
  *   - candidates (nodes written) and evaluations per minute of wall time;
  *   - orchestration overhead per agent = its wall time − Σ agent time (agentMs of expansions)
- *     − Σ runTask time (durationMs of evaluations), as a share of its wall time.
+ *     − Σ runTask time (durationMs of evaluations), as a share of its wall time (the whole run:
+ *     start-up, and the idle tail at the budget's end, when the rest of the budget is other
+ *     agents' work in flight, and the clean-up);
+ *   - the same per candidate: over the steps only (each from the end of the one before, or the
+ *     agent's start, to its result), so without that tail: the issue's "share of the candidate's
+ *     wall time".
  *
  * Run: npx tsx bench/loop.ts   (EVOGIT_BENCH_EVALS=60, EVOGIT_BENCH_AGENTS=1,2,4 and
  * EVOGIT_BENCH_SANDBOXES=local,docker by default; docker is skipped, saying so, without a daemon;
@@ -81,6 +86,8 @@ interface Row {
   candidatesPerMin: number;
   evaluationsPerMin: number;
   overheadShare: number;
+  /** Over the steps only (without the tail after each agent's last result). */
+  stepShare: number;
   overheadPerStepMs: number;
   workPerStepMs: number;
   /** Means over the run's steps: lock + refresh + scorer + claim, then each kind's own overhead. */
@@ -93,6 +100,7 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.l
 
 function measure(sandbox: string, agents: number, events: Timed[], wallMs: number): Row {
   let loopMs = 0;
+  let stepsMs = 0;
   let workMs = 0;
   let steps = 0;
   const decide: number[] = [];
@@ -114,12 +122,14 @@ function measure(sandbox: string, agents: number, events: Timed[], wallMs: numbe
       if (e.type === 'expanded' || e.type === 'rejected') {
         workMs += e.agentMs ?? 0;
         expand.push(e.at! - decided - (e.agentMs ?? 0));
+        stepsMs += e.at! - stepStart;
         stepStart = e.at!;
         steps++;
       }
       if (e.type === 'evaluated') {
         workMs += e.durationMs;
         evaluate.push(e.at! - decided - e.durationMs);
+        stepsMs += e.at! - stepStart;
         stepStart = e.at!;
         steps++;
       }
@@ -136,6 +146,7 @@ function measure(sandbox: string, agents: number, events: Timed[], wallMs: numbe
     candidatesPerMin: (candidates / wallMs) * 60_000,
     evaluationsPerMin: (evaluations / wallMs) * 60_000,
     overheadShare: (loopMs - workMs) / loopMs,
+    stepShare: (stepsMs - workMs) / stepsMs,
     overheadPerStepMs: (loopMs - workMs) / steps,
     workPerStepMs: workMs / steps,
     decideMs: mean(decide),
@@ -166,10 +177,10 @@ for (const sandbox of sandboxes) {
 const cpu = cpus()[0]?.model ?? 'unknown';
 process.stdout.write(`machine: ${cpus().length} cpus (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; budget ${EVALS} evaluations per run\n`);
 process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
-process.stdout.write('| sandbox | agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share | overhead ms/step | work ms/step | decide ms | expand ms | evaluate ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+process.stdout.write('| sandbox | agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share (run) | per candidate | overhead ms/step | work ms/step | decide ms | expand ms | evaluate ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');
 for (const r of rows) {
   const base = rows.find((b) => b.sandbox === r.sandbox && b.agents === 1) ?? r;
   process.stdout.write(
-    `| ${r.sandbox} | ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${r.overheadPerStepMs.toFixed(0)} | ${r.workPerStepMs.toFixed(0)} | ${r.decideMs.toFixed(1)} | ${r.expandMs.toFixed(1)} | ${r.evaluateMs.toFixed(1)} |\n`,
+    `| ${r.sandbox} | ${r.agents} | ${r.wallS.toFixed(1)} | ${r.candidates} | ${r.evaluations} | ${r.candidatesPerMin.toFixed(0)} | ${r.evaluationsPerMin.toFixed(0)} | ${(r.evaluationsPerMin / base.evaluationsPerMin).toFixed(2)}× | ${(r.overheadShare * 100).toFixed(0)}% | ${(r.stepShare * 100).toFixed(1)}% | ${r.overheadPerStepMs.toFixed(0)} | ${r.workPerStepMs.toFixed(0)} | ${r.decideMs.toFixed(1)} | ${r.expandMs.toFixed(1)} | ${r.evaluateMs.toFixed(1)} |\n`,
   );
 }

@@ -324,7 +324,7 @@ export class Archive {
     for (let attempt = 0; ; attempt++) {
       const ref = this.layout.claimRef(claim.writer, `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`);
       // Create only: a name taken (by chance) is never overwritten.
-      const r = await this.git.updateRefs([[`update ${ref}`, blob, ZERO_SHA]]);
+      const r = await this.git.createRef(ref, blob);
       if (r.ok) return ref;
       if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not write a claim for writer ${claim.writer}: ${r.stderr.trim()}`, 'Check that .git is writable and not full.');
     }

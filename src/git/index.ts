@@ -2,7 +2,8 @@
  * A thin git runner over src/proc `run`: argument arrays, a fixed cwd, and a deterministic
  * environment (no pager, no prompts, no user config that changes output formats).
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { InfraError, unlessMissing } from '../errors/index.js';
 import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
@@ -12,7 +13,8 @@ import { diffTreeEntries, parseTree, type TreeDiffChange, type TreeObjectEntry }
 
 export * from './parse.js';
 export * from './tree.js';
-export { RefFiles } from './ref-files.js';
+import { createLooseRef, RefFiles } from './ref-files.js';
+export { RefFiles };
 
 const GIT_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',
@@ -46,7 +48,16 @@ const WRITTEN_MAX_BYTES = 8 * 1024 * 1024;
 
 export class Git {
   /** Long-lived plumbing processes, once keepOpen() was called (null: one process per call). */
-  private pipes: { cat: ProcPipe | null; refs: Map<string, ProcPipe>; loose?: LooseObjects | null; fanout?: Promise<void>; /** Loose objects are read in-process (there are no replace refs). */ readLoose?: boolean } | null = null;
+  private pipes: {
+    cat: ProcPipe | null;
+    refs: Map<string, ProcPipe>;
+    loose?: LooseObjects | null;
+    fanout?: Promise<void>;
+    /** Loose objects are read in-process (there are no replace refs). */
+    readLoose?: boolean;
+    /** The common dir where createRef writes refs itself, or null (ask git); looked up once. */
+    refStore?: Promise<string | null>;
+  } | null = null;
   /**
    * Objects this Git wrote while kept open, newest last (bounded): a loop reads back what it
    * has just written (its node commit, its notes commit and trees) on its next refresh, and
@@ -199,6 +210,30 @@ export class Git {
     }
     const r = await this.run(args, { input, reject: false });
     return { ok: r.exitCode === 0, stderr: r.stderr };
+  }
+
+  /**
+   * Create `ref` at `sha` unless it exists (`update-ref` with an old value of zero); false when
+   * it exists. Kept open, it is written in-process (createLooseRef: a lock file, then a rename)
+   * where git's files backend would write just that: not in a reftable repository, not under
+   * core.logAllRefUpdates=always, not a ref git logs by default (refs/heads, refs/remotes,
+   * refs/notes) or one that has a log; anything else goes to `update-ref`.
+   */
+  async createRef(ref: string, sha: string): Promise<{ ok: boolean; stderr: string }> {
+    const common = this.pipes ? await (this.pipes.refStore ??= this.findRefStore()) : null;
+    if (common && !/^refs\/(heads|remotes|notes)\//.test(ref) && !existsSync(path.join(common, 'logs', ref))) {
+      const made = createLooseRef(common, ref, sha);
+      if (made !== null) return { ok: made, stderr: made ? '' : `fatal: cannot lock ref '${ref}': reference already exists` };
+    }
+    return this.updateRefs([[`update ${ref}`, sha, '0'.repeat(sha.length)]]);
+  }
+
+  private async findRefStore(): Promise<string | null> {
+    if (MOVED_BY_ENV.some((name) => process.env[name] !== undefined)) return null;
+    const [common, logAll] = await Promise.all([this.run(['rev-parse', '--git-common-dir'], { reject: false }), this.run(['config', '--get', 'core.logAllRefUpdates'], { reject: false })]);
+    if (common.exitCode !== 0 || logAll.stdout.trim().toLowerCase() === 'always') return null;
+    const dir = path.resolve(this.dir, common.stdout.trim());
+    return RefFiles.supported(dir) ? dir : null;
   }
 
   /**

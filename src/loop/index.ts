@@ -160,6 +160,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
 
       // Check the budget and claim the next piece of work under the lock, so agents on
       // this machine never start more evaluations than the budget allows.
+      let report = (): void => undefined;
       const claimed = await withLock(lockFile, async () => {
         const snapshot = await archive.load();
         const used = spent(snapshot);
@@ -167,7 +168,9 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         const live = snapshot.claims.filter((c) => c.expires > now && c.writer !== writer);
         const pendingEvals = live.filter((c) => c.kind === 'evaluate').length;
         const pendingExpansions = live.filter((c) => c.kind === 'expand').length;
-        emit({ type: 'budget', writer, evaluations: used.evaluations, maxEvaluations: opts.budget.evaluations, expansions: used.expansions, cost: used.cost, elapsedMs: now - started });
+        // Said once the lock is released (a write to the run's pipe is not for the critical section).
+        const budget = { type: 'budget', writer, evaluations: used.evaluations, maxEvaluations: opts.budget.evaluations, expansions: used.expansions, cost: used.cost, elapsedMs: now - started } as const;
+        report = () => emit(budget);
         if (opts.budget.costUsd !== undefined && used.cost >= opts.budget.costUsd) return { stop: 'cost budget spent' } as const;
         if (used.evaluations >= opts.budget.evaluations) return { stop: 'evaluation budget spent' } as const;
         if (used.evaluations + pendingEvals >= opts.budget.evaluations) return { wait: true } as const;
@@ -204,6 +207,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         return { decision, node, snapshot, ref, checkout } as const;
       });
 
+      report();
       if ('stop' in claimed) return finish(claimed.stop ?? 'done');
       if ('ref' in claimed && opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
       if ('wait' in claimed) {
