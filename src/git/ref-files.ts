@@ -46,6 +46,11 @@ interface PackedState {
   offsets: Uint32Array;
 }
 
+/** What changes when git replaces a file (its inode) or rewrites it: a stat that is unchanged means the same content, once settled. */
+function statKey(st: BigIntStats): string {
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
 export class RefFiles {
   private packed: PackedState | null = null;
   /** What each loose ref file held when last read, by name: one stat instead of a read when it is unchanged. */
@@ -135,7 +140,7 @@ export class RefFiles {
         // clock tick: such a file is read again until it settles.
         const now = BigInt(Date.now());
         const st = statSync(file, { bigint: true });
-        key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+        key = statKey(st);
         settled = now - st.ctimeMs > this.racyMs;
         const known = this.looseFiles.get(name);
         if (known?.key === key && known.settled) {
@@ -169,7 +174,7 @@ export class RefFiles {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       return this.packed?.key === 'none' ? this.packed : parsePacked('none', now, 0n, Buffer.alloc(0), this.prefixes);
     }
-    const key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    const key = statKey(st);
     const last = this.packed;
     if (last && last.key === key && last.readAt - last.ctimeMs > this.racyMs) return last;
     let bytes: Buffer;
@@ -256,14 +261,9 @@ let packedNames: { file: string; key: string; names: Set<string>; dirs: Set<stri
 
 function packedState(commonDir: string): { names: Set<string>; dirs: Set<string> } | null {
   const file = path.join(commonDir, 'packed-refs');
-  let st: BigIntStats;
-  try {
-    st = statSync(file, { bigint: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-  const key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const st = unlessMissing(() => statSync(file, { bigint: true }));
+  if (!st) return null;
+  const key = statKey(st);
   // Read again when changed, or changed so recently that a rewrite could hide in the same tick.
   if (packedNames?.file !== file || packedNames.key !== key || BigInt(Date.now()) - st.ctimeMs <= RACY_MS) {
     const names = new Set<string>();
