@@ -55,8 +55,8 @@ export class Git {
     fanout?: Promise<void>;
     /** Loose objects are read in-process (there are no replace refs). */
     readLoose?: boolean;
-    /** The common dir where createRef writes refs itself, or null (ask git); looked up once. */
-    refStore?: Promise<string | null>;
+    /** The common dir where createRef writes refs itself, or null (ask git); looked up with loose. */
+    refStore?: string | null;
   } | null = null;
   /**
    * Objects this Git wrote while kept open, newest last (bounded): a loop reads back what it
@@ -220,20 +220,13 @@ export class Git {
    * refs/notes) or one that has a log; anything else goes to `update-ref`.
    */
   async createRef(ref: string, sha: string): Promise<{ ok: boolean; stderr: string }> {
-    const common = this.pipes ? await (this.pipes.refStore ??= this.findRefStore()) : null;
+    if (this.pipes) await this.looseObjects();
+    const common = this.pipes?.refStore ?? null;
     if (common && !/^refs\/(heads|remotes|notes)\//.test(ref) && !existsSync(path.join(common, 'logs', ref))) {
       const made = createLooseRef(common, ref, sha);
       if (made !== null) return { ok: made, stderr: made ? '' : `fatal: cannot lock ref '${ref}': reference already exists` };
     }
     return this.updateRefs([[`update ${ref}`, sha, '0'.repeat(sha.length)]]);
-  }
-
-  private async findRefStore(): Promise<string | null> {
-    if (MOVED_BY_ENV.some((name) => process.env[name] !== undefined)) return null;
-    const [common, logAll] = await Promise.all([this.run(['rev-parse', '--git-common-dir'], { reject: false }), this.run(['config', '--get', 'core.logAllRefUpdates'], { reject: false })]);
-    if (common.exitCode !== 0 || logAll.stdout.trim().toLowerCase() === 'always') return null;
-    const dir = path.resolve(this.dir, common.stdout.trim());
-    return RefFiles.supported(dir) ? dir : null;
   }
 
   /**
@@ -253,16 +246,24 @@ export class Git {
     const p = this.pipes;
     if (!p) return null;
     if (p.loose === undefined) {
-      const [where, shared, replaced] = await Promise.all([
-        this.run(['rev-parse', '--show-object-format', '--git-path', 'objects'], { reject: false }),
-        this.run(['config', '--get', 'core.sharedRepository'], { reject: false }),
+      // What the repository is like, looked up once for objects and refs alike.
+      const [where, config, replaced] = await Promise.all([
+        this.run(['rev-parse', '--show-object-format', '--git-path', 'objects', '--git-common-dir'], { reject: false }),
+        this.run(['config', '--get-regexp', '^core\\.(sharedrepository|logallrefupdates)$'], { reject: false }),
         this.run(['for-each-ref', '--count=1', '--format=%(refname)', process.env.GIT_REPLACE_REF_BASE || 'refs/replace/'], { reject: false }),
       ]);
       // Another call may have looked meanwhile: keep the first answer (the same one).
       if (p.loose === undefined) {
-        p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, shared.exitCode === 0 ? shared.stdout : null) : null;
+        // "key value" lines, keys in lower case; a key alone is a boolean set to true.
+        const settings = new Map(config.stdout.split('\n').filter(Boolean).map((line) => (line.includes(' ') ? [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] : [line, 'true'])));
+        const setting = (name: string) => settings.get(name) ?? null;
+        p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, setting('core.sharedrepository')) : null;
         // git reads an object through its replacement: with any replace ref, reads go to git.
         p.readLoose = p.loose !== null && (process.env.GIT_NO_REPLACE_OBJECTS !== undefined || (replaced.exitCode === 0 && replaced.stdout.trim() === ''));
+        // Refs createRef may write itself: the files backend, and no reflog for every ref.
+        const common = where.stdout.trim().split('\n')[2];
+        const dir = common && !MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? path.resolve(this.dir, common) : null;
+        p.refStore = dir && setting('core.logallrefupdates')?.toLowerCase() !== 'always' && RefFiles.supported(dir) ? dir : null;
         // A hot loop writes objects from here on: their directories, made while it goes on.
         p.fanout = p.loose?.prepareFanout();
       }
