@@ -220,8 +220,7 @@ export class Git {
    * refs/notes) or one that has a log; anything else goes to `update-ref`.
    */
   async createRef(ref: string, sha: string): Promise<{ ok: boolean; stderr: string }> {
-    if (this.pipes) await this.looseObjects();
-    const common = this.pipes?.refStore ?? null;
+    const common = (await this.lookedUp())?.refStore ?? null;
     if (common && !/^refs\/(heads|remotes|notes)\//.test(ref) && !existsSync(path.join(common, 'logs', ref))) {
       const made = createLooseRef(common, ref, sha);
       if (made !== null) return { ok: made, stderr: made ? '' : `fatal: cannot lock ref '${ref}': reference already exists` };
@@ -235,14 +234,18 @@ export class Git {
    * `git hash-object -w` writes it (and checks its format).
    */
   async writeObject(type: ObjectType, content: string | Buffer): Promise<string> {
-    const loose = await this.looseObjects();
+    const loose = (await this.lookedUp())?.loose ?? null;
     const id = loose ? loose.write(type, content) : (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
     if (this.pipes) this.remember(id, type, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     return id;
   }
 
-  /** The in-place object writer when kept open (looked up once), or null: git must write. */
-  private async looseObjects(): Promise<LooseObjects | null> {
+  /**
+   * Kept open, what it found out about the repository, looked up once: the in-place object
+   * writer (`loose`, null: git must write), whether it may read loose objects, where createRef
+   * may write refs. Null when not kept open.
+   */
+  private async lookedUp(): Promise<NonNullable<Git['pipes']> | null> {
     const p = this.pipes;
     if (!p) return null;
     if (p.loose === undefined) {
@@ -268,7 +271,7 @@ export class Git {
         p.fanout = p.loose?.prepareFanout();
       }
     }
-    return p.loose;
+    return p;
   }
 
   private remember(id: string, type: ObjectType, content: Buffer): void {
@@ -294,7 +297,7 @@ export class Git {
    * Unlike git, it leaves the index as it is (git also stores the new cache-tree in it).
    */
   async writeTree(worktree: string): Promise<string> {
-    const loose = MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? null : await this.looseObjects();
+    const loose = MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? null : ((await this.lookedUp())?.loose ?? null);
     const where = loose ? locateIndexFile(worktree) : null;
     if (loose && where && where.objects === realpathSync.native(loose.dir)) {
       const bytes = unlessMissing(() => readFileSync(where.index));
@@ -375,7 +378,7 @@ export class Git {
    * long-lived `cat-file --batch`; in the order asked, missing names left out.
    */
   private async readPiped(names: readonly string[]): Promise<BatchBlob[]> {
-    if (this.pipes && this.pipes.loose === undefined) await this.looseObjects();
+    await this.lookedUp();
     const known = names.map((n) => this.readLocal(n));
     if (known.every((o) => o !== null)) return known as BatchBlob[];
     if (known.every((o) => o === null)) return this.readCat(names);
