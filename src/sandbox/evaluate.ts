@@ -5,8 +5,7 @@
  * this run), cross-check with the exit code, and return one Evaluation line.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Evaluation } from '../archive/types.js';
 import { parseBytes, parseDuration, type Config } from '../config/index.js';
@@ -14,7 +13,7 @@ import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import {
   HARNESS_DIR,
   RESULTS_TOKEN,
-  archiveTo,
+  archiveTar,
   changedFiles,
   discoverTasks,
   extractMetrics,
@@ -89,16 +88,7 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
   const baseId = await sandbox.imageId(baseImage);
   if (!baseId) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${baseImage} is not present`, 'Build it: `evogit sandbox build --offline`.');
   const env = await envKeyFor(req.repoDir, req.treeish, baseId, req.install);
-  let manifests: Buffer = makeTar([]);
-  if (env.files.length) {
-    const work = await mkdtemp(path.join(tmpdir(), 'evogit-env-'));
-    try {
-      await archiveTo(req.repoDir, req.treeish, path.join(work, 'manifests.tar'), env.files);
-      manifests = await readFile(path.join(work, 'manifests.tar'));
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-  }
+  const manifests = env.files.length ? await archiveTar(req.repoDir, req.treeish, { paths: env.files }) : makeTar([]);
   try {
     return await sandbox.ensureEnvironment({
       baseImage,
@@ -139,7 +129,6 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     return finish({ outcome: 'fail', tampered: true, reason }, `rejected, not run: ${reason}\n`);
   }
 
-  const work = await mkdtemp(path.join(tmpdir(), 'evogit-task-'));
   let log = '';
   try {
     // 2. The environment image (dependencies), once per manifest content.
@@ -155,12 +144,8 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
 
     // 3. The candidate's tree, then the hidden tests from the root, then the harness and a
     //    result directory whose name the candidate cannot know in advance.
-    await archiveTo(req.repoDir, commit, path.join(work, 'candidate.tar'));
-    const layers: Buffer[] = [await readFile(path.join(work, 'candidate.tar'))];
-    if (task.hiddenFiles.length) {
-      await archiveTo(req.repoDir, root, path.join(work, 'hidden.tar'), task.hiddenFiles);
-      layers.push(await readFile(path.join(work, 'hidden.tar')));
-    }
+    const layers: Buffer[] = [await archiveTar(req.repoDir, commit)];
+    if (task.hiddenFiles.length) layers.push(await archiveTar(req.repoDir, root, { paths: task.hiddenFiles }));
     const outDir = `.evogit-out-${nonce}`;
     const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${outDir}/results.${extOf(task.resultFormat)}` : task.resultFile;
     layers.push(makeTar([...(await harnessEntries()), { path: outDir }]));
@@ -220,7 +205,5 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     // Infrastructure (daemon unreachable, image missing, disk full): `error`, retried, never a fail.
     const reason = errorMessage(e);
     return finish({ outcome: 'error', reason }, `${log}\n--- error ---\n${e instanceof Error ? (e.stack ?? reason) : reason}\n`);
-  } finally {
-    await rm(work, { recursive: true, force: true });
   }
 }

@@ -5,5 +5,5 @@ export { splitOf, unitHash, parseFractions, checkFractions } from './split.js';
 export { parseSweJsonl, parseSweConfig, sweTestFor, patchPaths, type SweRecord, type SweSuiteConfig } from './swe.js';
 export { scanPolyglot, polyglotTest, POLYGLOT_LANGUAGES, type Exercise, type PolyglotLanguage } from './polyglot.js';
 export { importSuite, loadSuite, listSuites, tasksOf, evaluationTaskId, detectFormat, type ImportOptions, type ImportResult, type SuiteSummary } from './store.js';
-export { taskBaseTree, treeWithout, treeWithChanges, treeWithPatch, gradedTree, treeTar, treeDiff, parseLsFilesStage, parseLsTreeEntries, type FileChange } from './tree.js';
+export { taskBaseTree, treeWithout, treeWithChanges, treeWithPatch, gradedTree, treeDiff, parseLsFilesStage, parseLsTreeEntries, type FileChange } from './tree.js';
 export { toTaskSpec } from './spec.js';

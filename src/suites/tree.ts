@@ -4,7 +4,7 @@
  * graded tree — the agent's tree with the hidden tests put back from the evaluator's copy, so
  * an agent's edit to a test file has no effect.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EvogitError } from '../errors/index.js';
@@ -136,17 +136,6 @@ export async function gradedTree(repoDir: string, root: string, task: SuiteTask,
   });
 }
 
-/** A tree as a tar archive, optionally under a directory prefix (`task/`). */
-export async function treeTar(repoDir: string, tree: string, prefix = '', pathspec: string[] = []): Promise<Buffer> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'evogit-tar-'));
-  try {
-    const file = path.join(dir, 'tree.tar');
-    await git(repoDir, ['archive', '--format=tar', ...(prefix ? [`--prefix=${prefix}`] : []), '-o', file, tree, ...(pathspec.length ? ['--', ...pathspec] : [])]);
-    return await readFile(file);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** The agent's patch, for the log. */
 export async function treeDiff(repoDir: string, from: string, to: string): Promise<string> {

@@ -1,4 +1,8 @@
 /** The few git reads tasks need, machine-readable, parsed by pure functions. */
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { run } from '../proc/index.js';
 import { parseNulList } from '../git/index.js';
 
@@ -42,7 +46,16 @@ export async function treeBlobs(repoDir: string, commit: string): Promise<Map<st
   return parseLsTree(r.stdout);
 }
 
-/** `git archive` of a commit (optionally only some paths) as a tar file on disk. */
-export async function archiveTo(repoDir: string, commit: string, file: string, paths: string[] = []): Promise<void> {
-  await run('git', ['archive', '--format=tar', '-o', file, commit, ...(paths.length ? ['--', ...paths] : [])], { cwd: repoDir });
+/**
+ * `git archive` of a commit or tree as tar bytes: only `paths` (pathspecs) when given, under
+ * `prefix`. Through a temporary file, not a pipe: git then runs in the fork server.
+ */
+export async function archiveTar(repoDir: string, treeish: string, opts: { paths?: readonly string[]; prefix?: string } = {}): Promise<Buffer> {
+  const file = path.join(tmpdir(), `evogit-archive-${process.pid}-${randomBytes(6).toString('hex')}.tar`);
+  try {
+    await run('git', ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), '-o', file, treeish, ...(opts.paths?.length ? ['--', ...opts.paths] : [])], { cwd: repoDir });
+    return await readFile(file);
+  } finally {
+    await rm(file, { force: true });
+  }
 }

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { parseBytes, parseDuration, type Config } from '../../config/index.js';
 import { EvogitError, InfraError } from '../../errors/index.js';
 import { environmentFor, makeTar, sandboxAssetsDir, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
-import { treeTar, type SuiteTask } from '../../suites/index.js';
-import { HARNESS_DIR, RESULTS_TOKEN, grade, parseResults, type Grade } from '../../tasks/index.js';
+import type { SuiteTask } from '../../suites/index.js';
+import { HARNESS_DIR, RESULTS_TOKEN, archiveTar, grade, parseResults, type Grade } from '../../tasks/index.js';
 
 export interface TreeGrade extends Grade {
   log: string;
@@ -50,7 +50,7 @@ export async function gradeTree(req: { repoDir: string; tree: string; base?: str
   const outDir = `.evogit-out-${nonce}`;
   const resultRel = !task.test.resultFile || task.test.resultFile === RESULTS_TOKEN ? `${outDir}/results.${extOf(task.test.format)}` : task.test.resultFile;
   const harness = await readFile(path.join(sandboxAssetsDir(), 'harness', 'unittest_junit.py'));
-  const layers = [await treeTar(req.repoDir, req.tree), makeTar([{ path: `${HARNESS_DIR}/unittest_junit.py`, content: harness, mode: 0o755 }, { path: outDir }])];
+  const layers = [await archiveTar(req.repoDir, req.tree), makeTar([{ path: `${HARNESS_DIR}/unittest_junit.py`, content: harness, mode: 0o755 }, { path: outDir }])];
   let command = task.test.command.map((a) => a.split(RESULTS_TOKEN).join(`${WORK_TOKEN}/${resultRel}`));
   if (task.test.setup?.length) command = ['/bin/sh', '-c', `${task.test.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
   const result = await sandbox.run({

@@ -9,7 +9,8 @@ import { safeRelativePath } from '../llm/index.js';
 import type { LlmProxy } from '../proxy/index.js';
 import type { Budget } from '../llm/index.js';
 import { makeTar, type Sandbox } from '../../sandbox/index.js';
-import { treeTar, type FileChange } from '../../suites/index.js';
+import type { FileChange } from '../../suites/index.js';
+import { archiveTar } from '../../tasks/index.js';
 import { agentDockerSandbox, openSocketBridge } from './bridge.js';
 import { RUNNER_DIR, RUNNER_FILE, RUNNER_SOURCE, SOCKET_MOUNT, SOCKET_NAME } from './runner.js';
 
@@ -93,8 +94,8 @@ export async function runAgentProgram(req: AgentProgramRequest): Promise<AgentPr
       ...(bridge ? { EVOGIT_LLM_SOCKET: `${SOCKET_MOUNT}/${SOCKET_NAME}` } : { EVOGIT_LLM_URL: req.llm.proxy.openaiBaseUrl }),
     };
     const layers = [
-      await treeTar(req.repoDir, req.agentCommit, 'agent/', ['.', ':(exclude).evogit']),
-      await treeTar(req.repoDir, req.workTree, 'task/'),
+      await archiveTar(req.repoDir, req.agentCommit, { prefix: 'agent/', paths: ['.', ':(exclude).evogit'] }),
+      await archiveTar(req.repoDir, req.workTree, { prefix: 'task/' }),
       makeTar([
         { path: RUNNER_DIR },
         { path: `${RUNNER_DIR}/${RUNNER_FILE}`, content: Buffer.from(RUNNER_SOURCE) },
