@@ -116,7 +116,7 @@ function measure(sandbox: string, agents: number, events: Timed[], wallMs: numbe
     let decided = start;
     for (const e of mine) {
       if (e.type === 'decision') {
-        if (e.kind !== 'wait') decide.push(e.at! - stepStart);
+        decide.push(e.at! - stepStart);
         decided = e.at!;
       }
       if (e.type === 'expanded' || e.type === 'rejected') {

@@ -8,6 +8,7 @@ chosen fresh for every run. Exit status: 0 when every test passed, 1 otherwise.
 import argparse
 import importlib.util
 import os
+import signal
 import sys
 import time
 import traceback
@@ -55,6 +56,36 @@ class Recorder(unittest.TestResult):
         self._add(test, "fail", "unexpected success")
 
 
+class EvogitTimeout(BaseException):
+    """Raised into the code under test at the deadline (--timeout). A BaseException, so
+    `except Exception:` in that code does not swallow it."""
+
+
+def arm(seconds, result):
+    """At the deadline the running test fails and no further test starts; the report is still
+    written. SIGALRM interrupts Python code, loops included; evogit's sandbox kills a run stuck
+    in C a little later."""
+    if not seconds or seconds <= 0 or not hasattr(signal, "setitimer"):
+        return
+    reason = f"evogit: timed out after {seconds:g} s (test.timeout)"
+
+    def on_alarm(signum, frame):
+        result.stop()
+        module = (frame.f_globals.get("__name__") or "") if frame is not None else ""
+        # Only into the code under test: this harness and unittest's own bookkeeping go on.
+        if module != "__main__" and module.split(".")[0] != "unittest":
+            raise EvogitTimeout(reason)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    # At the deadline, then every 0.2 s: code that swallowed the first one is interrupted again.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+
+
+def disarm():
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def load(path, index):
     name = os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(name, os.path.abspath(path))
@@ -67,18 +98,23 @@ def load(path, index):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", required=True)
+    parser.add_argument("--timeout", type=float, default=0.0, help="seconds; see arm()")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
     sys.path.insert(0, os.getcwd())
     result = Recorder()
     load_errors = []
+    arm(args.timeout, result)
     for i, path in enumerate(args.files):
+        if result.shouldStop:
+            break  # timed out: the files not run are not in the report, so they count as failed
         try:
             suite = load(path, i)
-        except Exception:  # a file that does not import is a failed test, not a crash
+        except (Exception, EvogitTimeout):  # a file that does not import is a failed test, not a crash
             load_errors.append((path, traceback.format_exc()))
             continue
         suite.run(result)
+    disarm()
     rows = []
     failures = 0
     for classname, name, status, seconds, message in result.cases:

@@ -54,6 +54,10 @@ export interface Evaluation {
   testResults?: Record<string, 'pass' | 'fail' | 'skip'>;
   metrics?: Record<string, number>;
   durationMs: number;
+  /** How long the command itself ran in the sandbox (what test.timeout "auto" scales). */
+  runMs?: number;
+  /** The limit the run had, in milliseconds. */
+  timeoutMs?: number;
   /** Which harness ran it: `docker` | `local`. */
   harness: string;
   /** Image digest (docker) or a description of the local environment. */

@@ -63,7 +63,7 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
           .option('test', { type: 'string', describe: 'The test command (default: detected)' })
           .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
           .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'sandbox.kind: docker (default) or local (isolates nothing)' })
-          .option('timeout', { type: 'string', describe: 'test.timeout: wall-clock limit of one task run, e.g. 30s (default 120s)' })
+          .option('timeout', { type: 'string', describe: 'test.timeout: limit of one task run, e.g. 30s, or auto (default: from the root\'s measured run, at most 120s)' })
           .option('template', { type: 'string', choices: ['agent'], describe: 'agent: start a coding-agent repository from the seed agent (DGM mode)' }),
       on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
     )

@@ -48,7 +48,20 @@ export const TestSchema = z
       .array(z.string())
       .default([])
       .describe('Globs of paths a candidate may not change (tests, evaluator config, CI). Always includes evogit.yml.'),
-    timeout: duration.default('120s').describe('Wall-clock limit of one task run; the container is killed after it.'),
+    timeout: z
+      .union([z.literal('auto'), duration])
+      .default('auto')
+      .describe(
+        'Limit of one task run. "auto": factor × the root\'s measured run of the same task + plus, at most ceiling (the ceiling until the root has run it); or a fixed duration. The runner gets it as its own per-test timeout where it has one; the container is killed a little after it.',
+      ),
+    autoTimeout: z
+      .object({
+        factor: z.number().min(1).default(1.5).describe('Multiplies the root\'s measured run time.'),
+        plus: duration.default('5s').describe('Added to factor × the root\'s run time (start-up noise, a slower machine).'),
+        ceiling: duration.default('120s').describe('The most a run may take; also the limit before the root has been measured on the task.'),
+      })
+      .prefault({})
+      .describe('How test.timeout "auto" derives a task\'s limit from the root\'s measured run (as mutation testing tools do).'),
     objective: z
       .object({
         metric: z.string().describe('Name of a numeric metric the task prints as JSON (e.g. {"evogit_metrics": {"time_ms": 12}}).'),

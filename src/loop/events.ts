@@ -6,7 +6,11 @@ import type { Outcome } from '../archive/types.js';
 
 export type LoopEvent = (
   | { type: 'start'; writer: string; agent: string; sandbox: string; tasks: number; time: string }
-  | { type: 'decision'; writer: string; kind: 'expand' | 'evaluate' | 'wait'; node: string; task?: string; mate?: string }
+  | { type: 'decision'; writer: string; kind: 'expand' | 'evaluate'; node: string; task?: string; mate?: string }
+  /** The rest of the budget is others' work in flight: said once per change of what is awaited. */
+  | { type: 'waiting'; writer: string; for: { writer: string; node: string; task?: string }[] }
+  /** A step still running after a while, and how long so far (every HEARTBEAT_MS). */
+  | { type: 'heartbeat'; writer: string; kind: 'expand' | 'evaluate'; node: string; task?: string; elapsedMs: number }
   | { type: 'expanded'; writer: string; node: string; branch: string; parents: string[]; operator: string; cost: number; summary: string; agentMs?: number }
   | { type: 'rejected'; writer: string; parent: string; reason: string; detail?: string; agentMs?: number }
   | { type: 'evaluated'; writer: string; node: string; task: string; outcome: Outcome; durationMs: number; tests?: { passed: number; total: number } }

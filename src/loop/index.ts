@@ -21,7 +21,8 @@ import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.j
 import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
 import { killProcessesIn, processAlive, withLock } from './lock.js';
-import { keepsPasses, logDirOf, prepareWork } from './work.js';
+import { awaitedOf, heartbeat, othersFinishTheBudget, sleep, waitKey } from './wait.js';
+import { keepsPasses, logDirOf, prepareWork, unmeasuredRootTask } from './work.js';
 
 export type { LoopEvent, EventSink } from './events.js';
 
@@ -82,12 +83,6 @@ export function budgetFromConfig(config: Config, overrides: Partial<Budget> = {}
 /** Waiting for others' work in flight: the first look again, and the longest pause between looks. */
 const WAIT_FIRST_MS = 20;
 const WAIT_MAX_MS = 500;
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 
 function hashSeed(text: string): number {
   let h = 2166136261;
@@ -151,6 +146,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   let consecutiveErrors = 0;
   let step = 0;
   let waitMs = 0;
+  let waitingFor = '';
 
   try {
     for (;;) {
@@ -173,9 +169,11 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         report = () => emit(budget);
         if (opts.budget.costUsd !== undefined && used.cost >= opts.budget.costUsd) return { stop: 'cost budget spent' } as const;
         if (used.evaluations >= opts.budget.evaluations) return { stop: 'evaluation budget spent' } as const;
-        if (used.evaluations + pendingEvals >= opts.budget.evaluations) return { wait: true } as const;
+        if (used.evaluations + pendingEvals >= opts.budget.evaluations) return { wait: live.filter((c) => c.kind === 'evaluate') } as const;
         const canExpand = opts.budget.expansions === undefined || used.expansions + pendingExpansions < opts.budget.expansions;
-        const decision: Decision = policy.decide({
+        // The root's run of each task first (the time limits of every later run derive from it).
+        const baseline = work.measureRootFirst ? unmeasuredRootTask(snapshot, work.taskIds, live) : null;
+        const decision: Decision = baseline !== null ? { kind: 'evaluate', node: snapshot.root, task: baseline } : policy.decide({
           snapshot,
           tasks: work.taskIds,
           now,
@@ -210,18 +208,25 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
       report();
       if ('stop' in claimed) return finish(claimed.stop ?? 'done');
       if ('ref' in claimed && opts.remote) await sync(archive, opts.remote, writer, emit, 'push');
-      if ('wait' in claimed) {
-        emit({ type: 'decision', writer, kind: 'wait', node: '' });
-        // The rest of the budget is others' work in flight: look again soon (it may just be
-        // finishing, or fail and free its slot), then less and less often.
+      if ('wait' in claimed && claimed.wait) {
+        // The rest of the budget is others' work in flight. Agents here finish it (or retry
+        // their slot): this one's part is done. Others' may be dead: look again soon (it may
+        // just be finishing, or fail and free its slot), then less and less often.
+        if (othersFinishTheBudget(claimed.wait)) return finish(`the rest of the budget is in flight with ${[...new Set(claimed.wait.map((c) => c.writer))].join(', ')}`);
+        const awaited = awaitedOf(claimed.wait);
+        const key = waitKey(awaited);
+        if (key !== waitingFor) emit({ type: 'waiting', writer, for: awaited });
+        waitingFor = key;
         waitMs = Math.min(WAIT_MAX_MS, waitMs ? waitMs * 2 : WAIT_FIRST_MS);
         await sleep(waitMs, signal);
         continue;
       }
       waitMs = 0;
+      waitingFor = '';
       step++;
       const { decision, node, snapshot } = claimed;
       const claim = keepClaimAlive(archive, claimed.ref, { writer, node: node.id, kind: decision.kind, ...(decision.kind === 'evaluate' ? { task: decision.task } : {}) }, ttl, emit);
+      const quiet = heartbeat(emit, { writer, kind: decision.kind, node: node.id, ...(decision.kind === 'evaluate' ? { task: decision.task } : {}) });
       try {
         if (decision.kind === 'expand') {
           const mate = decision.mate ?? null;
@@ -257,7 +262,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         } else {
           const task = { id: decision.task };
           emit({ type: 'decision', writer, kind: 'evaluate', node: node.id, task: task.id });
-          const evaluation: Evaluation = await work.evaluate({ node: node.id, task: task.id, writer, logDir: logDirOf(stateDir, node.id), ...(signal ? { signal } : {}) });
+          const evaluation: Evaluation = await work.evaluate({ node: node.id, task: task.id, writer, logDir: logDirOf(stateDir, node.id), snapshot, ...(signal ? { signal } : {}) });
           if (signal?.aborted && evaluation.outcome === 'error') return finish('stopped');
           await claim.handOver((ref) => archive.appendEvaluations(writer, [evaluation], { releaseClaim: ref }));
           result.evaluations++;
@@ -291,6 +296,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
           }
         }
       } finally {
+        quiet();
         await claim.release();
       }
       if (opts.remote) await sync(archive, opts.remote, writer, emit, 'push');

@@ -5,12 +5,12 @@
  * own agent must solve, and the node's agent edits itself.
  */
 import path from 'node:path';
-import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
+import type { ArchiveSnapshot, Claim, Evaluation } from '../archive/types.js';
 import { createAgent, type Agent, type AgentKind } from '../agents/index.js';
 import { AGENT_PROTECTED, createSelfAgent, evaluateAgentOnTask, startDgmHost, suiteOf } from '../agents/self/index.js';
 import type { Config } from '../config/index.js';
 import { InfraError } from '../errors/index.js';
-import { discoverTasks, runTask, type Sandbox } from '../sandbox/index.js';
+import { discoverTasks, rootReference, runTask, type Sandbox } from '../sandbox/index.js';
 import { evaluationTaskId, loadSuite, tasksOf } from '../suites/index.js';
 import type { TaskSpec } from '../tasks/types.js';
 
@@ -21,8 +21,11 @@ export interface Work {
   tasks: TaskSpec[];
   /** Paths no child may change, beyond the config's and the tasks' hidden files. */
   extraProtected: string[];
+  /** Run each task on the root before anything else: with test.timeout "auto" every later run's limit derives from it. */
+  measureRootFirst: boolean;
   agent: Agent;
-  evaluate(req: { node: string; task: string; writer: string; logDir: string; signal?: AbortSignal }): Promise<Evaluation>;
+  /** `snapshot`: the archive the decision was made on, for what the run is measured against (the root's runs). */
+  evaluate(req: { node: string; task: string; writer: string; logDir: string; snapshot?: ArchiveSnapshot; signal?: AbortSignal }): Promise<Evaluation>;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,8 @@ export async function prepareWork(opts: { repoDir: string; root: string; config:
       taskIds: [...byId.keys()],
       tasks: [],
       extraProtected: AGENT_PROTECTED,
+      // A suite task's limit is its own (or the ceiling): nothing to measure on the root.
+      measureRootFirst: false,
       agent: createSelfAgent({ sandbox, llm: host.llm, chat: host.chat }),
       evaluate: (r) =>
         evaluateAgentOnTask({ repoDir, node: r.node, root, suite, task: byId.get(r.task)!, config, sandbox, llm: host.llm, writer: r.writer, logDir: r.logDir, ...(r.signal ? { signal: r.signal } : {}) }),
@@ -49,10 +54,34 @@ export async function prepareWork(opts: { repoDir: string; root: string; config:
     taskIds: tasks.map((t) => t.id),
     tasks,
     extraProtected: [],
+    measureRootFirst: config.test.timeout === 'auto',
     agent: createAgent(opts.agentKind, config),
-    evaluate: (r) => runTask({ repoDir, commit: r.node, root, task: byId.get(r.task)!, config, sandbox, writer: r.writer, logDir: r.logDir, ...(r.signal ? { signal: r.signal } : {}) }),
+    evaluate: (r) =>
+      runTask({
+        repoDir,
+        commit: r.node,
+        root,
+        task: byId.get(r.task)!,
+        config,
+        sandbox,
+        writer: r.writer,
+        logDir: r.logDir,
+        ...(r.snapshot ? rootReference(r.snapshot, r.task, config) : {}),
+        ...(r.signal ? { signal: r.signal } : {}),
+      }),
     close: async () => undefined,
   };
+}
+
+/**
+ * A task the root has no graded run of and nobody else is running on it, or null: the first
+ * runs of a search measure the root (as a mutation-testing tool's initial run does), so that a
+ * candidate's time limit can derive from it instead of the ceiling (tasks/timeout.ts).
+ */
+export function unmeasuredRootTask(snapshot: ArchiveSnapshot, tasks: readonly string[], othersClaims: readonly Claim[]): string | null {
+  const measured = new Set((snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.outcome !== 'error').map((e) => e.task));
+  const running = new Set(othersClaims.filter((c) => c.kind === 'evaluate' && c.node === snapshot.root).map((c) => c.task));
+  return tasks.find((t) => !measured.has(t) && !running.has(t)) ?? null;
 }
 
 /**
@@ -66,7 +95,7 @@ export function keepsPasses(work: Work, snapshot: ArchiveSnapshot, node: string,
   return async (commit) => {
     if (passed.length === 0) return false;
     for (const task of passed) {
-      const e = await work.evaluate({ node: commit, task, writer: run.writer, logDir: run.logDirOf(commit), ...(run.signal ? { signal: run.signal } : {}) });
+      const e = await work.evaluate({ node: commit, task, writer: run.writer, logDir: run.logDirOf(commit), snapshot, ...(run.signal ? { signal: run.signal } : {}) });
       // Stopped (Ctrl-C): no verdict, and no PR from a minimisation cut short.
       if (run.signal?.aborted) throw new InfraError('E_ABORTED', 'stopped while re-running tasks for forge.minimize', 'Run again; the PR is proposed then.');
       if (e.outcome !== 'pass') return false;

@@ -201,7 +201,7 @@ export class DockerSandbox implements Sandbox {
     out: CappedOutput,
     timeoutMs: number,
     signal?: AbortSignal,
-  ): Promise<{ exitCode: number | null; timedOut: boolean; aborted: boolean }> {
+  ): Promise<{ exitCode: number | null; timedOut: boolean; aborted: boolean; runMs: number }> {
     const stream = await container.attach({ stream: true, stdout: true, stderr: true });
     const sink = new Writable({
       write(chunk: Buffer, _enc, done) {
@@ -233,11 +233,13 @@ export class DockerSandbox implements Sandbox {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const started = performance.now();
       await container.start();
       const waited = (await container.wait()) as { StatusCode: number };
+      const runMs = Math.round(performance.now() - started);
       // Let the attach stream deliver its last bytes, but never hang on it.
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
-      return { exitCode: waited.StatusCode, timedOut, aborted };
+      return { exitCode: waited.StatusCode, timedOut, aborted, runMs };
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -249,7 +251,7 @@ export class DockerSandbox implements Sandbox {
     await this.startup();
     const started = performance.now();
     const command = spec.command.map((a) => a.split(WORK_TOKEN).join(WORK_DIR));
-    const env = [...BASE_ENV, ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+    const env = [...BASE_ENV, ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v.split(WORK_TOKEN).join(WORK_DIR)}`)];
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer({
@@ -300,6 +302,7 @@ export class DockerSandbox implements Sandbox {
         truncated: out.truncated,
         files,
         durationMs: Math.round(performance.now() - started),
+        runMs: waited.runMs,
       };
     } catch (e) {
       if (e instanceof InfraError) throw e;

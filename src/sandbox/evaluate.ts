@@ -5,24 +5,30 @@
  * this run), cross-check with the exit code, and return one Evaluation line.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Evaluation } from '../archive/types.js';
+import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 import { parseBytes, parseDuration, type Config } from '../config/index.js';
 import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import {
   HARNESS_DIR,
+  HARNESS_ENV,
   RESULTS_TOKEN,
   archiveTar,
   changedFiles,
   discoverTasks,
   extractMetrics,
+  fillCommand,
   grade,
+  killGraceMs,
   manifestFiles,
+  measuredRunMs,
   parseResults,
   protectedPatterns,
   resolveCommit,
+  runnerHasTimeout,
   tamperedPaths,
+  taskTimeout,
   treeBlobs,
   type TaskSpec,
 } from '../tasks/index.js';
@@ -43,6 +49,8 @@ export interface RunTaskRequest {
   logDir: string;
   /** The root's metrics, for test.objective. */
   baseline?: Record<string, number>;
+  /** The root's measured run of this task (tasks/timeout.ts measuredRunMs), for test.timeout "auto". */
+  rootRunMs?: number | null;
 }
 
 const LOG_TAIL = 2048;
@@ -55,9 +63,11 @@ function extOf(format: TaskSpec['resultFormat']): string {
   return format === 'junit' ? 'xml' : format === 'tap' ? 'tap' : format.endsWith('json') ? 'json' : 'txt';
 }
 
-async function harnessEntries(): Promise<TarEntry[]> {
-  const file = path.join(sandboxAssetsDir(), 'harness', 'unittest_junit.py');
-  return [{ path: `${HARNESS_DIR}/unittest_junit.py`, content: await readFile(file), mode: 0o755 }];
+/** evogit's in-sandbox helpers (sandbox/harness/: the unittest runner, the pytest timeout plugin), for the harness folder. */
+export async function harnessEntries(): Promise<TarEntry[]> {
+  const dir = path.join(sandboxAssetsDir(), 'harness');
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.py')).sort();
+  return Promise.all(names.map(async (f) => ({ path: `${HARNESS_DIR}/${f}`, content: await readFile(path.join(dir, f)), mode: 0o755 })));
 }
 
 /** The environment key: base image id, install lines, and the blob ids of the manifests. */
@@ -107,6 +117,16 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
   }
 }
 
+/**
+ * What a candidate's run of `task` is measured against, from the root's graded runs: their
+ * measured run time (test.timeout "auto") and the latest metrics (test.objective).
+ */
+export function rootReference(snapshot: ArchiveSnapshot, task: string, config: Config): Pick<RunTaskRequest, 'rootRunMs' | 'baseline'> {
+  const runs = (snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.task === task && e.outcome !== 'error');
+  const baseline = config.test.objective ? runs.filter((e) => e.metrics).at(-1)?.metrics : undefined;
+  return { rootRunMs: measuredRunMs(runs, task), ...(baseline ? { baseline } : {}) };
+}
+
 export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
   const started = performance.now();
   const { config, task, sandbox } = req;
@@ -149,23 +169,23 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     const outDir = `.evogit-out-${nonce}`;
     const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${outDir}/results.${extOf(task.resultFormat)}` : task.resultFile;
     layers.push(makeTar([...(await harnessEntries()), { path: outDir }]));
-    const resultAbs = `${WORK_TOKEN}/${resultRel}`;
-    let command = task.command.map((a) => a.split(RESULTS_TOKEN).join(resultAbs));
+    // 4. Run, within the limit test.timeout gives (derived from the root's run with "auto").
+    const limit = task.timeoutMs !== undefined ? { ms: task.timeoutMs, basis: `the task's own limit, ${task.timeoutMs} ms` } : taskTimeout(config.test, req.rootRunMs ?? null);
+    let command = fillCommand(task.command, { results: `${WORK_TOKEN}/${resultRel}`, timeoutMs: limit.ms });
     if (task.setup?.length) command = ['/bin/sh', '-c', `${task.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
-
-    // 4. Run.
-    const timeoutMs = task.timeoutMs ?? parseDuration(config.test.timeout);
     const result: SandboxRunResult = await sandbox.run({
       runId: `${commit.slice(0, 12)}-${nonce.slice(0, 8)}`,
       image: environment.image,
       command,
+      env: HARNESS_ENV,
       layers,
-      timeoutMs,
+      // A runner that takes the limit ends the run itself, with a report; the kill is the backstop.
+      timeoutMs: runnerHasTimeout(task.command) ? limit.ms + killGraceMs(limit.ms) : limit.ms,
       outputLimit: parseBytes(config.sandbox.outputLimit),
       collect: task.resultFormat === 'none' ? [] : [resultRel],
       signal: req.signal,
     });
-    log += `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.durationMs} ms ---\n`;
+    log += `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n--- limit ${limit.basis} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.runMs} ms ---\n`;
     if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
 
     // 5. Grade from the runner's result file (or, for pytest -rA, its summary), never from printed lines.
@@ -189,7 +209,10 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       objective: config.test.objective,
       baseline: req.baseline,
     });
-    const reason = result.truncated ? `${graded.reason}; output truncated at ${config.sandbox.outputLimit}` : graded.reason;
+    // Killed at the limit, or ended by the runner's own timeout (which is the same limit).
+    const atLimit = result.timedOut || (graded.outcome === 'fail' && runnerHasTimeout(task.command) && result.runMs >= limit.ms);
+    const because = atLimit ? `${graded.reason}; timeout: ${limit.basis}` : graded.reason;
+    const reason = result.truncated ? `${because}; output truncated at ${config.sandbox.outputLimit}` : because;
     return finish(
       {
         outcome: graded.outcome,
@@ -198,6 +221,8 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
         metrics,
         image: environment.digest,
         reason,
+        runMs: result.runMs,
+        timeoutMs: limit.ms,
       },
       log,
     );

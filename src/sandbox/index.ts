@@ -10,7 +10,7 @@ export type { Sandbox, SandboxRunSpec, SandboxRunResult, EnvironmentSpec, Enviro
 export { WORK_TOKEN, CappedOutput } from './types.js';
 export { DockerSandbox, type DockerSandboxOptions, LABEL_OWNER, LABEL_RUN, LABEL_PID, LABEL_HOST, ENV_REPO, ENV_DIR, WORK_DIR } from './docker.js';
 export { LocalSandbox, LOCAL_WARNING } from './local.js';
-export { runTask, environmentFor, environmentKey, type RunTaskRequest } from './evaluate.js';
+export { runTask, rootReference, environmentFor, environmentKey, harnessEntries, type RunTaskRequest } from './evaluate.js';
 export { buildSandboxImages, sandboxAssetsDir, type BuildImageOptions } from './image.js';
 export { makeTar, readTar, chownTar, type TarEntry } from './tar.js';
 export { discoverTasks, detectProject, type DetectedProject } from '../tasks/index.js';

@@ -56,14 +56,17 @@ export class LocalSandbox implements Sandbox {
       // In-process: two tar processes per run cost more than the trivial test they prepare.
       for (const layer of spec.layers) extractTar(layer, work);
       const [cmd, ...args] = spec.command.map((a) => a.split(WORK_TOKEN).join(work));
+      const env = Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, v.split(WORK_TOKEN).join(work)]));
+      const commandStarted = performance.now();
       const result = await run(cmd!, args, {
         cwd: work,
         cleanEnv: true,
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', CI: '1', NO_COLOR: '1', ...(spec.env ?? {}) },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8', CI: '1', NO_COLOR: '1', ...env },
         timeoutMs: spec.timeoutMs,
         signal: spec.signal,
         reject: false,
       });
+      const runMs = Math.round(performance.now() - commandStarted);
       const out = new CappedOutput(spec.outputLimit);
       out.push(Buffer.from(`${LOCAL_WARNING}\n`));
       out.push(Buffer.from(result.stdout));
@@ -80,6 +83,7 @@ export class LocalSandbox implements Sandbox {
         truncated: out.truncated,
         files,
         durationMs: Math.round(performance.now() - started),
+        runMs,
       };
     } finally {
       await rm(work, { recursive: true, force: true });

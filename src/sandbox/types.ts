@@ -42,7 +42,7 @@ export interface SandboxRunSpec {
   command: string[];
   /** Tar archives unpacked into the work dir in order; later ones overwrite earlier ones. */
   layers: Buffer[];
-  /** The only variables the command sees (plus PATH, HOME, LANG set by the sandbox). */
+  /** The only variables the command sees (plus PATH, HOME, LANG set by the sandbox); `{work}` is replaced in values. */
   env?: Record<string, string>;
   timeoutMs: number;
   /** Cap in bytes on captured stdout+stderr. */
@@ -65,7 +65,10 @@ export interface SandboxRunResult {
   truncated: boolean;
   /** Collected files; null when the file was not there. */
   files: Record<string, Buffer | null>;
+  /** The whole run: preparing the work dir, the command, collecting the files. */
   durationMs: number;
+  /** The command alone, from its start to its exit (what a timeout limits). */
+  runMs: number;
 }
 
 export interface GcResult {

@@ -15,6 +15,24 @@ import { listFiles } from './git.js';
 export const RESULTS_TOKEN = '{results}';
 /** The harness folder inside the work dir (overlaid from evogit's own copy every run). */
 export const HARNESS_DIR = '.evogit-harness';
+/**
+ * In a task command: replaced at run time by the run's limit (test.timeout), in milliseconds or
+ * seconds, where the runner takes a timeout of its own: it then ends the run itself and still
+ * writes its report, and the sandbox's kill comes only a little later (tasks/timeout.ts).
+ */
+export const TIMEOUT_MS_TOKEN = '{timeout_ms}';
+export const TIMEOUT_S_TOKEN = '{timeout_s}';
+/** Variables a task run gets beyond the sandbox's own: evogit's pytest plugin is importable. */
+export const HARNESS_ENV: Record<string, string> = { PYTHONPATH: `{work}/${HARNESS_DIR}` };
+
+/** A task's command with the run's result path and limit in place of the tokens (pure). */
+export function fillCommand(command: string[], run: { results: string; timeoutMs: number }): string[] {
+  const seconds = String(Math.max(0.001, run.timeoutMs / 1000));
+  return command.map((a) => a.split(RESULTS_TOKEN).join(run.results).split(TIMEOUT_MS_TOKEN).join(String(Math.max(1, Math.round(run.timeoutMs)))).split(TIMEOUT_S_TOKEN).join(seconds));
+}
+
+/** Does the command hand the limit to the runner (which then ends the run itself)? */
+export const runnerHasTimeout = (command: string[]): boolean => command.some((a) => a.includes(TIMEOUT_MS_TOKEN) || a.includes(TIMEOUT_S_TOKEN));
 
 export type Runner = 'node-test' | 'vitest' | 'jest' | 'pytest' | 'unittest' | 'custom';
 
@@ -57,16 +75,18 @@ export function formatOf(runner: Runner): ResultFormat {
  */
 export function testCommand(runner: Runner, files: string[], custom?: string | string[]): string[] {
   switch (runner) {
+    // node --test runs each file in a child process and ends a file that passes its timeout
+    // (a synchronous loop included); jest and vitest time out only tests that yield.
     case 'node-test':
-      return ['node', '--test', '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, ...files];
+      return ['node', '--test', `--test-timeout=${TIMEOUT_MS_TOKEN}`, '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, ...files];
     case 'vitest':
-      return ['npx', '--no-install', 'vitest', 'run', '--reporter=json', `--outputFile=${RESULTS_TOKEN}`, ...files];
+      return ['npx', '--no-install', 'vitest', 'run', `--testTimeout=${TIMEOUT_MS_TOKEN}`, '--reporter=json', `--outputFile=${RESULTS_TOKEN}`, ...files];
     case 'jest':
-      return ['npx', '--no-install', 'jest', '--ci', '--json', `--outputFile=${RESULTS_TOKEN}`, ...files];
+      return ['npx', '--no-install', 'jest', '--ci', `--testTimeout=${TIMEOUT_MS_TOKEN}`, '--json', `--outputFile=${RESULTS_TOKEN}`, ...files];
     case 'pytest':
-      return ['python3', '-m', 'pytest', '-rA', '-p', 'no:cacheprovider', `--junitxml=${RESULTS_TOKEN}`, ...files];
+      return ['python3', '-m', 'pytest', '-rA', '-p', 'no:cacheprovider', '-p', 'evogit_timeout', `--evogit-timeout=${TIMEOUT_S_TOKEN}`, `--junitxml=${RESULTS_TOKEN}`, ...files];
     case 'unittest':
-      return ['python3', `{work}/${HARNESS_DIR}/unittest_junit.py`, '--out', RESULTS_TOKEN, ...files];
+      return ['python3', `{work}/${HARNESS_DIR}/unittest_junit.py`, '--out', RESULTS_TOKEN, '--timeout', TIMEOUT_S_TOKEN, ...files];
     case 'custom': {
       if (Array.isArray(custom)) return custom;
       const text = custom ?? 'false';

@@ -3,6 +3,11 @@ export type { TaskSpec, Grading, ResultFormat } from './types.js';
 export {
   RESULTS_TOKEN,
   HARNESS_DIR,
+  HARNESS_ENV,
+  TIMEOUT_MS_TOKEN,
+  TIMEOUT_S_TOKEN,
+  fillCommand,
+  runnerHasTimeout,
   DEFAULT_PATTERNS,
   MANIFEST_PATTERNS,
   runnerOf,
@@ -21,3 +26,4 @@ export { grade, lookupTest, type Grade, type GradeInput, type Objective } from '
 export { protectedPatterns, tamperedPaths, CI_PATHS } from './protect.js';
 export { globToRegExp, matchesAny } from './glob.js';
 export { archiveTar, changedFiles, listFiles, resolveCommit, treeBlobs, parseLsTree, parseNulList } from './git.js';
+export { taskTimeout, measuredRunMs, runTimeOf, killGraceMs, type TaskTimeout } from './timeout.js';

@@ -3,7 +3,7 @@ import { defaultConfig } from '../config/index.js';
 import { extractMetrics, parseJestJson, parseJUnit, parsePytest, parseResults, parseTap } from './parsers.js';
 import { grade, lookupTest } from './grade.js';
 import { globToRegExp, matchesAny } from './glob.js';
-import { RESULTS_TOKEN, manifestFiles, runnerOf, selectTestFiles, tasksFromFiles, testCommand } from './discover.js';
+import { RESULTS_TOKEN, TIMEOUT_MS_TOKEN, fillCommand, manifestFiles, runnerHasTimeout, runnerOf, selectTestFiles, tasksFromFiles, testCommand } from './discover.js';
 import { protectedPatterns, tamperedPaths } from './protect.js';
 import { parseLsTree } from './git.js';
 
@@ -159,7 +159,13 @@ describe('globs, discovery and protection', () => {
     const tasks = tasksFromFiles(files, config);
     expect(tasks.map((t) => t.id)).toEqual(['src/a.test.js', 'test/b.test.mjs']);
     expect(tasks[0]).toMatchObject({ hiddenFiles: ['src/a.test.js'], resultFormat: 'tap', resultFile: RESULTS_TOKEN });
-    expect(tasks[0]!.command).toEqual(['node', '--test', '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, 'src/a.test.js']);
+    expect(tasks[0]!.command).toEqual(['node', '--test', `--test-timeout=${TIMEOUT_MS_TOKEN}`, '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, 'src/a.test.js']);
+    // The run's result path and limit go in at run time.
+    expect(fillCommand(tasks[0]!.command, { results: '/work/r.tap', timeoutMs: 5600 })).toEqual(['node', '--test', '--test-timeout=5600', '--test-reporter=tap', '--test-reporter-destination=/work/r.tap', 'src/a.test.js']);
+    expect(runnerHasTimeout(tasks[0]!.command)).toBe(true);
+    const pytest = tasksFromFiles(['t/test_a.py'], defaultConfig({ language: 'python', test: { command: 'python3 -m pytest' } }))[0]!.command;
+    expect(fillCommand(pytest, { results: 'r.xml', timeoutMs: 5600 })).toContain('--evogit-timeout=5.6');
+    expect(runnerHasTimeout(['make', 'check'])).toBe(false);
   });
 
   it('shards, single mode and custom commands', () => {

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Archive, thisHost } from '../../src/archive/index.js';
 import { processAlive } from '../../src/loop/lock.js';
 import { removeDir } from '../helpers/repo.js';
-import { claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
+import { archiveRoot, claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -48,7 +48,46 @@ describe('evogit run on one machine', () => {
     await expectCleanRepo(repo);
     expect(await claimRefs(repo)).toEqual([]);
     expect(await groupMembers([run.pid])).toEqual([]);
+
+    // At the end nobody polls: an agent whose remaining budget is in flight with the others
+    // here stops and says so (the one holding the last slot finishes the run).
+    expect(run.events.filter((e) => e.type === 'waiting')).toEqual([]);
+    const reasons = run.events.flatMap((e) => (e.type === 'done' ? [e.reason] : []));
+    expect(reasons).toHaveLength(4);
+    for (const r of reasons) expect(r).toMatch(/^(evaluation budget spent|the rest of the budget is in flight with a\d)/);
   });
+
+  it('with test.timeout auto, the root runs every task first, and later runs get their limit from it', async () => {
+    const repo = await demoRepo(undefined, { timeout: 'auto' });
+    dirs.push(repo);
+    const run = start(repo, ['run', '--agents', '1', '--max-evals', '8', '--sandbox', 'local', '--seed', '5']);
+    const { code } = await run.exit;
+    expect(code, run.stderr.join('\n')).toBe(0);
+    const root = await archiveRoot(repo);
+    const decided = run.events.flatMap((e) => (e.type === 'decision' ? [e] : []));
+    expect(decided.slice(0, 3).map((e) => [e.kind, e.node])).toEqual([['evaluate', root], ['evaluate', root], ['evaluate', root]]);
+    expect(new Set(decided.slice(0, 3).map((e) => e.task)).size).toBe(3);
+    const lines = await noteLines(repo);
+    const later = lines.filter((l) => l.node !== root);
+    expect(later.length).toBeGreaterThan(0);
+    for (const l of later) expect(l.timeoutMs).toBeLessThan(120_000);
+  }, 120_000);
+
+  it('waits for a claim from another machine, says so once, and takes the slot when the claim expires', async () => {
+    const repo = await demoRepo();
+    dirs.push(repo);
+    const archive = await Archive.open({ repoDir: repo });
+    const root = (await archive.root()) as string;
+    // Another machine's agent claimed the budget's one evaluation, then went silent.
+    await archive.putClaim({ writer: 'far-a1', node: root, kind: 'evaluate', task: 'test/stats.test.js', expires: Date.now() + 4000, host: 'another-machine', pid: 1 });
+    const run = start(repo, ['run', '--agents', '1', '--max-evals', '1', '--sandbox', 'local', '--seed', '3']);
+    const { code } = await run.exit;
+    expect(code, run.stderr.join('\n')).toBe(0);
+    const waits = run.events.filter((e) => e.type === 'waiting');
+    expect(waits).toEqual([expect.objectContaining({ writer: 'a1', for: [{ writer: 'far-a1', node: root, task: 'test/stats.test.js' }] })]);
+    expect(run.events.filter((e) => e.type === 'evaluated')).toHaveLength(1);
+    expect(counted(await noteLines(repo))).toBe(1);
+  }, 120_000);
 
   it('Ctrl-C stops every agent cleanly, and the next run resumes from the archive to the budget', async () => {
     const repo = await demoRepo();

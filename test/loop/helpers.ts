@@ -16,8 +16,11 @@ import { GIT_ENV, evogit, sh, tempDir } from '../helpers/repo.js';
 export const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'evogit.js');
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
 
-/** examples/demo in a new repo, committed and `evogit init`ed: 3 tasks (one per test file). */
-export async function demoRepo(dir?: string): Promise<string> {
+/**
+ * examples/demo in a new repo, committed and `evogit init`ed: 3 tasks (one per test file), and
+ * a fixed 5 s task limit unless `test` says otherwise.
+ */
+export async function demoRepo(dir?: string, test: Record<string, unknown> = { timeout: '5s' }): Promise<string> {
   const repo = dir ?? (await tempDir('evogit-loop-'));
   await cp(DEMO, repo, { recursive: true });
   await sh(repo, 'git', ['init', '--quiet', '--initial-branch=main']);
@@ -28,10 +31,14 @@ export async function demoRepo(dir?: string): Promise<string> {
   // Mutations can make a test loop forever: a short task timeout keeps the suite quick.
   const file = path.join(repo, 'evogit.yml');
   const config = parse(await readFile(file, 'utf8')) as { test: Record<string, unknown> };
-  config.test.timeout = '5s';
+  Object.assign(config.test, test);
   await writeFile(file, stringify(config));
-  await sh(repo, 'git', ['commit', '--quiet', '-am', 'evogit: short task timeout']);
+  await sh(repo, 'git', ['commit', '--quiet', '-am', 'evogit: test settings']);
   return repo;
+}
+
+export async function archiveRoot(repo: string): Promise<string> {
+  return (await git(repo, ['rev-parse', 'evo/root'])).trim();
 }
 
 export type Timed = LoopEvent & { arrived: number };
@@ -107,8 +114,8 @@ export async function git(cwd: string, args: string[]): Promise<string> {
 }
 
 /** Every evaluation line of every writer's notes, read with plain git (not the archive code). */
-export async function noteLines(repo: string): Promise<{ node: string; task: string; outcome: string; writer: string }[]> {
-  const out: { node: string; task: string; outcome: string; writer: string }[] = [];
+export async function noteLines(repo: string): Promise<{ node: string; task: string; outcome: string; writer: string; timeoutMs?: number }[]> {
+  const out: { node: string; task: string; outcome: string; writer: string; timeoutMs?: number }[] = [];
   const refs = (await git(repo, ['for-each-ref', '--format=%(refname)', 'refs/notes/evogit/'])).split('\n').filter(Boolean);
   for (const ref of refs) {
     const list = (await git(repo, ['notes', `--ref=${ref}`, 'list'])).split('\n').filter(Boolean);
@@ -117,8 +124,8 @@ export async function noteLines(repo: string): Promise<{ node: string; task: str
     const text = (await run('git', ['cat-file', '--batch'], { cwd: repo, input: blobs.join('\n') + '\n' })).stdout;
     for (const line of text.split('\n')) {
       if (!line.startsWith('{')) continue;
-      const e = JSON.parse(line) as { node: string; task: string; outcome: string; writer: string };
-      out.push({ node: e.node, task: e.task, outcome: e.outcome, writer: e.writer });
+      const e = JSON.parse(line) as { node: string; task: string; outcome: string; writer: string; timeoutMs?: number };
+      out.push({ node: e.node, task: e.task, outcome: e.outcome, writer: e.writer, ...(e.timeoutMs !== undefined ? { timeoutMs: e.timeoutMs } : {}) });
     }
   }
   return out;

@@ -4,13 +4,11 @@
  * the runner's own result file, cross-checked with the exit code (src/tasks grade()).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parseBytes, parseDuration, type Config } from '../../config/index.js';
+import { parseBytes, type Config } from '../../config/index.js';
 import { EvogitError, InfraError } from '../../errors/index.js';
-import { environmentFor, makeTar, sandboxAssetsDir, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
+import { environmentFor, harnessEntries, makeTar, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
 import type { SuiteTask } from '../../suites/index.js';
-import { HARNESS_DIR, RESULTS_TOKEN, archiveTar, grade, parseResults, type Grade } from '../../tasks/index.js';
+import { HARNESS_ENV, RESULTS_TOKEN, archiveTar, fillCommand, grade, killGraceMs, parseResults, runnerHasTimeout, taskTimeout, type Grade } from '../../tasks/index.js';
 
 export interface TreeGrade extends Grade {
   log: string;
@@ -49,16 +47,18 @@ export async function gradeTree(req: { repoDir: string; tree: string; base?: str
   const nonce = randomBytes(12).toString('hex');
   const outDir = `.evogit-out-${nonce}`;
   const resultRel = !task.test.resultFile || task.test.resultFile === RESULTS_TOKEN ? `${outDir}/results.${extOf(task.test.format)}` : task.test.resultFile;
-  const harness = await readFile(path.join(sandboxAssetsDir(), 'harness', 'unittest_junit.py'));
-  const layers = [await archiveTar(req.repoDir, req.tree), makeTar([{ path: `${HARNESS_DIR}/unittest_junit.py`, content: harness, mode: 0o755 }, { path: outDir }])];
-  let command = task.test.command.map((a) => a.split(RESULTS_TOKEN).join(`${WORK_TOKEN}/${resultRel}`));
+  const layers = [await archiveTar(req.repoDir, req.tree), makeTar([...(await harnessEntries()), { path: outDir }])];
+  // A suite task's tests run on the task's own base, not the root's: no measured run to scale.
+  const timeoutMs = task.test.timeoutMs ?? taskTimeout(config.test, null).ms;
+  let command = fillCommand(task.test.command, { results: `${WORK_TOKEN}/${resultRel}`, timeoutMs });
   if (task.test.setup?.length) command = ['/bin/sh', '-c', `${task.test.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
   const result = await sandbox.run({
     runId: `grade-${nonce.slice(0, 12)}`,
     image,
     command,
+    env: HARNESS_ENV,
     layers,
-    timeoutMs: task.test.timeoutMs ?? parseDuration(config.test.timeout),
+    timeoutMs: runnerHasTimeout(task.test.command) ? timeoutMs + killGraceMs(timeoutMs) : timeoutMs,
     outputLimit: parseBytes(config.sandbox.outputLimit),
     collect: task.test.format === 'none' ? [] : [resultRel],
     ...(req.signal ? { signal: req.signal } : {}),

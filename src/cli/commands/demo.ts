@@ -35,7 +35,7 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
   // The example's tests take well under a second: a mutant that loops forever is cut at 20 s.
   // Children of the offline mutate agent are cheap next to their evaluations, so the demo
   // expands more often than the default (alpha 0.8: ~80 nodes for 240 evaluations, not ~27).
-  const init = await initCommand({ ...a, C: dir, force: false, json: false, sandbox, timeout: '20s', scorer: { alpha: 0.8 } }, io);
+  const init = await initCommand({ ...a, C: dir, force: false, json: false, sandbox, scorer: { alpha: 0.8 } }, io);
   if (!a.json) io.stderr(`${init.text}\n\n`);
   const run = await runCommand(
     {

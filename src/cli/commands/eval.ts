@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { Archive, type ArchiveSnapshot, type Evaluation } from '../../archive/index.js';
+import { Archive, type Evaluation } from '../../archive/index.js';
 import { loadConfig, type Config } from '../../config/index.js';
 import { EvogitError, UsageError } from '../../errors/index.js';
 import { git } from '../../git/index.js';
-import { createSandbox, discoverTasks, runTask } from '../../sandbox/index.js';
+import { createSandbox, discoverTasks, rootReference, runTask } from '../../sandbox/index.js';
 import type { CommandOutput, GlobalArgs, Io } from '../index.js';
 
 export interface EvalResult {
@@ -13,12 +13,6 @@ export interface EvalResult {
   pass: number;
   fail: number;
   error: number;
-}
-
-/** The root's metrics on a task (its latest graded run), the reference for test.objective. */
-export function rootBaseline(snapshot: ArchiveSnapshot, task: string): Record<string, number> | undefined {
-  const runs = (snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.task === task && e.outcome !== 'error' && e.metrics);
-  return runs.at(-1)?.metrics;
 }
 
 /** Run tasks on any commit (a node, or one made by hand) and record the results in the archive. */
@@ -64,7 +58,7 @@ export async function evaluateCommit(opts: {
       writer,
       logDir: path.join(archive.gitCommonDir, 'evogit', 'logs', commit),
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(config.test.objective ? { baseline: rootBaseline(snapshot, id) } : {}),
+      ...rootReference(snapshot, id, config),
     });
     await archive.appendEvaluations(writer, [evaluation]);
     runs.push({

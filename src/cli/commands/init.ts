@@ -71,7 +71,8 @@ export async function init(opts: InitOptions): Promise<InitResult> {
       command: testCommand,
       install: detected.install,
       protected: [...ALWAYS_PROTECTED],
-      ...(opts.timeout ? { timeout: opts.timeout } : {}),
+      // Written out, so the file shows where a run's limit comes from (the README explains auto).
+      timeout: opts.timeout ?? 'auto',
     },
     sandbox: { ...(opts.sandbox ? { kind: opts.sandbox } : {}), image: opts.image ?? detected.image },
     ...(opts.scorer ? { scorer: opts.scorer } : {}),
