@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
-import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, RefFiles, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, ZERO_SHA, type TreeObjectEntry } from '../git/index.js';
+import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, RefFiles, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, FULL_ID, zeroIdLike, type TreeObjectEntry } from '../git/index.js';
 import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
@@ -122,7 +122,7 @@ export class Archive {
     if (old && !opts.force) {
       throw new EvogitError('E_ROOT_EXISTS', `the archive root is already ${old.slice(0, 12)}`, 'Pass --force to move the root (every node stays; only what counts as the base changes).');
     }
-    await this.git.run(['update-ref', '-m', 'evogit: root', this.layout.rootRef, sha, old ?? ZERO_SHA]);
+    await this.git.run(['update-ref', '-m', 'evogit: root', this.layout.rootRef, sha, old ?? zeroIdLike(sha)]);
   }
 
   /** A consistent snapshot of the archive; incremental after the first call (and across processes via the cache). */
@@ -225,7 +225,7 @@ export class Archive {
       // No reflog: a node's branch never moves, and git deletes a branch's reflog with it, so
       // one would only cost a file per node.
       const r = await this.updateRefs('evogit: node', [
-        [`update ${ref}`, id, ZERO_SHA],
+        [`update ${ref}`, id, zeroIdLike(id)],
         ...(req.parentBranch !== undefined ? [[`verify refs/heads/${req.parentBranch}`, req.parents[0] as string]] : []),
         ...(req.releaseClaim !== undefined ? [[`delete ${req.releaseClaim}`, '']] : []),
       ], { reflog: false });
@@ -263,7 +263,7 @@ export class Archive {
     if (evals.length === 0) return;
     const byNode = new Map<string, Evaluation[]>();
     for (const e of evals) {
-      if (!/^[0-9a-f]{40}$/.test(e.node)) throw new EvogitError('E_BAD_EVALUATION', `evaluation names "${e.node}", not a full commit SHA`, 'Evaluations refer to nodes by their full SHA.');
+      if (!FULL_ID.test(e.node)) throw new EvogitError('E_BAD_EVALUATION', `evaluation names "${e.node}", not a full commit SHA`, 'Evaluations refer to nodes by their full SHA.');
       const list = byNode.get(e.node) ?? [];
       list.push(e);
       byNode.set(e.node, list);
@@ -284,7 +284,7 @@ export class Archive {
         // Objects through the long-lived hash-object, then the notes ref (compare-and-swap on the
         // tip read above) and the claim's release in one transaction: no process at all.
         const written = await this.writeNotesCommit(tip, tree, texts, msg);
-        const r = await this.updateRefs('evogit: evaluations', [[`update ${notesRef}`, written.commit, tip ?? ZERO_SHA], ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : [])]);
+        const r = await this.updateRefs('evogit: evaluations', [[`update ${notesRef}`, written.commit, tip ?? zeroIdLike(written.commit)], ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : [])]);
         this.notesWritten.delete(notesRef);
         if (r.ok) return void this.notesWritten.set(notesRef, { tip: written.commit, tree: written.tree });
         if (attempt >= 20) throw new InfraError('E_REF_BUSY', `could not update ${notesRef}: ${r.stderr.trim()}`, 'Another process of the same writer keeps updating its notes; give each agent its own writer name.');
@@ -303,7 +303,7 @@ export class Archive {
         // The notes ref (compare-and-swap on the tip read above), the temporary ref's removal and
         // the claim's release in one transaction.
         const r = await this.updateRefs('evogit: evaluations', [
-          [`update ${notesRef}`, commit, tip ?? ZERO_SHA],
+          [`update ${notesRef}`, commit, tip ?? zeroIdLike(commit)],
           [`delete ${tmpRef}`, commit],
           ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : []),
         ]);
@@ -385,7 +385,7 @@ export class Archive {
   async promote(node: string): Promise<string> {
     const target = await this.resolve(node);
     const ref = this.layout.promotedRef(target.id);
-    const r = await this.git.run(['update-ref', ref, target.id, ZERO_SHA], { reject: false });
+    const r = await this.git.run(['update-ref', ref, target.id, zeroIdLike(target.id)], { reject: false });
     if (r.exitCode !== 0 && (await this.revParse(ref)) !== target.id) {
       throw new EvogitError('E_TAG_EXISTS', `${ref} already names another commit`, 'Delete the old tag with `git tag -d` if it is stale.');
     }
@@ -399,7 +399,7 @@ export class Archive {
     const branch = wanted.startsWith('refs/heads/') ? wanted.slice('refs/heads/'.length) : wanted;
     const byBranch = snap.nodes.find((n) => n.branch === branch);
     if (byBranch) return byBranch;
-    if (/^[0-9a-f]{4,40}$/i.test(wanted)) {
+    if (/^[0-9a-f]{4,64}$/i.test(wanted)) {
       const hex = wanted.toLowerCase();
       const hits = snap.nodes.filter((n) => n.id.startsWith(hex));
       if (hits.length === 1) return hits[0] as ArchiveNode;
@@ -416,12 +416,50 @@ export class Archive {
   }
 
   /** Fetch every writer's branches, notes, claims and promotion tags; never touches the writer's own refs. */
+  /**
+   * Bring in the other writers' refs from the remote. They are fetched into a staging mirror of
+   * the remote's archive refs, then applied: new and moved refs are taken, and a ref is dropped
+   * only when the remote had it at the last fetch and no longer has (pruned there) — never
+   * because the remote never had it (this machine's own earlier work). The root is never moved:
+   * a remote without one gets ours (created, never forced); a remote with another is refused.
+   */
   async fetch(remote: string, writer?: string): Promise<void> {
     if (writer !== undefined) checkWriter(writer);
-    const specs = this.layout.fetchRefspecs(writer);
+    const staging = RefLayout.stagingDir(createHash('sha1').update(remote).digest('hex').slice(0, 12));
+    const before = new Map((await this.listRefs(staging)).map((r) => [r.ref.slice(staging.length), r.sha]));
+    const specs = this.layout.fetchRefspecs(writer, staging);
     const r = await this.git.run(['fetch', '--prune', '--no-tags', '--quiet', '--no-write-fetch-head', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 });
+    if (r.exitCode !== 0) await this.refuseOtherObjectFormat(remote, r.stderr);
     if (r.exitCode !== 0) throw new InfraError('E_FETCH', `git fetch ${remote} failed: ${lastLine(r.stderr)}`, 'Check that the remote exists and is reachable (`git ls-remote <remote>`).');
+    const after = new Map((await this.listRefs(staging)).map((x) => [x.ref.slice(staging.length), x.sha]));
+    const rootRef = this.layout.rootRef;
+    const localRoot = await this.revParse(rootRef);
+    const remoteRoot = after.get(rootRef);
+    if (remoteRoot !== undefined && localRoot !== null && remoteRoot !== localRoot) {
+      throw new EvogitError(
+        'E_ROOT_MISMATCH',
+        `the remote ${remote} has another archive root (${remoteRoot.slice(0, 12)}) than this repository (${localRoot.slice(0, 12)})`,
+        `Nothing was changed. If the remote's archive is the one to join, start from a fresh clone of it; to replace this repository's root with it: \`git update-ref ${rootRef} ${remoteRoot}\`.`,
+      );
+    }
+    if (remoteRoot === undefined && localRoot !== null) await this.publishRoot(remote, localRoot);
+    const local = new Map((await this.listRefs(...this.layout.readPatterns)).map((x) => [x.ref, x.sha]));
+    const lines: string[][] = [];
+    for (const [ref, sha] of after) if (local.get(ref) !== sha && (ref !== rootRef || localRoot === null)) lines.push([`update ${ref}`, sha, '']);
+    for (const [ref, sha] of before) if (!after.has(ref) && ref !== rootRef && local.get(ref) === sha) lines.push([`delete ${ref}`, sha]);
+    if (lines.length) {
+      const applied = await this.git.updateRefs(lines);
+      if (!applied.ok) throw new InfraError('E_REF_BUSY', `could not apply what was fetched from ${remote}: ${lastLine(applied.stderr)}`, 'Run the agent again; the next fetch retries.');
+    }
     if (writer !== undefined) await this.dropOwnBranchesDeletedOnRemote(remote, writer);
+  }
+
+  /** A remote with no archive yet gets this repository's root, so other machines can join (created, never forced). */
+  private async publishRoot(remote: string, root: string): Promise<void> {
+    const ref = this.layout.rootRef;
+    const r = await this.git.run(['push', '--porcelain', remote, `${root}:${ref}`], { reject: false, timeoutMs: 5 * 60_000 });
+    if (r.exitCode !== 0) await this.refuseOtherObjectFormat(remote, r.stderr);
+    if (r.exitCode !== 0) throw new InfraError('E_PUSH', `could not publish the archive root to ${remote}: ${lastLine(r.stderr)}`, 'Check that the remote exists and accepts pushes.');
   }
 
   /**
@@ -475,6 +513,7 @@ export class Archive {
       const specs = [...fresh.map((ref) => `${ref}:${ref}`), ...(hasNotes ? [notesSpec] : [])];
       const main = specs.length ? await this.git.run(['push', '--porcelain', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 }) : { exitCode: 0, stdout: '', stderr: '' };
       const rejected = parsePushRejections(main.stdout);
+      if (main.exitCode !== 0) await this.refuseOtherObjectFormat(remote, main.stderr);
       if (main.exitCode === 0) {
         if (fresh.length) {
           await mkdir(join(this.gitDir, 'evogit', 'pushed'), { recursive: true });
@@ -499,6 +538,21 @@ export class Archive {
   }
 
   // ---- helpers ----
+
+  /**
+   * A SHA-256 archive cannot be shared through a SHA-1 remote, nor the other way round: git
+   * refuses, in words that do not say so (`protocol error: unexpected capabilities^{}`). Said
+   * plainly, as the user's to fix, before anything was changed.
+   */
+  private async refuseOtherObjectFormat(remote: string, stderr: string): Promise<void> {
+    if (!/mismatched algorithms|does not support this repository's hash algorithm|unexpected capabilities\^\{\}/.test(stderr)) return;
+    const format = (await this.git.out(['rev-parse', '--show-object-format'])).trim();
+    throw new EvogitError(
+      'E_OBJECT_FORMAT',
+      `the remote ${remote} stores objects in another format than this repository (${format}): git cannot exchange them`,
+      `Share the archive through a ${format} remote (\`git init --bare --object-format=${format}\`), or clone the remote and run \`evogit init\` there.`,
+    );
+  }
 
   /** The remote holds notes of this writer we lack (same writer on two machines): union the lines and retry. */
   private async mergeRemoteNotes(remote: string, writer: string): Promise<void> {
@@ -635,8 +689,8 @@ export class Archive {
     return this.git.updateRefs(commands, { message, ...opts });
   }
 
-  private async listRefs(prefix: string): Promise<{ ref: string; sha: string }[]> {
-    return parseForEachRef(await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, prefix]));
+  private async listRefs(...prefixes: string[]): Promise<{ ref: string; sha: string }[]> {
+    return parseForEachRef(await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...prefixes]));
   }
 
   private async highestSeq(writer: string): Promise<number> {

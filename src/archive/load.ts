@@ -24,7 +24,7 @@ import {
   forEachLsTreeBlob,
   parseCommitObject,
   RefFiles,
-  ZERO_SHA,
+  zeroIdLike,
   type Git,
   type RawCommit,
   type TreeChange,
@@ -924,7 +924,7 @@ export class ArchiveState {
       changed.map(async ([writer, tip]): Promise<string | TreeChange[]> => {
         const st = this.notes.get(writer) as NotesState;
         const walked = await this.git.diffTrees(`${st.tip}^{tree}`, `${tip}^{tree}`, { maxTrees: NOTES_DIFF_MAX_TREES });
-        if (walked) return walked.map((c) => ({ status: c.status, sha: c.sha ?? ZERO_SHA, path: c.path }));
+        if (walked) return walked.map((c) => ({ status: c.status, sha: c.sha ?? zeroIdLike(tip), path: c.path }));
         return this.git.out(['diff-tree', '-r', '-z', '--no-renames', st.tip, tip]);
       }),
     );

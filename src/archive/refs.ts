@@ -64,17 +64,28 @@ export class RefLayout {
     return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
   }
 
-  /** Refspecs for fetching everyone's archive refs except the writer's own (negative refspecs, git ≥ 2.29). */
-  fetchRefspecs(me?: string): string[] {
+  /**
+   * Where a fetch puts a remote's archive refs before they are applied: a mirror of what the
+   * remote has (`<dir><ref>`), so that what the remote dropped can be told from what it never had.
+   */
+  static stagingDir(remoteKey: string): string {
+    return `refs/evogit/remotes/${remoteKey}/`;
+  }
+
+  /**
+   * Refspecs for fetching everyone's archive refs except the writer's own (negative refspecs,
+   * git ≥ 2.29) into the staging dir.
+   */
+  fetchRefspecs(me: string | undefined, staging: string): string[] {
     const p = this.prefix;
     const specs = [
-      `+refs/heads/${p}/*:refs/heads/${p}/*`,
+      `+refs/heads/${p}/*:${staging}refs/heads/${p}/*`,
       `^refs/heads/${p}/${me}/*`,
-      `+${RefLayout.notesDir}*:${RefLayout.notesDir}*`,
+      `+${RefLayout.notesDir}*:${staging}${RefLayout.notesDir}*`,
       `^${RefLayout.notesDir}${me}`,
-      `+${RefLayout.claimsDir}*:${RefLayout.claimsDir}*`,
+      `+${RefLayout.claimsDir}*:${staging}${RefLayout.claimsDir}*`,
       `^${RefLayout.claimsDir}${me}/*`,
-      `+${this.promotedDir}*:${this.promotedDir}*`,
+      `+${this.promotedDir}*:${staging}${this.promotedDir}*`,
     ];
     return me === undefined ? specs.filter((s) => !s.startsWith('^')) : specs;
   }

@@ -4,7 +4,16 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-export const ZERO_SHA = '0000000000000000000000000000000000000000';
+/**
+ * git's "no object" id in the repository's object format: as many zeros as one of its ids has
+ * hex digits (40 for SHA-1, 64 for SHA-256).
+ */
+export function zeroIdLike(id: string): string {
+  return '0'.repeat(id.length === 64 ? 64 : 40);
+}
+
+/** A full object id, in either object format git supports. */
+export const FULL_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** One commit as `git log --format=LOG_FORMAT` prints it. */
 export interface RawCommit {
@@ -167,7 +176,7 @@ export function forEachLsTreeBlob(out: Buffer, fn: (sha: string, pathStart: numb
 
 export interface TreeChange {
   status: string;
-  /** New blob SHA (ZERO_SHA when deleted). */
+  /** New blob SHA (zeros when deleted). */
   sha: string;
   path: string;
 }

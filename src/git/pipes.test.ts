@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commitText, Git, ZERO_SHA } from './index.js';
+import { commitText, Git, zeroIdLike } from './index.js';
 
 describe('Git kept open (long-lived cat-file and update-ref, objects written in place)', () => {
   let dir = '';
@@ -71,16 +71,16 @@ describe('Git kept open (long-lived cat-file and update-ref, objects written in 
   });
 
   it('applies each ref transaction atomically; a refused one changes nothing and the next one works', async () => {
-    expect(await open.updateRefs([[`update refs/x/a`, head, ZERO_SHA]])).toEqual({ ok: true, stderr: '' });
+    expect(await open.updateRefs([[`update refs/x/a`, head, zeroIdLike(head)]])).toEqual({ ok: true, stderr: '' });
     // Create-only on an existing ref: the whole transaction is refused, refs/x/b included.
     const refused = await open.updateRefs([
-      [`update refs/x/b`, head, ZERO_SHA],
-      [`update refs/x/a`, head, ZERO_SHA],
+      [`update refs/x/b`, head, zeroIdLike(head)],
+      [`update refs/x/a`, head, zeroIdLike(head)],
     ]);
     expect(refused.ok).toBe(false);
     expect(refused.stderr).toMatch(/refs\/x\/a/);
     expect(await oneShot.out(['for-each-ref', '--format=%(refname)', 'refs/x/'])).toBe('refs/x/a\n');
-    expect((await open.updateRefs([[`delete refs/x/a`, head], [`update refs/x/c`, head, ZERO_SHA]], { message: 'evogit: test' })).ok).toBe(true);
+    expect((await open.updateRefs([[`delete refs/x/a`, head], [`update refs/x/c`, head, zeroIdLike(head)]], { message: 'evogit: test' })).ok).toBe(true);
     expect(await oneShot.out(['for-each-ref', '--format=%(refname)', 'refs/x/'])).toBe('refs/x/c\n');
   });
 });

@@ -11,7 +11,7 @@ import { Archive, thisHost, type ArchiveNode, type ArchiveSnapshot, type Claim, 
 import { createAgent } from '../agents/index.js';
 import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
-import { EvogitError, errorMessage } from '../errors/index.js';
+import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
 import { stopForkServers, useForkServers } from '../proc/index.js';
 import { openPr } from '../forge/index.js';
@@ -580,6 +580,8 @@ async function sync(archive: Archive, remote: string, writer: string, emit: Even
       else await archive.push(remote, writer);
       return;
     } catch (e) {
+      // The user's to fix (a remote in another object format): retrying cannot help.
+      if (e instanceof EvogitError && !(e instanceof InfraError)) throw e;
       emit({ type: 'sync', writer, remote, ok: false, detail: `${what} failed (attempt ${attempt}): ${errorMessage(e)}` });
       // A failed fetch only delays news; a failed push is retried at the next step too.
       if (attempt >= 3) return;
