@@ -418,14 +418,19 @@ export class Archive {
   /** Fetch every writer's branches, notes, claims and promotion tags; never touches the writer's own refs. */
   /**
    * Bring in the other writers' refs from the remote. They are fetched into a staging mirror of
-   * the remote's archive refs, then applied: new and moved refs are taken, and a ref is dropped
-   * only when the remote had it at the last fetch and no longer has (pruned there) — never
-   * because the remote never had it (this machine's own earlier work). The root is never moved:
-   * a remote without one gets ours (created, never forced); a remote with another is refused.
+   * the remote's archive refs (one per remote and writer: agents sharing this repository fetch
+   * different sets), then applied: a new ref is created, a ref moves only forward (a notes ref
+   * the remote has behind ours — another agent here that has not pushed yet — or rewritten is
+   * left as it is, and named in `ignored`), and a ref is dropped only when the remote had it at
+   * the last fetch and no longer has (pruned there) — never because the remote never had it
+   * (this machine's own earlier work). The root is never moved: a remote without one gets ours
+   * (created, never forced); a remote with another is refused, nothing changed.
+   * `localWriters`: the writers at work in this repository besides `writer` (the agents of one
+   * `evogit run`): their refs here are newer than the remote's copy, which is never taken.
    */
-  async fetch(remote: string, writer?: string): Promise<void> {
+  async fetch(remote: string, writer?: string, opts: { localWriters?: readonly string[] } = {}): Promise<{ ignored: string[] }> {
     if (writer !== undefined) checkWriter(writer);
-    const staging = RefLayout.stagingDir(createHash('sha1').update(remote).digest('hex').slice(0, 12));
+    const staging = RefLayout.stagingDir(`${createHash('sha1').update(remote).digest('hex').slice(0, 12)}-${writer ?? 'all'}`);
     const before = new Map((await this.listRefs(staging)).map((r) => [r.ref.slice(staging.length), r.sha]));
     const specs = this.layout.fetchRefspecs(writer, staging);
     const r = await this.git.run(['fetch', '--prune', '--no-tags', '--quiet', '--no-write-fetch-head', remote, ...specs], { reject: false, timeoutMs: 5 * 60_000 });
@@ -445,13 +450,29 @@ export class Archive {
     if (remoteRoot === undefined && localRoot !== null) await this.publishRoot(remote, localRoot);
     const local = new Map((await this.listRefs(...this.layout.readPatterns)).map((x) => [x.ref, x.sha]));
     const lines: string[][] = [];
-    for (const [ref, sha] of after) if (local.get(ref) !== sha && (ref !== rootRef || localRoot === null)) lines.push([`update ${ref}`, sha, '']);
-    for (const [ref, sha] of before) if (!after.has(ref) && ref !== rootRef && local.get(ref) === sha) lines.push([`delete ${ref}`, sha]);
+    const ignored: string[] = [];
+    const here = new Set(opts.localWriters ?? []);
+    const ours = (ref: string) => here.has(this.layout.writerOf(ref) ?? '');
+    for (const [ref, sha] of after) {
+      const mine = local.get(ref);
+      if (mine === sha || (ref === rootRef && localRoot !== null) || ours(ref)) continue;
+      // Compare-and-swap on the value read: created if still absent, moved if still ours.
+      if (mine === undefined) lines.push([`update ${ref}`, sha, zeroIdLike(sha)]);
+      else if (!ref.startsWith(RefLayout.claimsDir) && (await this.isAncestor(mine, sha))) lines.push([`update ${ref}`, sha, mine]);
+      else if (!(await this.isAncestor(sha, mine))) ignored.push(ref);
+    }
+    for (const [ref, sha] of before) if (!after.has(ref) && ref !== rootRef && !ours(ref) && local.get(ref) === sha) lines.push([`delete ${ref}`, sha]);
     if (lines.length) {
       const applied = await this.git.updateRefs(lines);
       if (!applied.ok) throw new InfraError('E_REF_BUSY', `could not apply what was fetched from ${remote}: ${lastLine(applied.stderr)}`, 'Run the agent again; the next fetch retries.');
     }
     if (writer !== undefined) await this.dropOwnBranchesDeletedOnRemote(remote, writer);
+    return { ignored };
+  }
+
+  /** Is commit `a` an ancestor of (or equal to) commit `b`? False for anything that is not a commit. */
+  private async isAncestor(a: string, b: string): Promise<boolean> {
+    return (await this.git.run(['merge-base', '--is-ancestor', a, b], { reject: false })).exitCode === 0;
   }
 
   /** A remote with no archive yet gets this repository's root, so other machines can join (created, never forced). */

@@ -59,6 +59,13 @@ export class RefLayout {
     return { writer, seq: Number(seq) };
   }
 
+  /** The writer whose log a ref belongs to (its branches, notes or claims), or null (the root, promotion tags). */
+  writerOf(ref: string): string | null {
+    const under = (dir: string) => (ref.startsWith(dir) ? ref.slice(dir.length).split('/')[0] ?? null : null);
+    const w = ref === this.rootRef ? null : (under(this.branchesDir) ?? under(RefLayout.notesDir) ?? under(RefLayout.claimsDir));
+    return w !== null && WRITER_RE.test(w) ? w : null;
+  }
+
   /** Branch name as a person types it: refs/heads/evo/a1/17 → evo/a1/17. */
   static short(ref: string): string {
     return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;

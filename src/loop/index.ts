@@ -576,8 +576,11 @@ async function proposePr(archive: Archive, node: string, config: Config, writer:
 async function sync(archive: Archive, remote: string, writer: string, emit: EventSink, what: 'fetch' | 'push'): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      if (what === 'fetch') await archive.fetch(remote, writer);
-      else await archive.push(remote, writer);
+      if (what === 'fetch') {
+        const { ignored } = await archive.fetch(remote, writer, { localWriters: await localWriters(archive) });
+        // A ref the remote rewrote (not a fast-forward of ours): kept as it is here, and said.
+        if (ignored.length) emit({ type: 'warning', writer, message: `${remote} rewrote ${ignored.length} archive ref(s), kept as they are here: ${ignored.slice(0, 3).join(', ')}${ignored.length > 3 ? ', …' : ''}` });
+      } else await archive.push(remote, writer);
       return;
     } catch (e) {
       // The user's to fix (a remote in another object format): retrying cannot help.
@@ -643,6 +646,12 @@ interface ClaimHolder {
 }
 
 const ownerFile = (worktreesDir: string, writer: string) => path.join(worktreesDir, `${writer}.pid`);
+
+/** The writers registered in this repository (the agents of a run here): a fetch never takes the remote's copy of their refs. */
+async function localWriters(archive: Archive): Promise<string[]> {
+  const entries = await readdir(path.join(archive.gitCommonDir, 'evogit', 'worktrees')).catch(() => [] as string[]);
+  return entries.filter((e) => e.endsWith('.pid')).map((e) => e.slice(0, -4));
+}
 
 async function readOwner(worktreesDir: string, writer: string): Promise<number | null> {
   const text = await readFile(ownerFile(worktreesDir, writer), 'utf8').catch((e: NodeJS.ErrnoException) => {
