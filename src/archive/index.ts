@@ -16,6 +16,9 @@ import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from '
 
 export type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator, Outcome, TestCounts } from './types.js';
 export { RefLayout } from './refs.js';
+
+/** The root's ref for a branch prefix (evo/root by default): what `evogit init` writes. */
+export const rootRefOf = (prefix = 'evo'): string => new RefLayout(prefix).rootRef;
 export type { LoadStats } from './load.js';
 
 export interface WriteNodeRequest {

@@ -1,5 +1,5 @@
 /** An evolving repository that is the seed agent, with the example suites imported; a scripted LLM behind the real proxy. */
-import { initAgentTemplate } from '../../src/agents/self/index.js';
+import { agentTemplateFiles } from '../../src/agents/self/index.js';
 import { startLlmProxy, type LlmProxy } from '../../src/agents/proxy/index.js';
 import { Archive } from '../../src/archive/index.js';
 import { parseConfigText, type Config } from '../../src/config/index.js';
@@ -18,7 +18,7 @@ export interface DgmRepo {
 
 export async function agentRepo(opts: { sandbox: 'local' | 'docker'; fractions?: SplitFractions; seed?: number; swe?: boolean }): Promise<DgmRepo & { gold: Record<string, string> }> {
   const repo = await tempDir('evogit-agent-');
-  await initAgentTemplate(repo);
+  await writeFiles(repo, Object.fromEntries((await agentTemplateFiles(repo)).map((f) => [f.path, f.content.toString()])));
   await writeFiles(repo, {
     'evogit.yml': [
       'version: 1',

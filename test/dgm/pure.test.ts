@@ -1,6 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diagnosisPrompt, initAgentTemplate, parseRunnerResult } from '../../src/agents/self/index.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { agentTemplateFiles, diagnosisPrompt, parseRunnerResult } from '../../src/agents/self/index.js';
 import { patchPaths } from '../../src/suites/index.js';
 import { removeDir, tempDir } from '../helpers/repo.js';
 
@@ -42,11 +44,13 @@ describe('DGM pure parts', () => {
     expect(p).toContain('failed task poly/x');
   });
 
-  it('initAgentTemplate copies the seed agent and never overwrites', async () => {
+  it('agentTemplateFiles gives the seed agent to commit, and refuses to overwrite a file', async () => {
     const dir = await tempDir();
     dirs.push(dir);
-    expect(await initAgentTemplate(dir)).toEqual(['README.md', 'agent.js', 'agent.json', 'package.json']);
-    expect((await readdir(dir)).sort()).toEqual(['README.md', 'agent.js', 'agent.json', 'package.json']);
-    await expect(initAgentTemplate(dir)).rejects.toThrow('README.md already exists');
+    const files = await agentTemplateFiles(dir);
+    expect(files.map((f) => f.path).sort()).toEqual(['README.md', 'agent.js', 'agent.json', 'package.json']);
+    expect(await readdir(dir)).toEqual([]);
+    await writeFile(path.join(dir, 'README.md'), 'mine\n');
+    await expect(agentTemplateFiles(dir)).rejects.toThrow('README.md already exists');
   });
 });

@@ -1,5 +1,6 @@
 /** `evogit init --template agent`: the seed coding agent copied into a repository. */
-import { access, cp, readdir } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
+import type { FileToCommit } from '../../git/index.js';
 import path from 'node:path';
 import { EvogitError } from '../../errors/index.js';
 import { packageRoot } from '../llm/index.js';
@@ -8,17 +9,24 @@ export function seedAgentDir(): string {
   return path.join(packageRoot(), 'agents', 'seed');
 }
 
-/** Copy agents/seed/* into `dir` (the files only; the caller commits). Returns the files copied. */
-export async function initAgentTemplate(dir: string): Promise<string[]> {
+/**
+ * The seed agent's files (agents/seed/*, recursively), to be committed into `dir` by `evogit
+ * init --template agent`; refused when one of them is already there.
+ */
+export async function agentTemplateFiles(dir: string): Promise<FileToCommit[]> {
   const from = seedAgentDir();
-  const files = (await readdir(from)).sort();
-  for (const f of files) {
+  const names = (await readdir(from, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(from, path.join(e.parentPath, e.name)));
+  for (const f of names.sort()) {
     const taken = await access(path.join(dir, f)).then(
       () => true,
       () => false,
     );
     if (taken) throw new EvogitError('E_TEMPLATE_EXISTS', `${f} already exists in ${dir}`, 'Start the agent template in an empty repository (or remove the file).');
   }
-  for (const f of files) await cp(path.join(from, f), path.join(dir, f), { recursive: true, errorOnExist: true, force: false });
-  return files;
+  return Promise.all(
+    names.map(async (f) => {
+      const full = path.join(from, f);
+      return { path: f.split(path.sep).join('/'), content: await readFile(full), executable: ((await stat(full)).mode & 0o111) !== 0 };
+    }),
+  );
 }

@@ -1,10 +1,10 @@
-import { access, writeFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
-import { Archive } from '../../archive/index.js';
+import { Archive, rootRefOf } from '../../archive/index.js';
 import { CONFIG_FILE, ALWAYS_PROTECTED, parseConfigText, stringifyConfig, type ConfigInput } from '../../config/index.js';
 import { EvogitError } from '../../errors/index.js';
-import { git, parsePorcelainZ } from '../../git/index.js';
-import { initAgentTemplate } from '../../agents/self/index.js';
+import { checkOutFiles, commitFilesOnHead, git, parseNulList, parsePorcelainZ } from '../../git/index.js';
+import { agentTemplateFiles, seedAgentDir } from '../../agents/self/index.js';
 import { detectProject } from '../../tasks/index.js';
 import type { CommandOutput, GlobalArgs, Io } from '../index.js';
 
@@ -29,20 +29,33 @@ export interface InitOptions {
   template?: 'agent';
 }
 
+/**
+ * Write evogit.yml and record the root, atomically: the commit (evogit.yml, with the seed agent's
+ * files for `--template agent`) is made without touching the index or the working tree, and
+ * HEAD's branch and evo/root move in one ref transaction. Killed before it, the repository is
+ * as it was; killed after it, the next `evogit init` finishes the working tree (interruptedInit).
+ */
 export async function init(opts: InitOptions): Promise<InitResult> {
-  if (opts.template === 'agent') await commitAgentTemplate(opts.repoDir);
-  const archive = await Archive.open({ repoDir: opts.repoDir });
-  const repoDir = archive.repoDir;
+  const repoDir = await topLevel(opts.repoDir);
+  const head = await git(repoDir, ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { reject: false });
+  const headCommit = head.exitCode === 0 ? head.stdout.trim() : null;
+  const template = opts.template === 'agent' ? await agentTemplateFiles(repoDir) : [];
+  // An empty repository can only start from the seed agent; anything else needs a commit.
+  const archive = headCommit !== null || template.length === 0 ? await Archive.open({ repoDir }) : null;
   const configPath = path.join(repoDir, CONFIG_FILE);
   const exists = await access(configPath).then(
     () => true,
     () => false,
   );
-  const root = await archive.root();
+  const root = archive ? await archive.root() : null;
+  if (root && !exists && !opts.force && headCommit === root) {
+    const finished = await interruptedInit(repoDir, root);
+    if (finished) return finished;
+  }
   if ((exists || root) && !opts.force) {
     throw new EvogitError(
       'E_ALREADY_INITIALISED',
-      `${repoDir} is already set up for evogit (${exists ? CONFIG_FILE : `branch ${archive.prefix}/root`} exists)`,
+      `${repoDir} is already set up for evogit (${exists ? CONFIG_FILE : `branch ${archive?.prefix ?? 'evo'}/root`} exists)`,
       'Use `evogit status` to see the archive, or `evogit init --force` to start over.',
     );
   }
@@ -55,7 +68,8 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     );
   }
 
-  const detected = await detectProject(repoDir);
+  // The seed agent's files are not in the working tree yet: detect the project from them.
+  const detected = await detectProject(template.length ? seedAgentDir() : repoDir);
   const testCommand = opts.test ?? detected.testCommand;
   if (!testCommand) {
     throw new EvogitError(
@@ -80,37 +94,37 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   };
   const text = `# evogit configuration: see the README's config reference, or schema/evogit.schema.json.\n${stringifyConfig(config)}`;
   parseConfigText(text); // what we write must load
-  await writeFile(configPath, text);
-  await git(repoDir, ['add', '--', CONFIG_FILE]);
-  await git(repoDir, ['commit', '--quiet', '--no-verify', '-m', 'evogit: init', '-m', 'The archive root: candidates branch from this commit.', '--', CONFIG_FILE]);
-  const head = (await git(repoDir, ['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
-  await archive.createRoot(head, { force: opts.force ?? false });
-  return {
-    root: head,
-    configFile: CONFIG_FILE,
-    language: detected.language,
-    testCommand,
-    image: opts.image ?? detected.image,
-    warnings,
-  };
+  const files = [...template, { path: CONFIG_FILE, content: text }];
+  const message = `evogit: init${template.length ? ' (the seed coding agent)' : ''}\n\nThe archive root: candidates branch from this commit.\n`;
+  const { commit } = await commitFilesOnHead(repoDir, { head: headCommit, files, message, also: [{ ref: rootRefOf(archive?.prefix), old: root }] });
+  await checkOutFiles(repoDir, commit, files.map((f) => f.path));
+  return { root: commit, configFile: CONFIG_FILE, language: detected.language, testCommand, image: opts.image ?? detected.image, warnings };
 }
 
-/** Copy the seed coding agent into the repository and commit it: the agent is the code that evolves. */
-async function commitAgentTemplate(repoDir: string): Promise<void> {
-  const inRepo = await git(repoDir, ['rev-parse', '--is-inside-work-tree'], { reject: false });
-  if (inRepo.exitCode !== 0) {
-    throw new EvogitError('E_NOT_A_REPO', `${repoDir} is not a git repository`, 'Create one first: `git init`.');
-  }
-  const files = await initAgentTemplate(repoDir);
-  await git(repoDir, ['add', '--', ...files]);
-  await git(repoDir, ['commit', '--quiet', '--no-verify', '-m', 'The seed coding agent (evogit init --template agent)', '--', ...files]);
+/**
+ * An init killed after its ref transaction left the root commit (HEAD is the root) with files
+ * the working tree lacks: bring them in, and say so. Null when that is not what happened.
+ */
+async function interruptedInit(repoDir: string, root: string): Promise<InitResult | null> {
+  const added = parseNulList((await git(repoDir, ['diff-tree', '--root', '--no-commit-id', '--name-only', '--diff-filter=AM', '-r', '-z', root])).stdout);
+  if (!added.includes(CONFIG_FILE)) return null;
+  const missing: string[] = [];
+  for (const f of added) if (!(await access(path.join(repoDir, f)).then(() => true, () => false))) missing.push(f);
+  await checkOutFiles(repoDir, root, missing);
+  const config = parseConfigText((await git(repoDir, ['show', `${root}:${CONFIG_FILE}`])).stdout);
+  return { root, configFile: CONFIG_FILE, language: config.language, testCommand: config.test.command, image: config.sandbox.image, warnings: [`finished an interrupted \`evogit init\`: ${missing.join(', ')} checked out from the root ${root.slice(0, 12)}`] };
+}
+
+async function topLevel(dir: string): Promise<string> {
+  const r = await git(dir, ['rev-parse', '--show-toplevel'], { reject: false });
+  if (r.exitCode !== 0) throw new EvogitError('E_NOT_A_REPO', `${dir} is not a git repository`, 'Create one first: `git init`.');
+  return r.stdout.trim();
 }
 
 async function dirtyPaths(repoDir: string): Promise<string[]> {
   const out = (await git(repoDir, ['status', '--porcelain=v1', '-z', '--untracked-files=normal'])).stdout;
   return parsePorcelainZ(out).map((e) => e.path);
 }
-
 
 export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: Io): Promise<CommandOutput> {
   const result = await init({

@@ -1,0 +1,97 @@
+/**
+ * `evogit init` is atomic: killed (SIGKILL) before any of its git commands, it leaves the
+ * repository exactly as it found it, or (past its one ref transaction) a root that the next
+ * `evogit init` finishes; either way `evogit init` and `evogit status` then succeed.
+ * The kill comes from a `git` on PATH that counts the calls and kills evogit's process group at
+ * the chosen one, before it runs: every point between two git commands is tried.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { evogit, removeDir, sh, tempDir } from '../helpers/repo.js';
+import { BIN } from '../loop/helpers.js';
+
+const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await removeDir(d);
+});
+
+// procps' kill: dash's own takes "-PGID" for an option.
+const SHIM = `#!/bin/sh
+n=$(($(cat "$EVOGIT_SHIM_COUNT") + 1))
+echo "$n" > "$EVOGIT_SHIM_COUNT"
+if [ "$n" = "$EVOGIT_SHIM_KILL_AT" ]; then /bin/kill -s KILL -- -$(ps -o pgid= -p $$ | tr -d ' '); exit 137; fi
+exec "$EVOGIT_REAL_GIT" "$@"
+`;
+
+async function shim(): Promise<string> {
+  const dir = await tempDir('evogit-git-shim-');
+  dirs.push(dir);
+  await writeFile(path.join(dir, 'git'), SHIM);
+  await chmod(path.join(dir, 'git'), 0o755);
+  await writeFile(path.join(dir, 'count'), '0');
+  return dir;
+}
+
+/** `evogit init` with the shim, in its own process group; how many git calls it made. */
+async function initWithShim(repo: string, killAt: number): Promise<{ calls: number; killed: boolean }> {
+  const dir = await shim();
+  const realGit = (await sh(repo, 'sh', ['-c', 'command -v git'])).stdout.trim();
+  const child = spawn(process.execPath, [BIN, 'init', '--sandbox', 'local'], {
+    cwd: repo,
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, EVOGIT_SHIM_COUNT: path.join(dir, 'count'), EVOGIT_SHIM_KILL_AT: String(killAt), EVOGIT_REAL_GIT: realGit, CI: '1' },
+  });
+  const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('close', (c, s) => resolve({ code: c, signal: s })));
+  if (killAt === 0) expect(code).toBe(0);
+  return { calls: Number((await readFile(path.join(dir, 'count'), 'utf8')).trim()), killed: signal === 'SIGKILL' };
+}
+
+async function freshRepo(): Promise<string> {
+  const repo = await tempDir('evogit-init-kill-');
+  dirs.push(repo);
+  await cp(DEMO, repo, { recursive: true });
+  await sh(repo, 'git', ['init', '--quiet', '--initial-branch=main']);
+  await sh(repo, 'git', ['add', '--all']);
+  await sh(repo, 'git', ['commit', '--quiet', '-m', 'base']);
+  // A staged change of the user's own: init must leave it staged and out of the root.
+  await writeFile(path.join(repo, 'NOTES.md'), 'mine\n');
+  await sh(repo, 'git', ['add', 'NOTES.md']);
+  return repo;
+}
+
+/** What a person sees of a repository: its refs, HEAD, index and working tree status, and whether evogit.yml exists. */
+async function state(repo: string): Promise<string> {
+  const refs = (await sh(repo, 'git', ['for-each-ref', '--format=%(refname) %(objectname)'])).stdout;
+  const status = (await sh(repo, 'git', ['status', '--porcelain=v1', '--untracked-files=all'])).stdout;
+  const head = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout;
+  return `${refs}\n${head}\n${status}`;
+}
+
+describe('evogit init killed at each step', () => {
+  it('leaves the repository as it was or finishes on the next init; status works after', async () => {
+    const { calls } = await initWithShim(await freshRepo(), 0);
+    expect(calls).toBeGreaterThan(3);
+    for (let k = 1; k <= calls; k++) {
+      const repo = await freshRepo();
+      const before = await state(repo);
+      const { killed } = await initWithShim(repo, k);
+      expect(killed, `killed at git call ${k}`).toBe(true);
+      const rootAfterKill = await sh(repo, 'git', ['rev-parse', '--verify', '--quiet', 'evo/root']).catch(() => null);
+      // Either nothing happened, or the commit point was passed (the root exists and is HEAD).
+      if (rootAfterKill === null) expect(await state(repo), `state after a kill at git call ${k}`).toBe(before);
+      else expect(rootAfterKill.stdout.trim()).toBe((await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim());
+
+      const again = await evogit(repo, ['init', '--sandbox', 'local']);
+      expect(again.exitCode, `init after a kill at git call ${k}: ${again.stderr}`).toBe(0);
+      const status = await evogit(repo, ['status']);
+      expect(status.exitCode, `status after a kill at git call ${k}: ${status.stderr}`).toBe(0);
+      // The root is HEAD + evogit.yml; the user's staged change is still staged, and not in it.
+      expect((await sh(repo, 'git', ['show', '--name-only', '--format=', 'evo/root'])).stdout.trim()).toBe('evogit.yml');
+      expect((await sh(repo, 'git', ['status', '--porcelain=v1'])).stdout).toBe('A  NOTES.md\n');
+    }
+  }, 300_000);
+});
