@@ -377,7 +377,7 @@ export class Archive {
     const snap = await this.load();
     if (target.id === snap.root) throw new EvogitError('E_PRUNE_ROOT', 'the root cannot be pruned', 'Prune its children instead, or move the root with `evogit init --force`.');
     const ids = new Set(opts.clade ? cladeOf(snap, target.id) : [target.id]);
-    const refs = (await this.listRefs(this.layout.branchesDir)).filter((r) => ids.has(r.sha) && this.layout.parseNodeRef(r.ref));
+    const refs = (await this.listRefs(this.layout.branchesDir)).filter((r) => ids.has(r.sha) && this.layout.isNodeRef(r.ref));
     if (refs.length === 0) return [];
     const input = refs.map((r) => `delete ${r.ref}\0${r.sha}\0`).join('');
     await this.git.run(['update-ref', '--stdin', '-z'], { input });

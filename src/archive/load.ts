@@ -513,7 +513,7 @@ export class ArchiveState {
     const classify = (line: string, add: boolean) => {
       const { ref, sha } = parseForEachRef(line)[0] ?? { ref: '', sha: '' };
       if (ref === this.layout.rootRef) root = add ? sha : null;
-      else if (this.layout.parseNodeRef(ref)) {
+      else if (this.layout.isNodeRef(ref)) {
         if (delta) tipChanges.push([ref, add ? null : sha, add ? sha : null]);
         else tips.set(ref, sha);
       } else if (ref.startsWith(RefLayout.notesDir)) {
@@ -995,7 +995,7 @@ export class ArchiveState {
     let best: string | null = null;
     let bestRank = 2;
     for (const ref of refs) {
-      const rank = this.layout.parseNodeRef(ref)?.writer === rec.writer ? 0 : 1;
+      const rank = this.layout.writerOf(ref) === rec.writer ? 0 : 1;
       const name = RefLayout.short(ref);
       if (rank < bestRank || (rank === bestRank && best !== null && name < best)) {
         best = name;
@@ -1007,7 +1007,7 @@ export class ArchiveState {
 
   private nodeObject(r: NodeRecord): ArchiveNode {
     const branch = this.branchOf(r);
-    const writer = r.writer || (branch ? (this.layout.parseNodeRef(`refs/heads/${branch}`)?.writer ?? '') : '');
+    const writer = r.writer || (branch ? (this.layout.writerOf(`refs/heads/${branch}`) ?? '') : '');
     const pruned = branch === null && r.tracked;
     const promoted = this.promoted.has(r.id);
     const prev = (r as CachedRecord)[NODE_OBJECT];

@@ -49,6 +49,15 @@ export class RefLayout {
     return [this.branchesDir, RefLayout.notesDir, RefLayout.claimsDir, this.promotedDir];
   }
 
+  /**
+   * Is the ref a node's branch: any branch under the prefix but the root. Agents write
+   * `evo/<writer>/<seq>`; a branch a person makes there by hand (`evo/alice/try-this`) is a node
+   * too, whose writer is its first name component.
+   */
+  isNodeRef(ref: string): boolean {
+    return ref.startsWith(this.branchesDir) && ref !== this.rootRef;
+  }
+
   /** `refs/heads/evo/a1/17` → {writer: 'a1', seq: 17}; null for anything else (root included). */
   parseNodeRef(ref: string): { writer: string; seq: number } | null {
     if (!ref.startsWith(this.branchesDir)) return null;

@@ -11,7 +11,7 @@ function nodeLine(n: StatusNode): string {
   const marks = [n.promoted ? '★ promoted' : '', n.pruned && n.branch === null ? '' : n.pruned ? 'pruned' : ''].filter(Boolean).join(' ');
   const own = `runs ${n.own.pass}✓ ${n.own.fail}✗${n.own.error ? ` ${n.own.error}!` : ''}  evidence ${n.evidence.pass}✓ ${n.evidence.fail}✗`;
   const clade = `clade ${n.clade.pass}✓ ${n.clade.fail}✗ ${pct(n.cmp)} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`;
-  const who = n.operator === 'root' ? 'root' : `${n.operator} by ${n.agent}`;
+  const who = n.operator === 'root' ? 'root' : `${n.operator} by ${n.agent || n.writer || 'hand'}`;
   return `${name}  ${n.id.slice(0, 10)}  ${who}  ${own}  ${clade}${marks ? `  ${marks}` : ''}`;
 }
 

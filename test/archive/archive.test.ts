@@ -102,6 +102,22 @@ describe('Archive: write and read', () => {
     expect(warm).toEqual(await (await Archive.open({ repoDir: dir })).load());
     expect(warm.nodes.find((n) => n.id === orphan)).toMatchObject({ operator: 'manual', branch: 'evo/me/2' });
   });
+
+  it('takes a hand-made branch of any name under the prefix as a manual node of its first name component', async () => {
+    const { dir, archive } = await setup();
+    await git(dir, ['checkout', '-q', '-b', 'evo/atk/assertpatch']);
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', 'by hand']);
+    await git(dir, ['checkout', '-q', '-b', 'evo/try-this']);
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', 'also by hand']);
+    const snap = await archive.load();
+    expect(snap.nodes.map((n) => [n.operator, n.branch, n.writer])).toEqual([
+      ['root', 'evo/root', ''],
+      ['manual', 'evo/atk/assertpatch', 'atk'],
+      ['manual', 'evo/try-this', 'try-this'],
+    ]);
+    // It can be pruned like any node.
+    expect(await archive.prune('evo/atk/assertpatch', { clade: true })).toEqual(['evo/atk/assertpatch', 'evo/try-this']);
+  });
 });
 
 describe('Archive: a step releases its claim in the same ref transaction as its result', () => {

@@ -75,7 +75,7 @@ export function renderShow(r: ShowResult): string {
   const out = [
     `node ${n.id}${n.branch ? `  (${n.branch})` : '  (pruned)'}${n.promoted ? '  ★ promoted' : ''}`,
     `  ${n.subject}`,
-    `  made by ${n.agent} with ${n.operator}${n.model ? ` (${n.model})` : ''}${n.cost ? `, $${n.cost.toFixed(4)}` : ''}, ${new Date(n.time * 1000).toISOString()}`,
+    `  made by ${n.agent || n.writer || 'hand'} with ${n.operator}${n.model ? ` (${n.model})` : ''}${n.cost ? `, $${n.cost.toFixed(4)}` : ''}, ${new Date(n.time * 1000).toISOString()}`,
     `  own evidence:   ${own.pass} pass, ${own.fail} fail, ${own.error} error`,
     `  clade evidence: ${n.clade.pass} pass, ${n.clade.fail} fail, CMP ${pct(n.cmp).trim()} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`,
     '',
