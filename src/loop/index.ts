@@ -22,7 +22,7 @@ import type { TaskSpec } from '../tasks/types.js';
 import type { EventSink } from './events.js';
 import { killProcessesIn, processAlive, withLock } from './lock.js';
 import { awaitedOf, heartbeat, othersFinishTheBudget, sleep, waitKey } from './wait.js';
-import { keepsPasses, logDirOf, prepareWork, unmeasuredRootTask } from './work.js';
+import { keepsPasses, logDirOf, measuredTasks, prepareWork, unmeasuredRootTask } from './work.js';
 
 export type { LoopEvent, EventSink } from './events.js';
 
@@ -175,7 +175,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
         const baseline = work.measureRootFirst ? unmeasuredRootTask(snapshot, work.taskIds, live) : null;
         const decision: Decision = baseline !== null ? { kind: 'evaluate', node: snapshot.root, task: baseline } : policy.decide({
           snapshot,
-          tasks: work.taskIds,
+          tasks: work.measureRootFirst ? measuredTasks(snapshot, work.taskIds) : work.taskIds,
           now,
           writer,
           config: config.scorer,

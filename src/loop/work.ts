@@ -79,10 +79,22 @@ export async function prepareWork(opts: { repoDir: string; root: string; config:
  * candidate's time limit can derive from it instead of the ceiling (tasks/timeout.ts).
  */
 export function unmeasuredRootTask(snapshot: ArchiveSnapshot, tasks: readonly string[], othersClaims: readonly Claim[]): string | null {
-  const measured = new Set((snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.outcome !== 'error').map((e) => e.task));
+  const measured = rootMeasured(snapshot);
   const running = new Set(othersClaims.filter((c) => c.kind === 'evaluate' && c.node === snapshot.root).map((c) => c.task));
   return tasks.find((t) => !measured.has(t) && !running.has(t)) ?? null;
 }
+
+/**
+ * The tasks other nodes may be run on: those the root has a graded run of. While another agent
+ * still measures the root on a task, a candidate's run of it would have only the ceiling for a
+ * limit (two minutes for a mutant that loops); the scorer then expands or takes another task.
+ */
+export function measuredTasks(snapshot: ArchiveSnapshot, tasks: readonly string[]): string[] {
+  const measured = rootMeasured(snapshot);
+  return tasks.filter((t) => measured.has(t));
+}
+
+const rootMeasured = (snapshot: ArchiveSnapshot): Set<string> => new Set((snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.outcome !== 'error').map((e) => e.task));
 
 /**
  * For forge.minimize: whether a commit passes, in the sandbox, every task `node` has passed in
