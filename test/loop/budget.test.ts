@@ -73,14 +73,18 @@ describe('evogit run on one machine', () => {
     for (const l of later) expect(l.timeoutMs).toBeLessThan(120_000);
   }, 120_000);
 
-  it('waits for a claim from another machine, says so once, and takes the slot when the claim expires', async () => {
+  it('waits for a claim from another machine, says so once, and takes the slot when the claim is gone', async () => {
     const repo = await demoRepo();
     dirs.push(repo);
     const archive = await Archive.open({ repoDir: repo });
     const root = (await archive.root()) as string;
-    // Another machine's agent claimed the budget's one evaluation, then went silent.
-    await archive.putClaim({ writer: 'far-a1', node: root, kind: 'evaluate', task: 'test/stats.test.js', expires: Date.now() + 4000, host: 'another-machine', pid: 1 });
+    // Another machine's agent claimed the budget's one evaluation.
+    const claim = await archive.putClaim({ writer: 'far-a1', node: root, kind: 'evaluate', task: 'test/stats.test.js', expires: Date.now() + 3_600_000, host: 'another-machine', pid: 1 });
     const run = start(repo, ['run', '--agents', '1', '--max-evals', '1', '--sandbox', 'local', '--seed', '3']);
+    await waitFor(() => run.events.some((e) => e.type === 'waiting'), 60_000, 'the agent to say it waits');
+    // Let it poll a while, then the other machine's run ends (its claim is released, no evaluation came of it).
+    await new Promise((r) => setTimeout(r, 2000));
+    await archive.releaseClaim(claim);
     const { code } = await run.exit;
     expect(code, run.stderr.join('\n')).toBe(0);
     const waits = run.events.filter((e) => e.type === 'waiting');
