@@ -14,6 +14,8 @@ import signal
 
 import pytest
 
+from evogit_deadline import seconds_left
+
 
 class EvogitTimeout(BaseException):
     """Raised at the deadline. A BaseException, so `except Exception:` in the code under test
@@ -56,7 +58,7 @@ def pytest_configure(config):
     signal.signal(signal.SIGALRM, _on_alarm)
     # Fires at the deadline (collection included), then every 0.2 s: code that swallowed the
     # first one is interrupted again.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+    signal.setitimer(signal.ITIMER_REAL, seconds_left(seconds), 0.2)
 
 
 def pytest_sessionstart(session):

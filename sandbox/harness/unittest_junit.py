@@ -15,6 +15,8 @@ import traceback
 import unittest
 from xml.sax.saxutils import escape, quoteattr
 
+from evogit_deadline import seconds_left
+
 
 class Recorder(unittest.TestResult):
     def __init__(self):
@@ -78,7 +80,7 @@ def arm(seconds, result):
 
     signal.signal(signal.SIGALRM, on_alarm)
     # At the deadline, then every 0.2 s: code that swallowed the first one is interrupted again.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
+    signal.setitimer(signal.ITIMER_REAL, seconds_left(seconds), 0.2)
 
 
 def disarm():

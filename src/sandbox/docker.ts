@@ -223,18 +223,21 @@ export class DockerSandbox implements Sandbox {
         return undefined;
       });
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      kill();
-    }, timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
       aborted = true;
       kill();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const started = performance.now();
       await container.start();
+      // The limit counts from the command's start: a daemon slow to start a container (seconds,
+      // on a loaded machine) must not eat the time a runner's own timeout leaves for its report.
+      const started = performance.now();
+      timer = setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, timeoutMs);
       const waited = (await container.wait()) as { StatusCode: number };
       const runMs = Math.round(performance.now() - started);
       // Let the attach stream deliver its last bytes, but never hang on it.
