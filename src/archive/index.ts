@@ -42,6 +42,8 @@ export interface WriteNodeRequest {
 /** Write the cache file after this many changed records, or when it is older than CACHE_MAX_AGE_MS. */
 const CACHE_SAVE_CHANGES = 1000;
 const CACHE_MAX_AGE_MS = 60_000;
+/** evaluationLogsOf lists the notes trees instead of naming each note from this many nodes on. */
+const NOTES_LISTED_FROM = 64;
 const WRITE_OPERATORS: ReadonlySet<Operator> = new Set(['mutate', 'llm', 'command', 'self', 'crossover', 'manual']);
 
 export class Archive {
@@ -180,15 +182,27 @@ export class Archive {
    * small): read from the notes of every writer, in the snapshot's order. `node` is a full SHA.
    */
   async evaluationLogs(node: string): Promise<Evaluation[]> {
-    for (let attempt = 0; ; attempt++) {
-      if (attempt > 0 || this.state.root === null) await this.load();
-      const notes = this.state.noteNamesOf(node);
-      const objects = await this.git.catFiles(notes.flat());
-      const texts = notes.map((names) => names.map((n) => objects.get(n)).find((o) => o !== undefined)?.content);
-      // A note that is gone (notes rewritten and collected since the last load): load again, once.
-      if (attempt === 0 && texts.some((t) => t === undefined)) continue;
-      return texts.flatMap((t) => parseNoteLines(t ?? ''));
+    return (await this.evaluationLogsOf([node])).get(node) ?? [];
+  }
+
+  /** evaluationLogs for many nodes with one object read (a report reads every node's). */
+  async evaluationLogsOf(nodes: string[]): Promise<Map<string, Evaluation[]>> {
+    if (nodes.length < NOTES_LISTED_FROM) {
+      for (let attempt = 0; ; attempt++) {
+        if (attempt > 0 || this.state.root === null) await this.load();
+        const notes = nodes.map((node) => this.state.noteNamesOf(node));
+        const objects = await this.git.catFiles(notes.flat(2));
+        const texts = notes.map((perWriter) => perWriter.map((names) => names.map((n) => objects.get(n)).find((o) => o !== undefined)?.content));
+        // A note that is gone (notes rewritten and collected since the last load): load again, once.
+        if (attempt === 0 && texts.some((t) => t.some((x) => x === undefined))) continue;
+        return new Map(nodes.map((node, i) => [node, texts[i]!.flatMap((t) => parseNoteLines(t ?? ''))]));
+      }
     }
+    // Many nodes: a `<tip>:<path>` name costs git a walk of the notes tree, so list the trees once.
+    if (this.state.root === null) await this.load();
+    const blobs = await this.state.noteBlobsOf(nodes);
+    const objects = await this.git.catFiles([...new Set([...blobs.values()].flat())]);
+    return new Map(nodes.map((node) => [node, (blobs.get(node) ?? []).flatMap((b) => parseNoteLines(objects.get(b)?.content ?? ''))]));
   }
 
   /** Persist the cache now, between loads (a long-running loop calls this on exit); throws when it cannot be written. */

@@ -956,6 +956,24 @@ export class ArchiveState {
     return out;
   }
 
+  /**
+   * The note blobs on many objects at once, per object in noteNamesOf's writer order: one
+   * ls-tree per writer that has notes on any of them, instead of a path look-up per name.
+   */
+  async noteBlobsOf(objs: string[]): Promise<Map<string, string[]>> {
+    const wanted = new Set(objs);
+    const writers = [...this.notes.keys()].sort().filter((w) => objs.some((o) => (this.notes.get(w) as NotesState).evals.has(o)));
+    const listed = await Promise.all(writers.map((w) => this.git.outBytes(['ls-tree', '-r', '-z', '--full-tree', (this.notes.get(w) as NotesState).tip])));
+    const out = new Map<string, string[]>(objs.map((o) => [o, []]));
+    for (const bytes of listed) {
+      forEachLsTreeBlob(bytes, (sha, start, end) => {
+        const obj = notePathToSha(bytes.toString('utf8', start, end));
+        if (wanted.has(obj)) out.get(obj)!.push(sha);
+      });
+    }
+    return out;
+  }
+
   private regroupEvaluations(changed: Set<string>): void {
     if (changed.size === 0) return;
     const writers = [...this.notes.keys()].sort();
