@@ -98,9 +98,21 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
       on(async (a) => (await import('./commands/prune.js')).promoteCommand(a)),
     )
     .command(
+      'report',
+      'Write the archive as one self-contained HTML file: the tree, each node\'s diff and runs, the run over time',
+      (b) =>
+        b
+          .option('out', { type: 'string', describe: 'The HTML file to write (default: evogit-report.html)', requiresArg: true })
+          .option('open', { type: 'boolean', default: false, describe: 'Open it in the desktop\'s browser' }),
+      on(async (a) => (await import('./commands/report.js')).reportCommand(a)),
+    )
+    .command(
       'run',
       'Start N independent agents on this repository and show their progress; Ctrl-C stops them cleanly',
-      (b) => runOptions(b).option('agents', { type: 'number', default: 2, describe: 'How many agent processes' }),
+      (b) =>
+        runOptions(b)
+          .option('agents', { type: 'number', default: 2, describe: 'How many agent processes' })
+          .option('report', { type: 'string', describe: 'Keep this HTML report up to date during the run (see `evogit report`)', requiresArg: true }),
       on(async (a, io) => (await import('./commands/run.js')).runCommand(a, io)),
     )
     .command(

@@ -41,3 +41,6 @@ export function renderStatus(result: StatusResult): string {
   for (const c of result.claims) lines.push(`  working: ${c.writer} ${c.kind}s ${c.node.slice(0, 10)}${c.task ? ` on ${c.task}` : ''}`);
   return lines.join('\n');
 }
+
+export { LiveReport, openReportSource, writeReport, type ReportResult } from './html/report.js';
+export type { ReportData, ReportNode, ReportEvaluation, ReportTimeline } from './html/data.js';
