@@ -6,6 +6,7 @@ import { diffStat } from '../../git/index.js';
 import type { LoopEvent } from '../../loop/index.js';
 import { spawnLines } from '../../proc/index.js';
 import { Dashboard, renderEvent } from '../../report/events.js';
+import { LiveReport } from '../../report/index.js';
 import { finalAnswer } from '../../scorer/index.js';
 import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../index.js';
 import { defaultWriter, type RunFlags } from './agent.js';
@@ -30,13 +31,14 @@ function childArgs(a: RunFlags & { sandbox?: string }): string[] {
   return out;
 }
 
-export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFlags & { agents?: number; sandbox?: string }, io: Io): Promise<CommandOutput> {
+export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFlags & { agents?: number; sandbox?: string; report?: string }, io: Io): Promise<CommandOutput> {
   const n = a.agents ?? 2;
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--agents must be a whole number from 1 to 64 (got ${a.agents})`);
   const config = await loadConfig(a.C);
   const archive = await Archive.open({ repoDir: a.C, prefix: config.branchPrefix });
   if (!(await archive.root())) throw new EvogitError('E_NOT_INITIALISED', 'this repository has no evogit root', 'Run `evogit init` first.');
 
+  const report = a.report ? await LiveReport.start({ repoDir: a.C, file: path.resolve(a.C, a.report), onError: (m) => io.stderr(`${m}\n`) }) : null;
   const bin = path.join(packageRoot(), 'bin', 'evogit.js');
   const dashboard = new Dashboard();
   const live = io.isTTY && !a.json;
@@ -51,6 +53,7 @@ export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFl
   const reasons = new Map<string, string>();
   const onEvent = (e: LoopEvent) => {
     dashboard.apply(e);
+    report?.poke();
     if (e.type === 'done') reasons.set(e.writer, e.reason);
     if (a.json) io.stdout(`${JSON.stringify(e)}\n`);
     else if (!live) {
@@ -97,6 +100,7 @@ export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFl
     process.off('SIGTERM', onSignal);
     if (timer) clearInterval(timer);
     redraw();
+    await report?.close();
   }
 
   const snapshot = await archive.load();
