@@ -42,7 +42,7 @@ export class App {
       node: h('button', { type: 'button', class: 'tab', 'aria-pressed': 'false', disabled: true, onclick: () => this.selected >= 0 && this.select(this.selected) }, 'Node'),
     };
     this.matchCount = h('span', { class: 'match-count muted' });
-    this.search = h('input', { type: 'search', class: 'search', placeholder: 'branch or SHA  ( / )', list: 'evogit-branches', 'aria-label': 'Find a node by branch or SHA' });
+    this.search = h('input', { type: 'search', class: 'search', placeholder: 'branch or SHA', title: 'Find a node (shortcut: /)', list: 'evogit-branches', 'aria-label': 'Find a node by branch or SHA' });
     root.replaceChildren(
       h('header', { class: 'top' }, h('div', { class: 'brand', title: `written ${when(Date.parse(data.generatedAt))}` }, h('b', null, 'evogit'), ` ${data.repository}`, h('span', { class: 'muted' }, ` · ${data.nodes.length} nodes`)), this.toolbar()),
       h('main', null, pane, h('aside', { class: 'side' }, h('nav', { class: 'side-tabs' }, this.tabs.run, this.tabs.node), this.side)),
@@ -151,8 +151,11 @@ export class App {
 
   select(i: number, opts: { center?: boolean } = {}): void {
     this.selected = i;
-    this.reveal(i);
-    this.relayout();
+    // Lay the tree out again only when a collapsed clade or a fold hides the node.
+    if (!this.view.shows(i)) {
+      this.reveal(i);
+      this.relayout();
+    }
     this.view.setMarks({ selected: i });
     if (opts.center) this.view.centerOn(i);
     history.replaceState(null, '', `#${this.model.nodes[i]!.id}`);
@@ -239,8 +242,9 @@ function legend(): HTMLElement {
   const { lo, root, hi } = colourDomain;
   const stops = [0, 0.25, 0.5, 0.75, 1].map((t) => rateColour(t < 0.5 ? lo + (root - lo) * t * 2 : root + (hi - root) * (t - 0.5) * 2)).join(',');
   return h(
-    'div',
-    { class: 'legend' },
+    'details',
+    { class: 'legend', open: true },
+    h('summary', null, 'Legend'),
     h('div', null, h('span', { class: 'muted' }, pct(lo)), ' ', h('span', { class: 'swatch gradient', style: `background:linear-gradient(90deg,${stops})` }), ' ', h('span', { class: 'muted' }, pct(hi)), ` fill: own pass rate, red below the root's ${pct(root)}, green above (grey: not evaluated)`),
     h('div', null, h('span', { class: 'swatch ring' }), ' ring: clade CMP, same colours · size: evidence in the clade'),
     h('div', null, h('span', { class: 'swatch line best' }), ' final answer and its lineage  ', h('span', { class: 'swatch line mate' }), ' crossover: second parent'),

@@ -287,10 +287,11 @@ function mark(f: Frame, p: Placed, x: number, y: number, overview: boolean): voi
     ctx.strokeStyle = COLOURS.tampered;
     ctx.stroke();
   }
-  if (n.promoted) star(ctx, x + r + 2, y - r - 2, Math.max(3.5, r * 0.7), COLOURS.promoted);
+  // Upper left: the label takes the upper right.
+  if (n.promoted) star(ctx, x - r - 3, y - r - 3, Math.max(4, r * 0.75), COLOURS.promoted);
   if (model.claims.has(i)) {
     ctx.beginPath();
-    ctx.arc(x - r - 1, y - r - 1, Math.max(2, r * 0.35), 0, Math.PI * 2);
+    ctx.arc(x - r - 1, y + r + 1, Math.max(2, r * 0.35), 0, Math.PI * 2);
     ctx.fillStyle = COLOURS.claim;
     ctx.fill();
   }

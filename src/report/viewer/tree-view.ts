@@ -85,10 +85,13 @@ export class TreeView {
   fit(): void {
     if (!this.layout || this.width === 0) return;
     const b = this.layout.bounds;
+    // The legend sits over the bottom of the pane: fit the tree above it.
+    const legend = this.host.querySelector('.legend')?.getBoundingClientRect().height ?? 0;
+    const height = Math.max(this.height / 2, this.height - legend - 12);
     const w = b.x1 - b.x0 + 120;
     const hgt = b.y1 - b.y0 + 60;
-    const k = Math.min(2, Math.max(0.005, Math.min(this.width / w, this.height / hgt)));
-    const t = zoomIdentity.translate((this.width - (b.x1 + b.x0) * k) / 2, (this.height - (b.y1 + b.y0) * k) / 2).scale(k);
+    const k = Math.min(2, Math.max(0.005, Math.min(this.width / w, height / hgt)));
+    const t = zoomIdentity.translate((this.width - (b.x1 + b.x0) * k) / 2, (height - (b.y1 + b.y0) * k) / 2).scale(k);
     select(this.canvas).call(this.zoomer.transform, t);
   }
 
@@ -100,10 +103,16 @@ export class TreeView {
     select(this.canvas).call(this.zoomer.transform, zoomIdentity.translate(this.width / 2 - p.x * k, this.height / 2 - p.y * k).scale(k));
   }
 
+  /** Whether the node is drawn at a spot of its own (not hidden in a fold or a collapsed clade). */
+  shows(node: number): boolean {
+    const p = this.layout?.at.get(node);
+    return p !== undefined && p.item.kind === 'node' && p.item.node === node;
+  }
+
   /** Where a node is drawn, in the page's client coordinates; null when it is hidden or off screen. */
   screenPoint(node: number): { x: number; y: number } | null {
     const p = this.layout?.at.get(node);
-    if (!p || p.item.kind !== 'node' || p.item.node !== node) return null;
+    if (!p || !this.shows(node)) return null;
     const r = this.canvas.getBoundingClientRect();
     const [x, y] = this.transform.apply([p.x, p.y]);
     if (x < 0 || y < 0 || x > this.width || y > this.height) return null;
