@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 export const CHROMIUM = process.env.EVOGIT_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -25,6 +26,28 @@ export interface Browser {
 
 export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
+}
+
+/**
+ * A suite that needs the browser: skipped, saying so, where Chromium is not installed (a fresh
+ * developer machine), and failed instead under EVOGIT_REQUIRE_BROWSER=1 (CI installs it).
+ */
+export function describeBrowser(name: string, fn: () => void): void {
+  if (chromiumAvailable()) {
+    describe(name, fn);
+    return;
+  }
+  const why = `${CHROMIUM} not found: skipping "${name}" (apt-get install chromium; CI sets EVOGIT_REQUIRE_BROWSER=1 to make this a failure)`;
+  if (process.env.EVOGIT_REQUIRE_BROWSER === '1') {
+    describe(name, () => {
+      it('needs Chromium (EVOGIT_REQUIRE_BROWSER=1)', () => {
+        throw new Error(`EVOGIT_REQUIRE_BROWSER=1 but ${CHROMIUM} is missing: "${name}" cannot run`);
+      });
+    });
+    return;
+  }
+  process.stderr.write(`${why}\n`);
+  describe.skip(`${name} — ${why}`, fn);
 }
 
 /** The profile directory is passed as --user-data-dir by playwright itself. */

@@ -8,8 +8,8 @@
  */
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, openReport, type Browser } from '../helpers/browser.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBrowser, openBrowser, openReport, type Browser } from '../helpers/browser.js';
 import { evogit, makeRepo, removeDir } from '../helpers/repo.js';
 import { demoRepo, git, nodeBranches, start } from '../loop/helpers.js';
 import { readReport } from './helpers.js';
@@ -50,7 +50,7 @@ async function innerNode(repo: string, root: string): Promise<{ branch: string; 
   return { branch, sha };
 }
 
-describe('evogit report of a real demo run, in Chromium', () => {
+describeBrowser('evogit report of a real demo run, in Chromium', () => {
   let repo = '';
   let browser: Browser;
   let reportFile = '';
