@@ -1,5 +1,6 @@
 import { cp, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { git } from '../../git/index.js';
 import { EvogitError } from '../../errors/index.js';
 import { dockerReachable } from '../../sandbox/index.js';
@@ -46,8 +47,9 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
       maxEvals: (a.maxEvals as number | undefined) ?? 240,
       seed: (a.seed as number | undefined) ?? 1,
       sandbox,
+      report: path.join(dir, 'evogit-report.html'),
     },
     io,
   );
-  return { ...run, text: `${run.text}\n\nThe demo repository is ${dir}: cd there to review with git.` };
+  return { ...run, text: `${run.text}\n\nThe demo repository is ${dir}: cd there to review with git.\nThe evolution, in a browser: ${pathToFileURL(path.join(dir, 'evogit-report.html')).href}` };
 }
