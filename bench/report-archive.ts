@@ -8,22 +8,12 @@
 import { cp, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../src/proc/index.js';
+import { createRng } from '../src/scorer/index.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', 'examples', 'demo');
 const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'evogit.js');
 const TASKS = ['test/dates.test.js', 'test/stats.test.js', 'test/text.test.js'];
 const TESTS = 5;
-
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0;
-  return (n) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * n;
-  };
-}
 
 const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
 
@@ -82,7 +72,8 @@ export async function buildDemoArchive(dir: string, nodes: number, writers = 4):
   await run('git', ['commit', '-qm', 'toolkit with failing tests'], { cwd: dir, env });
   await run(process.execPath, [BIN, 'init', '--sandbox', 'local'], { cwd: dir, env });
   const root = (await run('git', ['rev-parse', 'evo/root'], { cwd: dir })).stdout.trim();
-  const r = rng(11);
+  const seeded = createRng(11);
+  const r = (n: number) => seeded.next() * n;
   const t0 = Math.floor(Date.now() / 1000) - nodes * 6;
   const files: Map<string, string>[] = [];
   const skill: number[] = [];
