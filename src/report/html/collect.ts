@@ -10,7 +10,7 @@ import type { Archive, ArchiveSnapshot, Evaluation } from '../../archive/index.j
 import { summarise } from '../../cli/commands/status.js';
 import type { Config } from '../../config/index.js';
 import { betaQuantile, finalAnswer, posterior } from '../../scorer/index.js';
-import { commitPatches, patchPaths, rootTexts, type CommitPatch } from './commits.js';
+import { PATCH_MAX_BYTES, commitPatches, patchPaths, rootTexts, type CommitPatch } from './commits.js';
 import { REPORT_FORMAT, type ReportData, type ReportEvaluation, type ReportNode } from './data.js';
 import { timeline } from './timeline.js';
 
@@ -60,7 +60,7 @@ export class ReportSource {
         runs: s.own,
         own: { ...s.evidence, lo: own.lo, hi: own.hi, quantile: betaQuantile(epsilon, 1 + s.evidence.pass, 1 + s.evidence.fail) },
         clade: { ...s.clade, cmp: s.cmp, lo: s.interval[0], hi: s.interval[1] },
-        patch: n.id === snapshot.root ? '' : commit?.patch ?? '',
+        ...carriedPatch(n.id === snapshot.root ? '' : (commit?.patch ?? '')),
         evaluations: lines.map(reportEvaluation),
       };
     });
@@ -141,4 +141,9 @@ function failedTests(e: Evaluation): { failedTests?: string[] } {
     .filter(([, r]) => r === 'fail')
     .map(([name]) => name);
   return failed.length ? { failedTests: failed.slice(0, FAILED_TESTS_KEPT) } : {};
+}
+
+function carriedPatch(patch: string): Pick<ReportNode, 'patch' | 'patchOmitted'> {
+  const bytes = Buffer.byteLength(patch);
+  return bytes <= PATCH_MAX_BYTES ? { patch } : { patch: '', patchOmitted: { bytes, paths: patchPaths(patch) } };
 }

@@ -87,6 +87,10 @@ export function patchPaths(patch: string): string[] {
 
 /** Texts larger than this are not carried (the viewer says so instead of showing the diff against the root). */
 export const ROOT_FILE_MAX_BYTES = 1024 * 1024;
+/** All root texts together: past this, further files are not carried either. */
+export const ROOT_FILES_MAX_BYTES = 32 * 1024 * 1024;
+/** A node's patch larger than this is left out (named with its size and paths), like a vendored directory's. */
+export const PATCH_MAX_BYTES = 256 * 1024;
 
 /** The root's text of each path; binary or oversized ones are listed apart, absent ones left out. */
 export async function rootTexts(git: Git, root: string, paths: string[]): Promise<{ texts: Map<string, string>; unreadable: string[] }> {
@@ -94,11 +98,16 @@ export async function rootTexts(git: Git, root: string, paths: string[]): Promis
   const unreadable: string[] = [];
   if (paths.length === 0) return { texts, unreadable };
   const blobs = await git.catFileBytes(paths.map((p) => `${root}:${p}`));
+  let total = 0;
   for (const p of paths) {
     const blob = blobs.get(`${root}:${p}`);
     if (!blob || blob.type !== 'blob') continue;
-    if (blob.content.length > ROOT_FILE_MAX_BYTES || blob.content.subarray(0, 8000).includes(0)) unreadable.push(p);
-    else texts.set(p, blob.content.toString('utf8'));
+    const size = blob.content.length;
+    if (size > ROOT_FILE_MAX_BYTES || total + size > ROOT_FILES_MAX_BYTES || blob.content.subarray(0, 8000).includes(0)) unreadable.push(p);
+    else {
+      texts.set(p, blob.content.toString('utf8'));
+      total += size;
+    }
   }
   return { texts, unreadable };
 }

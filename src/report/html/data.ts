@@ -49,6 +49,8 @@ export interface ReportNode {
   clade: { pass: number; fail: number; cmp: number | null; lo: number; hi: number };
   /** `git diff` against the first parent (unified, as git prints it); empty for the root. */
   patch: string;
+  /** Set when the patch was too large to carry: its size and the paths it changes. */
+  patchOmitted?: { bytes: number; paths: string[] };
   evaluations: ReportEvaluation[];
 }
 

@@ -5,6 +5,7 @@
  * diff against the root is computed from those texts. No DOM: tests run it against git.
  */
 import { applyPatch, createTwoFilesPatch, parsePatch, type StructuredPatch } from 'diff';
+import type { ReportNode } from '../html/data.js';
 
 export interface FileChange {
   path: string;
@@ -41,6 +42,12 @@ export function splitGitPatch(patch: string): FilePatch[] {
     }
     return { oldPath: stripPrefix(parsed.oldFileName), newPath: stripPrefix(parsed.newFileName), textless: false, patch: parsed };
   });
+}
+
+/** A lineage step: the node's patch split by file, or, for a patch left out, every path it changed as unknown. */
+export function lineageStep(node: Pick<ReportNode, 'patch' | 'patchOmitted'>): FilePatch[] {
+  if (!node.patchOmitted) return splitGitPatch(node.patch);
+  return node.patchOmitted.paths.map((path) => ({ oldPath: path, newPath: path, textless: true, patch: null }));
 }
 
 export interface Reconstruction {

@@ -6,7 +6,7 @@
 import type { ReportEvaluation, ReportNode } from '../html/data.js';
 import { renderDiff } from './diff-view.js';
 import { h } from './dom.js';
-import { reconstruct, splitGitPatch, unifiedDiff } from './files.js';
+import { lineageStep, reconstruct, unifiedDiff } from './files.js';
 import { interval, pct, rateColour, seconds, usd, when } from './format.js';
 import type { Model } from './model.js';
 
@@ -123,8 +123,9 @@ function diffs(model: Model, i: number): HTMLElement {
   const show = (which: 'parent' | 'root') => {
     parentTab.setAttribute('aria-pressed', String(which === 'parent'));
     rootTab.setAttribute('aria-pressed', String(which === 'root'));
-    if (which === 'parent') renderDiff(target, n.patch);
-    else renderRootDiff(model, i, target);
+    if (which === 'root') renderRootDiff(model, i, target);
+    else if (n.patchOmitted) target.replaceChildren(omitted(model, i));
+    else renderDiff(target, n.patch);
   };
   parentTab.addEventListener('click', () => show('parent'));
   rootTab.addEventListener('click', () => show('root'));
@@ -132,9 +133,16 @@ function diffs(model: Model, i: number): HTMLElement {
   return h('section', { class: 'diffs' }, h('h3', null, 'Diff ', parentTab, rootTab), target);
 }
 
+function omitted(model: Model, i: number): HTMLElement {
+  const n = model.nodes[i]!;
+  const parent = model.parent[i]!;
+  const mb = (n.patchOmitted!.bytes / 2 ** 20).toFixed(1);
+  return h('p', { class: 'muted' }, `Its diff (${mb} MB over ${n.patchOmitted!.paths.length} files) is too large to carry here: git diff ${parent >= 0 ? model.ref(parent) : `${n.id}^`} ${model.ref(i)}`);
+}
+
 function renderRootDiff(model: Model, i: number, target: HTMLElement): void {
   const data = model.data;
-  const steps = model.lineage(i).slice(1).map((j) => splitGitPatch(model.nodes[j]!.patch));
+  const steps = model.lineage(i).slice(1).map((j) => lineageStep(model.nodes[j]!));
   const rootFile = (path: string) => (path in data.rootFiles ? data.rootFiles[path] : data.unreadable.includes(path) ? undefined : null);
   const { changes, unknown } = reconstruct(steps, rootFile);
   renderDiff(target, unifiedDiff(changes));
