@@ -191,7 +191,7 @@ export class TreeView {
     const i = p.item.node;
     const n = m.nodes[i]!;
     const lines = [
-      `${m.label(i)}  ${n.id.slice(0, 10)}`,
+      n.branch ? `${m.label(i)}  ${n.id.slice(0, 10)}` : `${n.id.slice(0, 10)} (branch deleted)`,
       n.message.split('\n')[0]!.slice(0, 90),
       `own ${n.own.pass}✓ ${n.own.fail}✗ ${pct(m.rate[i])}   clade CMP ${pct(n.clade.cmp)}`,
       `${n.operator}${n.operator === 'root' ? '' : ` by ${n.writer}`}${n.pruned ? ' · pruned' : ''}${n.promoted ? ' · promoted' : ''}${i === m.best ? ' · final answer' : ''}`,
