@@ -159,6 +159,11 @@ export const ScorerSchema = z
     epsilon: z.number().gt(0).lt(1).default(0.05).describe('Final answer: the node with the best epsilon-quantile of Beta(1+pass, 1+fail).'),
     rootPrior: z.number().nonnegative().default(1).describe('Pseudo-successes given to the root so a weak start can be expanded.'),
     promotedBoost: z.number().nonnegative().default(2).describe('Pseudo-successes added to a promoted node.'),
+    schedule: z
+      .enum(['auto', 'hgm', 'breadth'])
+      .optional()
+      .describe('Which node hgm expands. auto (default): breadth when every node has at most 3 tasks, else hgm. breadth: around the best nodes, never a node worse than its parent unless its clade earned it.'),
+    breadth: z.number().int().positive().optional().describe('Breadth schedule: children a node gets before an equally good child of it is expanded (default 50).'),
     seed: z.number().int().optional().describe('Seed for reproducible decisions.'),
   })
   .prefault({})

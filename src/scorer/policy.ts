@@ -31,6 +31,7 @@ import {
   type EvidenceArrays,
   type EvidenceMode,
 } from './evidence.js';
+import { breadthApplies, breadthExpand } from './breadth.js';
 import { beta, createRng, hashString, randomInt, type Rng } from './random.js';
 
 export type ScorerConfig = z.infer<typeof ScorerSchema>;
@@ -163,6 +164,21 @@ export function tasksLeft(s: Situation, i: number): string[] {
   return s.input.tasks.filter((t) => !done.has(t) && !claimed?.has(t));
 }
 
+/**
+ * The tasks to run a node on first: those its first parent failed, when some are left. A child
+ * that fixes nothing is then known to be no better than its parent after one cheap run.
+ */
+function firstTasks(s: Situation, i: number, left: string[]): string[] {
+  const parent = s.index.firstParent[i]!;
+  if (parent < 0 || left.length < 2) return left;
+  const lines = s.index.snapshot.evaluations.get(s.index.ids[parent]!);
+  if (!lines) return left;
+  const failed = new Set<string>();
+  for (const line of lines) if (line.outcome === 'fail' && !line.tampered) failed.add(line.task);
+  const first = left.filter((t) => failed.has(t));
+  return first.length > 0 ? first : left;
+}
+
 function hasTasksLeft(s: Situation, i: number): boolean {
   const claimed = s.claimedTasks.size === 0 ? 0 : (s.claimedTasks.get(i)?.size ?? 0);
   // Each line finishes at most one task, so few lines means tasks are certainly left.
@@ -215,7 +231,7 @@ function scheduledPolicy(chooser: Chooser): Policy {
         for (let i = 0; i < n; i++) if (s.choosable[i] && hasTasksLeft(s, i)) candidates.push(i);
         if (candidates.length === 0) return null;
         const pick = chooser.evaluate(s, candidates);
-        const left = tasksLeft(s, pick);
+        const left = firstTasks(s, pick, tasksLeft(s, pick));
         return { kind: 'evaluate', node: s.index.ids[pick]!, task: left[randomInt(s.rng, left.length)]! };
       };
 
@@ -303,12 +319,15 @@ const hgmChooser: Chooser = {
   expand(s, candidates) {
     const clade = cladeWithPending(s);
     const cfg = s.input.config;
-    return thompson(
-      s,
-      candidates,
-      (i) => 1 + clade.ns[i]! + promotedBoost(s, i) + (i === s.index.rootIndex ? cfg.rootPrior : 0),
-      (i) => 1 + clade.nf[i]!,
-    );
+    const draw = (among: number[]): number =>
+      thompson(
+        s,
+        among,
+        (i) => 1 + clade.ns[i]! + promotedBoost(s, i) + (i === s.index.rootIndex ? cfg.rootPrior : 0),
+        (i) => 1 + clade.nf[i]!,
+      );
+    // One or a few tasks per node: breadth around the best nodes (breadth.ts).
+    return breadthApplies(s) ? breadthExpand(s, candidates, draw) : draw(candidates);
   },
   evaluate(s, candidates) {
     return thompson(
