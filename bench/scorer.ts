@@ -5,6 +5,7 @@
  *   npx tsx bench/scorer.ts --quick    # 12 seeds, budget 200
  *   npx tsx bench/scorer.ts --seeds 100 --budgets 200,800,2000 --settings mismatch --no-timing
  *   npx tsx bench/scorer.ts --no-sim   # only the 100,000-node timing
+ *   npx tsx bench/scorer.ts --no-sim --no-timing   # only part 3, cheap children (--cheap-seeds 50)
  *
  * Part 1, a simulated self-improvement tree. Every node has a hidden skill (its pass
  * probability on any task) and a hidden potential that sets how its children's skills are
@@ -30,10 +31,15 @@
  *
  * Part 2, the time of one decision on a 100,000-node synthetic archive against the time to
  * merely iterate that archive once.
+ *
+ * Part 3, cheap children (bench/scorer/cheap.ts): one task per node graded per test case, a
+ * program with one to three bugs, children drawn without replacement; evaluations to the
+ * first full repair under HGM's rule, rootPrior 1000, the breadth schedule, greedy and random.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import type { ArchiveNode, ArchiveSnapshot, Evaluation } from '../src/archive/types.js';
 import { resetScorerCaches } from '../src/scorer/evidence.js';
+import { cheapReport } from './scorer/cheap.js';
 import {
   POLICY_NAMES,
   createRng,
@@ -60,6 +66,8 @@ const TARGET = 0.5;
 const SETTINGS = (flag('--settings') ?? 'aligned,mismatch').split(',') as Setting[];
 const TIMING = !argv.includes('--no-timing');
 const SIMULATION = !argv.includes('--no-sim');
+const CHEAP = !argv.includes('--no-cheap');
+const CHEAP_SEEDS = Number(flag('--cheap-seeds') ?? (quick ? 12 : 50));
 const MU_SLOPE = Number(flag('--mu') ?? 0.1);
 const SIGMA = Number(flag('--sigma') ?? 0.05);
 const PENALTY = Number(flag('--penalty') ?? 8);
@@ -388,4 +396,13 @@ out.push('');
 const started = performance.now();
 if (SIMULATION) part1(out);
 if (TIMING) part2(out);
+if (CHEAP) {
+  const t0 = performance.now();
+  out.push('### Cheap children: one task per node, graded per test case');
+  out.push('');
+  for (const line of cheapReport(BASE_CONFIG, CHEAP_SEEDS, 200)) out.push(line);
+  out.push('');
+  out.push(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  out.push('');
+}
 out.push(`Total bench time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
