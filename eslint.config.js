@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/', 'bench/fixtures/', 'coverage/', 'agents/**/*.py', 'schema/'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/', 'bench/fixtures/', 'coverage/', 'agents/**/*.py', 'schema/', 'bench/repair/corpus/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

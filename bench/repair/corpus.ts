@@ -46,6 +46,8 @@ export const BUG_CLASSES = [
   'call added/dropped/replaced',
   'missing statement',
   'missing/extra arithmetic',
+  'statement replaced',
+  'literal',
 ] as const;
 export type BugClass = (typeof BUG_CLASSES)[number];
 

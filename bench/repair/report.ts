@@ -11,7 +11,7 @@ import { run } from '../../src/proc/index.js';
 import { BUG_CLASSES, type Program } from './corpus.js';
 import type { RunResult } from './run.js';
 
-const CHECKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'check.py');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 export interface Verdict {
   correct: boolean;
@@ -27,7 +27,9 @@ export async function checkRepair(program: Program, source: string): Promise<Ver
     const candidate = path.join(dir, path.basename(program.buggy));
     await writeFile(candidate, source);
     const name = program.id.split('/')[1]!;
-    const r = await run('python3', [CHECKER, program.language, name, candidate, program.fix], { cwd: dir, reject: false, timeoutMs: 300_000, env: { PYTHONDONTWRITEBYTECODE: '1' } });
+    const [command, args] =
+      program.language === 'python' ? ['python3', [path.join(HERE, 'check.py'), 'python', name, candidate, program.fix]] : ['node', [path.join(HERE, 'check-js.mjs'), name, candidate, program.fix]];
+    const r = await run(command, args, { cwd: dir, reject: false, timeoutMs: 300_000, env: { PYTHONDONTWRITEBYTECODE: '1' } });
     const last = r.stdout.trim().split('\n').at(-1) ?? '';
     try {
       return JSON.parse(last) as Verdict;
