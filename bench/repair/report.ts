@@ -118,16 +118,25 @@ export async function report(opts: { programs: Program[]; results: Map<string, R
     lines.push(`| ${cls === 'all' ? '**all**' : cls} | ${ids.size} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push(`| label | runs | repaired | correct | mean evals per repair | evals per run (miss = budget) | median wall per repair | root children (median) | deepest node (median) |`);
-  lines.push('|---|---|---|---|---|---|---|---|---|');
-  for (const l of labels) {
-    const rs = opts.results.get(l)!;
-    const c = cellOf(rs, checked.get(l)!);
-    const m = mean(c.evals);
-    const w = median(c.wallMs);
-    lines.push(
-      `| ${l} | ${c.runs} | ${c.repaired} (${c.runs ? Math.round((100 * c.repaired) / c.runs) : 0}%) | ${c.correct} | ${m === null ? '–' : m.toFixed(1)} | ${c.runs ? (c.cost / c.runs).toFixed(1) : '–'} | ${w === null ? '–' : `${(w / 1000).toFixed(1)} s`} | ${median(rs.map((r) => r.rootChildren)) ?? '–'} | ${median(rs.map((r) => r.maxDepth)) ?? '–'} |`,
-    );
+  // Labels may have run different programs: the side-by-side is on the programs every label ran.
+  const common = new Set(opts.programs.map((p) => p.id).filter((id) => labels.every((l) => opts.results.get(l)!.some((r) => r.program === id))));
+  for (const [title, keep] of [
+    [`On the ${common.size} programs every label ran`, (r: RunResult) => common.has(r.program)],
+    ['On every program each label ran', () => true],
+  ] as const) {
+    lines.push(`${title}:`, '');
+    lines.push(`| label | runs | repaired | correct | mean evals per repair | evals per run (miss = budget) | median wall per repair | root children (median) | deepest node (median) |`);
+    lines.push('|---|---|---|---|---|---|---|---|---|');
+    for (const l of labels) {
+      const rs = opts.results.get(l)!.filter(keep);
+      const c = cellOf(rs, checked.get(l)!);
+      const m = mean(c.evals);
+      const w = median(c.wallMs);
+      lines.push(
+        `| ${l} | ${c.runs} | ${c.repaired} (${c.runs ? Math.round((100 * c.repaired) / c.runs) : 0}%) | ${c.correct} | ${m === null ? '–' : m.toFixed(1)} | ${c.runs ? (c.cost / c.runs).toFixed(1) : '–'} | ${w === null ? '–' : `${(w / 1000).toFixed(1)} s`} | ${median(rs.map((r) => r.rootChildren)) ?? '–'} | ${median(rs.map((r) => r.maxDepth)) ?? '–'} |`,
+      );
+    }
+    lines.push('');
   }
   lines.push('');
   lines.push(`| program | class | known fix | ${labels.join(' | ')} |`);
