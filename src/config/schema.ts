@@ -162,7 +162,7 @@ export const ScorerSchema = z
     schedule: z
       .enum(['auto', 'hgm', 'breadth'])
       .optional()
-      .describe('Which node hgm expands. auto (default): breadth when every node has at most 3 tasks, else hgm. breadth: around the best nodes, never a node worse than its parent unless its clade earned it.'),
+      .describe('Which node hgm expands. auto (default): breadth when every node has at most 3 tasks graded per test case, else hgm. breadth: around the best nodes, never a node worse than its parent unless its clade earned it.'),
     breadth: z.number().int().positive().optional().describe('Breadth schedule: children a node gets before an equally good child of it is expanded (default 50).'),
     seed: z.number().int().optional().describe('Seed for reproducible decisions.'),
   })

@@ -23,7 +23,7 @@
 import type { Situation } from './policy.js';
 import { randomInt } from './random.js';
 
-/** At most this many tasks count as few (`scorer.schedule: auto`). */
+/** At most this many tasks count as few (`scorer.schedule: auto`, with evidence per test case). */
 export const FEW_TASKS = 3;
 /** Share of breadth-schedule expansions that use HGM's draw instead. */
 export const EXPLORE = 0.1;
@@ -35,7 +35,9 @@ export function breadthApplies(s: Situation): boolean {
   const schedule = s.input.config.schedule ?? 'auto';
   if (schedule === 'hgm') return false;
   if (schedule === 'breadth') return true;
-  return s.input.tasks.length > 0 && s.input.tasks.length <= FEW_TASKS;
+  // Per test case, one run grades a node finely; per task run (DGM mode, benchmark suites),
+  // one or two runs say little and children are not cheap: HGM's rule.
+  return (s.input.evidence ?? 'tests') === 'tests' && s.input.tasks.length > 0 && s.input.tasks.length <= FEW_TASKS;
 }
 
 /** Own pass rate, or NaN without evidence. */
@@ -92,13 +94,14 @@ export function breadthExpand(s: Situation, candidates: number[], hgm: (candidat
   const view = breadthView(s);
   const allowed = candidates.filter((i) => view.allowed[i]);
   if (allowed.length === 0) return -1;
-  if (s.rng.next() < EXPLORE) return hgm(allowed);
+  // Until the root is graded there is no level to keep to: HGM decides (as it does for the
+  // odd exploratory draw).
+  if (Number.isNaN(rate(s, s.index.rootIndex)) || s.rng.next() < EXPLORE) return hgm(allowed);
   let bestRate = -1;
   for (const i of allowed) {
     const r = rate(s, i);
     if (!Number.isNaN(r) && r > bestRate) bestRate = r;
   }
-  // Nothing graded yet (a root still running its first task): HGM decides.
   if (bestRate < 0) return hgm(allowed);
   const breadth = s.input.config.breadth ?? DEFAULT_BREADTH;
   const { childStart } = s.index;

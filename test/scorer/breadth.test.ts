@@ -69,6 +69,29 @@ describe('the breadth schedule (one or a few tasks per node)', () => {
   });
 });
 
+describe('where the breadth schedule does not apply', () => {
+  it('keeps HGM\'s rule with evidence per task run (DGM mode), however few the tasks', () => {
+    const nodes = [node('r'), node('neutral', ['r']), node('worse', ['r'])];
+    const snap = snapshot(nodes, [line('r', 't0', 'pass'), line('neutral', 't0', 'pass'), line('worse', 't0', 'fail')]);
+    for (let seed = 0; seed < 100; seed++) {
+      const run = (config: ScorerConfig): Decision => decide({ snapshot: snap, tasks: ['t0'], now: 0, budget: {}, config, evidence: 'tasks', rng: createRng(seed) });
+      expect(run(CONFIG)).toEqual(run({ ...CONFIG, schedule: 'hgm' }));
+    }
+  });
+
+  it('lets HGM choose until the root is graded', () => {
+    // The root's runs all ended in infrastructure errors: no level to keep to, so no node is held back.
+    const nodes = [node('r'), node('a', ['r']), node('b', ['r'])];
+    const errors = [1, 2, 3].map(() => line('r', 'test_program.py', 'error'));
+    const snap = snapshot(nodes, [...errors, graded('a', 6), graded('b', 2)]);
+    for (let seed = 0; seed < 100; seed++) {
+      const run = (config: ScorerConfig): Decision => decide({ snapshot: snap, tasks: ['test_program.py'], now: 0, budget: {}, config, rng: createRng(seed) });
+      expect(run(CONFIG)).toMatchObject({ kind: 'expand' });
+      expect(run(CONFIG)).toEqual(run({ ...CONFIG, schedule: 'hgm' }));
+    }
+  });
+});
+
 describe('cheap evaluation order', () => {
   it('runs a fresh node first on the tasks its parent failed', () => {
     const nodes = [node('r'), node('c', ['r']), node('d', ['r'])];
