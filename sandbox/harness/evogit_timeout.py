@@ -14,7 +14,7 @@ import signal
 
 import pytest
 
-from evogit_deadline import seconds_left
+from evogit_deadline import in_code_under_test, seconds_left
 
 
 class EvogitTimeout(BaseException):
@@ -30,7 +30,7 @@ def pytest_addoption(parser):
                      help="evogit: end the run after this many seconds, failing the running test")
 
 
-_OWN = ("_pytest", "pytest", "pluggy", "evogit_timeout")
+_OWN = ("_pytest", "pytest", "pluggy", "evogit_timeout", "evogit_deadline")
 
 
 def _on_alarm(signum, frame):
@@ -39,9 +39,8 @@ def _on_alarm(signum, frame):
     if session is not None:
         session.shouldstop = reason  # no further test starts
     # Raised only into the code under test (or a module being imported): interrupting pytest's
-    # own bookkeeping between tests would cost the report.
-    module = (frame.f_globals.get("__name__") or "") if frame is not None else ""
-    if module.split(".")[0] not in _OWN:
+    # own work (between tests, formatting a failure, writing the report) would cost the report.
+    if in_code_under_test(frame, _OWN):
         raise EvogitTimeout(reason)
 
 

@@ -15,7 +15,7 @@ import traceback
 import unittest
 from xml.sax.saxutils import escape, quoteattr
 
-from evogit_deadline import seconds_left
+from evogit_deadline import in_code_under_test, seconds_left
 
 
 class Recorder(unittest.TestResult):
@@ -73,9 +73,8 @@ def arm(seconds, result):
 
     def on_alarm(signum, frame):
         result.stop()
-        module = (frame.f_globals.get("__name__") or "") if frame is not None else ""
         # Only into the code under test: this harness and unittest's own bookkeeping go on.
-        if module != "__main__" and module.split(".")[0] != "unittest":
+        if in_code_under_test(frame, ("__main__", "unittest", "evogit_deadline")):
             raise EvogitTimeout(reason)
 
     signal.signal(signal.SIGALRM, on_alarm)

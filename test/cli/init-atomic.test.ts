@@ -6,7 +6,7 @@
  * the chosen one, before it runs: every point between two git commands is tried.
  */
 import { spawn } from 'node:child_process';
-import { chmod, cp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evogit, removeDir, sh, tempDir } from '../helpers/repo.js';
@@ -35,8 +35,8 @@ async function shim(): Promise<string> {
   return dir;
 }
 
-/** `evogit init` with the shim, in its own process group; how many git calls it made. */
-async function initWithShim(repo: string, killAt: number): Promise<{ calls: number; killed: boolean }> {
+/** `evogit init` with the shim, in its own process group, killed before its `killAt`-th git call. */
+async function initWithShim(repo: string, killAt: number): Promise<{ killed: boolean }> {
   const dir = await shim();
   const realGit = (await sh(repo, 'sh', ['-c', 'command -v git'])).stdout.trim();
   const child = spawn(process.execPath, [BIN, 'init', '--sandbox', 'local'], {
@@ -46,8 +46,8 @@ async function initWithShim(repo: string, killAt: number): Promise<{ calls: numb
     env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, EVOGIT_SHIM_COUNT: path.join(dir, 'count'), EVOGIT_SHIM_KILL_AT: String(killAt), EVOGIT_REAL_GIT: realGit, CI: '1' },
   });
   const { code, signal } = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('close', (c, s) => resolve({ code: c, signal: s })));
-  if (killAt === 0) expect(code).toBe(0);
-  return { calls: Number((await readFile(path.join(dir, 'count'), 'utf8')).trim()), killed: signal === 'SIGKILL' };
+  if (signal !== 'SIGKILL') expect(code, 'an init that was not killed succeeds').toBe(0);
+  return { killed: signal === 'SIGKILL' };
 }
 
 async function freshRepo(): Promise<string> {
@@ -73,13 +73,16 @@ async function state(repo: string): Promise<string> {
 
 describe('evogit init killed at each step', () => {
   it('leaves the repository as it was or finishes on the next init; status works after', async () => {
-    const { calls } = await initWithShim(await freshRepo(), 0);
-    expect(calls).toBeGreaterThan(3);
-    for (let k = 1; k <= calls; k++) {
+    // Killed before its 1st, 2nd, … git call, until an init gets through all of them.
+    let k = 1;
+    for (; ; k++) {
       const repo = await freshRepo();
       const before = await state(repo);
       const { killed } = await initWithShim(repo, k);
-      expect(killed, `killed at git call ${k}`).toBe(true);
+      if (!killed) {
+        expect((await evogit(repo, ['status'])).exitCode).toBe(0);
+        break;
+      }
       const rootAfterKill = await sh(repo, 'git', ['rev-parse', '--verify', '--quiet', 'evo/root']).catch(() => null);
       // Either nothing happened, or the commit point was passed (the root exists and is HEAD).
       if (rootAfterKill === null) expect(await state(repo), `state after a kill at git call ${k}`).toBe(before);
@@ -93,5 +96,7 @@ describe('evogit init killed at each step', () => {
       expect((await sh(repo, 'git', ['show', '--name-only', '--format=', 'evo/root'])).stdout.trim()).toBe('evogit.yml');
       expect((await sh(repo, 'git', ['status', '--porcelain=v1'])).stdout).toBe('A  NOTES.md\n');
     }
+    // Every step was tried: an init makes a dozen git calls (its one ref transaction among them).
+    expect(k).toBeGreaterThan(10);
   }, 300_000);
 });
