@@ -81,6 +81,10 @@ export const SandboxSchema = z
     cpus: z.number().positive().default(1).describe('CPU limit per run.'),
     pids: z.number().int().positive().default(256).describe('Process limit per run (stops fork bombs).'),
     outputLimit: z.string().default('1m').describe('Cap on captured stdout+stderr per run; the rest is cut with a visible mark.'),
+    disk: z
+      .string()
+      .default('1g')
+      .describe('Size of the work dir per run (a tmpfs, so it counts against memory as well); a tree or test output beyond it fails the run.'),
     user: z.string().default('1000:1000').describe('Non-root user the run executes as.'),
     installNetwork: z
       .boolean()

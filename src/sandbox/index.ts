@@ -20,6 +20,7 @@ export function createSandbox(config: Config): Sandbox {
   if (config.sandbox.kind === 'local') return new LocalSandbox();
   return new DockerSandbox({
     memory: parseBytes(config.sandbox.memory),
+    disk: parseBytes(config.sandbox.disk),
     cpus: config.sandbox.cpus,
     pids: config.sandbox.pids,
     user: config.sandbox.user,

@@ -25,5 +25,5 @@ export { parseJUnit, parseTap, parseJestJson, parsePytest, parseResults, extract
 export { grade, lookupTest, type Grade, type GradeInput, type Objective } from './grade.js';
 export { protectedPatterns, tamperedPaths, CI_PATHS } from './protect.js';
 export { globToRegExp, matchesAny } from './glob.js';
-export { archiveTar, changedFiles, listFiles, resolveCommit, treeBlobs, parseLsTree, parseNulList } from './git.js';
+export { archiveStream, archiveTar, unpackableReason, unsafePaths, changedFiles, listFiles, resolveCommit, treeBlobs, parseLsTree, parseNulList } from './git.js';
 export { taskTimeout, measuredRunMs, runTimeOf, killGraceMs, type TaskTimeout } from './timeout.js';

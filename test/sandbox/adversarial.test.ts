@@ -162,16 +162,31 @@ for (const p of [${JSON.stringify(path.join(repo.dir, 'pwned'))}, ${JSON.stringi
   });
 
   it('caps 50 MB of output with a visible mark', async () => {
-    // Test files' own stdout goes into the runner's report; the container's stdout is PID 1's.
-    const flood = "const fd = require('fs').openSync('/proc/1/fd/1', 'w'); const chunk = 'x'.repeat(1024 * 1024) + '\\n'; for (let i = 0; i < 50; i++) require('fs').writeSync(fd, chunk);";
-    const ev = await grade(await repo.candidate({ 'src/calc.js': calc(flood, 'false') }, 'flood'));
-    expect(ev.outcome).toBe('fail');
+    // A custom command (a plain run): its output is the container's. Under node --test the test
+    // processes cannot write there at all (the next test).
+    const flood = "const chunk = 'x'.repeat(1024 * 1024) + '\\n'; for (let i = 0; i < 50; i++) process.stdout.write(chunk);";
+    const c = await repo.candidate({ 'flood.js': flood }, 'flood');
+    const ev = await grade(c, { command: ['node', 'flood.js'], resultFormat: 'none' });
+    expect(ev.outcome).toBe('pass');
     expect(ev.reason).toMatch(/output truncated/);
     const logs = await readdir(logDir());
     const sizes = await Promise.all(logs.map(async (f) => (await readFile(path.join(logDir(), f))).length));
     expect(Math.max(...sizes)).toBeLessThan(200 * 1024);
     const newest = await Promise.all(logs.map((f) => readFile(path.join(logDir(), f), 'utf8')));
     expect(newest.some((t) => /output truncated: kept 65536 of \d{8} bytes/.test(t))).toBe(true);
+  });
+
+  it("keeps node --test's test processes away from the supervisor's output and the report", async () => {
+    const reach = `
+const fs = require('fs');
+const tried = {};
+for (const [what, f] of [['stdout', () => fs.openSync('/proc/1/fd/1', 'w')], ['report', () => fs.readdirSync('/evogit/out')], ['memory', () => fs.openSync('/proc/1/mem', 'r')], ['kill', () => process.kill(1, 'SIGKILL')]]) {
+  try { f(); tried[what] = 'REACHED'; } catch (e) { tried[what] = e.code; }
+}
+console.log('TRIED', JSON.stringify(tried), 'uid', process.getuid());`;
+    const ev = await grade(await repo.candidate({ 'src/calc.js': calc(reach) }, 'reach the supervisor'));
+    expect(ev.outcome).toBe('pass');
+    expect(ev.log).toMatch(/TRIED \{"stdout":"EACCES","report":"EACCES","memory":"EACCES","kill":"EPERM"\} uid 1000/);
   });
 
   it('fails a candidate whose own dependency manifests do not install (not an infrastructure error)', async () => {
