@@ -16,6 +16,8 @@ import {
   RESULTS_TOKEN,
   archiveStream,
   archiveTar,
+  packageTestFields,
+  showFile,
   changedFiles,
   discoverTasks,
   extractMetrics,
@@ -147,7 +149,7 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
     return note ? { ...env, note } : env;
   } catch (e) {
     if (req.reference && e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && !sameManifests(own, await manifestsOf(req.repoDir, req.reference))) {
-      throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed${note ? ` (${note})` : ''}: ${e.message}`, 'The change to the dependency manifests does not install.', { cause: e });
+      throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed: ${e.message}${note ? ` (${note})` : ''}`, 'The change to the dependency manifests does not install.', { cause: e });
     }
     throw e;
   }
@@ -183,7 +185,12 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
 
   // 1. Tampering: a diff against the root that touches a protected path is not graded.
   const tasks = await discoverTasks(req.repoDir, root, config);
-  const touched = tamperedPaths(await changedFiles(req.repoDir, root, commit), protectedPatterns(config.test.protected, [...tasks, task]));
+  const changed = await changedFiles(req.repoDir, root, commit);
+  const touched = tamperedPaths(changed, protectedPatterns(config.test.protected, [...tasks, task]));
+  if (changed.includes('package.json')) {
+    const [before, after] = await Promise.all([showFile(req.repoDir, root, 'package.json'), showFile(req.repoDir, commit, 'package.json')]);
+    touched.push(...packageTestFields(before, after, String(config.test.command)));
+  }
   if (touched.length) {
     const reason = `changes protected path(s): ${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ` (+${touched.length - 5})` : ''}`;
     return finish({ outcome: 'fail', tampered: true, reason }, `rejected, not run: ${reason}\n`);
