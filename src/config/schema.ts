@@ -219,6 +219,32 @@ export const DgmSchema = z
   .prefault({})
   .describe('Evolving a coding agent itself (Darwin/Huxley-Gödel Machine mode).');
 
+export const TrustSchema = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? { mode: v } : v),
+    z
+      .object({
+        mode: z
+          .enum(['all', 'signed'])
+          .default('all')
+          .describe('all: every writer\'s refs count once their lines pass the checks; signed: other writers\' nodes and notes count only with a valid signature from a key listed under writers.'),
+        writers: z
+          .record(z.string(), z.object({ keys: z.array(z.string()).default([]).describe('Public keys: "ssh-ed25519 AAAA…" lines, or GPG fingerprints.') }))
+          .default({})
+          .describe('Signing keys per writer name, for mode: signed.'),
+        promoters: z
+          .array(z.string())
+          .default([])
+          .describe('Writers whose promotion tags (<prefix>-promoted/<writer>/<sha12>) count; "*" for anyone. Tags made on this machine always count.'),
+        verify: z
+          .boolean()
+          .default(true)
+          .describe('Before `evogit best` names a node on other writers\' evidence, and before a PR, re-run its passing tasks here; a mismatch disputes their lines.'),
+      })
+      .prefault({}),
+  )
+  .describe('Which writers of a shared remote are believed, and how much (see the security model in the README).');
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -237,6 +263,7 @@ export const ConfigSchema = z
     budget: BudgetSchema,
     forge: ForgeSchema,
     dgm: DgmSchema,
+    trust: TrustSchema,
   })
   .strict();
 
