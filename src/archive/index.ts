@@ -71,7 +71,7 @@ export class Archive {
     readonly git: Git,
     readonly gitDir: string,
     readonly prefix: string,
-    trust: TrustOptions = {},
+    private readonly trust: TrustOptions = {},
   ) {
     this.layout = new RefLayout(prefix);
     this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), gitDir, trust);
@@ -268,7 +268,8 @@ export class Archive {
     const message = `${req.message.trimEnd() || 'evogit node'}\n\n${trailers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
     const time = Math.floor(Date.now() / 1000);
     // The commit `git commit-tree` would write, without a process per node when git is kept open.
-    const id = await this.git.writeObject('commit', commitText({ tree: req.tree, parents: req.parents, message, time }));
+    // trust: signed — git signs it (the in-process writer cannot).
+    const id = this.signing ? await this.signedCommit(req.tree, req.parents, message) : await this.git.writeObject('commit', commitText({ tree: req.tree, parents: req.parents, message, time }));
 
     if (req.releaseClaim !== undefined) checkClaimRef(req.releaseClaim);
     // After its first node this process knows its writer's highest seq: try the next one
@@ -356,12 +357,14 @@ export class Archive {
       stream += 'get-mark :1\ndone\n';
       let tmpLeft = true;
       try {
-        const commit = (await this.git.out(['fast-import', '--quiet', '--done'], { input: stream })).trim();
+        const imported = (await this.git.out(['fast-import', '--quiet', '--done'], { input: stream })).trim();
+        // trust: signed — the same notes commit, signed by git (fast-import cannot sign).
+        const commit = this.signing ? await this.signedCommit((await this.git.out(['rev-parse', `${imported}^{tree}`])).trim(), tip ? [tip] : [], msg, { name: 'evogit', email: 'evogit@localhost' }) : imported;
         // The notes ref (compare-and-swap on the tip read above), the temporary ref's removal and
         // the claim's release in one transaction.
         const r = await this.updateRefs('evogit: evaluations', [
           [`update ${notesRef}`, commit, tip ?? zeroIdLike(commit)],
-          [`delete ${tmpRef}`, commit],
+          [`delete ${tmpRef}`, imported],
           ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : []),
         ]);
         if (r.ok) {
@@ -647,6 +650,21 @@ export class Archive {
 
   // ---- helpers ----
 
+  /** trust: signed — this repository's own nodes and notes commits are signed with git's configured key. */
+  private get signing(): boolean {
+    return this.trust.mode === 'signed';
+  }
+
+  /** `git commit-tree -S`: the commit signed with user.signingkey (gpg.format says SSH or GPG). */
+  private async signedCommit(tree: string, parents: readonly string[], message: string, identity?: { name: string; email: string }): Promise<string> {
+    const env: Record<string, string> = identity ? { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email } : {};
+    const r = await this.git.run(['commit-tree', '-S', ...parents.flatMap((p) => ['-p', p]), '-F', '-', tree], { input: message, env, reject: false });
+    if (r.exitCode !== 0) {
+      throw new EvogitError('E_SIGN', `git could not sign a commit (trust: signed): ${lastLine(r.stderr)}`, 'Set a signing key: `git config user.signingkey <key>` (and `git config gpg.format ssh` for an SSH key), or use trust: all.');
+    }
+    return r.stdout.trim();
+  }
+
   /** Refs on the remote in the writer's branch namespace that are not node branches (evo/bob/1/x blocks evo/bob/1). */
   private async blockingRefs(remote: string, writer: string): Promise<string[]> {
     const r = await this.git.run(['ls-remote', remote, `${this.layout.writerBranchesDir(writer)}*`], { reject: false, timeoutMs: 60_000 });
@@ -759,7 +777,9 @@ export class Archive {
     };
     const root = await update(tree, notes);
     const time = Math.floor(Date.now() / 1000);
-    const commit = await this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
+    const commit = this.signing
+      ? await this.signedCommit(root, tip ? [tip] : [], message, { name: 'evogit', email: 'evogit@localhost' })
+      : await this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
     return { commit, tree: root };
   }
 

@@ -32,6 +32,7 @@ import {
 import { EvogitError } from '../errors/index.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import { screenLines, trailerProblem, type Ignored } from './screen.js';
+import { SignatureCheck, type SignedTrust } from './signatures.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
 // 2: evaluation lines are kept without their log tails. 3: no note blob ids (read by path when needed).
@@ -56,8 +57,8 @@ interface NotesState {
   ignored: Map<string, { count: number; reason: string }>;
 }
 
-/** Whose promotion tags count beyond this machine's own (config trust.promoters; '*' for anyone). */
-export interface TrustOptions {
+/** The config's trust: whose promotion tags count beyond this machine's own ('*': anyone), and trust: signed. */
+export interface TrustOptions extends SignedTrust {
   promoters?: string[];
 }
 
@@ -499,6 +500,8 @@ export class ArchiveState {
   private removedIds: string[] = [];
   private orderChanged = false;
 
+  /** trust: signed — which nodes and notes refs of other writers carry a listed writer's signature. */
+  private readonly signatures: SignatureCheck;
   /** Reads the ref listing from the ref files when the repository keeps them as files; null = ask git. */
   private refFiles: RefFiles | null;
   private readonly commonDir: string;
@@ -514,6 +517,7 @@ export class ArchiveState {
   ) {
     const common = RefFiles.commonDirOf(gitDir);
     this.commonDir = common;
+    this.signatures = new SignatureCheck(git, join(common, 'evogit'), trust);
     this.refFiles = RefFiles.supported(common) ? new RefFiles(common, layout.readPatterns) : null;
   }
 
@@ -551,6 +555,10 @@ export class ArchiveState {
     for (const [ref, sha] of this.ignoredPromotions) {
       const name = ref.slice(this.layout.promotedDir.length);
       out.push({ writer: name.includes('/') ? name.slice(0, name.indexOf('/')) : '', node: sha, ref, count: 1, reason: 'promotion tag not counted: not made on this machine, nor by a writer trust.promoters lists' });
+    }
+    for (const w of [...this.notes.keys()].sort()) {
+      const problem = this.signatures.notesProblem(w);
+      if (problem) out.push({ writer: w, count: [...(this.notes.get(w) as NotesState).evals.values()].reduce((n, e) => n + e.length, 0), reason: `notes not counted: ${problem}` });
     }
     for (const [key, reason] of this.disputes) {
       const [writer, node, task] = key.split('\0') as [string, string, string];
@@ -596,11 +604,25 @@ export class ArchiveState {
     this.memo = null;
   }
 
-  /** A node's evaluation lines as the snapshot counts them: the pass lines a re-run here disputed are left out. */
+  /** trust: signed — verify what is new; a node or notes ref whose verdict changed is looked at again. */
+  private async checkSignatures(notesTips: Map<string, string>): Promise<void> {
+    if (!this.signatures.enabled) return;
+    const before = new Map([...notesTips.keys()].map((w) => [w, this.signatures.notesProblem(w)]));
+    const fresh = await this.signatures.refresh(this.order.filter((r) => r.tracked && r.id !== this.root).map((r) => ({ id: r.id, writer: r.writer || (this.branchOf(r) ? (this.layout.parseNodeRef(`refs/heads/${this.branchOf(r)}`)?.writer ?? '') : '') })), notesTips);
+    for (const id of fresh) this.dirtyIds.add(id);
+    for (const [w, problem] of before) {
+      if (this.signatures.notesProblem(w) === problem) continue;
+      for (const obj of this.notes.get(w)?.evals.keys() ?? []) this.changedEvals.add(obj);
+      this.memo = null;
+    }
+    if (fresh.length) this.memo = null;
+  }
+
+  /** A node's evaluation lines as the snapshot counts them: the pass lines a re-run here disputed, and unsigned writers' lines (trust: signed), are left out. */
   private countedEvals(id: string): Evaluation[] | undefined {
     const all = this.evalsByNode.get(id);
-    if (!all || this.disputes.size === 0) return all;
-    const kept = all.filter((e) => e.outcome !== 'pass' || !this.disputes.has(`${e.writer}\0${e.node}\0${e.task}`));
+    if (!all || (this.disputes.size === 0 && !this.signatures.enabled)) return all;
+    const kept = all.filter((e) => (e.outcome !== 'pass' || !this.disputes.has(`${e.writer}\0${e.node}\0${e.task}`)) && this.signatures.notesProblem(e.writer) === null);
     return kept.length === all.length ? all : kept.length ? kept : undefined;
   }
 
@@ -790,6 +812,7 @@ export class ArchiveState {
     this.claimRefs = claimRefs;
     this.promotedRefs = promotedRefs;
     this.oddRefs = oddRefs;
+    await this.checkSignatures(notesTips);
     this.lastRefs = refsOut;
     return stats;
   }
@@ -1161,7 +1184,10 @@ export class ArchiveState {
     const pruned = branch === null && r.tracked;
     const promoted = this.promoted.has(r.id);
     const branchWriter = branch ? this.layout.writerOf(`refs/heads/${branch}`) : null;
-    const untrusted = r.trailerIssue ?? (r.writer && branchWriter !== null && r.writer !== branchWriter ? `Evogit-Writer ${JSON.stringify(r.writer)} on a branch of ${branchWriter}` : undefined);
+    const untrusted =
+      r.trailerIssue ??
+      (r.writer && branchWriter !== null && r.writer !== branchWriter ? `Evogit-Writer ${JSON.stringify(r.writer)} on a branch of ${branchWriter}` : undefined) ??
+      (r.tracked && r.id !== this.root ? (this.signatures.nodeProblem(r.id, writer) ?? undefined) : undefined);
     const prev = (r as CachedRecord)[NODE_OBJECT];
     if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted && prev.untrusted === untrusted) return prev;
     const node: ArchiveNode = { id: r.id, parents: r.parents, tree: r.tree, branch, writer, agent: r.agent, operator: r.operator, time: r.time, subject: r.subject, pruned, promoted };
