@@ -157,7 +157,7 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
     )
     .command(
       'gc',
-      'Remove containers left behind by evogit processes that died',
+      'Remove containers left behind by evogit processes that died, and environment images beyond sandbox.envCache (least recently used first)',
       (b) => b,
       on(async (a) => (await import('./commands/maintenance.js')).gcCommand(a)),
     )

@@ -91,6 +91,10 @@ export const SandboxSchema = z
       .default(true)
       .describe('Allow network for the dependency install (test.install) only; task runs never have network.'),
     installTimeout: duration.default('10m').describe('Wall-clock limit of the dependency install.'),
+    envCache: z
+      .string()
+      .default('5g')
+      .describe('Most disk the environment images (one per distinct dependency manifests) may take: `evogit gc` removes the least recently used beyond it.'),
   })
   .prefault({})
   .describe('Where task runs execute.');

@@ -14,6 +14,7 @@ import Docker from 'dockerode';
 import { InfraError, errorMessage } from '../errors/index.js';
 import { HARNESS_DIR } from '../tasks/index.js';
 import { sandboxAssetsDir } from './image.js';
+import { overCap, readUses, recordUse, type EnvImage } from './env-cache.js';
 import { FrameReader, concatTarStream, tarReadable } from './stream.js';
 import { makeTar } from './tar.js';
 import {
@@ -153,6 +154,42 @@ export class DockerSandbox implements Sandbox {
     return { removed };
   }
 
+  /**
+   * Remove environment images (not the base images), least recently used first, until the rest
+   * take at most `capBytes` of their own layers. An image a container still uses is kept.
+   * `only` narrows which environments are looked at (all of evogit's by default).
+   */
+  async gcEnvironments(capBytes: number, only: (key: string) => boolean = () => true): Promise<{ removed: string[]; freedBytes: number; keptBytes: number }> {
+    let list: Docker.ImageInfo[];
+    try {
+      list = await this.docker.listImages({ filters: JSON.stringify({ label: ['evogit.env'] }) });
+    } catch (e) {
+      throw infra('listing images', e);
+    }
+    const sizes = new Map<string, number>();
+    for (const i of await this.docker.listImages()) sizes.set(i.Id, i.Size);
+    const uses = readUses();
+    const images: EnvImage[] = list
+      .map((i) => {
+        const key = i.Labels?.['evogit.env'] ?? i.Id;
+        return { id: i.Id, key, bytes: Math.max(0, i.Size - (sizes.get(i.ParentId) ?? 0)), used: uses[key] ?? i.Created * 1000 };
+      })
+      .filter((i) => only(i.key));
+    const removed: string[] = [];
+    let freedBytes = 0;
+    for (const img of overCap(images, capBytes)) {
+      try {
+        await this.docker.getImage(img.id).remove({ force: false });
+        removed.push(`${ENV_REPO}:${img.key}`);
+        freedBytes += img.bytes;
+      } catch (e) {
+        // 409: a container uses it right now; it stays until the next gc.
+        if ((e as { statusCode?: number }).statusCode !== 409) throw infra(`removing image ${img.key}`, e);
+      }
+    }
+    return { removed, freedBytes, keptBytes: images.reduce((n, i) => n + i.bytes, 0) - freedBytes };
+  }
+
   async imageId(image: string): Promise<string | null> {
     try {
       const info = await this.docker.getImage(image).inspect();
@@ -166,6 +203,7 @@ export class DockerSandbox implements Sandbox {
   async ensureEnvironment(spec: EnvironmentSpec): Promise<Environment> {
     const image = `${ENV_REPO}:${spec.key}`;
     const existing = await this.imageId(image);
+    recordUse(spec.key);
     if (existing) return { image, digest: existing, cached: true, log: '' };
     let pending = this.building.get(image);
     if (!pending) {

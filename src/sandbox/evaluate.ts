@@ -244,7 +244,8 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
     // The candidate's tree could not be put in place (tar refused it, or it exceeds sandbox.disk): its own failure.
     if (result.unpack) {
-      const reason = `unpackable: ${result.unpack.detail || `tar exited with ${result.unpack.code}`}`;
+      const detail = result.unpack.detail || `tar exited with ${result.unpack.code}`;
+      const reason = `unpackable: ${/No space left/.test(detail) ? `the tree does not fit in sandbox.disk (${config.sandbox.disk}): ` : ''}${detail}`;
       return finish({ outcome: 'fail', reason, image: environment.digest }, `${log}${reason}\n`);
     }
 

@@ -97,16 +97,21 @@ function isFileLevel(id: string, files: string[]): boolean {
 }
 
 /**
- * Tests the root's run named (passed or failed there) that this run does not report: a test
- * that did not run failed. Skipped tests, and the root's file-level failures, are not expected.
+ * Tests the root's run named (passed or failed there) that did not run and pass here: missing
+ * (a test that did not run failed) or skipped (a candidate that makes the failing tests skip
+ * themselves has not fixed them). Tests the root skipped, and the root's file-level failures,
+ * are not expected.
  */
-export function missingRootTests(results: ParsedResults, rootTests: Record<string, TestStatus>, files: string[]): string[] {
+export function missingRootTests(results: ParsedResults, rootTests: Record<string, TestStatus>, files: string[]): { missing: string[]; skipped: string[] } {
   const missing: string[] = [];
+  const skipped: string[] = [];
   for (const [id, status] of Object.entries(rootTests)) {
     if (status === 'skip' || (status === 'fail' && isFileLevel(id, files))) continue;
-    if (lookupTest(results.tests, id) === undefined) missing.push(id);
+    const now = lookupTest(results.tests, id);
+    if (now === undefined) missing.push(id);
+    else if (now === 'skip') skipped.push(id);
   }
-  return missing;
+  return { missing, skipped };
 }
 
 export function grade(input: GradeInput): Grade {
@@ -123,8 +128,9 @@ export function grade(input: GradeInput): Grade {
     exitCode = c.exitCode;
   }
   if (input.rootTests && parsed) {
-    const missing = missingRootTests(parsed, input.rootTests, input.testFiles ?? []);
+    const { missing, skipped } = missingRootTests(parsed, input.rootTests, input.testFiles ?? []);
     if (missing.length) return failWith(`${missing.length} test(s) the root's run named did not run: ${missing.slice(0, 5).join(', ')}`);
+    if (skipped.length) return failWith(`${skipped.length} test(s) the root's run ran were skipped: ${skipped.slice(0, 5).join(', ')}`);
   }
   const base = parsed ? { tests: parsed.counts, testResults: parsed.tests } : {};
   const fail = (reason: string): Grade => ({ outcome: 'fail', reason, ...base });

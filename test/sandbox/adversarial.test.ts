@@ -6,7 +6,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/archive/types.js';
@@ -14,20 +13,9 @@ import { defaultConfig, type Config } from '../../src/config/index.js';
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { git, makeFixtureRepo, type FixtureRepo } from './fixture.js';
+import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo } from './fixture.js';
 
 const FAKE_KEY = 'sk-evogit-fake-host-secret-1234567890';
-
-/** src/calc.js whose add() is right only when `ok` (JS expression) holds, after `prelude` ran. */
-function calc(prelude: string, ok = 'true'): string {
-  return `const { double } = require('tiny-dep');\n${prelude}\nmodule.exports = { add: (a, b) => (${ok}) ? a + b : NaN, twice: (x) => double(x) };\n`;
-}
-
-function hostAddresses(): string[] {
-  const out = new Set(['127.0.0.1']);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
-  return [...out];
-}
 
 describeDocker('runTask in Docker against hostile candidates', () => {
   let repo: FixtureRepo;

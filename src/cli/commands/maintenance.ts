@@ -11,8 +11,13 @@ import type { CommandOutput, GlobalArgs } from '../index.js';
 
 export async function gcCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
   const config = await loadConfig(a.C);
-  const removed = await gc(config);
-  return { data: { removed }, text: removed.length ? `Removed ${removed.length} left-over container(s): ${removed.join(', ')}` : 'No left-over containers.' };
+  const r = await gc(config);
+  const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
+  const text = [
+    r.removed.length ? `Removed ${r.removed.length} left-over container(s): ${r.removed.join(', ')}` : 'No left-over containers.',
+    r.images.length ? `Removed ${r.images.length} environment image(s), least recently used first (${mb(r.freedBytes)}; ${mb(r.keptBytes)} kept, sandbox.envCache ${config.sandbox.envCache}): ${r.images.join(', ')}` : `Environment images: ${mb(r.keptBytes)}, within sandbox.envCache ${config.sandbox.envCache}.`,
+  ].join('\n');
+  return { data: r, text };
 }
 
 export async function remoteHookCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
