@@ -608,7 +608,7 @@ export class ArchiveState {
   private async checkSignatures(notesTips: Map<string, string>): Promise<void> {
     if (!this.signatures.enabled) return;
     const before = new Map([...notesTips.keys()].map((w) => [w, this.signatures.notesProblem(w)]));
-    const fresh = await this.signatures.refresh(this.order.filter((r) => r.tracked && r.id !== this.root).map((r) => ({ id: r.id, writer: r.writer || (this.branchOf(r) ? (this.layout.parseNodeRef(`refs/heads/${this.branchOf(r)}`)?.writer ?? '') : '') })), notesTips);
+    const fresh = await this.signatures.refresh(this.order.filter((r) => r.tracked && r.id !== this.root).map((r) => ({ id: r.id, writer: r.writer || (this.branchOf(r) ? (this.layout.writerOf(`refs/heads/${this.branchOf(r)}`) ?? '') : '') })), notesTips);
     for (const id of fresh) this.dirtyIds.add(id);
     for (const [w, problem] of before) {
       if (this.signatures.notesProblem(w) === problem) continue;
