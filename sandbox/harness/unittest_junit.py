@@ -108,8 +108,8 @@ def main():
     sys.path.insert(0, os.getcwd())
     result = Recorder()
     load_errors = []
-    canary = load(args.canary, -1) if args.canary else None
     arm(args.timeout, result)
+    canary = load(args.canary, -1) if args.canary else None
     for i, path in enumerate(args.files):
         if result.shouldStop:
             break  # timed out: the files not run are not in the report, so they count as failed

@@ -1,12 +1,12 @@
-// evogit's run supervisor for a split task container: PID 1, root with only CAP_SETUID and
-// CAP_SETGID. The tree is unpacked and candidate code runs as the sandbox user; the command
+// evogit's run supervisor for a split task container: PID 1, root with only CAP_SETUID,
+// CAP_SETGID and CAP_KILL. The tree is unpacked and candidate code runs as the sandbox user; the command
 // itself (node --test) runs as root, and its test processes drop to the sandbox user before
 // any test file loads (the preload the run names), so they can neither read nor write the
 // report directory (0700, root), nor reach this process's file descriptors, memory or stdout.
 // Run as: node --input-type=module -e "$(cat split.mjs)"
 // stdin: a line with the run's secret, a line of JSON (the plan), then a tar stream.
 // stdout: the run's output, then frames (see src/sandbox/stream.ts and plain.sh).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
@@ -51,9 +51,15 @@ const statusOf = (child) =>
     child.once('exit', (code, signal) => resolve(code ?? 128 + (os.signals[signal] ?? 0)));
   });
 
-/** SIGKILL every process of the sandbox user (kill(-1) as that user spares only the caller and PID 1). */
+/** SIGKILL every other process of the container (this is PID 1, and holds CAP_KILL). */
 const killUser = () => {
-  for (let i = 0; i < 2; i++) spawnSync(process.execPath, ['-e', 'try { process.kill(-1, "SIGKILL") } catch { /* none left */ }'], { ...user, stdio: 'ignore' });
+  for (let i = 0; i < 2; i++) {
+    try {
+      process.kill(-1, 'SIGKILL');
+    } catch {
+      // ESRCH: nothing left to kill.
+    }
+  }
 };
 
 for (const f of plan.files) {

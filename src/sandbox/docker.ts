@@ -378,8 +378,9 @@ export class DockerSandbox implements Sandbox {
             ...(split ? { [PRIVATE_DIR]: 'rw,nosuid,nodev,noexec,size=64m,mode=0755' } : {}),
           },
           CapDrop: ['ALL'],
-          // Root in a split run may only become the sandbox user: no file, network or kill powers.
-          ...(split ? { CapAdd: ['SETUID', 'SETGID'] } : {}),
+          // Root in a split run may only become the sandbox user, and end its test processes
+          // (node --test kills a file that overran its timeout): no file or network powers.
+          ...(split ? { CapAdd: ['SETUID', 'SETGID', 'KILL'] } : {}),
           SecurityOpt: ['no-new-privileges'],
           LogConfig: { Type: 'none', Config: {} },
           Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
