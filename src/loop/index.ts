@@ -68,7 +68,8 @@ export function spent(snapshot: ArchiveSnapshot): { evaluations: number; expansi
   let evaluations = snapshot.gradedRuns ?? 0;
   if (snapshot.gradedRuns === undefined) for (const lines of snapshot.evaluations.values()) for (const e of lines) if (e.outcome !== 'error') evaluations++;
   let cost = 0;
-  for (const n of snapshot.nodes) cost += n.cost ?? 0;
+  // An untrusted node (screen.ts) spends nothing: forged trailers never move the budget.
+  for (const n of snapshot.nodes) if (n.untrusted === undefined) cost += n.cost ?? 0;
   return { evaluations, expansions: snapshot.nodes.length - 1, cost };
 }
 
