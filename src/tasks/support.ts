@@ -211,7 +211,9 @@ export async function findSupport(files: string[], tests: string[], read: (paths
         if (section.test(text)) paths.add(file);
         continue;
       }
+      let specifiers: Set<string>;
       if (/\.py$/.test(file)) {
+        specifiers = new Set();
         for (const [dots, name] of pyImports(text)) {
           const hit = resolvePy(tree, file, dots, name);
           if (!hit || !isSupportPath(hit.file, outer)) continue;
@@ -219,14 +221,16 @@ export async function findSupport(files: string[], tests: string[], read: (paths
           add(hit.file);
         }
       } else if (/\.(c|m)?[jt]sx?$/.test(file)) {
-        for (const spec of jsImports(text)) {
+        specifiers = new Set(jsImports(text));
+        for (const spec of specifiers) {
           const hit = resolveJs(tree, file, spec);
           if (!hit || !isSupportPath(hit.file, outer)) continue;
           for (const b of hit.before) globs.add(b);
           add(hit.file);
         }
       } else continue;
-      for (const literal of pathLiterals(text)) for (const f of resolveData(tree, file, literal)) if (!inRoots(f)) paths.add(f);
+      // A module specifier names code, not data its directory holds.
+      for (const literal of pathLiterals(text)) if (!specifiers.has(literal)) for (const f of resolveData(tree, file, literal)) if (!inRoots(f)) paths.add(f);
     }
     frontier = next;
   }
