@@ -17,4 +17,9 @@ export default tseslint.config(
     files: ['bin/**/*.js', 'scripts/**/*.mjs', 'sandbox/**/*.js', 'agents/**/*.js', 'bench/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The task containers' supervisor (a node program run inside the sandbox image).
+    files: ['sandbox/supervisor/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', performance: 'readonly', SharedArrayBuffer: 'readonly', Atomics: 'readonly' } },
+  },
 );

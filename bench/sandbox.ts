@@ -166,9 +166,10 @@ async function main(): Promise<void> {
     `| same project, second candidate (env image reused) | ${m.second.toFixed(0)} ms | |`,
     `| speed-up second vs first | **${(m.first / m.second).toFixed(1)}×** | ≥ 10× |`,
     '',
-    'runTask includes what `docker run` does not: the tamper check (git diff), `git archive` of the',
-    'candidate and of the hidden tests, putArchive, reading the result file back, parsing and',
-    'grading, and writing the log.',
+    'runTask includes what `docker run` does not: the tamper and support-file checks, `git archive`',
+    'of the candidate streamed into the container\'s supervisor with the hidden tests, the split run',
+    '(root runner, test processes as the sandbox user) with its canary entries, the report sent',
+    'back as frames, parsing and grading, and writing the log.',
     '',
   ];
   const text = lines.join('\n');

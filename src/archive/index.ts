@@ -4,13 +4,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EvogitError, InfraError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
 import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, RefFiles, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, FULL_ID, zeroIdLike, type TreeObjectEntry } from '../git/index.js';
-import { ArchiveState, parseNoteLines, type LoadStats } from './load.js';
+import { ArchiveState, DISPUTED, FETCH_IGNORED, PROMOTED_HERE, parseNoteLines, type LoadStats, type TrustOptions } from './load.js';
+import { screenLines } from './screen.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
@@ -19,7 +20,9 @@ export { RefLayout } from './refs.js';
 
 /** The root's ref for a branch prefix (evo/root by default): what `evogit init` writes. */
 export const rootRefOf = (prefix = 'evo'): string => new RefLayout(prefix).rootRef;
-export type { LoadStats } from './load.js';
+export type { LoadStats, TrustOptions } from './load.js';
+export type { Ignored } from './screen.js';
+export { remoteHook } from './hook.js';
 
 export interface WriteNodeRequest {
   writer: string;
@@ -61,14 +64,17 @@ export class Archive {
   private readonly notesWritten = new Map<string, { tip: string; tree: string }>();
   /** Notes trees and note texts this process wrote or read, by object id (immutable, so never stale). */
   private readonly notesObjects = new Map<string, TreeObjectEntry[] | string>();
+  /** Writers this process has recorded as writing on this machine (see localWriters). */
+  private readonly recordedWriters = new Set<string>();
 
   private constructor(
     readonly git: Git,
     readonly gitDir: string,
     readonly prefix: string,
+    private readonly trust: TrustOptions = {},
   ) {
     this.layout = new RefLayout(prefix);
-    this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), gitDir);
+    this.state = new ArchiveState(git, this.layout, join(gitDir, 'evogit', `archive-${prefix.replace(/[^A-Za-z0-9._-]/g, '_')}.json`), gitDir, trust);
   }
 
   /** The working directory evogit was pointed at. */
@@ -85,7 +91,7 @@ export class Archive {
    * `keepGitOpen`: serve the archive's small reads and writes through long-lived git processes
    * (see Git.keepOpen) — for a loop that writes every step; call close() when done.
    */
-  static async open(opts: { repoDir: string; prefix?: string; keepGitOpen?: boolean }): Promise<Archive> {
+  static async open(opts: { repoDir: string; prefix?: string; keepGitOpen?: boolean; trust?: TrustOptions }): Promise<Archive> {
     const git = new Git(opts.repoDir);
     // Both at once: every spawn costs ~10 ms, and a missing repo fails both anyway.
     const [dirResult, refsResult] = await Promise.all([
@@ -107,7 +113,7 @@ export class Archive {
       throw new EvogitError('E_BAD_PREFIX', `branch prefix "${prefix}" is not usable`, 'Use letters, digits, ".", "_", "-" and "/" (e.g. "evo").');
     }
     if (opts.keepGitOpen) git.keepOpen();
-    return new Archive(git, gitDir, prefix);
+    return new Archive(git, gitDir, prefix, opts.trust);
   }
 
   /** End the long-lived git processes, if any (the archive stays usable, one process per call). */
@@ -185,24 +191,27 @@ export class Archive {
     return (await this.evaluationLogsOf([node])).get(node) ?? [];
   }
 
-  /** evaluationLogs for many nodes with one object read (a report reads every node's). */
+  /**
+   * evaluationLogs for many nodes with one object read (a report reads every node's). The lines
+   * are those the snapshot counts (screen.ts): never a line of another writer's.
+   */
   async evaluationLogsOf(nodes: string[]): Promise<Map<string, Evaluation[]>> {
     if (nodes.length < NOTES_LISTED_FROM) {
       for (let attempt = 0; ; attempt++) {
         if (attempt > 0 || this.state.root === null) await this.load();
         const notes = nodes.map((node) => this.state.noteNamesOf(node));
-        const objects = await this.git.catFiles(notes.flat(2));
-        const texts = notes.map((perWriter) => perWriter.map((names) => names.map((n) => objects.get(n)).find((o) => o !== undefined)?.content));
+        const objects = await this.git.catFiles(notes.flatMap((perWriter) => perWriter.flatMap((n) => n.names)));
+        const texts = notes.map((perWriter) => perWriter.map(({ writer, names }) => ({ writer, text: names.map((n) => objects.get(n)).find((o) => o !== undefined)?.content })));
         // A note that is gone (notes rewritten and collected since the last load): load again, once.
-        if (attempt === 0 && texts.some((t) => t.some((x) => x === undefined))) continue;
-        return new Map(nodes.map((node, i) => [node, texts[i]!.flatMap((t) => parseNoteLines(t ?? ''))]));
+        if (attempt === 0 && texts.some((t) => t.some((x) => x.text === undefined))) continue;
+        return new Map(nodes.map((node, i) => [node, texts[i]!.flatMap(({ writer, text }) => screenLines(parseNoteLines(text ?? ''), writer, node).kept)]));
       }
     }
     // Many nodes: a `<tip>:<path>` name costs git a walk of the notes tree, so list the trees once.
     if (this.state.root === null) await this.load();
     const blobs = await this.state.noteBlobsOf(nodes);
-    const objects = await this.git.catFiles([...new Set([...blobs.values()].flat())]);
-    return new Map(nodes.map((node) => [node, (blobs.get(node) ?? []).flatMap((b) => parseNoteLines(objects.get(b)?.content ?? ''))]));
+    const objects = await this.git.catFiles([...new Set([...blobs.values()].flat().map((b) => b.blob))]);
+    return new Map(nodes.map((node) => [node, (blobs.get(node) ?? []).flatMap(({ writer, blob }) => screenLines(parseNoteLines(objects.get(blob)?.content ?? ''), writer, node).kept)]));
   }
 
   /** Persist the cache now, between loads (a long-running loop calls this on exit); throws when it cannot be written. */
@@ -215,8 +224,38 @@ export class Archive {
     await done;
   }
 
+  /**
+   * The writers that wrote on this machine (recorded in .git/evogit/writers as they write): their
+   * evidence is this machine's own; everyone else's is "other writers' evidence".
+   */
+  async localWriters(): Promise<Set<string>> {
+    const text = await readFile(join(this.gitDir, 'evogit', 'writers'), 'utf8').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return '';
+      throw e;
+    });
+    return new Set(text.split('\n').filter(Boolean));
+  }
+
+  private async recordWriter(writer: string): Promise<void> {
+    if (this.recordedWriters.has(writer)) return;
+    this.recordedWriters.add(writer);
+    if ((await this.localWriters()).has(writer)) return;
+    await mkdir(join(this.gitDir, 'evogit'), { recursive: true });
+    await appendFile(join(this.gitDir, 'evogit', 'writers'), `${writer}\n`);
+  }
+
+  /**
+   * Record that a re-run on this machine contradicts `writer`'s pass line(s) for `task` on
+   * `node`: from now on they do not count here, and status and best name them.
+   */
+  async dispute(d: { writer: string; node: string; task: string; reason: string }): Promise<void> {
+    await mkdir(join(this.gitDir, 'evogit'), { recursive: true });
+    await appendFile(join(this.gitDir, 'evogit', DISPUTED), `${JSON.stringify(d)}\n`);
+  }
+
   async writeNode(req: WriteNodeRequest): Promise<ArchiveNode> {
     checkWriter(req.writer);
+    await this.recordWriter(req.writer);
     if (!WRITE_OPERATORS.has(req.operator)) throw new EvogitError('E_BAD_OPERATOR', `unknown operator "${req.operator}"`, `Use one of: ${[...WRITE_OPERATORS].join(', ')}.`);
     if (req.parents.length === 0) throw new EvogitError('E_NO_PARENT', 'a node needs at least one parent', 'Branch from the root or from an existing node.');
     const trailers: [string, string][] = [
@@ -229,7 +268,8 @@ export class Archive {
     const message = `${req.message.trimEnd() || 'evogit node'}\n\n${trailers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
     const time = Math.floor(Date.now() / 1000);
     // The commit `git commit-tree` would write, without a process per node when git is kept open.
-    const id = await this.git.writeObject('commit', commitText({ tree: req.tree, parents: req.parents, message, time }));
+    // trust: signed — git signs it (the in-process writer cannot).
+    const id = this.signing ? await this.signedCommit(req.tree, req.parents, message) : await this.git.writeObject('commit', commitText({ tree: req.tree, parents: req.parents, message, time }));
 
     if (req.releaseClaim !== undefined) checkClaimRef(req.releaseClaim);
     // After its first node this process knows its writer's highest seq: try the next one
@@ -276,6 +316,7 @@ export class Archive {
   /** Append evaluation lines to each node's note in the writer's notes ref, in one notes commit. */
   async appendEvaluations(writer: string, evals: Evaluation[], opts: { releaseClaim?: string } = {}): Promise<void> {
     checkWriter(writer);
+    await this.recordWriter(writer);
     if (opts.releaseClaim !== undefined) checkClaimRef(opts.releaseClaim);
     if (evals.length === 0) return;
     const byNode = new Map<string, Evaluation[]>();
@@ -316,12 +357,14 @@ export class Archive {
       stream += 'get-mark :1\ndone\n';
       let tmpLeft = true;
       try {
-        const commit = (await this.git.out(['fast-import', '--quiet', '--done'], { input: stream })).trim();
+        const imported = (await this.git.out(['fast-import', '--quiet', '--done'], { input: stream })).trim();
+        // trust: signed — the same notes commit, signed by git (fast-import cannot sign).
+        const commit = this.signing ? await this.signedCommit((await this.git.out(['rev-parse', `${imported}^{tree}`])).trim(), tip ? [tip] : [], msg, { name: 'evogit', email: 'evogit@localhost' }) : imported;
         // The notes ref (compare-and-swap on the tip read above), the temporary ref's removal and
         // the claim's release in one transaction.
         const r = await this.updateRefs('evogit: evaluations', [
           [`update ${notesRef}`, commit, tip ?? zeroIdLike(commit)],
-          [`delete ${tmpRef}`, commit],
+          [`delete ${tmpRef}`, imported],
           ...(opts.releaseClaim !== undefined ? [[`delete ${opts.releaseClaim}`, '']] : []),
         ]);
         if (r.ok) {
@@ -398,10 +441,18 @@ export class Archive {
     return refs.map((r) => RefLayout.short(r.ref)).sort();
   }
 
-  /** Tag the node as promoted; returns the tag name. Promoting twice is a no-op. */
-  async promote(node: string): Promise<string> {
+  /**
+   * Tag the node as promoted; returns the tag name. Promoting twice is a no-op. The tag counts
+   * on this machine (recorded in .git/evogit/promoted); `writer` names it
+   * `<prefix>-promoted/<writer>/<sha12>`, which also counts on machines whose trust.promoters
+   * list the writer.
+   */
+  async promote(node: string, opts: { writer?: string } = {}): Promise<string> {
+    if (opts.writer !== undefined) checkWriter(opts.writer);
     const target = await this.resolve(node);
-    const ref = this.layout.promotedRef(target.id);
+    const ref = this.layout.promotedRef(target.id, opts.writer);
+    await mkdir(join(this.gitDir, 'evogit'), { recursive: true });
+    await appendFile(join(this.gitDir, 'evogit', PROMOTED_HERE), `${ref}\n`);
     const r = await this.git.run(['update-ref', ref, target.id, zeroIdLike(target.id)], { reject: false });
     if (r.exitCode !== 0 && (await this.revParse(ref)) !== target.id) {
       throw new EvogitError('E_TAG_EXISTS', `${ref} already names another commit`, 'Delete the old tag with `git tag -d` if it is stale.');
@@ -470,9 +521,13 @@ export class Archive {
     const ignored: string[] = [];
     const here = new Set(opts.localWriters ?? []);
     const ours = (ref: string) => here.has(this.layout.writerOf(ref) ?? '');
+    // A ref that would block a writer's numbered branches (evo/bob/1/x) is never taken; it is
+    // named in .git/evogit/fetch-ignored, for status and best.
+    const blocking = [...after.keys()].filter((ref) => !this.layout.isArchiveRef(ref));
+    await this.recordFetchIgnored(remote, blocking);
     for (const [ref, sha] of after) {
       const mine = local.get(ref);
-      if (mine === sha || (ref === rootRef && localRoot !== null) || ours(ref)) continue;
+      if (mine === sha || (ref === rootRef && localRoot !== null) || ours(ref) || !this.layout.isArchiveRef(ref)) continue;
       // Compare-and-swap on the value read: created if still absent, moved if still ours.
       if (mine === undefined) lines.push([`update ${ref}`, sha, zeroIdLike(sha)]);
       else if (!ref.startsWith(RefLayout.claimsDir) && (await this.isAncestor(mine, sha))) lines.push([`update ${ref}`, sha, mine]);
@@ -490,6 +545,19 @@ export class Archive {
   /** Is commit `a` an ancestor of (or equal to) commit `b`? False for anything that is not a commit. */
   private async isAncestor(a: string, b: string): Promise<boolean> {
     return (await this.git.run(['merge-base', '--is-ancestor', a, b], { reject: false })).exitCode === 0;
+  }
+
+  /** The refs the last fetch from `remote` left out, for status and best to name (replaced at every fetch). */
+  private async recordFetchIgnored(remote: string, refs: string[]): Promise<void> {
+    const file = join(this.gitDir, 'evogit', FETCH_IGNORED);
+    const others = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter((l) => l && (JSON.parse(l) as { remote: string }).remote !== remote);
+    const lines = [...others, ...refs.map((ref) => JSON.stringify({ remote, ref }))];
+    if (lines.length === 0 && others.length === 0) {
+      await rm(file, { force: true });
+      return;
+    }
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, lines.map((l) => `${l}\n`).join(''));
   }
 
   /** A remote with no archive yet gets this repository's root, so other machines can join (created, never forced). */
@@ -565,10 +633,15 @@ export class Archive {
       }
       const notesRejected = rejected.some((r) => r.endsWith(notesRef));
       if (attempt >= 5 || (rejected.length > 0 && !notesRejected)) {
+        const blocking = rejected.length > 0 ? await this.blockingRefs(remote, writer) : [];
         throw new InfraError(
           'E_PUSH',
-          `git push to ${remote} failed: ${rejected.length > 0 ? `rejected ${rejected.join(', ')}` : lastLine(main.stderr)}`,
-          rejected.length > 0 ? `Another machine writes as "${writer}"; give every agent its own writer name.` : 'Check that the remote exists and is reachable.',
+          `git push to ${remote} failed: ${rejected.length > 0 ? `rejected ${rejected.join(', ')}` : lastLine(main.stderr)}${blocking.length ? `; the remote holds ${blocking.join(', ')} in ${writer}'s namespace, which blocks it` : ''}`,
+          blocking.length
+            ? `Someone else pushed into ${writer}'s namespace: delete it there (\`git push ${remote} --delete ${blocking[0]}\`), and guard the remote with \`evogit remote-hook\` (or a ruleset).`
+            : rejected.length > 0
+              ? `Another machine writes as "${writer}"; give every agent its own writer name.`
+              : 'Check that the remote exists and is reachable.',
         );
       }
       if (notesRejected) await this.mergeRemoteNotes(remote, writer);
@@ -576,6 +649,28 @@ export class Archive {
   }
 
   // ---- helpers ----
+
+  /** trust: signed — this repository's own nodes and notes commits are signed with git's configured key. */
+  private get signing(): boolean {
+    return this.trust.mode === 'signed';
+  }
+
+  /** `git commit-tree -S`: the commit signed with user.signingkey (gpg.format says SSH or GPG). */
+  private async signedCommit(tree: string, parents: readonly string[], message: string, identity?: { name: string; email: string }): Promise<string> {
+    const env: Record<string, string> = identity ? { GIT_AUTHOR_NAME: identity.name, GIT_AUTHOR_EMAIL: identity.email, GIT_COMMITTER_NAME: identity.name, GIT_COMMITTER_EMAIL: identity.email } : {};
+    const r = await this.git.run(['commit-tree', '-S', ...parents.flatMap((p) => ['-p', p]), '-F', '-', tree], { input: message, env, reject: false });
+    if (r.exitCode !== 0) {
+      throw new EvogitError('E_SIGN', `git could not sign a commit (trust: signed): ${lastLine(r.stderr)}`, 'Set a signing key: `git config user.signingkey <key>` (and `git config gpg.format ssh` for an SSH key), or use trust: all.');
+    }
+    return r.stdout.trim();
+  }
+
+  /** Refs on the remote in the writer's branch namespace that are not node branches (evo/bob/1/x blocks evo/bob/1). */
+  private async blockingRefs(remote: string, writer: string): Promise<string[]> {
+    const r = await this.git.run(['ls-remote', remote, `${this.layout.writerBranchesDir(writer)}*`], { reject: false, timeoutMs: 60_000 });
+    if (r.exitCode !== 0) return [];
+    return r.stdout.split('\n').map((l) => l.split('\t')[1]).filter((ref): ref is string => Boolean(ref) && !this.layout.isArchiveRef(ref as string));
+  }
 
   /**
    * A SHA-256 archive cannot be shared through a SHA-1 remote, nor the other way round: git
@@ -682,7 +777,9 @@ export class Archive {
     };
     const root = await update(tree, notes);
     const time = Math.floor(Date.now() / 1000);
-    const commit = await this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
+    const commit = this.signing
+      ? await this.signedCommit(root, tip ? [tip] : [], message, { name: 'evogit', email: 'evogit@localhost' })
+      : await this.git.writeObject('commit', commitText({ tree: root, parents: tip ? [tip] : [], message, time, identity: { name: 'evogit', email: 'evogit@localhost' } }));
     return { commit, tree: root };
   }
 

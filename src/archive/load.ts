@@ -10,7 +10,7 @@
  * trees, or `git diff-tree`) with `cat-file --batch`. A cold load streams all of it.
  * The cache under .git/evogit/ only saves that work: deleting it gives the same snapshot.
  */
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,11 +30,14 @@ import {
   type TreeChange,
 } from '../git/index.js';
 import { EvogitError } from '../errors/index.js';
-import { RefLayout } from './refs.js';
+import { RefLayout, WRITER_RE } from './refs.js';
+import { screenLines, trailerProblem, type Ignored } from './screen.js';
+import { SignatureCheck, type SignedTrust } from './signatures.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
 // 2: evaluation lines are kept without their log tails. 3: no note blob ids (read by path when needed).
-const CACHE_VERSION = 3;
+// 4: lines screened (screen.ts), with what was ignored; trailer problems on node records.
+const CACHE_VERSION = 4;
 
 /** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
 export interface NodeRecord extends Omit<ArchiveNode, 'branch' | 'pruned' | 'promoted'> {
@@ -42,12 +45,21 @@ export interface NodeRecord extends Omit<ArchiveNode, 'branch' | 'pruned' | 'pro
   tracked: boolean;
   /** Longest path from the root: the canonical order is (depth, id). */
   depth: number;
+  /** Why the commit's own trailers are not to be believed (screen.ts trailerProblem without the branch). */
+  trailerIssue?: string;
 }
 
 interface NotesState {
   tip: string;
   /** Annotated object → parsed lines (an entry, maybe empty, for every note of the writer). */
   evals: Map<string, Evaluation[]>;
+  /** Annotated object → lines of its note that were not counted, and the first reason. */
+  ignored: Map<string, { count: number; reason: string }>;
+}
+
+/** The config's trust: whose promotion tags count beyond this machine's own ('*': anyone), and trust: signed. */
+export interface TrustOptions extends SignedTrust {
+  promoters?: string[];
 }
 
 /** The notes of a writer new to the state, as listed by ls-tree (kept as bytes plus offsets). */
@@ -91,8 +103,10 @@ export function recordFromCommit(c: RawCommit, isRoot: boolean): NodeRecord {
     depth: 0,
   };
   if (t['Evogit-Model'] !== undefined) rec.model = t['Evogit-Model'];
+  const issue = isRoot ? null : trailerProblem(t, null);
+  if (issue !== null) rec.trailerIssue = issue;
   const cost = t['Evogit-Cost'] !== undefined ? Number(t['Evogit-Cost']) : NaN;
-  if (Number.isFinite(cost)) rec.cost = cost;
+  if (Number.isFinite(cost) && cost >= 0) rec.cost = cost;
   return rec;
 }
 
@@ -244,7 +258,7 @@ export function stripLogMembersBytes(bytes: Buffer): string {
  * a caller with many notes cuts them out of the bytes first (stripLogMembersBytes), so they
  * are never built as strings.
  */
-export function parseNotes(texts: string[], opts: { logs?: boolean } = {}): Evaluation[][] {
+export function parseNotes(texts: string[], opts: { logs?: boolean; dropped?: number[] } = {}): Evaluation[][] {
   const out: Evaluation[][] = [];
   const keepLogs = opts.logs === true;
   // Batches bound the transient copy of the text (the whole archive's notes can be 100 MB).
@@ -263,6 +277,7 @@ export function parseNotes(texts: string[], opts: { logs?: boolean } = {}): Eval
     for (const [i, t] of batch.entries()) {
       const fast = all?.[i];
       const lines = fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t);
+      if (opts.dropped) opts.dropped[from + i] = lines === fast ? 0 : lineCount(t) - lines.length;
       for (const e of lines) {
         if (!keepLogs && e.log !== undefined) delete e.log;
         internFields(e);
@@ -316,6 +331,12 @@ function internFields(e: Evaluation): void {
 }
 
 const NOTES_PER_PARSE = 128;
+
+function lineCount(text: string): number {
+  let n = 0;
+  for (const l of text.split('\n')) if (l.trim()) n++;
+  return n;
+}
 const PARALLEL_READ_FROM = 20_000;
 
 function isEvaluation(v: unknown): v is Evaluation {
@@ -459,6 +480,13 @@ export class ArchiveState {
   private notesTips = new Map<string, string>();
   private claimRefs = new Map<string, string>();
   private promotedRefs = new Map<string, string>();
+  /** Promotion tags that do not count (not made here, not by a trusted promoter): ref → sha. */
+  private ignoredPromotions = new Map<string, string>();
+  /** Refs under the archive's namespaces that are not part of its layout: ref → sha. */
+  private oddRefs = new Map<string, string>();
+  /** Pass lines a re-run on this machine contradicted ("writer\0node\0task" → reason), from .git/evogit/disputed. */
+  private disputes = new Map<string, string>();
+  private disputesText = '';
   private memo: ArchiveSnapshot | null = null;
   /** Graded runs (not errors) in every note line, nodes or not: pruning gives no budget back. */
   private gradedRuns = 0;
@@ -472,6 +500,8 @@ export class ArchiveState {
   private removedIds: string[] = [];
   private orderChanged = false;
 
+  /** trust: signed — which nodes and notes refs of other writers carry a listed writer's signature. */
+  private readonly signatures: SignatureCheck;
   /** Reads the ref listing from the ref files when the repository keeps them as files; null = ask git. */
   private refFiles: RefFiles | null;
   private readonly commonDir: string;
@@ -483,9 +513,11 @@ export class ArchiveState {
     private readonly layout: RefLayout,
     private readonly cacheFile: string,
     gitDir: string,
+    private readonly trust: TrustOptions = {},
   ) {
     const common = RefFiles.commonDirOf(gitDir);
     this.commonDir = common;
+    this.signatures = new SignatureCheck(git, join(common, 'evogit'), trust);
     this.refFiles = RefFiles.supported(common) ? new RefFiles(common, layout.readPatterns) : null;
   }
 
@@ -494,8 +526,109 @@ export class ArchiveState {
     this.refFiles = null;
   }
 
+  /**
+   * The promoted commits: tags this machine made (`evogit promote` records them in
+   * .git/evogit/promoted), and tags `<prefix>-promoted/<writer>/<sha12>` of the writers
+   * trust.promoters lists ('*': anyone). Any other tag, pushed by whoever, does not count.
+   */
+  private countedPromotions(refs: Map<string, string>): Set<string> {
+    const mine = new Set(readLines(join(this.commonDir, 'evogit', PROMOTED_HERE)));
+    const promoters = new Set(this.trust.promoters ?? []);
+    const counted = new Set<string>();
+    this.ignoredPromotions = new Map();
+    for (const [ref, sha] of refs) {
+      const name = ref.slice(this.layout.promotedDir.length);
+      const writer = name.includes('/') ? name.slice(0, name.indexOf('/')) : null;
+      if (mine.has(ref) || (writer !== null && (promoters.has('*') || promoters.has(writer)))) counted.add(sha);
+      else this.ignoredPromotions.set(ref, sha);
+    }
+    return counted;
+  }
+
+  /** What the archive read and did not count (screen.ts), for status, best and the report. */
+  private ignoredList(nodes: ArchiveNode[]): Ignored[] {
+    const out: Ignored[] = [];
+    for (const w of [...this.notes.keys()].sort()) {
+      for (const [node, x] of (this.notes.get(w) as NotesState).ignored) out.push({ writer: w, node, count: x.count, reason: `note line${x.count === 1 ? '' : 's'} not counted: ${x.reason}` });
+    }
+    for (const node of nodes) if (node.untrusted) out.push({ writer: node.writer, node: node.id, count: 1, reason: `node not counted: ${node.untrusted}` });
+    for (const [ref, sha] of this.ignoredPromotions) {
+      const name = ref.slice(this.layout.promotedDir.length);
+      out.push({ writer: name.includes('/') ? name.slice(0, name.indexOf('/')) : '', node: sha, ref, count: 1, reason: 'promotion tag not counted: not made on this machine, nor by a writer trust.promoters lists' });
+    }
+    for (const w of [...this.notes.keys()].sort()) {
+      const problem = this.signatures.notesProblem(w);
+      if (problem) out.push({ writer: w, count: [...(this.notes.get(w) as NotesState).evals.values()].reduce((n, e) => n + e.length, 0), reason: `notes not counted: ${problem}` });
+    }
+    for (const [key, reason] of this.disputes) {
+      const [writer, node, task] = key.split('\0') as [string, string, string];
+      out.push({ writer, node, count: 1, reason: `pass line on task ${task} disputed: ${reason}` });
+    }
+    for (const line of readLines(join(this.commonDir, 'evogit', FETCH_IGNORED))) {
+      try {
+        const { remote, ref } = JSON.parse(line) as { remote: string; ref: string };
+        out.push({ writer: this.layout.writerOf(ref) ?? '', ref, count: 1, reason: `not taken from ${remote}: not a name of the archive layout (it would block a writer's own branch)` });
+      } catch {
+        continue; // a torn line: the next fetch rewrites the file
+      }
+    }
+    for (const [ref, sha] of this.oddRefs) out.push({ writer: this.layout.writerOf(ref) ?? '', node: sha, ref, count: 1, reason: 'ref not read: not a name of the archive layout' });
+    return out;
+  }
+
+  /**
+   * Read the disputes file (verify-before-acting's record): when it changed, the snapshot is
+   * rebuilt and the disputed nodes' evaluations are regrouped.
+   */
+  private readDisputes(): void {
+    let text = '';
+    try {
+      text = readFileSync(join(this.commonDir, 'evogit', DISPUTED), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (text === this.disputesText) return;
+    const next = new Map<string, string>();
+    for (const line of text.split('\n')) {
+      try {
+        const d = JSON.parse(line) as { writer?: unknown; node?: unknown; task?: unknown; reason?: unknown };
+        if (typeof d.writer === 'string' && typeof d.node === 'string' && typeof d.task === 'string') next.set(`${d.writer}\0${d.node}\0${d.task}`, typeof d.reason === 'string' ? d.reason : 'a re-run here disagreed');
+      } catch {
+        // A torn last line (written while read): it is complete at the next read.
+        continue;
+      }
+    }
+    for (const key of new Set([...this.disputes.keys(), ...next.keys()])) this.changedEvals.add(key.split('\0')[1] as string);
+    this.disputes = next;
+    this.disputesText = text;
+    this.memo = null;
+  }
+
+  /** trust: signed — verify what is new; a node or notes ref whose verdict changed is looked at again. */
+  private async checkSignatures(notesTips: Map<string, string>): Promise<void> {
+    if (!this.signatures.enabled) return;
+    const before = new Map([...notesTips.keys()].map((w) => [w, this.signatures.notesProblem(w)]));
+    const fresh = await this.signatures.refresh(this.order.filter((r) => r.tracked && r.id !== this.root).map((r) => ({ id: r.id, writer: r.writer || (this.branchOf(r) ? (this.layout.writerOf(`refs/heads/${this.branchOf(r)}`) ?? '') : '') })), notesTips);
+    for (const id of fresh) this.dirtyIds.add(id);
+    for (const [w, problem] of before) {
+      if (this.signatures.notesProblem(w) === problem) continue;
+      for (const obj of this.notes.get(w)?.evals.keys() ?? []) this.changedEvals.add(obj);
+      this.memo = null;
+    }
+    if (fresh.length) this.memo = null;
+  }
+
+  /** A node's evaluation lines as the snapshot counts them: the pass lines a re-run here disputed, and unsigned writers' lines (trust: signed), are left out. */
+  private countedEvals(id: string): Evaluation[] | undefined {
+    const all = this.evalsByNode.get(id);
+    if (!all || (this.disputes.size === 0 && !this.signatures.enabled)) return all;
+    const kept = all.filter((e) => (e.outcome !== 'pass' || !this.disputes.has(`${e.writer}\0${e.node}\0${e.task}`)) && this.signatures.notesProblem(e.writer) === null);
+    return kept.length === all.length ? all : kept.length ? kept : undefined;
+  }
+
   /** Bring the state up to date with the refs. */
   async refresh(): Promise<LoadStats> {
+    this.readDisputes();
     const refsOut = this.refFiles?.list() ?? (await this.git.out(['for-each-ref', `--format=${FOR_EACH_REF_FORMAT}`, ...this.layout.readPatterns]));
     // Every input of the state is a ref (or what it reaches): the same refs, the same archive.
     if (this.root !== null && refsOut === this.lastRefs) return { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
@@ -510,15 +643,20 @@ export class ArchiveState {
     const notesTips = delta ? this.notesTips : new Map<string, string>();
     const claimRefs = delta ? this.claimRefs : new Map<string, string>();
     const promotedRefs = delta ? this.promotedRefs : new Map<string, string>();
+    const oddRefs = delta ? this.oddRefs : new Map<string, string>();
     const classify = (line: string, add: boolean) => {
       const { ref, sha } = parseForEachRef(line)[0] ?? { ref: '', sha: '' };
       if (ref === this.layout.rootRef) root = add ? sha : null;
-      else if (this.layout.isNodeRef(ref)) {
+      else if (this.layout.isNodeRef(ref) && this.layout.isArchiveRef(ref)) {
         if (delta) tipChanges.push([ref, add ? null : sha, add ? sha : null]);
         else tips.set(ref, sha);
-      } else if (ref.startsWith(RefLayout.notesDir)) {
+      } else if (ref.startsWith(RefLayout.notesDir) && WRITER_RE.test(ref.slice(RefLayout.notesDir.length))) {
         if (add) notesTips.set(ref.slice(RefLayout.notesDir.length), sha);
         else notesTips.delete(ref.slice(RefLayout.notesDir.length));
+      } else if (ref.startsWith(this.layout.branchesDir) || ref.startsWith(RefLayout.notesDir)) {
+        // Not a name of the archive's layout (evo/bob/1/x, a notes ref of no writer): never read.
+        if (add) oddRefs.set(ref, sha);
+        else oddRefs.delete(ref);
       } else if (ref.startsWith(RefLayout.claimsDir)) {
         if (add) claimRefs.set(ref, sha);
         else claimRefs.delete(ref);
@@ -534,7 +672,7 @@ export class ArchiveState {
       root = null;
       for (const line of refsOut.split('\n')) if (line) classify(line, true);
     }
-    const promoted = new Set(promotedRefs.values());
+    const promoted = this.countedPromotions(promotedRefs);
     if (!root) {
       throw new EvogitError('E_NO_ROOT', `no archive root: branch ${RefLayout.short(this.layout.rootRef)} does not exist`, 'Run `evogit init` to record the base commit as the root, or fetch the archive from its remote.');
     }
@@ -574,14 +712,20 @@ export class ArchiveState {
         }
       }
       /** A new writer's note at this slot goes straight into the state. */
-      const putFresh = (i: number, lines: Evaluation[]) => {
+      const freshAt = (i: number) => {
         let w = freshFrom.length - 1;
         while ((freshFrom[w] as number) > i) w--;
         const f = fresh[w] as NewWriterNotes;
         const j = i - (freshFrom[w] as number);
-        const obj = intern(notePathToSha(f.bytes.toString('utf8', f.pathStart[j], f.pathEnd[j])));
-        (this.notes.get(f.writer) as NotesState).evals.set(obj, lines);
-        changedNodes.add(obj);
+        return { writer: f.writer, obj: intern(notePathToSha(f.bytes.toString('utf8', f.pathStart[j], f.pathEnd[j]))) };
+      };
+      /** Keep the lines that count (screen.ts), and note what did not. */
+      const screen = (writer: string, obj: string, lines: Evaluation[], dropped: number): Evaluation[] => {
+        const { kept, ignored } = screenLines(lines, writer, obj, dropped);
+        const st = this.notes.get(writer) as NotesState;
+        if (ignored) st.ignored.set(obj, ignored);
+        else st.ignored.delete(obj);
+        return kept;
       };
       // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
       // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
@@ -595,10 +739,17 @@ export class ArchiveState {
         let at: number[] = [];
         let texts: string[] = [];
         const flush = () => {
-          const evals = parseNotes(texts);
+          const dropped: number[] = [];
+          const evals = parseNotes(texts, { dropped });
           for (const [k, i] of at.entries()) {
-            if (i >= pendingNotes.length) putFresh(i, evals[k] as Evaluation[]);
-            else parsed[i] = evals[k] as Evaluation[];
+            if (i >= pendingNotes.length) {
+              const { writer, obj } = freshAt(i);
+              (this.notes.get(writer) as NotesState).evals.set(obj, screen(writer, obj, evals[k] as Evaluation[], dropped[k] ?? 0));
+              changedNodes.add(obj);
+            } else {
+              const p = pendingNotes[i] as { writer: string; obj: string };
+              parsed[i] = screen(p.writer, intern(p.obj), evals[k] as Evaluation[], dropped[k] ?? 0);
+            }
           }
           at = [];
           texts = [];
@@ -636,8 +787,10 @@ export class ArchiveState {
       const lines = parsed[i];
       const obj = intern(path);
       const st = this.notes.get(writer) as NotesState;
-      if (blob === null) st.evals.delete(obj);
-      else st.evals.set(obj, lines as Evaluation[]);
+      if (blob === null) {
+        st.evals.delete(obj);
+        st.ignored.delete(obj);
+      } else st.evals.set(obj, lines as Evaluation[]);
       changedNodes.add(obj);
     }
     for (const [writer, tip] of notesTips) (this.notes.get(writer) as NotesState).tip = tip;
@@ -658,6 +811,8 @@ export class ArchiveState {
     this.notesTips = notesTips;
     this.claimRefs = claimRefs;
     this.promotedRefs = promotedRefs;
+    this.oddRefs = oddRefs;
+    await this.checkSignatures(notesTips);
     this.lastRefs = refsOut;
     return stats;
   }
@@ -896,7 +1051,7 @@ export class ArchiveState {
     const fresh = [...notesTips].filter(([writer]) => !this.notes.has(writer));
     const outputs = await Promise.all(fresh.map(([, tip]) => this.git.outBytes(['ls-tree', '-r', '-z', '--full-tree', tip])));
     return fresh.map(([writer], i) => {
-      this.notes.set(writer, { tip: '', evals: new Map() });
+      this.notes.set(writer, { tip: '', evals: new Map(), ignored: new Map() });
       const bytes = outputs[i] as Buffer;
       const blobs: string[] = [];
       const starts: number[] = [];
@@ -946,12 +1101,12 @@ export class ArchiveState {
    * on it (writers in sorted order, as in the snapshot), the `<tip>:<path>` names it may have
    * under git's fan-out (`obj`, `xx/rest`, `xx/yy/rest`); the first that exists is the note.
    */
-  noteNamesOf(obj: string): string[][] {
-    const out: string[][] = [];
+  noteNamesOf(obj: string): { writer: string; names: string[] }[] {
+    const out: { writer: string; names: string[] }[] = [];
     for (const w of [...this.notes.keys()].sort()) {
       const st = this.notes.get(w) as NotesState;
       if (!st.evals.has(obj)) continue;
-      out.push([`${st.tip}:${obj}`, `${st.tip}:${obj.slice(0, 2)}/${obj.slice(2)}`, `${st.tip}:${obj.slice(0, 2)}/${obj.slice(2, 4)}/${obj.slice(4)}`]);
+      out.push({ writer: w, names: [`${st.tip}:${obj}`, `${st.tip}:${obj.slice(0, 2)}/${obj.slice(2)}`, `${st.tip}:${obj.slice(0, 2)}/${obj.slice(2, 4)}/${obj.slice(4)}`] });
     }
     return out;
   }
@@ -960,15 +1115,15 @@ export class ArchiveState {
    * The note blobs on many objects at once, per object in noteNamesOf's writer order: one
    * ls-tree per writer that has notes on any of them, instead of a path look-up per name.
    */
-  async noteBlobsOf(objs: string[]): Promise<Map<string, string[]>> {
+  async noteBlobsOf(objs: string[]): Promise<Map<string, { writer: string; blob: string }[]>> {
     const wanted = new Set(objs);
     const writers = [...this.notes.keys()].sort().filter((w) => objs.some((o) => (this.notes.get(w) as NotesState).evals.has(o)));
     const listed = await Promise.all(writers.map((w) => this.git.outBytes(['ls-tree', '-r', '-z', '--full-tree', (this.notes.get(w) as NotesState).tip])));
-    const out = new Map<string, string[]>(objs.map((o) => [o, []]));
-    for (const bytes of listed) {
+    const out = new Map<string, { writer: string; blob: string }[]>(objs.map((o) => [o, []]));
+    for (const [i, bytes] of listed.entries()) {
       forEachLsTreeBlob(bytes, (sha, start, end) => {
         const obj = notePathToSha(bytes.toString('utf8', start, end));
-        if (wanted.has(obj)) out.get(obj)!.push(sha);
+        if (wanted.has(obj)) out.get(obj)!.push({ writer: writers[i] as string, blob: sha });
       });
     }
     return out;
@@ -1028,9 +1183,15 @@ export class ArchiveState {
     const writer = r.writer || (branch ? (this.layout.writerOf(`refs/heads/${branch}`) ?? '') : '');
     const pruned = branch === null && r.tracked;
     const promoted = this.promoted.has(r.id);
+    const branchWriter = branch ? this.layout.writerOf(`refs/heads/${branch}`) : null;
+    const untrusted =
+      r.trailerIssue ??
+      (r.writer && branchWriter !== null && r.writer !== branchWriter ? `Evogit-Writer ${JSON.stringify(r.writer)} on a branch of ${branchWriter}` : undefined) ??
+      (r.tracked && r.id !== this.root ? (this.signatures.nodeProblem(r.id, writer) ?? undefined) : undefined);
     const prev = (r as CachedRecord)[NODE_OBJECT];
-    if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted) return prev;
+    if (prev && prev.branch === branch && prev.writer === writer && prev.pruned === pruned && prev.promoted === promoted && prev.untrusted === untrusted) return prev;
     const node: ArchiveNode = { id: r.id, parents: r.parents, tree: r.tree, branch, writer, agent: r.agent, operator: r.operator, time: r.time, subject: r.subject, pruned, promoted };
+    if (untrusted !== undefined) node.untrusted = untrusted;
     if (r.model !== undefined) node.model = r.model;
     if (r.cost !== undefined) node.cost = r.cost;
     (r as CachedRecord)[NODE_OBJECT] = node;
@@ -1069,26 +1230,33 @@ export class ArchiveState {
       evaluations = new Map();
       last.evaluations.forEach((v, k) => evaluations.set(k, v));
       for (const id of touched) {
-        const ev = this.nodes.has(id) ? this.evalsByNode.get(id) : undefined;
+        const ev = this.nodes.has(id) ? this.countedEvals(id) : undefined;
         if (ev) evaluations.set(id, ev);
         else evaluations.delete(id);
       }
     } else {
       evaluations = new Map();
       for (const n of nodes) {
-        const ev = this.evalsByNode.get(n.id);
+        const ev = this.countedEvals(n.id);
         if (ev) evaluations.set(n.id, ev);
       }
     }
     const claims = [...this.claims.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-      .flatMap(([ref, c]): Claim[] => (c.claim ? [{ ...c.claim, ref }] : []));
+      .flatMap(([ref, c]): Claim[] => (c.claim && ref.slice(RefLayout.claimsDir.length).split('/')[0] === c.claim.writer ? [{ ...c.claim, ref }] : []));
     this.dirtyIds.clear();
     this.changedEvals.clear();
     this.addedIds = [];
     this.removedIds = [];
     this.orderChanged = false;
-    this.memo = { root: this.root as string, nodes, evaluations, claims, gradedRuns: this.gradedRuns };
+    // An untrusted node's runs count for nothing (its own lines included).
+    const untrusted = nodes.filter((n) => n.untrusted !== undefined && evaluations.has(n.id));
+    if (untrusted.length) {
+      evaluations = new Map(evaluations);
+      for (const n of untrusted) evaluations.delete(n.id);
+    }
+    const ignored = this.ignoredList(nodes);
+    this.memo = { root: this.root as string, nodes, evaluations, claims, gradedRuns: this.gradedRuns, ...(ignored.length ? { ignored } : {}) };
     this.lastSnap = this.memo;
     return this.memo;
   }
@@ -1131,7 +1299,7 @@ export class ArchiveState {
             for (const r of chunk[1]) order.push(r);
             break;
           case 'notes': {
-            const st = notes.get(chunk[1]) ?? { tip: chunk[2], evals: new Map() };
+            const st = notes.get(chunk[1]) ?? { tip: chunk[2], evals: new Map(), ignored: new Map() };
             notes.set(chunk[1], st);
             for (const [o, evals] of chunk[3]) st.evals.set(o, evals);
             break;
@@ -1139,6 +1307,11 @@ export class ArchiveState {
           case 'claims':
             for (const [ref, c] of chunk[1]) claims.set(ref, c);
             break;
+          case 'ignored': {
+            const st = notes.get(chunk[1]);
+            if (st) for (const [o, count, reason] of chunk[2]) st.ignored.set(o, { count, reason });
+            break;
+          }
           case 'end':
             complete = true;
             break;
@@ -1204,6 +1377,7 @@ export class ArchiveState {
           }
         }
         if (entries.length) put(['notes', w, st.tip, entries]);
+        if (st.ignored.size) put(['ignored', w, [...st.ignored].map(([o, x]) => [o, x.count, x.reason])]);
       }
       put(['claims', [...this.claims]]);
       put(['end']);
@@ -1221,12 +1395,29 @@ export class ArchiveState {
 
 const CACHE_CHUNK = 200;
 
+/** Under .git/evogit/: the promotion tags `evogit promote` made on this machine, one ref a line. */
+export const PROMOTED_HERE = 'promoted';
+/** Under .git/evogit/: pass lines of other writers a re-run here contradicted, one JSON object a line. */
+export const DISPUTED = 'disputed';
+/** Under .git/evogit/: refs the last fetch of each remote did not take ({remote, ref} JSON lines). */
+export const FETCH_IGNORED = 'fetch-ignored';
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
 type CacheChunk =
   | ['head', number, string, string]
   | ['tips', [string, string][]]
   | ['nodes', NodeRecord[]]
   | ['notes', string, string, [string, Evaluation[]][]]
   | ['claims', [string, ClaimState][]]
+  | ['ignored', string, [string, number, string][]]
   | ['end'];
 
 function mergeSorted(a: NodeRecord[], b: NodeRecord[]): NodeRecord[] {

@@ -41,8 +41,8 @@ export class RefLayout {
   get promotedDir(): string {
     return `refs/tags/${this.prefix}-promoted/`;
   }
-  promotedRef(node: string): string {
-    return `${this.promotedDir}${node.slice(0, 12)}`;
+  promotedRef(node: string, writer?: string): string {
+    return `${this.promotedDir}${writer === undefined ? '' : `${writer}/`}${node.slice(0, 12)}`;
   }
   /** Every ref the archive reads, for one `git for-each-ref`. */
   get readPatterns(): string[] {
@@ -73,6 +73,29 @@ export class RefLayout {
     const under = (dir: string) => (ref.startsWith(dir) ? ref.slice(dir.length).split('/')[0] ?? null : null);
     const w = ref === this.rootRef ? null : (under(this.branchesDir) ?? under(RefLayout.notesDir) ?? under(RefLayout.claimsDir));
     return w !== null && WRITER_RE.test(w) ? w : null;
+  }
+
+  /**
+   * Is `ref` a name of the archive's layout (the root, a node branch, a writer's notes, a
+   * claim, a promotion tag)? Anything else under its namespaces (evo/bob/1/x, which would block
+   * bob's evo/bob/1) is never taken from a remote.
+   */
+  isArchiveRef(ref: string): boolean {
+    if (ref === this.rootRef) return true;
+    // Any branch under the prefix is a node, except one inside a writer's numbered branch
+    // (evo/bob/1/x), which would block evo/bob/1 for bob.
+    if (ref.startsWith(this.branchesDir)) return !/^[^/]+\/[1-9][0-9]*\//.test(ref.slice(this.branchesDir.length));
+    const sha12 = /^[0-9a-f]{12}$/;
+    if (ref.startsWith(RefLayout.notesDir)) return WRITER_RE.test(ref.slice(RefLayout.notesDir.length));
+    if (ref.startsWith(RefLayout.claimsDir)) {
+      const parts = ref.slice(RefLayout.claimsDir.length).split('/');
+      return parts.length === 2 && WRITER_RE.test(parts[0] as string) && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(parts[1] as string);
+    }
+    if (ref.startsWith(this.promotedDir)) {
+      const parts = ref.slice(this.promotedDir.length).split('/');
+      return (parts.length === 1 && sha12.test(parts[0] as string)) || (parts.length === 2 && WRITER_RE.test(parts[0] as string) && sha12.test(parts[1] as string));
+    }
+    return false;
   }
 
   /** Branch name as a person types it: refs/heads/evo/a1/17 → evo/a1/17. */

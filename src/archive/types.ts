@@ -3,6 +3,7 @@
  * a branch under the prefix, an evaluation is one JSON line in a git note under
  * refs/notes/evogit/<writer>. These types are what every other domain reads.
  */
+import type { Ignored } from './screen.js';
 
 /** How a node was made; recorded in the commit's `Evogit-Operator` trailer. */
 export type Operator = 'root' | 'mutate' | 'llm' | 'command' | 'self' | 'crossover' | 'manual';
@@ -29,8 +30,13 @@ export interface ArchiveNode {
   subject: string;
   /** Deleted with `git branch -D` (or pruned by `evogit prune`): never expanded again. */
   pruned: boolean;
-  /** Tagged by `evogit promote`. */
+  /** Tagged by `evogit promote` (on this machine, or by a writer trust.promoters lists). */
   promoted: boolean;
+  /**
+   * Why the node's own trailers cannot be believed (a negative cost, an unknown operator, a
+   * writer trailer naming another writer than its branch): never chosen, its runs not counted.
+   */
+  untrusted?: string;
 }
 
 export type Outcome = 'pass' | 'fail' | 'error';
@@ -108,4 +114,6 @@ export interface ArchiveSnapshot {
    * included: what the evaluation budget counts, so pruning a node never gives budget back.
    */
   gradedRuns?: number;
+  /** What was read and not counted (malformed or foreign note lines, untrusted nodes and tags, odd refs), each once. */
+  ignored?: Ignored[];
 }

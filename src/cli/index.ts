@@ -94,7 +94,10 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
     .command(
       'promote <node>',
       'Mark a node as promising (a tag): the scorer favours it and it may become a PR',
-      (b) => b.positional('node', { type: 'string', demandOption: true }),
+      (b) =>
+        b
+          .positional('node', { type: 'string', demandOption: true })
+          .option('writer', { type: 'string', describe: 'Sign the tag with this writer name (<prefix>-promoted/<writer>/<sha12>): it counts on machines whose trust.promoters list it' }),
       on(async (a) => (await import('./commands/prune.js')).promoteCommand(a)),
     )
     .command(
@@ -134,7 +137,7 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
     .command(
       'best',
       'The final answer: the node with the best lower bound on its pass rate, with its evidence',
-      (b) => b,
+      (b) => b.option('verify', { type: 'boolean', describe: 'Re-run here the tasks other writers say it passed before naming it (default: trust.verify); --no-verify skips that' }),
       on(async (a) => (await import('./commands/best.js')).bestCommand(a)),
     )
     .command(
@@ -147,8 +150,14 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
       on(async (a) => (await import('./commands/maintenance.js')).prCommand(a)),
     )
     .command(
+      'remote-hook',
+      'Print a pre-receive hook for a self-hosted bare remote: each writer may write only its own refs, and the root never moves',
+      (b) => b.option('prefix', { type: 'string', describe: 'The archive\'s branch prefix (default: branchPrefix in evogit.yml, else evo)' }),
+      on(async (a) => (await import('./commands/maintenance.js')).remoteHookCommand(a)),
+    )
+    .command(
       'gc',
-      'Remove containers left behind by evogit processes that died',
+      'Remove containers left behind by evogit processes that died, and environment images beyond sandbox.envCache (least recently used first)',
       (b) => b,
       on(async (a) => (await import('./commands/maintenance.js')).gcCommand(a)),
     )

@@ -81,12 +81,20 @@ export const SandboxSchema = z
     cpus: z.number().positive().default(1).describe('CPU limit per run.'),
     pids: z.number().int().positive().default(256).describe('Process limit per run (stops fork bombs).'),
     outputLimit: z.string().default('1m').describe('Cap on captured stdout+stderr per run; the rest is cut with a visible mark.'),
+    disk: z
+      .string()
+      .default('1g')
+      .describe('Size of the work dir per run (a tmpfs, so it counts against memory as well); a tree or test output beyond it fails the run.'),
     user: z.string().default('1000:1000').describe('Non-root user the run executes as.'),
     installNetwork: z
       .boolean()
       .default(true)
       .describe('Allow network for the dependency install (test.install) only; task runs never have network.'),
     installTimeout: duration.default('10m').describe('Wall-clock limit of the dependency install.'),
+    envCache: z
+      .string()
+      .default('5g')
+      .describe('Most disk the environment images (one per distinct dependency manifests) may take: `evogit gc` removes the least recently used beyond it.'),
   })
   .prefault({})
   .describe('Where task runs execute.');
@@ -215,6 +223,32 @@ export const DgmSchema = z
   .prefault({})
   .describe('Evolving a coding agent itself (Darwin/Huxley-Gödel Machine mode).');
 
+export const TrustSchema = z
+  .preprocess(
+    (v) => (typeof v === 'string' ? { mode: v } : v),
+    z
+      .object({
+        mode: z
+          .enum(['all', 'signed'])
+          .default('all')
+          .describe('all: every writer\'s refs count once their lines pass the checks; signed: other writers\' nodes and notes count only with a valid signature from a key listed under writers.'),
+        writers: z
+          .record(z.string(), z.object({ keys: z.array(z.string()).default([]).describe('Public keys: "ssh-ed25519 AAAA…" lines, or GPG fingerprints.') }))
+          .default({})
+          .describe('Signing keys per writer name, for mode: signed.'),
+        promoters: z
+          .array(z.string())
+          .default([])
+          .describe('Writers whose promotion tags (<prefix>-promoted/<writer>/<sha12>) count; "*" for anyone. Tags made on this machine always count.'),
+        verify: z
+          .boolean()
+          .default(true)
+          .describe('Before `evogit best` names a node on other writers\' evidence, and before a PR, re-run its passing tasks here; a mismatch disputes their lines.'),
+      })
+      .prefault({}),
+  )
+  .describe('Which writers of a shared remote are believed, and how much (see the security model in the README).');
+
 export const ConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -233,6 +267,7 @@ export const ConfigSchema = z
     budget: BudgetSchema,
     forge: ForgeSchema,
     dgm: DgmSchema,
+    trust: TrustSchema,
   })
   .strict();
 

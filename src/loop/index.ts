@@ -15,6 +15,7 @@ import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
 import { stopForkServers, useForkServers } from '../proc/index.js';
 import { openPr } from '../forge/index.js';
+import { verifyNode } from './verify.js';
 import { betaQuantile, createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';
 import { createSandbox, type Sandbox } from '../sandbox/index.js';
 import { changedFiles, protectedPatterns, tamperedPaths } from '../tasks/index.js';
@@ -67,7 +68,8 @@ export function spent(snapshot: ArchiveSnapshot): { evaluations: number; expansi
   let evaluations = snapshot.gradedRuns ?? 0;
   if (snapshot.gradedRuns === undefined) for (const lines of snapshot.evaluations.values()) for (const e of lines) if (e.outcome !== 'error') evaluations++;
   let cost = 0;
-  for (const n of snapshot.nodes) cost += n.cost ?? 0;
+  // An untrusted node (screen.ts) spends nothing: forged trailers never move the budget.
+  for (const n of snapshot.nodes) if (n.untrusted === undefined) cost += n.cost ?? 0;
   return { evaluations, expansions: snapshot.nodes.length - 1, cost };
 }
 
@@ -96,7 +98,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const emit: EventSink = (e) => opts.emit({ ...e, at: Date.now() });
   const started = Date.now();
   // Long-lived git processes for the claims, nodes and notes written every step (closed below).
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, keepGitOpen: true });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, keepGitOpen: true, trust: config.trust });
   // And the step's short git commands (checkout, add, clean, archive…) through fork servers.
   useForkServers();
   const repoDir = archive.repoDir;
@@ -556,6 +558,14 @@ async function removeWorktree(repoDir: string, worktree: string): Promise<void> 
  */
 async function proposePr(archive: Archive, node: string, config: Config, writer: string, emit: EventSink, validate?: (commit: string) => Promise<boolean>): Promise<void> {
   try {
+    // Never a PR on other writers' word alone: their passes are re-run here first (trust.verify).
+    if (config.trust.verify) {
+      const v = await verifyNode({ archive, config, node });
+      if (!v.verified) {
+        emit({ type: 'warning', writer, message: `no pull request for ${node.slice(0, 12)}: re-run here, ${v.reran.filter((r) => r.outcome !== 'pass').map((r) => `${r.task} ${r.outcome}`).join(', ')}${v.disputed.length ? ` (disputes ${v.disputed.map((d) => d.writer).join(', ')})` : ''}` });
+        return;
+      }
+    }
     const result = await openPr({
       ...(validate ? { validate } : {}),
       repoDir: archive.repoDir,

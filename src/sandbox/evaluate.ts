@@ -14,7 +14,10 @@ import {
   HARNESS_DIR,
   HARNESS_ENV,
   RESULTS_TOKEN,
+  archiveStream,
   archiveTar,
+  packageTestFields,
+  showFile,
   changedFiles,
   discoverTasks,
   extractMetrics,
@@ -30,11 +33,16 @@ import {
   tamperedPaths,
   taskTimeout,
   treeBlobs,
+  unpackableReason,
+  type TestStatus,
   type TaskSpec,
 } from '../tasks/index.js';
+import { planCanaries, runnerOfCommand, unwrapResults } from './canary.js';
+import { uidGid } from './docker.js';
 import { sandboxAssetsDir } from './image.js';
+import type { TarLayer } from './stream.js';
 import { makeTar, type TarEntry } from './tar.js';
-import { WORK_TOKEN, type Environment, type Sandbox, type SandboxRunResult } from './types.js';
+import { OUT_TOKEN, SECURE_TOKEN, WORK_TOKEN, type Environment, type Sandbox, type SandboxRunResult } from './types.js';
 
 export interface RunTaskRequest {
   repoDir: string;
@@ -51,6 +59,10 @@ export interface RunTaskRequest {
   baseline?: Record<string, number>;
   /** The root's measured run of this task (tasks/timeout.ts measuredRunMs), for test.timeout "auto". */
   rootRunMs?: number | null;
+  /** Commits (promoted nodes) whose dependency manifests, like the root's, may install with network. */
+  trusted?: string[];
+  /** The tests the root's latest graded run of this task named: each must run here (grade.ts missingRootTests). */
+  rootTests?: Record<string, TestStatus>;
 }
 
 const LOG_TAIL = 2048;
@@ -70,48 +82,74 @@ export async function harnessEntries(): Promise<TarEntry[]> {
   return Promise.all(names.map(async (f) => ({ path: `${HARNESS_DIR}/${f}`, content: await readFile(path.join(dir, f)), mode: 0o755 })));
 }
 
-/** The environment key: base image id, install lines, and the blob ids of the manifests. */
-export function environmentKey(baseImageId: string, install: string[], manifests: Array<[string, string]>): string {
+/** The environment key: base image id, install lines, the blob ids of the manifests, and whether the install was trusted. */
+export function environmentKey(baseImageId: string, install: string[], manifests: Array<[string, string]>, untrusted = false): string {
   const h = createHash('sha256');
   h.update(`${baseImageId}\0${install.join('\n')}\0`);
   for (const [file, oid] of manifests) h.update(`${file}\0${oid}\0`);
+  if (untrusted) h.update('untrusted\0');
   return h.digest('hex').slice(0, 24);
 }
 
-async function envKeyFor(repoDir: string, commit: string, baseImageId: string, install: string[]): Promise<{ key: string; files: string[] }> {
+/** The dependency manifests of a tree: path and blob id, sorted. */
+async function manifestsOf(repoDir: string, commit: string): Promise<Array<[string, string]>> {
   const blobs = await treeBlobs(repoDir, commit);
-  const files = manifestFiles([...blobs.keys()]);
-  return { key: environmentKey(baseImageId, install, files.map((f) => [f, blobs.get(f)!])), files };
+  return manifestFiles([...blobs.keys()]).map((f) => [f, blobs.get(f)!]);
 }
+
+const sameManifests = (a: Array<[string, string]>, b: Array<[string, string]>): boolean => a.length === b.length && a.every(([f, o], i) => b[i]![0] === f && b[i]![1] === o);
+
+/**
+ * What an install of manifests nobody trusted runs with: no lifecycle scripts (npm, yarn,
+ * pnpm) and no package index. It also has no network.
+ */
+export const UNTRUSTED_INSTALL_ENV: Record<string, string> = {
+  npm_config_ignore_scripts: 'true',
+  npm_config_offline: 'true',
+  YARN_ENABLE_SCRIPTS: 'false',
+  YARN_ENABLE_NETWORK: 'false',
+  PIP_NO_INDEX: '1',
+};
 
 /**
  * The environment `treeish` (a commit or a tree) is run in: the base image with its dependency
  * manifests installed by `install`, made once per base, install commands and manifest content
- * (sandbox.ensureEnvironment caches it), with the install's network as sandbox.installNetwork
- * says. An install that fails throws InfraError E_INSTALL_FAILED (the infrastructure's to fix,
- * retried) — or, when `reference` (the root, a task's base) has other manifests, EvogitError
- * E_CANDIDATE_INSTALL: the candidate's own manifests do not install, which is its failure.
+ * (sandbox.ensureEnvironment caches it). The install has the network sandbox.installNetwork
+ * allows only when the manifests are those of `reference` (the root, a task's base) or of a
+ * `trusted` commit (a promoted node): a candidate's own manifests install without network and
+ * without lifecycle scripts (UNTRUSTED_INSTALL_ENV), so no code of the candidate ever runs with
+ * network; the environment's `note` says so. An install that fails throws InfraError
+ * E_INSTALL_FAILED (the infrastructure's to fix, retried) — or, when the manifests are not the
+ * reference's, EvogitError E_CANDIDATE_INSTALL: the candidate's own manifests do not install,
+ * which is its failure.
  */
-export async function environmentFor(req: { repoDir: string; treeish: string; reference?: string; install: string[]; config: Config; sandbox: Sandbox; signal?: AbortSignal | undefined }): Promise<Environment> {
+export async function environmentFor(req: { repoDir: string; treeish: string; reference?: string; trusted?: string[]; install: string[]; config: Config; sandbox: Sandbox; signal?: AbortSignal | undefined }): Promise<Environment> {
   const { config, sandbox } = req;
   const baseImage = config.sandbox.image;
   const baseId = await sandbox.imageId(baseImage);
   if (!baseId) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${baseImage} is not present`, 'Build it: `evogit sandbox build --offline`.');
-  const env = await envKeyFor(req.repoDir, req.treeish, baseId, req.install);
-  const manifests = env.files.length ? await archiveTar(req.repoDir, req.treeish, { paths: env.files }) : makeTar([]);
+  const own = await manifestsOf(req.repoDir, req.treeish);
+  const references = [...(req.reference ? [req.reference] : []), ...(req.trusted ?? [])];
+  let trusted = references.length === 0;
+  for (const ref of references) if (!trusted && sameManifests(own, await manifestsOf(req.repoDir, ref))) trusted = true;
+  const key = environmentKey(baseId, req.install, own, !trusted);
+  const manifests = own.length ? archiveStream(req.repoDir, req.treeish, { paths: own.map(([f]) => f) }) : makeTar([]);
+  const note = trusted || req.install.length === 0 ? undefined : 'dependencies installed without network and without lifecycle scripts: the manifests differ from the root\'s and every promoted node\'s';
   try {
-    return await sandbox.ensureEnvironment({
+    const env = await sandbox.ensureEnvironment({
       baseImage,
       install: req.install,
       manifests,
-      key: env.key,
-      network: config.sandbox.installNetwork,
+      key,
+      network: trusted && config.sandbox.installNetwork,
+      ...(trusted ? {} : { env: UNTRUSTED_INSTALL_ENV }),
       timeoutMs: parseDuration(config.sandbox.installTimeout),
       signal: req.signal,
     });
+    return note ? { ...env, note } : env;
   } catch (e) {
-    if (req.reference && e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && (await envKeyFor(req.repoDir, req.reference, baseId, req.install)).key !== env.key) {
-      throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed: ${e.message}`, 'The change to the dependency manifests does not install.', { cause: e });
+    if (req.reference && e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && !sameManifests(own, await manifestsOf(req.repoDir, req.reference))) {
+      throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed: ${e.message}${note ? ` (${note})` : ''}`, 'The change to the dependency manifests does not install.', { cause: e });
     }
     throw e;
   }
@@ -119,12 +157,16 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
 
 /**
  * What a candidate's run of `task` is measured against, from the root's graded runs: their
- * measured run time (test.timeout "auto") and the latest metrics (test.objective).
+ * measured run time (test.timeout "auto"), the latest metrics (test.objective) and the tests the
+ * latest run named (each must run again); and the promoted nodes, whose manifests may install
+ * with network like the root's.
  */
-export function rootReference(snapshot: ArchiveSnapshot, task: string, config: Config): Pick<RunTaskRequest, 'rootRunMs' | 'baseline'> {
+export function rootReference(snapshot: ArchiveSnapshot, task: string, config: Config): Pick<RunTaskRequest, 'rootRunMs' | 'baseline' | 'rootTests' | 'trusted'> {
   const runs = (snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.task === task && e.outcome !== 'error');
   const baseline = config.test.objective ? runs.filter((e) => e.metrics).at(-1)?.metrics : undefined;
-  return { rootRunMs: measuredRunMs(runs, task), ...(baseline ? { baseline } : {}) };
+  const rootTests = runs.filter((e) => !e.tampered && e.testResults && Object.keys(e.testResults).length > 0).at(-1)?.testResults;
+  const trusted = snapshot.nodes.filter((n) => n.promoted).map((n) => n.id);
+  return { rootRunMs: measuredRunMs(runs, task), ...(baseline ? { baseline } : {}), ...(rootTests ? { rootTests } : {}), ...(trusted.length ? { trusted } : {}) };
 }
 
 export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
@@ -143,11 +185,20 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
 
   // 1. Tampering: a diff against the root that touches a protected path is not graded.
   const tasks = await discoverTasks(req.repoDir, root, config);
-  const touched = tamperedPaths(await changedFiles(req.repoDir, root, commit), protectedPatterns(config.test.protected, [...tasks, task]));
+  const changed = await changedFiles(req.repoDir, root, commit);
+  const touched = tamperedPaths(changed, protectedPatterns(config.test.protected, [...tasks, task]));
+  if (changed.includes('package.json')) {
+    const [before, after] = await Promise.all([showFile(req.repoDir, root, 'package.json'), showFile(req.repoDir, commit, 'package.json')]);
+    touched.push(...packageTestFields(before, after, String(config.test.command)));
+  }
   if (touched.length) {
     const reason = `changes protected path(s): ${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ` (+${touched.length - 5})` : ''}`;
     return finish({ outcome: 'fail', tampered: true, reason }, `rejected, not run: ${reason}\n`);
   }
+
+  // A tree git itself refuses to unpack is the candidate's failure, not the infrastructure's.
+  const unpackable = await unpackableReason(req.repoDir, commit);
+  if (unpackable) return finish({ outcome: 'fail', reason: `unpackable: ${unpackable}` }, `not run: unpackable: ${unpackable}\n`);
 
   let log = '';
   try {
@@ -155,47 +206,57 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     const install = config.test.install;
     let environment;
     try {
-      environment = await environmentFor({ repoDir: req.repoDir, treeish: commit, reference: root, install, config, sandbox, signal: req.signal });
+      environment = await environmentFor({ repoDir: req.repoDir, treeish: commit, reference: root, ...(req.trusted ? { trusted: req.trusted } : {}), install, config, sandbox, signal: req.signal });
     } catch (e) {
       if (!(e instanceof EvogitError && e.code === 'E_CANDIDATE_INSTALL')) throw e;
       return finish({ outcome: 'fail', reason: e.message, image: (await sandbox.imageId(config.sandbox.image)) ?? config.sandbox.image }, e.message);
     }
+    if (environment.note) log += `--- ${environment.note} ---\n`;
     if (environment.log) log += `--- install (${environment.image}) ---\n${environment.log}\n`;
 
-    // 3. The candidate's tree, then the hidden tests from the root, then the harness and a
-    //    result directory whose name the candidate cannot know in advance.
-    const layers: Buffer[] = [await archiveTar(req.repoDir, commit)];
+    // 3. The candidate's tree (streamed), then the hidden tests and their support files from
+    //    the root, then the harness; canaries and the report's directory come with the run.
+    const layers: TarLayer[] = [archiveStream(req.repoDir, commit)];
     if (task.hiddenFiles.length) layers.push(await archiveTar(req.repoDir, root, { paths: task.hiddenFiles }));
-    const outDir = `.evogit-out-${nonce}`;
-    const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${outDir}/results.${extOf(task.resultFormat)}` : task.resultFile;
-    layers.push(makeTar([...(await harnessEntries()), { path: outDir }]));
+    layers.push(makeTar(await harnessEntries()));
+    const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${OUT_TOKEN}/results.${extOf(task.resultFormat)}` : task.resultFile;
     // 4. Run, within the limit test.timeout gives (derived from the root's run with "auto").
     const limit = task.timeoutMs !== undefined ? { ms: task.timeoutMs, basis: `the task's own limit, ${task.timeoutMs} ms` } : taskTimeout(config.test, req.rootRunMs ?? null);
-    let command = fillCommand(task.command, { results: `${WORK_TOKEN}/${resultRel}`, timeoutMs: limit.ms });
-    if (task.setup?.length) command = ['/bin/sh', '-c', `${task.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
+    const filled = fillCommand(task.command, { results: resultRel.startsWith(OUT_TOKEN) ? resultRel : `${WORK_TOKEN}/${resultRel}`, timeoutMs: limit.ms });
+    const plan = planCanaries(runnerOfCommand(task.command), filled, task.hiddenFiles, { split: sandbox.kind === 'docker', user: uidGid(config.sandbox.user) });
     const result: SandboxRunResult = await sandbox.run({
       runId: `${commit.slice(0, 12)}-${nonce.slice(0, 8)}`,
       image: environment.image,
-      command,
+      command: plan.command,
       env: HARNESS_ENV,
       layers,
+      files: plan.files,
+      split: plan.split,
+      ...(task.setup?.length ? { setup: task.setup } : {}),
       // A runner that takes the limit ends the run itself, with a report; the kill is the backstop.
       timeoutMs: runnerHasTimeout(task.command) ? limit.ms + killGraceMs(limit.ms) : limit.ms,
       outputLimit: parseBytes(config.sandbox.outputLimit),
       collect: task.resultFormat === 'none' ? [] : [resultRel],
       signal: req.signal,
     });
-    log += `--- ${command.join(' ').split(WORK_TOKEN).join('<work>')} ---\n--- limit ${limit.basis} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.runMs} ms ---\n`;
+    const shownCommand = [...(task.setup?.length ? [`(setup: ${task.setup.join(' && ')})`] : []), ...plan.command].join(' ');
+    log += `--- ${shownCommand.split(WORK_TOKEN).join('<work>').split(SECURE_TOKEN).join('<secure>').split(OUT_TOKEN).join('<out>')} ---\n--- limit ${limit.basis} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.runMs} ms ---\n`;
     if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
+    // The candidate's tree could not be put in place (tar refused it, or it exceeds sandbox.disk): its own failure.
+    if (result.unpack) {
+      const detail = result.unpack.detail || `tar exited with ${result.unpack.code}`;
+      const reason = `unpackable: ${/No space left/.test(detail) ? `the tree does not fit in sandbox.disk (${config.sandbox.disk}): ` : ''}${detail}`;
+      return finish({ outcome: 'fail', reason, image: environment.digest }, `${log}${reason}\n`);
+    }
 
     // 5. Grade from the runner's result file (or, for pytest -rA, its summary), never from printed lines.
     const file = result.files[resultRel];
     const text = file ? file.toString('utf8') : task.resultFormat === 'pytest' ? result.output : null;
-    const parsed = text === null ? null : parseResults(task.resultFormat, text);
+    const parsed = text === null ? null : unwrapResults(parseResults(task.resultFormat, text));
     if (file) {
       const limit = parseBytes(config.sandbox.outputLimit);
       const shown = file.length > limit ? `${file.subarray(0, limit).toString('utf8')}\n[evogit: results file truncated in this log: ${file.length} bytes]` : text;
-      log += `--- results (${resultRel}) ---\n${shown}\n`;
+      log += `--- results (${resultRel.split(OUT_TOKEN).join('<out>')}) ---\n${shown}\n`;
     }
     const metrics = extractMetrics(result.output);
     const graded = grade({
@@ -208,6 +269,8 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       metrics,
       objective: config.test.objective,
       baseline: req.baseline,
+      ...(plan.canaries ? { canaries: plan.canaries } : {}),
+      ...(req.rootTests ? { rootTests: req.rootTests, testFiles: task.hiddenFiles } : {}),
     });
     // Killed at the limit, or ended by the runner's own timeout (which is the same limit).
     const atLimit = result.timedOut || (graded.outcome === 'fail' && runnerHasTimeout(task.command) && result.runMs >= limit.ms);
@@ -216,6 +279,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     return finish(
       {
         outcome: graded.outcome,
+        ...(graded.tampered ? { tampered: true } : {}),
         tests: graded.tests,
         testResults: graded.testResults,
         metrics,

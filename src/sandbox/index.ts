@@ -20,15 +20,29 @@ export function createSandbox(config: Config): Sandbox {
   if (config.sandbox.kind === 'local') return new LocalSandbox();
   return new DockerSandbox({
     memory: parseBytes(config.sandbox.memory),
+    disk: parseBytes(config.sandbox.disk),
     cpus: config.sandbox.cpus,
     pids: config.sandbox.pids,
     user: config.sandbox.user,
   });
 }
 
-/** `evogit gc`: remove left-over containers of evogit processes that are gone. */
-export async function gc(config: Config): Promise<string[]> {
-  return (await createSandbox(config).gc()).removed;
+export interface GcReport {
+  /** Left-over containers of evogit processes that are gone. */
+  removed: string[];
+  /** Environment images removed (least recently used first) to fit sandbox.envCache. */
+  images: string[];
+  freedBytes: number;
+  keptBytes: number;
+}
+
+/** `evogit gc`: remove left-over containers, and environment images beyond sandbox.envCache (Docker). */
+export async function gc(config: Config): Promise<GcReport> {
+  const sandbox = createSandbox(config);
+  const removed = (await sandbox.gc()).removed;
+  if (!(sandbox instanceof DockerSandbox)) return { removed, images: [], freedBytes: 0, keptBytes: 0 };
+  const env = await sandbox.gcEnvironments(parseBytes(config.sandbox.envCache));
+  return { removed, images: env.removed, freedBytes: env.freedBytes, keptBytes: env.keptBytes };
 }
 
 /**

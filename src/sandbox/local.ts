@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../proc/index.js';
 import { InfraError } from '../errors/index.js';
-import { extractTar } from './tar.js';
-import { CappedOutput, WORK_TOKEN, type Environment, type EnvironmentSpec, type GcResult, type Sandbox, type SandboxRunResult, type SandboxRunSpec } from './types.js';
+import { randomBytes } from 'node:crypto';
+import { extractTar, makeTar } from './tar.js';
+import { layerBytes } from './stream.js';
+import { CappedOutput, OUT_TOKEN, SECURE_TOKEN, WORK_TOKEN, type Environment, type EnvironmentSpec, type GcResult, type Sandbox, type SandboxRunResult, type SandboxRunSpec } from './types.js';
 
 export const LOCAL_WARNING = 'evogit: WARNING: sandbox.kind is "local": this run isolates NOTHING (no container, host network and files reachable).';
 
@@ -35,9 +37,9 @@ export class LocalSandbox implements Sandbox {
     if (await exists(path.join(dir, '.evogit-ready'))) return { image: dir, digest, cached: true, log: '' };
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    extractTar(spec.manifests, dir);
+    extractTar(await layerBytes(spec.manifests), dir);
     const script = spec.install.length ? spec.install.join(' && ') : 'true';
-    const result = await run('/bin/sh', ['-c', script], { cwd: dir, timeoutMs: spec.timeoutMs, signal: spec.signal, reject: false });
+    const result = await run('/bin/sh', ['-c', script], { cwd: dir, env: spec.env, timeoutMs: spec.timeoutMs, signal: spec.signal, reject: false });
     if (result.exitCode !== 0) {
       throw new InfraError('E_INSTALL_FAILED', `install (${script}) exited with ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check test.install in evogit.yml.');
     }
@@ -53,10 +55,22 @@ export class LocalSandbox implements Sandbox {
     const work = await mkdtemp(path.join(tmpdir(), 'evogit-run-'));
     try {
       if (await exists(spec.image)) await cp(spec.image, work, { recursive: true });
+      const outDir = path.join(work, `.evogit-out-${randomBytes(8).toString('hex')}`);
+      const secureDir = path.join(work, '.evogit-harness', 'secure');
+      const fill = (a: string) => a.split(WORK_TOKEN).join(work).split(OUT_TOKEN).join(outDir).split(SECURE_TOKEN).join(secureDir);
+      const layers = spec.files?.length ? [...spec.layers, makeTar(spec.files.map((f) => ({ ...f, path: `${path.relative(work, secureDir)}/${f.path}` })))] : spec.layers;
       // In-process: two tar processes per run cost more than the trivial test they prepare.
-      for (const layer of spec.layers) extractTar(layer, work);
-      const [cmd, ...args] = spec.command.map((a) => a.split(WORK_TOKEN).join(work));
-      const env = Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, v.split(WORK_TOKEN).join(work)]));
+      try {
+        for (const layer of layers) extractTar(await layerBytes(layer), work);
+      } catch (e) {
+        const detail = e instanceof Error ? e.message : String(e);
+        return { exitCode: null, timedOut: false, aborted: false, oomKilled: false, output: `${LOCAL_WARNING}\n${detail}\n`, outputBytes: 0, truncated: false, files: {}, durationMs: Math.round(performance.now() - started), runMs: 0, unpack: { code: 2, detail } };
+      }
+      await mkdir(outDir, { recursive: true });
+      let command = spec.command.map(fill);
+      if (spec.setup?.length) command = ['/bin/sh', '-c', `${spec.setup.join(' && ')} && exec "$@"`, 'evogit-setup', ...command];
+      const [cmd, ...args] = command;
+      const env = Object.fromEntries(Object.entries(spec.env ?? {}).map(([k, v]) => [k, fill(v)]));
       const commandStarted = performance.now();
       const result = await run(cmd!, args, {
         cwd: work,
@@ -72,7 +86,7 @@ export class LocalSandbox implements Sandbox {
       out.push(Buffer.from(result.stdout));
       out.push(Buffer.from(result.stderr));
       const files: Record<string, Buffer | null> = {};
-      for (const rel of spec.collect ?? []) files[rel] = await readFile(path.join(work, rel)).catch(() => null);
+      for (const rel of spec.collect ?? []) files[rel] = await readFile(rel.startsWith(OUT_TOKEN) ? fill(rel) : path.join(work, rel)).catch(() => null);
       return {
         exitCode: result.exitCode,
         timedOut: result.timedOut,

@@ -5,20 +5,33 @@
  * (isolates nothing, and says so on every run).
  */
 
+import type { TarEntry } from './tar.js';
+import type { TarLayer } from './stream.js';
+
 /** In a command argument, replaced by the absolute work dir of the run. */
 export const WORK_TOKEN = '{work}';
+/**
+ * In a command argument or a collected path: the run's report directory. In a split run (see
+ * SandboxRunSpec.split) only the command's own process can read or write it; otherwise it is a
+ * fresh, randomly named directory in the work dir.
+ */
+export const OUT_TOKEN = '{out}';
+/** In a command argument: where SandboxRunSpec.files are (a split run: owned by root, readable by the run's user). */
+export const SECURE_TOKEN = '{secure}';
 
 export interface EnvironmentSpec {
   /** Base image (docker) or ignored (local). */
   baseImage: string;
   /** Shell lines run in the work dir, once per key. */
   install: string[];
-  /** Tar of the manifests/lockfiles the install needs (paths relative to the work dir). */
-  manifests: Buffer;
+  /** Tar of the manifests/lockfiles the install needs (paths relative to the work dir), streamed. */
+  manifests: TarLayer;
   /** Content hash of manifests + install lines + base image id; names the cached image. */
   key: string;
   /** Allow network for the install step (never for a task run). */
   network: boolean;
+  /** Extra variables for the install (e.g. npm_config_ignore_scripts for a candidate's own manifests). */
+  env?: Record<string, string>;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -32,6 +45,8 @@ export interface Environment {
   cached: boolean;
   /** Output of the install when it ran now. */
   log: string;
+  /** How it was installed, when that differs from the config (a candidate's own manifests: no network, no scripts). */
+  note?: string;
 }
 
 export interface SandboxRunSpec {
@@ -40,14 +55,25 @@ export interface SandboxRunSpec {
   image: string;
   /** Argument array; `{work}` is replaced by the work dir. No shell unless the array asks for one. */
   command: string[];
-  /** Tar archives unpacked into the work dir in order; later ones overwrite earlier ones. */
-  layers: Buffer[];
+  /** Tar archives unpacked into the work dir in order, streamed; later ones overwrite earlier ones. */
+  layers: TarLayer[];
+  /** evogit's own files for the run (canaries, preloads), put under `{secure}`. */
+  files?: TarEntry[];
+  /**
+   * Run the command itself as root with only the capabilities to change user, while everything
+   * else (unpacking, setup, and the processes the command starts) runs as the sandbox user: the
+   * command must make its children drop to that user before candidate code loads (a node --test
+   * preload does). Docker only; the local sandbox runs it like any other.
+   */
+  split?: boolean;
+  /** Shell lines run as the sandbox user before the command (a split run only; otherwise wrap the command). */
+  setup?: string[];
   /** The only variables the command sees (plus PATH, HOME, LANG set by the sandbox); `{work}` is replaced in values. */
   env?: Record<string, string>;
   timeoutMs: number;
   /** Cap in bytes on captured stdout+stderr. */
   outputLimit: number;
-  /** Files (relative to the work dir) read back after the run. */
+  /** Files read back after the run: relative to the work dir, or starting with `{out}/`. */
   collect?: string[];
   signal?: AbortSignal;
 }
@@ -69,6 +95,8 @@ export interface SandboxRunResult {
   durationMs: number;
   /** The command alone, from its start to its exit (what a timeout limits). */
   runMs: number;
+  /** The tree could not be unpacked into the work dir (tar refused it, or it does not fit sandbox.disk): nothing ran. */
+  unpack?: { code: number; detail: string };
 }
 
 export interface GcResult {
@@ -88,6 +116,8 @@ export interface Sandbox {
 export interface SandboxLimits {
   /** Bytes. */
   memory: number;
+  /** Bytes of the work dir (a tmpfs: it counts against memory too); default 1 GiB. */
+  disk?: number;
   cpus: number;
   pids: number;
   user: string;

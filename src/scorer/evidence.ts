@@ -283,7 +283,8 @@ function finishIndex(
   const nodes = snapshot.nodes;
   const n = ids.length;
   const pruned = new Uint8Array(n);
-  for (let i = 0; i < n; i++) if (nodes[i]!.pruned) pruned[i] = 1;
+  // An untrusted node (screen.ts) is never chosen, like a pruned one.
+  for (let i = 0; i < n; i++) if (nodes[i]!.pruned || nodes[i]!.untrusted !== undefined) pruned[i] = 1;
   const firstParent = new Int32Array(n).fill(-1);
   const childStart = new Int32Array(n + 1);
   let hasMerges = false;

@@ -10,6 +10,8 @@ import { shellQuote } from '../proc/index.js';
 import type { TaskSpec, ResultFormat } from './types.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { listFiles } from './git.js';
+import { findSupport, type Support } from './support.js';
+import { Git } from '../git/index.js';
 
 /** In a task command: replaced at run time by a result path chosen fresh for every run. */
 export const RESULTS_TOKEN = '{results}';
@@ -142,8 +144,32 @@ export function tasksFromFiles(files: string[], config: Config): TaskSpec[] {
   return tests.map((f) => make(f, [f]));
 }
 
+const supportCache = new Map<string, Promise<Support>>();
+
+/**
+ * The tasks of the root commit, each hiding (and protecting) its test files and every file the
+ * tests use (support.ts), found once per repository, root and test files.
+ */
 export async function discoverTasks(repoDir: string, root: string, config: Config): Promise<TaskSpec[]> {
-  return tasksFromFiles(await listFiles(repoDir, root), config);
+  const files = await listFiles(repoDir, root);
+  const tasks = tasksFromFiles(files, config);
+  const tests = [...new Set(tasks.flatMap((t) => t.hiddenFiles))].sort();
+  const key = `${repoDir}\0${root}\0${tests.join('\0')}`;
+  let support = supportCache.get(key);
+  if (!support) {
+    const git = new Git(repoDir);
+    support = findSupport(files, tests, async (paths) => {
+      const objects = await git.catFiles(paths.map((p) => `${root}:${p}`));
+      return new Map(paths.flatMap((p) => {
+        const o = objects.get(`${root}:${p}`);
+        return o && o.type === 'blob' && o.content.length <= 1024 * 1024 ? [[p, o.content] as [string, string]] : [];
+      }));
+    });
+    supportCache.set(key, support);
+    support.catch(() => supportCache.delete(key));
+  }
+  const found = await support;
+  return tasks.map((t) => ({ ...t, hiddenFiles: [...t.hiddenFiles, ...found.paths.filter((p) => !t.hiddenFiles.includes(p))], supportGlobs: found.globs }));
 }
 
 export interface DetectedProject {

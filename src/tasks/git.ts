@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run } from '../proc/index.js';
+import { run, streamOut } from '../proc/index.js';
 import { parseNulList } from '../git/index.js';
 
 /** `git ls-tree -r -z --name-only` output → paths. */
@@ -58,4 +58,33 @@ export async function archiveTar(repoDir: string, treeish: string, opts: { paths
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/**
+ * `git archive` of a commit or tree as a stream of tar bytes (for the sandbox, which never
+ * holds a tree whole): `stream()` starts git; it throws after the last chunk if git failed.
+ */
+export function archiveStream(repoDir: string, treeish: string, opts: { paths?: readonly string[]; prefix?: string } = {}): { stream: () => AsyncIterable<Buffer> } {
+  return {
+    stream: async function* () {
+      const p = streamOut('git', ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), treeish, ...(opts.paths?.length ? ['--', ...opts.paths] : [])], { cwd: repoDir });
+      try {
+        yield* p.stdout;
+      } finally {
+        p.kill();
+      }
+      await p.done;
+    },
+  };
+}
+
+/** Path parts git refuses to check out or archive ("..", ".", ".git" in any case): a tree holding one cannot be unpacked. */
+export function unsafePaths(paths: string[]): string[] {
+  return paths.filter((p) => p.split('/').some((part) => part === '' || part === '.' || part === '..' || part.toLowerCase() === '.git'));
+}
+
+/** Why `commit`'s tree cannot be unpacked into a work dir, or null when it can. */
+export async function unpackableReason(repoDir: string, commit: string): Promise<string | null> {
+  const bad = unsafePaths(await listFiles(repoDir, commit));
+  return bad.length ? `the tree has paths git refuses to unpack: ${bad.slice(0, 3).map((p) => JSON.stringify(p)).join(', ')}` : null;
 }

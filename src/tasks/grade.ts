@@ -4,7 +4,7 @@
  */
 import type { Outcome, TestCounts } from '../archive/types.js';
 import type { Grading, ResultFormat } from './types.js';
-import type { ParsedResults, TestStatus } from './parsers.js';
+import { countsOf, type ParsedResults, type TestStatus } from './parsers.js';
 
 export interface Objective {
   metric: string;
@@ -24,11 +24,19 @@ export interface GradeInput {
   objective?: Objective;
   /** The root's metrics, for the objective. */
   baseline?: Record<string, number>;
+  /** The run's canary tests (sandbox/canary.ts): one must pass, one must fail. */
+  canaries?: { pass: string; fail: string };
+  /** The tests the root's run of this task named, with their outcome there: each must run here. */
+  rootTests?: Record<string, TestStatus>;
+  /** The task's test files (to tell a file-level result of the root's run from a test). */
+  testFiles?: string[];
 }
 
 export interface Grade {
   outcome: Exclude<Outcome, 'error'>;
   reason: string;
+  /** The run shows signs of tampering with the grading (canaries): never chosen, like a protected-path change. */
+  tampered?: boolean;
   tests?: TestCounts;
   testResults?: Record<string, TestStatus>;
 }
@@ -52,16 +60,83 @@ function objectiveMet(o: Objective, metrics: Record<string, number> | undefined,
   return { ok, why: `metric ${o.metric}=${value} ${ok ? 'beats' : 'does not beat'} ${bound} (root ${base}, ${o.direction}, margin ${o.margin})` };
 }
 
+/**
+ * The canaries' verdict. The must-fail canary passing, or both missing while nothing failed
+ * (the process ended early, or the report was rewritten), is tampering; missing after a
+ * failure (a crash) or a broken must-pass canary is a plain failure. With both right, the
+ * runner exited 1 for the must-fail canary: an exit 0 was forged, and an exit 1 with no other
+ * failure is a clean exit. Returns the results without the canaries and that exit status.
+ */
+export function canaryRule(parsed: ParsedResults, canaries: { pass: string; fail: string }, exitCode: number | null): { verdict: Grade | null; results: ParsedResults; exitCode: number | null } {
+  const pass = lookupTest(parsed.tests, canaries.pass);
+  const must = lookupTest(parsed.tests, canaries.fail);
+  const results = withoutCanaries(parsed, canaries);
+  const base = { tests: results.counts, testResults: results.tests };
+  const verdict = (reason: string, tampered = false) => ({ verdict: { outcome: 'fail' as const, reason, ...(tampered ? { tampered } : {}), ...base }, results, exitCode });
+  if (must === 'pass' || must === 'skip') return verdict(`the must-fail canary test ${must === 'pass' ? 'passed' : 'was skipped'}: the assertions or the report were tampered with`, true);
+  if (pass === undefined || must === undefined) {
+    if (results.counts.failed === 0) return verdict('the report lacks the canary tests: the test process ended early, or its report was rewritten', true);
+    return verdict('the test process ended before the canary tests ran');
+  }
+  if (pass !== 'pass') return verdict('the must-pass canary test failed: the assertions are broken in the test process');
+  if (exitCode === 0) return verdict('the runner exited 0 although the must-fail canary test failed: the exit status was forged', true);
+  return { verdict: null, results, exitCode: exitCode === 1 && results.counts.failed === 0 ? 0 : exitCode };
+}
+
+/** The results without the canary tests (they are the grader's, not evidence about the candidate). */
+export function withoutCanaries(parsed: ParsedResults, canaries: { pass: string; fail: string }): ParsedResults {
+  const isCanary = (id: string) => [canaries.pass, canaries.fail].some((c) => id === c || id.endsWith(`.${c}`) || id.endsWith(` > ${c}`) || id.endsWith(`::${c}`));
+  const tests = Object.fromEntries(Object.entries(parsed.tests).filter(([id]) => !isCanary(id)));
+  return { tests, counts: countsOf(tests) };
+}
+
+/** A result of the root's run that stands for a file, not a test (a file that did not load, a bail-out): not expected again. */
+function isFileLevel(id: string, files: string[]): boolean {
+  if (/\((load|import|bail out)\)$/.test(id)) return true;
+  return files.some((f) => id === f || id.endsWith(`/${f}`) || id === f.replace(/\.py$/, '').split('/').join('.'));
+}
+
+/**
+ * Tests the root's run named (passed or failed there) that did not run and pass here: missing
+ * (a test that did not run failed) or skipped (a candidate that makes the failing tests skip
+ * themselves has not fixed them). Tests the root skipped, and the root's file-level failures,
+ * are not expected.
+ */
+export function missingRootTests(results: ParsedResults, rootTests: Record<string, TestStatus>, files: string[]): { missing: string[]; skipped: string[] } {
+  const missing: string[] = [];
+  const skipped: string[] = [];
+  for (const [id, status] of Object.entries(rootTests)) {
+    if (status === 'skip' || (status === 'fail' && isFileLevel(id, files))) continue;
+    const now = lookupTest(results.tests, id);
+    if (now === undefined) missing.push(id);
+    else if (now === 'skip') skipped.push(id);
+  }
+  return { missing, skipped };
+}
+
 export function grade(input: GradeInput): Grade {
-  const { parsed } = input;
+  let parsed = input.parsed && input.canaries ? withoutCanaries(input.parsed, input.canaries) : input.parsed;
+  let exitCode = input.exitCode;
+  const failWith = (reason: string): Grade => ({ outcome: 'fail', reason, ...(parsed ? { tests: parsed.counts, testResults: parsed.tests } : {}) });
+  if (input.timedOut) return failWith('killed at the wall-clock timeout');
+  if (input.oomKilled) return failWith('killed for exceeding the memory limit');
+  if (input.format !== 'none' && !parsed) return failWith('the runner wrote no readable result file');
+  if (input.canaries && input.parsed) {
+    const c = canaryRule(input.parsed, input.canaries, exitCode);
+    if (c.verdict) return c.verdict;
+    parsed = c.results;
+    exitCode = c.exitCode;
+  }
+  if (input.rootTests && parsed) {
+    const { missing, skipped } = missingRootTests(parsed, input.rootTests, input.testFiles ?? []);
+    if (missing.length) return failWith(`${missing.length} test(s) the root's run named did not run: ${missing.slice(0, 5).join(', ')}`);
+    if (skipped.length) return failWith(`${skipped.length} test(s) the root's run ran were skipped: ${skipped.slice(0, 5).join(', ')}`);
+  }
   const base = parsed ? { tests: parsed.counts, testResults: parsed.tests } : {};
   const fail = (reason: string): Grade => ({ outcome: 'fail', reason, ...base });
-  if (input.timedOut) return fail('killed at the wall-clock timeout');
-  if (input.oomKilled) return fail('killed for exceeding the memory limit');
-  if (input.format !== 'none' && !parsed) return fail('the runner wrote no readable result file');
   let why: string;
   if (input.grading.kind === 'exit-code') {
-    if (input.exitCode !== 0) return fail(`exited with ${input.exitCode}`);
+    if (exitCode !== 0) return fail(`exited with ${exitCode}`);
     if (parsed) {
       if (parsed.counts.failed > 0) return fail(`exit code 0 but ${parsed.counts.failed} test(s) failed in the results: they disagree`);
       if (parsed.counts.total === 0) return fail('the results list no test');
@@ -79,7 +154,7 @@ export function grade(input: GradeInput): Grade {
     if (missing.length) return fail(`did not run: ${missing.slice(0, 5).join(', ')}`);
     if (failed.length) return fail(`failed: ${failed.slice(0, 5).join(', ')}`);
     // A non-zero exit with nothing failing means the runner died part-way (or was told to lie).
-    if (input.exitCode !== 0 && parsed.counts.failed === 0) return fail(`exited with ${input.exitCode} while its results show no failure: they disagree`);
+    if (exitCode !== 0 && parsed.counts.failed === 0) return fail(`exited with ${exitCode} while its results show no failure: they disagree`);
     why = `${input.grading.failToPass.length} FAIL_TO_PASS and ${input.grading.passToPass.length} PASS_TO_PASS test(s) pass`;
   }
   if (input.objective) {

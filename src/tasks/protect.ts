@@ -8,7 +8,7 @@ import { HARNESS_DIR } from './discover.js';
 export const CI_PATHS = ['.github/**', '.ci/**', '.gitlab-ci.yml', '.circleci/**', '.travis.yml', 'azure-pipelines.yml', 'Jenkinsfile'];
 
 export function protectedPatterns(configured: string[], tasks: TaskSpec[]): string[] {
-  const hidden = tasks.flatMap((t) => t.hiddenFiles);
+  const hidden = tasks.flatMap((t) => [...t.hiddenFiles, ...(t.supportGlobs ?? [])]);
   return [...new Set([...ALWAYS_PROTECTED, ...CI_PATHS, `${HARNESS_DIR}/**`, ...configured, ...hidden])];
 }
 

@@ -20,6 +20,8 @@ export interface TaskSpec {
    * (base commit or protected path) — never from the candidate. Paths relative to the repo.
    */
   hiddenFiles: string[];
+  /** Globs nobody may add files to either: paths that would shadow a hidden support file (tasks/support.ts). */
+  supportGlobs?: string[];
   /** The command, as an argument array run in the work dir. */
   command: string[];
   /** Where the runner writes its machine-readable results (relative to the work dir), if not stdout. */

@@ -6,7 +6,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/archive/types.js';
@@ -14,20 +13,9 @@ import { defaultConfig, type Config } from '../../src/config/index.js';
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { git, makeFixtureRepo, type FixtureRepo } from './fixture.js';
+import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo } from './fixture.js';
 
 const FAKE_KEY = 'sk-evogit-fake-host-secret-1234567890';
-
-/** src/calc.js whose add() is right only when `ok` (JS expression) holds, after `prelude` ran. */
-function calc(prelude: string, ok = 'true'): string {
-  return `const { double } = require('tiny-dep');\n${prelude}\nmodule.exports = { add: (a, b) => (${ok}) ? a + b : NaN, twice: (x) => double(x) };\n`;
-}
-
-function hostAddresses(): string[] {
-  const out = new Set(['127.0.0.1']);
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
-  return [...out];
-}
 
 describeDocker('runTask in Docker against hostile candidates', () => {
   let repo: FixtureRepo;
@@ -162,16 +150,31 @@ for (const p of [${JSON.stringify(path.join(repo.dir, 'pwned'))}, ${JSON.stringi
   });
 
   it('caps 50 MB of output with a visible mark', async () => {
-    // Test files' own stdout goes into the runner's report; the container's stdout is PID 1's.
-    const flood = "const fd = require('fs').openSync('/proc/1/fd/1', 'w'); const chunk = 'x'.repeat(1024 * 1024) + '\\n'; for (let i = 0; i < 50; i++) require('fs').writeSync(fd, chunk);";
-    const ev = await grade(await repo.candidate({ 'src/calc.js': calc(flood, 'false') }, 'flood'));
-    expect(ev.outcome).toBe('fail');
+    // A custom command (a plain run): its output is the container's. Under node --test the test
+    // processes cannot write there at all (the next test).
+    const flood = "const chunk = 'x'.repeat(1024 * 1024) + '\\n'; for (let i = 0; i < 50; i++) process.stdout.write(chunk);";
+    const c = await repo.candidate({ 'flood.js': flood }, 'flood');
+    const ev = await grade(c, { command: ['node', 'flood.js'], resultFormat: 'none' });
+    expect(ev.outcome).toBe('pass');
     expect(ev.reason).toMatch(/output truncated/);
     const logs = await readdir(logDir());
     const sizes = await Promise.all(logs.map(async (f) => (await readFile(path.join(logDir(), f))).length));
     expect(Math.max(...sizes)).toBeLessThan(200 * 1024);
     const newest = await Promise.all(logs.map((f) => readFile(path.join(logDir(), f), 'utf8')));
     expect(newest.some((t) => /output truncated: kept 65536 of \d{8} bytes/.test(t))).toBe(true);
+  });
+
+  it("keeps node --test's test processes away from the supervisor's output and the report", async () => {
+    const reach = `
+const fs = require('fs');
+const tried = {};
+for (const [what, f] of [['stdout', () => fs.openSync('/proc/1/fd/1', 'w')], ['report', () => fs.readdirSync('/evogit/out')], ['memory', () => fs.openSync('/proc/1/mem', 'r')], ['kill', () => process.kill(1, 'SIGKILL')]]) {
+  try { f(); tried[what] = 'REACHED'; } catch (e) { tried[what] = e.code; }
+}
+console.log('TRIED', JSON.stringify(tried), 'uid', process.getuid());`;
+    const ev = await grade(await repo.candidate({ 'src/calc.js': calc(reach) }, 'reach the supervisor'));
+    expect(ev.outcome).toBe('pass');
+    expect(ev.log).toMatch(/TRIED \{"stdout":"EACCES","report":"EACCES","memory":"EACCES","kill":"EPERM"\} uid 1000/);
   });
 
   it('fails a candidate whose own dependency manifests do not install (not an infrastructure error)', async () => {

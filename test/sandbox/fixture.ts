@@ -1,6 +1,6 @@
 /** Throw-away git repos made from test/fixtures/, and candidate commits on them. */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringifyConfig, type ConfigInput } from '../../src/config/index.js';
@@ -61,3 +61,15 @@ export async function makeFixtureRepo(name: 'node-calc' | 'py-calc', config: Con
 }
 
 export { git };
+
+/** node-calc's src/calc.js whose add() is right only when `ok` (a JS expression) holds, after `prelude` ran. */
+export function calc(prelude: string, ok = 'true'): string {
+  return `const { double } = require('tiny-dep');\n${prelude}\nmodule.exports = { add: (a, b) => (${ok}) ? a + b : NaN, twice: (x) => double(x) };\n`;
+}
+
+/** Every IPv4 address of this host (loopback, the Docker bridge, the LAN): where a sandbox must not reach. */
+export function hostAddresses(): string[] {
+  const out = new Set(['127.0.0.1']);
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
+  return [...out];
+}

@@ -129,7 +129,7 @@ export async function expandAgentNode(req: {
 
 export async function runDgm(opts: DgmRunOptions): Promise<DgmRunResult> {
   const { config, writer, emit = () => undefined } = opts;
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const root = await archive.root();
   if (!root) throw new EvogitError('E_NOT_INITIALISED', 'no root node', 'Run `evogit init --template agent` first.');
   const which = suiteOf(config, opts.suite);
@@ -225,7 +225,7 @@ export interface DgmReport {
 
 export async function dgmReport(opts: { repoDir: string; config: Config; writer: string; sandbox: Sandbox; llm: AgentLlm; suite?: { name: string; split: Split }; level?: number; signal?: AbortSignal }): Promise<DgmReport> {
   const { config } = opts;
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const root = await archive.root();
   if (!root) throw new EvogitError('E_NOT_INITIALISED', 'no root node', 'Run `evogit init --template agent` first.');
   const which = suiteOf(config, opts.suite);

@@ -28,7 +28,7 @@ export async function evaluateCommit(opts: {
   const config = opts.config ?? (await loadConfig(opts.repoDir));
   const writer = opts.writer ?? 'eval';
   if (!/^[A-Za-z0-9._-]+$/.test(writer)) throw new UsageError(`--writer "${writer}" must be letters, digits, dot, dash or underscore`);
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const root = await archive.root();
   if (!root) throw new EvogitError('E_NOT_INITIALISED', 'this repository has no evogit root', 'Run `evogit init` first.');
   const resolved = await git(archive.repoDir, ['rev-parse', '--verify', '--quiet', `${opts.commit}^{commit}`], { reject: false });

@@ -1,8 +1,9 @@
 /** Small commands around the sandbox and the forge: gc, sandbox build, pr. */
 import path from 'node:path';
-import { Archive } from '../../archive/index.js';
+import { Archive, remoteHook } from '../../archive/index.js';
 import { loadConfig } from '../../config/index.js';
 import { openPr, planPr } from '../../forge/index.js';
+import { verifyNode } from '../../loop/verify.js';
 import { keepsPasses, logDirOf, prepareWork } from '../../loop/work.js';
 import { buildSandboxImages, createSandbox, gc } from '../../sandbox/index.js';
 import { betaQuantile } from '../../scorer/index.js';
@@ -10,8 +11,19 @@ import type { CommandOutput, GlobalArgs } from '../index.js';
 
 export async function gcCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
   const config = await loadConfig(a.C);
-  const removed = await gc(config);
-  return { data: { removed }, text: removed.length ? `Removed ${removed.length} left-over container(s): ${removed.join(', ')}` : 'No left-over containers.' };
+  const r = await gc(config);
+  const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
+  const text = [
+    r.removed.length ? `Removed ${r.removed.length} left-over container(s): ${r.removed.join(', ')}` : 'No left-over containers.',
+    r.images.length ? `Removed ${r.images.length} environment image(s), least recently used first (${mb(r.freedBytes)}; ${mb(r.keptBytes)} kept, sandbox.envCache ${config.sandbox.envCache}): ${r.images.join(', ')}` : `Environment images: ${mb(r.keptBytes)}, within sandbox.envCache ${config.sandbox.envCache}.`,
+  ].join('\n');
+  return { data: r, text };
+}
+
+export async function remoteHookCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
+  const prefix = typeof a.prefix === 'string' ? a.prefix : (await loadConfig(a.C).catch(() => null))?.branchPrefix ?? 'evo';
+  const hook = remoteHook(prefix);
+  return { data: { prefix, hook }, text: hook.trimEnd() };
 }
 
 export async function sandboxBuildCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
@@ -22,7 +34,7 @@ export async function sandboxBuildCommand(a: GlobalArgs & Record<string, unknown
 
 export async function prCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
   const config = await loadConfig(a.C);
-  const archive = await Archive.open({ repoDir: a.C, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: a.C, prefix: config.branchPrefix, trust: config.trust });
   const node = await archive.resolve(String(a.node));
   const opts = {
     repoDir: archive.repoDir,
@@ -47,6 +59,14 @@ export async function prCommand(a: GlobalArgs & Record<string, unknown>): Promis
       plan.body,
     ].join('\n');
     return { data: plan, text };
+  }
+  // Never a PR on other writers' word alone: their passes are re-run here first (trust.verify).
+  if (config.trust.verify) {
+    const v = await verifyNode({ archive, config, node: node.id });
+    if (!v.verified) {
+      const why = `re-run here: ${v.reran.filter((r) => r.outcome !== 'pass').map((r) => `${r.task} ${r.outcome}`).join(', ')}${v.disputed.length ? `; disputes ${v.disputed.map((d) => `${d.writer} on ${d.task}`).join(', ')}` : ''}`;
+      return { data: { action: 'skipped', reasons: [why], verification: v }, text: `No PR for ${node.id.slice(0, 12)}: ${why}` };
+    }
   }
   // forge.minimize: the node's passed tasks are re-run on smaller changes, in the configured sandbox.
   const work = config.forge.minimize ? await prepareWork({ repoDir: archive.repoDir, root: opts.snapshot.root, config, sandbox: createSandbox(config), agentKind: config.agents.kind }) : null;

@@ -5,7 +5,7 @@ import type { CommandOutput, GlobalArgs } from '../index.js';
 
 export async function prune(opts: { repoDir: string; node: string; clade?: boolean }): Promise<{ node: string; deleted: string[] }> {
   const config = await loadConfig(opts.repoDir);
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const node = await archive.resolve(opts.node);
   if (node.id === (await archive.root())) {
     throw new EvogitError('E_PRUNE_ROOT', 'the root node cannot be pruned', 'Prune its children instead, or start over with `evogit init --force`.');
@@ -14,14 +14,14 @@ export async function prune(opts: { repoDir: string; node: string; clade?: boole
   return { node: node.id, deleted };
 }
 
-export async function promote(opts: { repoDir: string; node: string }): Promise<{ node: string; tag: string }> {
+export async function promote(opts: { repoDir: string; node: string; writer?: string }): Promise<{ node: string; tag: string }> {
   const config = await loadConfig(opts.repoDir);
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const node = await archive.resolve(opts.node);
   if (node.pruned) {
     throw new EvogitError('E_PROMOTE_PRUNED', `node ${node.id.slice(0, 12)} is pruned`, 'Promote a node that still has its branch (see `evogit status`).');
   }
-  return { node: node.id, tag: await archive.promote(node.id) };
+  return { node: node.id, tag: await archive.promote(node.id, opts.writer === undefined ? {} : { writer: opts.writer }) };
 }
 
 export async function pruneCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
@@ -33,6 +33,7 @@ export async function pruneCommand(a: GlobalArgs & Record<string, unknown>): Pro
 }
 
 export async function promoteCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
-  const r = await promote({ repoDir: a.C, node: String(a.node) });
-  return { data: r, text: `Promoted ${r.node.slice(0, 12)} (tag ${r.tag}). Share it with: git push <remote> ${r.tag}` };
+  const r = await promote({ repoDir: a.C, node: String(a.node), ...(typeof a.writer === 'string' ? { writer: a.writer } : {}) });
+  const share = r.tag.split('/').length > 2 ? `Share it with: git push <remote> ${r.tag} (it counts where trust.promoters lists the writer)` : 'It counts on this machine; promote with --writer to share it';
+  return { data: r, text: `Promoted ${r.node.slice(0, 12)} (tag ${r.tag}). ${share}.` };
 }

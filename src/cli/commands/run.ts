@@ -35,7 +35,7 @@ export async function runCommand(a: GlobalArgs & Record<string, unknown> & RunFl
   const n = a.agents ?? 2;
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--agents must be a whole number from 1 to 64 (got ${a.agents})`);
   const config = await loadConfig(a.C);
-  const archive = await Archive.open({ repoDir: a.C, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: a.C, prefix: config.branchPrefix, trust: config.trust });
   if (!(await archive.root())) throw new EvogitError('E_NOT_INITIALISED', 'this repository has no evogit root', 'Run `evogit init` first.');
 
   const report = a.report ? await LiveReport.start({ repoDir: a.C, file: path.resolve(a.C, a.report), onError: (m) => io.stderr(`${m}\n`) }) : null;

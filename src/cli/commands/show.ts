@@ -22,7 +22,7 @@ export function logDir(gitCommonDir: string, node: string): string {
 
 export async function show(opts: { repoDir: string; node: string; log?: string }): Promise<ShowResult> {
   const config = await loadConfig(opts.repoDir);
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const snapshot = await archive.load();
   const target = await archive.resolve(opts.node);
   const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));

@@ -1,4 +1,4 @@
-import { Archive, ownCounts, type ArchiveNode, type ArchiveSnapshot } from '../../archive/index.js';
+import { Archive, ownCounts, type ArchiveNode, type ArchiveSnapshot, type Ignored } from '../../archive/index.js';
 import { loadConfig } from '../../config/index.js';
 import { nodeScores, posterior } from '../../scorer/index.js';
 import { renderStatus } from '../../report/index.js';
@@ -23,6 +23,8 @@ export interface StatusNode {
   interval: [number, number];
   pruned: boolean;
   promoted: boolean;
+  /** Why the node's own trailers are not believed: never chosen, its runs not counted. */
+  untrusted?: string;
 }
 
 export interface StatusResult {
@@ -30,6 +32,8 @@ export interface StatusResult {
   nodes: StatusNode[];
   evaluations: number;
   claims: { writer: string; node: string; kind: string; task?: string }[];
+  /** What was read and not counted (other writers' malformed or foreign lines, untrusted nodes, tags and refs). */
+  ignored: Ignored[];
 }
 
 export function summarise(snapshot: ArchiveSnapshot, mode: 'tests' | 'tasks'): StatusNode[] {
@@ -53,13 +57,14 @@ export function summarise(snapshot: ArchiveSnapshot, mode: 'tests' | 'tasks'): S
       interval: [p.lo, p.hi],
       pruned: n.pruned,
       promoted: n.promoted,
+      ...(n.untrusted !== undefined ? { untrusted: n.untrusted } : {}),
     };
   });
 }
 
 export async function status(opts: { repoDir: string }): Promise<StatusResult> {
   const config = await loadConfig(opts.repoDir);
-  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix });
+  const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, trust: config.trust });
   const snapshot = await archive.load();
   const now = Date.now();
   const nodes = summarise(snapshot, config.test.evidence);
@@ -70,6 +75,7 @@ export async function status(opts: { repoDir: string }): Promise<StatusResult> {
     nodes,
     evaluations,
     claims: snapshot.claims.filter((c) => c.expires > now).map(({ writer, node, kind, task }) => ({ writer, node, kind, ...(task ? { task } : {}) })),
+    ignored: snapshot.ignored ?? [],
   };
 }
 
