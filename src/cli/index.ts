@@ -3,18 +3,13 @@
  * ./commands that returns data, imported lazily, and rendered as text or (--json) as JSON.
  * Errors are caught in one place and mapped to the documented exit codes.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { EXIT, EvogitError, UsageError, formatError } from '../errors/index.js';
+import { packageVersion, type CommandOutput, type GlobalArgs, type Io } from './context.js';
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** True when stdout is a terminal (live progress, no JSON). */
-  isTTY: boolean;
-}
+export type { CommandOutput, GlobalArgs, Io } from './context.js';
+export { packageRoot, packageVersion } from './context.js';
 
 const defaultIo: Io = {
   stdout: (t) => void process.stdout.write(t),
@@ -22,32 +17,7 @@ const defaultIo: Io = {
   isTTY: Boolean(process.stdout.isTTY) && !process.env.CI,
 };
 
-/** What a command hands back: data for --json, and its text rendering. */
-export interface CommandOutput {
-  data: unknown;
-  text: string;
-  /** Non-zero when the command ran but its answer is a failure (e.g. an agent process failed). */
-  exitCode?: number;
-  /** Under --json the command already streamed one JSON event per line: print data as one more line. */
-  jsonLines?: boolean;
-}
-
-export interface GlobalArgs {
-  C: string;
-  json: boolean;
-}
-
 type Handler = (args: GlobalArgs & Record<string, unknown>, io: Io) => Promise<CommandOutput>;
-
-export function packageRoot(): string {
-  // dist/cli/index.js or src/cli/index.ts → package root two levels up.
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function commands(y: Argv, pending: { handler?: Handler }): Argv {
   const on = (handler: Handler) => () => {

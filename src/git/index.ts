@@ -13,7 +13,6 @@ import { diffTreeEntries, parseTree, type TreeDiffChange, type TreeObjectEntry }
 
 export * from './parse.js';
 export * from './tree.js';
-export { commitFilesOnHead, checkOutFiles, type FileToCommit, type CommittedFiles } from './commit-files.js';
 import { createLooseRef, RefFiles } from './ref-files.js';
 export { RefFiles };
 

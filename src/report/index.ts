@@ -3,7 +3,9 @@
  * terminal, pasted into an issue, or diffed. Machines use --json instead.
  */
 import type { Ignored } from '../archive/index.js';
-import type { StatusNode, StatusResult } from '../cli/commands/status.js';
+import type { StatusNode, StatusResult } from './status.js';
+
+export { status, summarise, type StatusNode, type StatusResult } from './status.js';
 
 export const pct = (x: number | null): string => (x === null ? '  –' : `${Math.round(x * 100)}%`.padStart(4));
 

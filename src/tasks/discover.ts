@@ -225,23 +225,3 @@ export async function detectProject(repoDir: string): Promise<DetectedProject> {
   return { language: 'other', testCommand: null, install: [], image: 'evogit/node:20' };
 }
 
-/** Files whose content decides the environment image (lockfiles and manifests). */
-export const MANIFEST_PATTERNS = [
-  'package.json',
-  'package-lock.json',
-  'npm-shrinkwrap.json',
-  'yarn.lock',
-  'pnpm-lock.yaml',
-  'requirements*.txt',
-  'pyproject.toml',
-  'poetry.lock',
-  'Pipfile',
-  'Pipfile.lock',
-  'setup.py',
-  'setup.cfg',
-  'vendor/**',
-];
-
-export function manifestFiles(files: string[]): string[] {
-  return files.filter((f) => matchesAny(f, MANIFEST_PATTERNS)).sort();
-}

@@ -9,7 +9,6 @@ export {
   fillCommand,
   runnerHasTimeout,
   DEFAULT_PATTERNS,
-  MANIFEST_PATTERNS,
   runnerOf,
   formatOf,
   testCommand,
@@ -17,10 +16,10 @@ export {
   tasksFromFiles,
   discoverTasks,
   detectProject,
-  manifestFiles,
   type Runner,
   type DetectedProject,
 } from './discover.js';
+export { MANIFEST_PATTERNS, manifestFiles } from './manifests.js';
 export { parseJUnit, parseTap, parseJestJson, parsePytest, parseResults, extractMetrics, countsOf, type ParsedResults, type TestStatus } from './parsers.js';
 export { grade, lookupTest, type Grade, type GradeInput, type Objective } from './grade.js';
 export { protectedPatterns, tamperedPaths, CI_PATHS } from './protect.js';

@@ -19,7 +19,7 @@
  */
 import path from 'node:path';
 import { matchesAny } from './glob.js';
-import { MANIFEST_PATTERNS } from './discover.js';
+import { MANIFEST_PATTERNS } from './manifests.js';
 
 export interface Support {
   /** Paths (files, or directories standing for everything under them) to hide and protect. */

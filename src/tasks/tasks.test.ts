@@ -3,7 +3,8 @@ import { defaultConfig } from '../config/index.js';
 import { extractMetrics, parseJestJson, parseJUnit, parsePytest, parseResults, parseTap } from './parsers.js';
 import { grade, lookupTest } from './grade.js';
 import { globToRegExp, matchesAny } from './glob.js';
-import { RESULTS_TOKEN, TIMEOUT_MS_TOKEN, fillCommand, manifestFiles, runnerHasTimeout, runnerOf, selectTestFiles, tasksFromFiles, testCommand } from './discover.js';
+import { RESULTS_TOKEN, TIMEOUT_MS_TOKEN, fillCommand, runnerHasTimeout, runnerOf, selectTestFiles, tasksFromFiles, testCommand } from './discover.js';
+import { manifestFiles } from './manifests.js';
 import { protectedPatterns, tamperedPaths } from './protect.js';
 import { parseLsTree } from './git.js';
 

@@ -1,6 +1,6 @@
 /** `evogit init --template agent`: the seed coding agent copied into a repository. */
 import { access, readdir, readFile, stat } from 'node:fs/promises';
-import type { FileToCommit } from '../../git/index.js';
+import type { FileToCommit } from '../../git/commit-files.js';
 import path from 'node:path';
 import { EvogitError } from '../../errors/index.js';
 import { packageRoot } from '../llm/index.js';

@@ -3,7 +3,7 @@ import { loadConfig, parseDuration, type Config } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { budgetFromConfig, runAgentLoop, type LoopEvent } from '../../loop/index.js';
 import { renderEvent } from '../../report/events.js';
-import type { CommandOutput, GlobalArgs, Io } from '../index.js';
+import type { CommandOutput, GlobalArgs, Io } from '../context.js';
 
 /** Flags shared by `evogit run` and `evogit agent` that override the config. */
 export interface RunFlags {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/index.js';
 import { verifyNode, type Verification } from '../../loop/verify.js';
 import { renderIgnored } from '../../report/index.js';
 import { finalAnswer, posterior } from '../../scorer/index.js';
-import type { CommandOutput, GlobalArgs } from '../index.js';
+import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export interface BestResult {
   node: string | null;

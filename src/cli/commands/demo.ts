@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { git } from '../../git/index.js';
 import { EvogitError } from '../../errors/index.js';
 import { dockerReachable } from '../../sandbox/index.js';
-import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../index.js';
+import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../context.js';
 import { initCommand } from './init.js';
 import { runCommand } from './run.js';
 

@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/index.js';
 import { UsageError } from '../../errors/index.js';
 import { createSandbox } from '../../sandbox/index.js';
 import type { Split } from '../../suites/index.js';
-import type { CommandOutput, GlobalArgs, Io } from '../index.js';
+import type { CommandOutput, GlobalArgs, Io } from '../context.js';
 
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 

@@ -4,7 +4,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { EvogitError, UsageError } from '../../errors/index.js';
 import { git } from '../../git/index.js';
 import { createSandbox, discoverTasks, rootReference, runTask } from '../../sandbox/index.js';
-import type { CommandOutput, GlobalArgs, Io } from '../index.js';
+import type { CommandOutput, GlobalArgs, Io } from '../context.js';
 
 export interface EvalResult {
   commit: string;

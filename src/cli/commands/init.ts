@@ -3,10 +3,11 @@ import path from 'node:path';
 import { Archive, rootRefOf } from '../../archive/index.js';
 import { CONFIG_FILE, ALWAYS_PROTECTED, parseConfigText, stringifyConfig, type ConfigInput } from '../../config/index.js';
 import { EvogitError } from '../../errors/index.js';
-import { checkOutFiles, commitFilesOnHead, git, parseNulList, parsePorcelainZ } from '../../git/index.js';
+import { checkOutFiles, commitFilesOnHead } from '../../git/commit-files.js';
+import { git, parseNulList, parsePorcelainZ } from '../../git/index.js';
 import { agentTemplateFiles, seedAgentDir } from '../../agents/self/index.js';
 import { detectProject } from '../../tasks/index.js';
-import type { CommandOutput, GlobalArgs, Io } from '../index.js';
+import type { CommandOutput, GlobalArgs, Io } from '../context.js';
 
 export interface InitResult {
   root: string;

@@ -7,7 +7,7 @@ import { verifyNode } from '../../loop/verify.js';
 import { keepsPasses, logDirOf, prepareWork } from '../../loop/work.js';
 import { buildSandboxImages, createSandbox, gc } from '../../sandbox/index.js';
 import { betaQuantile } from '../../scorer/index.js';
-import type { CommandOutput, GlobalArgs } from '../index.js';
+import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export async function gcCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
   const config = await loadConfig(a.C);

@@ -1,7 +1,7 @@
 import { Archive } from '../../archive/index.js';
 import { loadConfig } from '../../config/index.js';
 import { EvogitError } from '../../errors/index.js';
-import type { CommandOutput, GlobalArgs } from '../index.js';
+import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export async function prune(opts: { repoDir: string; node: string; clade?: boolean }): Promise<{ node: string; deleted: string[] }> {
   const config = await loadConfig(opts.repoDir);

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { EvogitError, unlessMissing } from '../../errors/index.js';
 import { scrubbedEnv } from '../../proc/index.js';
 import { openReportSource, writeReport, type ReportResult } from '../../report/index.js';
-import type { CommandOutput, GlobalArgs } from '../index.js';
+import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export const DEFAULT_REPORT_FILE = 'evogit-report.html';
 

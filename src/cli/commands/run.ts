@@ -8,7 +8,7 @@ import { spawnLines } from '../../proc/index.js';
 import { Dashboard, renderEvent } from '../../report/events.js';
 import { LiveReport } from '../../report/index.js';
 import { finalAnswer } from '../../scorer/index.js';
-import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../index.js';
+import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../context.js';
 import { defaultWriter, type RunFlags } from './agent.js';
 
 export interface RunResult {

@@ -5,8 +5,8 @@ import { loadConfig } from '../../config/index.js';
 import { EvogitError } from '../../errors/index.js';
 import { diffStat, type DiffStat } from '../../git/index.js';
 import { pct } from '../../report/index.js';
-import { summarise, type StatusNode } from './status.js';
-import type { CommandOutput, GlobalArgs } from '../index.js';
+import { summarise, type StatusNode } from '../../report/index.js';
+import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export interface ShowResult {
   node: StatusNode & { model?: string; cost?: number; time: number };

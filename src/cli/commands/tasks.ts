@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors/index.js';
 import { importSuite, listSuites, parseFractions, type ImportResult, type SuiteFormat, type SuiteSummary } from '../../suites/index.js';
-import type { CommandOutput, GlobalArgs } from '../index.js';
+import type { CommandOutput, GlobalArgs } from '../context.js';
 
 function splitText(s: { search: number; selection: number; heldout: number }): string {
   return `${s.search} search / ${s.selection} selection / ${s.heldout} held-out`;

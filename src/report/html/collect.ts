@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import type { Archive, ArchiveSnapshot, Evaluation } from '../../archive/index.js';
-import { summarise } from '../../cli/commands/status.js';
+import { summarise } from '../status.js';
 import type { Config } from '../../config/index.js';
 import { betaQuantile, finalAnswer, posterior } from '../../scorer/index.js';
 import { PATCH_MAX_BYTES, commitPatches, patchPaths, rootTexts, type CommitPatch } from './commits.js';
