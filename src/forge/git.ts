@@ -1,6 +1,8 @@
 /**
  * Every git call the forge makes, in one place. Each asks for machine-readable output and
- * hands it to a pure parser (exported for tests on captured output).
+ * hands it to a pure parser (exported for tests on captured output). Its runner is not
+ * src/git's: a PR's commit (forge.minimize) carries the user's own identity from their git
+ * config, where src/git sets evogit's identity for the archive's commits.
  */
 import { run, type ProcResult } from '../proc/index.js';
 

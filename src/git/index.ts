@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { InfraError, unlessMissing } from '../errors/index.js';
-import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult } from '../proc/index.js';
+import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult, type ProcStream } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
 import { locateIndexFile, treeFromIndex } from './index-file.js';
 import { LooseObjects } from './loose-objects.js';
@@ -33,6 +33,7 @@ export interface GitOptions {
   /** Resolve on a non-zero exit instead of throwing. */
   reject?: boolean;
   timeoutMs?: number;
+  signal?: AbortSignal;
 }
 
 export type ObjectType = 'blob' | 'tree' | 'commit';
@@ -106,7 +107,13 @@ export class Git {
       input: opts.input,
       reject: opts.reject,
       timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
+  }
+
+  /** A git command whose stdout is read as it comes (ProcStream: iterate, then await done). */
+  stream(args: string[], opts: { timeoutMs?: number } = {}): ProcStream {
+    return streamOut('git', args, { cwd: this.dir, env: GIT_ENV, timeoutMs: opts.timeoutMs ?? 10 * 60_000 });
   }
 
   async out(args: string[], opts: GitOptions = {}): Promise<string> {

@@ -10,15 +10,12 @@ import path from 'node:path';
 import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 import { parseBytes, parseDuration, type Config } from '../config/index.js';
 import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
+import { archiveStream, archiveTar, changedFiles, resolveCommit, showFile, treeBlobs } from '../git/reads.js';
 import {
   HARNESS_DIR,
   HARNESS_ENV,
   RESULTS_TOKEN,
-  archiveStream,
-  archiveTar,
   packageTestFields,
-  showFile,
-  changedFiles,
   discoverTasks,
   extractMetrics,
   fillCommand,
@@ -28,11 +25,9 @@ import {
   measuredRunMs,
   parseResults,
   protectedPatterns,
-  resolveCommit,
   runnerHasTimeout,
   tamperedPaths,
   taskTimeout,
-  treeBlobs,
   unpackableReason,
   type TestStatus,
   type TaskSpec,

@@ -9,7 +9,7 @@ import type { Config } from '../config/index.js';
 import { shellQuote } from '../proc/index.js';
 import type { TaskSpec, ResultFormat } from './types.js';
 import { globToRegExp, matchesAny } from './glob.js';
-import { listFiles } from './git.js';
+import { listFiles } from '../git/reads.js';
 import { findSupport, type Support } from './support.js';
 import { Git } from '../git/index.js';
 

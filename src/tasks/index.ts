@@ -25,5 +25,5 @@ export { grade, lookupTest, type Grade, type GradeInput, type Objective } from '
 export { protectedPatterns, tamperedPaths, CI_PATHS } from './protect.js';
 export { globToRegExp, matchesAny } from './glob.js';
 export { findSupport, packageTestFields, testRoot, jsImports, pyImports, RUNNER_CONFIGS, type Support } from './support.js';
-export { archiveStream, archiveTar, showFile, unpackableReason, unsafePaths, changedFiles, listFiles, resolveCommit, treeBlobs, parseLsTree, parseNulList } from './git.js';
+export { unpackableReason, unsafePaths } from './unpack.js';
 export { taskTimeout, measuredRunMs, runTimeOf, killGraceMs, type TaskTimeout } from './timeout.js';

@@ -6,7 +6,7 @@ import { globToRegExp, matchesAny } from './glob.js';
 import { RESULTS_TOKEN, TIMEOUT_MS_TOKEN, fillCommand, runnerHasTimeout, runnerOf, selectTestFiles, tasksFromFiles, testCommand } from './discover.js';
 import { manifestFiles } from './manifests.js';
 import { protectedPatterns, tamperedPaths } from './protect.js';
-import { parseLsTree } from './git.js';
+import { parseLsTree } from '../git/reads.js';
 
 // Captured from node v20 `node --test --test-reporter=tap` with a nested describe and a print.
 const NODE_TAP = `TAP version 13

@@ -4,7 +4,7 @@ import { backoffDelay, ChatError, parseRetryAfter, scrubSecrets } from '../../sr
 import { planCall } from '../../src/agents/llm/budget.js';
 import { globToRegExp, protectedMatcher, safeRelativePath } from '../../src/agents/llm/paths.js';
 import { mentionedFiles } from '../../src/agents/llm/context.js';
-import { parsePorcelainZ } from '../../src/agents/llm/git.js';
+import { parsePorcelainZ } from '../../src/git/index.js';
 
 describe('parseEditBlocks', () => {
   it('reads path, search and replace, inside fences or not', () => {

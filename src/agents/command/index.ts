@@ -9,7 +9,8 @@ import path from 'node:path';
 import { parseDuration } from '../../config/index.js';
 import { errorMessage } from '../../errors/index.js';
 import { run, type ProcResult } from '../../proc/index.js';
-import { headCommit, worktreeStatus } from '../llm/git.js';
+import { git } from '../../git/index.js';
+import { headCommit, worktreeStatus } from '../../git/reads.js';
 import { scrubSecrets } from '../llm/chat.js';
 import type { Agent, AgentInput, AgentOutput } from '../types.js';
 
@@ -113,7 +114,7 @@ export class CommandAgent implements Agent {
     let undidCommit: string | undefined;
     const head = await headCommit(input.worktree);
     if (head !== input.parent.id) {
-      await run('git', ['reset', '--soft', input.parent.id], { cwd: input.worktree });
+      await git(input.worktree, ['reset', '--soft', input.parent.id]);
       undidCommit = head;
     }
     const changedFiles = (await worktreeStatus(input.worktree)).map((s) => s.path);

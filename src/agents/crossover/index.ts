@@ -9,11 +9,11 @@ import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { parseDuration } from '../../config/index.js';
 import { errorMessage } from '../../errors/index.js';
-import { run } from '../../proc/index.js';
 import { costOf, estimatePromptTokens, planCall, type Price, type Spent } from '../llm/budget.js';
 import { createChatModel, scrubSecrets, withRetries, type ChatModel } from '../llm/chat.js';
 import { resolveApiKey } from '../llm/coder.js';
-import { parseNulList, worktreeStatus } from '../llm/git.js';
+import { git as runGit, parseNulList } from '../../git/index.js';
+import { worktreeStatus } from '../../git/reads.js';
 import { defaultPromptsDir, fillTemplate } from '../llm/prompts.js';
 import type { Agent, AgentInput, AgentOutput } from '../types.js';
 
@@ -132,7 +132,7 @@ export interface CrossoverAgentOptions {
   promptsDir?: string;
 }
 
-const git = (cwd: string, args: string[], reject = true) => run('git', args, { cwd, reject });
+const git = (cwd: string, args: string[], reject = true) => runGit(cwd, args, { reject });
 
 export class CrossoverAgent implements Agent {
   readonly kind = 'crossover' as const;

@@ -12,7 +12,7 @@ import { costOf, estimatePromptTokens, planCall, type Price, type Spent } from '
 import { ChatError, createChatModel, scrubSecrets, withRetries, type ChatMessage, type ChatModel, type RetryPolicy } from './chat.js';
 import { buildRepoContext, renderFiles, renderMap } from './context.js';
 import { applyEdit, parseEditBlocks, type EditBlock, type NearestText } from './edits.js';
-import { worktreeStatus } from './git.js';
+import { worktreeStatus } from '../../git/reads.js';
 import { protectedMatcher, safeRelativePath } from './paths.js';
 import { fillTemplate, loadPrompts } from './prompts.js';
 

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { trackedFiles } from './git.js';
+import { trackedFiles } from '../../git/reads.js';
 
 export interface RepoFile {
   path: string;

@@ -19,4 +19,5 @@ export { parseEditBlocks, applyEdit, nearestText, lineSimilarity, type EditBlock
 export { costOf, planCall, estimatePromptTokens, type Price, type Spent, type Budget, type CallPlan } from './budget.js';
 export { protectedMatcher, safeRelativePath, globToRegExp } from './paths.js';
 export { loadPrompts, fillTemplate, packageRoot, type Prompts } from './prompts.js';
-export { parsePorcelainZ, parseNulList, worktreeStatus, type StatusEntry } from './git.js';
+export { parsePorcelainZ, parseNulList, type StatusEntry } from '../../git/index.js';
+export { worktreeStatus } from '../../git/reads.js';

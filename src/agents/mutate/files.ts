@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import { globToRegExp } from '../../tasks/glob.js';
 import path from 'node:path';
-import { run } from '../../proc/index.js';
+import { git } from '../../git/index.js';
 import { languageOfPath } from './parser.js';
 
 /** Paths that are tests by convention in JS/TS and Python projects. */
@@ -49,8 +49,7 @@ export function parseLsFiles(stdout: string): string[] {
 
 /** Every tracked (and untracked, not ignored) file of the worktree; a directory walk outside git. */
 export async function listRepoFiles(worktree: string, signal?: AbortSignal): Promise<string[]> {
-  const result = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: worktree,
+  const result = await git(worktree, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
     reject: false,
     timeoutMs: 30_000,
     ...(signal ? { signal } : {}),

@@ -8,7 +8,8 @@ import { parseBytes, type Config } from '../../config/index.js';
 import { EvogitError, InfraError } from '../../errors/index.js';
 import { environmentFor, harnessEntries, makeTar, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
 import type { SuiteTask } from '../../suites/index.js';
-import { HARNESS_ENV, RESULTS_TOKEN, archiveTar, fillCommand, grade, killGraceMs, parseResults, runnerHasTimeout, taskTimeout, type Grade } from '../../tasks/index.js';
+import { archiveTar } from '../../git/reads.js';
+import { HARNESS_ENV, RESULTS_TOKEN, fillCommand, grade, killGraceMs, parseResults, runnerHasTimeout, taskTimeout, type Grade } from '../../tasks/index.js';
 
 export interface TreeGrade extends Grade {
   log: string;

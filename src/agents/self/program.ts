@@ -10,7 +10,7 @@ import type { LlmProxy } from '../proxy/index.js';
 import type { Budget } from '../llm/index.js';
 import { makeTar, type Sandbox } from '../../sandbox/index.js';
 import type { FileChange } from '../../suites/index.js';
-import { archiveTar } from '../../tasks/index.js';
+import { archiveTar } from '../../git/reads.js';
 import { agentDockerSandbox, openSocketBridge } from './bridge.js';
 import { RUNNER_DIR, RUNNER_FILE, RUNNER_SOURCE, SOCKET_MOUNT, SOCKET_NAME } from './runner.js';
 

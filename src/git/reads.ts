@@ -1,32 +1,47 @@
-/** The few git reads tasks need, machine-readable, parsed by pure functions. */
+/**
+ * The git reads the rest of evogit needs about trees, commits and worktrees, each as an
+ * argument list through this module's runner and a pure parser of machine-readable output.
+ */
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run, streamOut } from '../proc/index.js';
-import { parseNulList } from '../git/index.js';
+import { git, Git, parseNulList, parsePorcelainZ, type StatusEntry } from './index.js';
 
-/** `git ls-tree -r -z --name-only` output → paths. */
-export { parseNulList };
+/** Tracked files of a worktree (`git ls-files -z`). */
+export async function trackedFiles(worktree: string): Promise<string[]> {
+  const r = await git(worktree, ['ls-files', '-z']);
+  return parseNulList(r.stdout);
+}
+
+export async function worktreeStatus(worktree: string): Promise<StatusEntry[]> {
+  const r = await git(worktree, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+  return parsePorcelainZ(r.stdout);
+}
+
+export async function headCommit(worktree: string): Promise<string> {
+  const r = await git(worktree, ['rev-parse', '--verify', 'HEAD^{commit}']);
+  return r.stdout.trim();
+}
 
 export async function listFiles(repoDir: string, commit: string): Promise<string[]> {
-  const r = await run('git', ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit], { cwd: repoDir });
+  const r = await git(repoDir, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', commit]);
   return parseNulList(r.stdout);
 }
 
 /** Paths that differ between two commits (added, deleted, modified, renamed both sides). */
 export async function changedFiles(repoDir: string, from: string, to: string): Promise<string[]> {
-  const r = await run('git', ['diff', '--name-only', '-z', '--no-renames', from, to], { cwd: repoDir });
+  const r = await git(repoDir, ['diff', '--name-only', '-z', '--no-renames', from, to]);
   return parseNulList(r.stdout);
 }
 
 export async function resolveCommit(repoDir: string, rev: string): Promise<string> {
-  const r = await run('git', ['rev-parse', '--verify', `${rev}^{commit}`], { cwd: repoDir });
+  const r = await git(repoDir, ['rev-parse', '--verify', `${rev}^{commit}`]);
   return r.stdout.trim();
 }
 
 export async function showFile(repoDir: string, commit: string, file: string): Promise<string | null> {
-  const r = await run('git', ['cat-file', 'blob', `${commit}:${file}`], { cwd: repoDir, reject: false });
+  const r = await git(repoDir, ['cat-file', 'blob', `${commit}:${file}`], { reject: false });
   return r.exitCode === 0 ? r.stdout : null;
 }
 
@@ -42,18 +57,18 @@ export function parseLsTree(out: string): Map<string, string> {
 }
 
 export async function treeBlobs(repoDir: string, commit: string): Promise<Map<string, string>> {
-  const r = await run('git', ['ls-tree', '-r', '-z', '--full-tree', commit], { cwd: repoDir });
+  const r = await git(repoDir, ['ls-tree', '-r', '-z', '--full-tree', commit]);
   return parseLsTree(r.stdout);
 }
 
 /**
  * `git archive` of a commit or tree as tar bytes: only `paths` (pathspecs) when given, under
- * `prefix`. Through a temporary file, not a pipe: git then runs in the fork server.
+ * `prefix`. Through a temporary file, not a pipe: the caller needs the bytes whole.
  */
 export async function archiveTar(repoDir: string, treeish: string, opts: { paths?: readonly string[]; prefix?: string } = {}): Promise<Buffer> {
   const file = path.join(tmpdir(), `evogit-archive-${process.pid}-${randomBytes(6).toString('hex')}.tar`);
   try {
-    await run('git', ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), '-o', file, treeish, ...(opts.paths?.length ? ['--', ...opts.paths] : [])], { cwd: repoDir });
+    await git(repoDir, ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), '-o', file, treeish, ...(opts.paths?.length ? ['--', ...opts.paths] : [])]);
     return await readFile(file);
   } finally {
     await rm(file, { force: true });
@@ -67,7 +82,7 @@ export async function archiveTar(repoDir: string, treeish: string, opts: { paths
 export function archiveStream(repoDir: string, treeish: string, opts: { paths?: readonly string[]; prefix?: string } = {}): { stream: () => AsyncIterable<Buffer> } {
   return {
     stream: async function* () {
-      const p = streamOut('git', ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), treeish, ...(opts.paths?.length ? ['--', ...opts.paths] : [])], { cwd: repoDir });
+      const p = new Git(repoDir).stream(['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), treeish, ...(opts.paths?.length ? ['--', ...opts.paths] : [])]);
       try {
         yield* p.stdout;
       } finally {
@@ -76,15 +91,4 @@ export function archiveStream(repoDir: string, treeish: string, opts: { paths?: 
       await p.done;
     },
   };
-}
-
-/** Path parts git refuses to check out or archive ("..", ".", ".git" in any case): a tree holding one cannot be unpacked. */
-export function unsafePaths(paths: string[]): string[] {
-  return paths.filter((p) => p.split('/').some((part) => part === '' || part === '.' || part === '..' || part.toLowerCase() === '.git'));
-}
-
-/** Why `commit`'s tree cannot be unpacked into a work dir, or null when it can. */
-export async function unpackableReason(repoDir: string, commit: string): Promise<string | null> {
-  const bad = unsafePaths(await listFiles(repoDir, commit));
-  return bad.length ? `the tree has paths git refuses to unpack: ${bad.slice(0, 3).map((p) => JSON.stringify(p)).join(', ')}` : null;
 }
