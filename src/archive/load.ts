@@ -30,6 +30,8 @@ import {
   type TreeChange,
 } from '../git/index.js';
 import { EvogitError } from '../errors/index.js';
+import { intern, NOTES_PER_PARSE, PARALLEL_READ_FROM, parseClaim, parseNotes, stripLogMembersBytes } from './notes.js';
+import { commitParents, diffRefText } from './ref-delta.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import { screenLines, trailerProblem, type Ignored } from './screen.js';
 import { SignatureCheck, type SignedTrust } from './signatures.js';
@@ -108,343 +110,6 @@ export function recordFromCommit(c: RawCommit, isRoot: boolean): NodeRecord {
   const cost = t['Evogit-Cost'] !== undefined ? Number(t['Evogit-Cost']) : NaN;
   if (Number.isFinite(cost) && cost >= 0) rec.cost = cost;
   return rec;
-}
-
-/** Parse one note's JSON lines; lines that are not an evaluation object are skipped (a person may edit notes by hand). */
-export function parseNoteLines(text: string): Evaluation[] {
-  const body = text.trim();
-  if (!body) return [];
-  try {
-    // One JSON.parse per note is much faster than one per line.
-    const all = JSON.parse('[' + body.split('\n').filter((l) => l.trim()).join(',') + ']') as unknown[];
-    if (all.every(isEvaluation)) return all as Evaluation[];
-  } catch {
-    // A malformed line: fall through and keep every line that does parse.
-  }
-  const out: Evaluation[] = [];
-  for (const line of body.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const v = JSON.parse(line) as unknown;
-      if (isEvaluation(v)) out.push(v);
-    } catch {
-      // Not JSON: a hand-written remark in the note, not evidence.
-      continue;
-    }
-  }
-  return out;
-}
-
-/**
- * The note text with every top-level `"log":"…"` member cut out. The load uses the byte form
- * (stripLogMembersBytes, which never decodes the tails); this plain form is the reference it is
- * tested against.
- * A scan over the JSON structure: strings are skipped with native indexOf, and only a key
- * `log` at depth 1 of a line's object, whose value is a string, is cut. Anything unexpected
- * leaves the text as it was (the parsed lines then lose `log` after parsing instead).
- */
-export function stripLogMembers(text: string): string {
-  let from = text.indexOf('"log":"');
-  if (from < 0) return text;
-  let out = '';
-  let kept = 0;
-  let depth = 0;
-  let i = 0;
-  const n = text.length;
-  /** Index of the quote closing the string whose opening quote is at q, or -1. */
-  const stringEnd = (q: number): number => {
-    let e = text.indexOf('"', q + 1);
-    while (e >= 0) {
-      let b = e - 1;
-      while (text.charCodeAt(b) === 92) b--;
-      if ((e - 1 - b) % 2 === 0) return e;
-      e = text.indexOf('"', e + 1);
-    }
-    return -1;
-  };
-  while (i < n) {
-    const q = text.indexOf('"', i);
-    const stop = q < 0 ? n : q;
-    for (let k = i; k < stop; k++) {
-      const c = text.charCodeAt(k);
-      if (c === 123 || c === 91) depth++;
-      else if (c === 125 || c === 93) depth--;
-      else if (c === 10) depth = 0;
-    }
-    if (q < 0) break;
-    const e = stringEnd(q);
-    if (e < 0) return text;
-    i = e + 1;
-    // A key named log at the top level of a line, followed directly by a string value.
-    if (depth !== 1 || e - q !== 4 || q < from || text.charCodeAt(q + 1) !== 108 || text.charCodeAt(q + 2) !== 111 || text.charCodeAt(q + 3) !== 103) continue;
-    if (text.charCodeAt(e + 1) !== 58 || text.charCodeAt(e + 2) !== 34) continue;
-    const ve = stringEnd(e + 2);
-    if (ve < 0) return text;
-    let cutFrom = q;
-    let cutTo = ve + 1;
-    if (text.charCodeAt(q - 1) === 44) cutFrom = q - 1;
-    else if (text.charCodeAt(cutTo) === 44) cutTo++;
-    else if (text.charCodeAt(q - 1) !== 123 || text.charCodeAt(cutTo) !== 125) return text;
-    out += text.slice(kept, cutFrom);
-    kept = cutTo;
-    i = cutTo;
-    from = text.indexOf('"log":"', i);
-    if (from < 0) break;
-  }
-  return kept === 0 ? text : out + text.slice(kept);
-}
-
-const LOG_KEY = Buffer.from('"log":"');
-
-/**
- * stripLogMembers on a note's bytes, giving the decoded text without its log members: the
- * same scan (JSON structure is ASCII, and UTF-8 continuation bytes never look like it), but
- * the log tails are never decoded — only the kept ranges are. Equal to
- * `stripLogMembers(bytes.toString('utf8'))`.
- */
-export function stripLogMembersBytes(bytes: Buffer): string {
-  let from = bytes.indexOf(LOG_KEY);
-  if (from < 0) return bytes.toString('utf8');
-  let out = '';
-  let kept = 0;
-  let depth = 0;
-  let i = 0;
-  const n = bytes.length;
-  const stringEnd = (q: number): number => {
-    let e = bytes.indexOf(34, q + 1);
-    while (e >= 0) {
-      let b = e - 1;
-      while (bytes[b] === 92) b--;
-      if ((e - 1 - b) % 2 === 0) return e;
-      e = bytes.indexOf(34, e + 1);
-    }
-    return -1;
-  };
-  while (i < n) {
-    const q = bytes.indexOf(34, i);
-    const stop = q < 0 ? n : q;
-    for (let k = i; k < stop; k++) {
-      const c = bytes[k];
-      if (c === 123 || c === 91) depth++;
-      else if (c === 125 || c === 93) depth--;
-      else if (c === 10) depth = 0;
-    }
-    if (q < 0) break;
-    const e = stringEnd(q);
-    if (e < 0) return bytes.toString('utf8');
-    i = e + 1;
-    if (depth !== 1 || e - q !== 4 || q < from || bytes[q + 1] !== 108 || bytes[q + 2] !== 111 || bytes[q + 3] !== 103) continue;
-    if (bytes[e + 1] !== 58 || bytes[e + 2] !== 34) continue;
-    const ve = stringEnd(e + 2);
-    if (ve < 0) return bytes.toString('utf8');
-    let cutFrom = q;
-    let cutTo = ve + 1;
-    if (bytes[q - 1] === 44) cutFrom = q - 1;
-    else if (bytes[cutTo] === 44) cutTo++;
-    else if (bytes[q - 1] !== 123 || bytes[cutTo] !== 125) return bytes.toString('utf8');
-    out += bytes.toString('utf8', kept, cutFrom);
-    kept = cutTo;
-    i = cutTo;
-    from = bytes.indexOf(LOG_KEY, i);
-    if (from < 0) break;
-  }
-  return kept === 0 ? bytes.toString('utf8') : out + bytes.toString('utf8', kept);
-}
-
-/**
- * Parse many notes with one JSON.parse: each note's lines become one array. A note with a
- * blank or malformed line makes the fast path throw; then each note is parsed on its own.
- * Without `logs: true` the lines come back without their `log` tails (what the snapshot keeps);
- * a caller with many notes cuts them out of the bytes first (stripLogMembersBytes), so they
- * are never built as strings.
- */
-export function parseNotes(texts: string[], opts: { logs?: boolean; dropped?: number[] } = {}): Evaluation[][] {
-  const out: Evaluation[][] = [];
-  const keepLogs = opts.logs === true;
-  // Batches bound the transient copy of the text (the whole archive's notes can be 100 MB).
-  for (let from = 0; from < texts.length; from += NOTES_PER_PARSE) {
-    const batch = texts.slice(from, from + NOTES_PER_PARSE);
-    let all: unknown[][] | null = null;
-    try {
-      all = JSON.parse(`[${batch.map((t) => {
-        const body = t.trimEnd();
-        return body ? `[${body.replace(/\n/g, ',')}]` : '[]';
-      }).join(',')}]`) as unknown[][];
-    } catch {
-      // Some note holds a line that is not JSON: fall back to the careful per-note parser.
-      all = null;
-    }
-    for (const [i, t] of batch.entries()) {
-      const fast = all?.[i];
-      const lines = fast && fast.every(isEvaluation) ? (fast as Evaluation[]) : parseNoteLines(t);
-      if (opts.dropped) opts.dropped[from + i] = lines === fast ? 0 : lineCount(t) - lines.length;
-      for (const e of lines) {
-        if (!keepLogs && e.log !== undefined) delete e.log;
-        internFields(e);
-      }
-      out.push(lines);
-    }
-  }
-  return out;
-}
-
-/**
- * One copy of each repeated string (node id, task, writer, harness, image): JSON.parse makes a
- * new string per line for values longer than a few characters, and 300k lines repeat the same
- * few hundred tasks and images and each node's id several times.
- */
-const interned = new Map<string, string>();
-function intern(s: string): string {
-  const known = interned.get(s);
-  if (known !== undefined) return known;
-  // Bounded: a very long-lived process with millions of distinct values starts over.
-  if (interned.size >= 1_000_000) interned.clear();
-  // The kept copy is a flat string of its own: the value handed in may be a piece of a larger
-  // text (kept alive by it) or a concatenation (a wrapper over a copy).
-  const own = s.length > 12 ? Buffer.from(s, 'utf8').toString('utf8') : s;
-  interned.set(own, own);
-  return own;
-}
-
-/** One shared object per distinct test count: most of 300k lines repeat a few dozen. */
-const internedTests = new Map<string, NonNullable<Evaluation['tests']>>();
-function internTests(t: NonNullable<Evaluation['tests']>): NonNullable<Evaluation['tests']> {
-  let n = 0;
-  for (const k in t) if (Object.prototype.hasOwnProperty.call(t, k)) n++;
-  if (n !== 4 || !Number.isInteger(t.passed) || !Number.isInteger(t.failed) || !Number.isInteger(t.skipped) || !Number.isInteger(t.total)) return t;
-  const key = `${t.passed},${t.failed},${t.skipped},${t.total}`;
-  const known = internedTests.get(key);
-  if (known !== undefined) return known;
-  if (internedTests.size >= 100_000) internedTests.clear();
-  const own = Object.freeze({ passed: t.passed, failed: t.failed, skipped: t.skipped, total: t.total });
-  internedTests.set(key, own);
-  return own;
-}
-
-function internFields(e: Evaluation): void {
-  e.node = intern(e.node);
-  if (e.tests) e.tests = internTests(e.tests);
-  e.task = intern(e.task);
-  if (typeof e.writer === 'string') e.writer = intern(e.writer);
-  if (typeof e.harness === 'string') e.harness = intern(e.harness);
-  if (typeof e.image === 'string') e.image = intern(e.image);
-}
-
-const NOTES_PER_PARSE = 128;
-
-function lineCount(text: string): number {
-  let n = 0;
-  for (const l of text.split('\n')) if (l.trim()) n++;
-  return n;
-}
-const PARALLEL_READ_FROM = 20_000;
-
-function isEvaluation(v: unknown): v is Evaluation {
-  if (typeof v !== 'object' || v === null) return false;
-  const e = v as Record<string, unknown>;
-  return typeof e.node === 'string' && typeof e.task === 'string' && (e.outcome === 'pass' || e.outcome === 'fail' || e.outcome === 'error');
-}
-
-function parseClaim(text: string): Claim | null {
-  try {
-    const v = JSON.parse(text) as Record<string, unknown>;
-    if (typeof v.writer === 'string' && typeof v.node === 'string' && (v.kind === 'expand' || v.kind === 'evaluate') && typeof v.expires === 'number') {
-      return v as unknown as Claim;
-    }
-  } catch {
-    // A claim blob that is not JSON is not a claim.
-  }
-  return null;
-}
-
-/** Parent SHAs from a raw commit object's header. */
-export function commitParents(raw: string): string[] {
-  const parents: string[] = [];
-  const end = raw.indexOf('\n\n');
-  for (const line of raw.slice(0, end < 0 ? raw.length : end).split('\n')) {
-    if (line.startsWith('parent ')) parents.push(line.slice(7));
-  }
-  return parents;
-}
-
-/**
- * Lines only in `before` and only in `after`, for two sorted line lists (for-each-ref sorts
- * by refname). Falls back to sets if the input turns out not to be sorted.
- */
-export function diffSortedLines(before: string[], after: string[]): { removed: string[]; added: string[] } {
-  const removed: string[] = [];
-  const added: string[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < before.length && j < after.length) {
-    const a = before[i] as string;
-    const b = after[j] as string;
-    if (a === b) {
-      i++;
-      j++;
-    } else if (a < b) {
-      removed.push(a);
-      i++;
-    } else {
-      added.push(b);
-      j++;
-    }
-    if ((i > 0 && i < before.length && (before[i] as string) < (before[i - 1] as string)) || (j > 0 && j < after.length && (after[j] as string) < (after[j - 1] as string))) {
-      const old = new Set(before);
-      const now = new Set(after);
-      return { removed: before.filter((l) => !now.has(l)), added: after.filter((l) => !old.has(l)) };
-    }
-  }
-  while (i < before.length) removed.push(before[i++] as string);
-  while (j < after.length) added.push(after[j++] as string);
-  return { removed, added };
-}
-
-/**
- * Lines only in `before` and only in `after`, for two for-each-ref outputs (sorted by
- * refname). Identical stretches are skipped 16 KB at a time by native string compares, so
- * a few new refs among 100k cost little and allocate little.
- */
-export function diffRefText(before: string, after: string): { removed: string[]; added: string[] } {
-  const K = 16384;
-  const removed: string[] = [];
-  const added: string[] = [];
-  let i = 0;
-  let j = 0;
-  let noChunkUntil = 0;
-  while (i < before.length && j < after.length) {
-    if (i >= noChunkUntil && before.length - i >= K && after.length - j >= K) {
-      if (before.slice(i, i + K) === after.slice(j, j + K)) {
-        const nl = before.lastIndexOf('\n', i + K - 1);
-        if (nl >= i) {
-          const step = nl + 1 - i;
-          i += step;
-          j += step;
-          continue;
-        }
-      }
-      noChunkUntil = i + K;
-    }
-    let ei = before.indexOf('\n', i);
-    if (ei < 0) ei = before.length;
-    let ej = after.indexOf('\n', j);
-    if (ej < 0) ej = after.length;
-    const a = before.slice(i, ei);
-    const b = after.slice(j, ej);
-    if (a === b) {
-      i = ei + 1;
-      j = ej + 1;
-    } else if (a < b) {
-      removed.push(a);
-      i = ei + 1;
-    } else {
-      added.push(b);
-      j = ej + 1;
-    }
-  }
-  for (const line of before.slice(i).split('\n')) if (line) removed.push(line);
-  for (const line of after.slice(j).split('\n')) if (line) added.push(line);
-  return { removed, added };
 }
 
 /** The node object last built from a record, reused while its marks stay the same (not written to the cache file). */
@@ -636,7 +301,47 @@ export class ArchiveState {
     // Only the lines that changed since the last refresh are looked at (100k refs are 100k lines).
     const delta = this.root !== null && this.lastRefs !== null ? diffRefText(this.lastRefs, refsOut) : null;
     this.lastRefs = null;
-    let root: string | null = this.root;
+    const { root, tips, tipChanges, notesTips, claimRefs, promotedRefs, oddRefs } = this.classifyRefs(refsOut, delta);
+    const promoted = this.countedPromotions(promotedRefs);
+    if (!root) {
+      throw new EvogitError('E_NO_ROOT', `no archive root: branch ${RefLayout.short(this.layout.rootRef)} does not exist`, 'Run `evogit init` to record the base commit as the root, or fetch the archive from its remote.');
+    }
+    const stats: LoadStats = { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
+    if (this.root !== root) {
+      this.reset();
+      stats.cold = true;
+      // A new root with a delta in hand: read everything again from scratch.
+      if (delta) return this.refresh();
+    }
+    // The notes and claims are read while git walks the new commits.
+    const changedNodes = new Set<string>();
+    const notesWork = this.readNotesAndClaims(notesTips, claimRefs, changedNodes);
+    const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, delta ? tipChanges : tips, stats), notesWork]);
+    stats.noteBlobsRead = blobsRead;
+    this.applyNotes(pendingNotes, parsed, notesTips, changedNodes);
+    this.regroupEvaluations(changedNodes);
+    for (const [ref, c] of newClaims) this.claims.set(ref, c);
+    for (const ref of [...this.claims.keys()]) if (!claimRefs.has(ref)) this.claims.delete(ref);
+    for (const sha of promoted) if (!this.promoted.has(sha)) this.dirtyIds.add(sha);
+    for (const sha of this.promoted) if (!promoted.has(sha)) this.dirtyIds.add(sha);
+    this.promoted = promoted;
+    for (const id of changedNodes) this.changedEvals.add(id);
+    this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + newClaims.length;
+    this.notesTips = notesTips;
+    this.claimRefs = claimRefs;
+    this.promotedRefs = promotedRefs;
+    this.oddRefs = oddRefs;
+    await this.checkSignatures(notesTips);
+    this.lastRefs = refsOut;
+    return stats;
+  }
+
+  /**
+   * The refs sorted into the archive's parts: the whole listing on a cold refresh, else only
+   * the lines that changed, applied to the live maps (no copies of 100k entries).
+   */
+  private classifyRefs(refsOut: string, delta: { removed: string[]; added: string[] } | null) {
+    let root: string | null = delta ? this.root : null;
     // A delta is applied to the live maps (no copies of 100k entries); a full read starts empty.
     const tips = delta ? this.tips : new Map<string, string>();
     const tipChanges: [string, string | null, string | null][] = [];
@@ -669,120 +374,114 @@ export class ArchiveState {
       for (const line of delta.removed) classify(line, false);
       for (const line of delta.added) classify(line, true);
     } else {
-      root = null;
       for (const line of refsOut.split('\n')) if (line) classify(line, true);
     }
-    const promoted = this.countedPromotions(promotedRefs);
-    if (!root) {
-      throw new EvogitError('E_NO_ROOT', `no archive root: branch ${RefLayout.short(this.layout.rootRef)} does not exist`, 'Run `evogit init` to record the base commit as the root, or fetch the archive from its remote.');
+    return { root, tips, tipChanges, notesTips, claimRefs, promotedRefs, oddRefs };
+  }
+
+  /**
+   * The notes pipeline (ls-tree/diff-tree → cat-file → JSON) and the changed claims. A writer
+   * new to the state has only additions: its notes go into the state as they are parsed, so
+   * 270k parsed notes are never held twice (a cold load's peak memory); the changed notes of
+   * known writers come back (`pendingNotes`, `parsed`) for the caller to apply.
+   */
+  private async readNotesAndClaims(notesTips: Map<string, string>, claimRefs: Map<string, string>, changedNodes: Set<string>) {
+    const [fresh, pendingNotes] = await Promise.all([this.listNewWriters(notesTips), this.diffNotes(notesTips)]);
+    const pendingClaims = [...claimRefs].filter(([ref, sha]) => this.claims.get(ref)?.sha !== sha).map(([ref]) => ref);
+    const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
+    const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
+    // Every note blob to read, in order (a blob asked twice is read twice: no 270k-entry set):
+    // first the changed notes of known writers (slot = index in pendingNotes), then every note
+    // of each new writer (slot = pendingNotes.length + its place in `fresh`, in order).
+    const noteBlobs: string[] = [];
+    const slot: number[] = [];
+    for (const [i, p] of pendingNotes.entries()) {
+      if (p.blob === null) continue;
+      noteBlobs.push(p.blob);
+      slot.push(i);
     }
-    const stats: LoadStats = { cold: false, newCommits: 0, removedCommits: 0, noteBlobsRead: 0 };
-    if (this.root !== root) {
-      this.reset();
-      stats.cold = true;
-      // A new root with a delta in hand: read everything again from scratch.
-      if (delta) return this.refresh();
+    const freshFrom: number[] = [];
+    let next = pendingNotes.length;
+    for (const f of fresh) {
+      freshFrom.push(next);
+      for (const b of f.blobs) {
+        noteBlobs.push(b);
+        slot.push(next++);
+      }
     }
-    // The notes pipeline (ls-tree/diff-tree → cat-file → JSON) runs while git walks the commits.
-    // A writer new to the state has only additions: its notes go into the state as they are
-    // parsed, so 270k parsed notes are never held twice (a cold load's peak memory).
-    const changedNodes = new Set<string>();
-    const notesWork = (async () => {
-      const [fresh, pendingNotes] = await Promise.all([this.listNewWriters(notesTips), this.diffNotes(notesTips)]);
-      const pendingClaims = [...claimRefs].filter(([ref, sha]) => this.claims.get(ref)?.sha !== sha).map(([ref]) => ref);
-      const claimBlobs = new Set(pendingClaims.map((ref) => claimRefs.get(ref) as string));
-      const claimObjects = claimBlobs.size > 0 ? this.git.catFiles([...claimBlobs]) : Promise.resolve(new Map<string, { content: string }>());
-      // Every note blob to read, in order (a blob asked twice is read twice: no 270k-entry set):
-      // first the changed notes of known writers (slot = index in pendingNotes), then every note
-      // of each new writer (slot = pendingNotes.length + its place in `fresh`, in order).
-      const noteBlobs: string[] = [];
-      const slot: number[] = [];
-      for (const [i, p] of pendingNotes.entries()) {
-        if (p.blob === null) continue;
-        noteBlobs.push(p.blob);
-        slot.push(i);
-      }
-      const freshFrom: number[] = [];
-      let next = pendingNotes.length;
-      for (const f of fresh) {
-        freshFrom.push(next);
-        for (const b of f.blobs) {
-          noteBlobs.push(b);
-          slot.push(next++);
-        }
-      }
-      /** A new writer's note at this slot goes straight into the state. */
-      const freshAt = (i: number) => {
-        let w = freshFrom.length - 1;
-        while ((freshFrom[w] as number) > i) w--;
-        const f = fresh[w] as NewWriterNotes;
-        const j = i - (freshFrom[w] as number);
-        return { writer: f.writer, obj: intern(notePathToSha(f.bytes.toString('utf8', f.pathStart[j], f.pathEnd[j]))) };
-      };
-      /** Keep the lines that count (screen.ts), and note what did not. */
-      const screen = (writer: string, obj: string, lines: Evaluation[], dropped: number): Evaluation[] => {
-        const { kept, ignored } = screenLines(lines, writer, obj, dropped);
-        const st = this.notes.get(writer) as NotesState;
-        if (ignored) st.ignored.set(obj, ignored);
-        else st.ignored.delete(obj);
-        return kept;
-      };
-      // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
-      // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
-      // held at once, each blob's log members are cut before decoding (the tails are never decoded), and
-      // parsing overlaps git's work (a slow parser holds git back through the pipe).
-      const parsed: Evaluation[][] = new Array(pendingNotes.length);
-      let blobsRead = 0;
-      /** Read and parse these blobs (slots alongside) through one cat-file process. */
-      const consume = async (blobs: string[], slots: number[]) => {
-        let asked = 0;
-        let at: number[] = [];
-        let texts: string[] = [];
-        const flush = () => {
-          const dropped: number[] = [];
-          const evals = parseNotes(texts, { dropped });
-          for (const [k, i] of at.entries()) {
-            if (i >= pendingNotes.length) {
-              const { writer, obj } = freshAt(i);
-              (this.notes.get(writer) as NotesState).evals.set(obj, screen(writer, obj, evals[k] as Evaluation[], dropped[k] ?? 0));
-              changedNodes.add(obj);
-            } else {
-              const p = pendingNotes[i] as { writer: string; obj: string };
-              parsed[i] = screen(p.writer, intern(p.obj), evals[k] as Evaluation[], dropped[k] ?? 0);
-            }
+    /** A new writer's note at this slot goes straight into the state. */
+    const freshAt = (i: number) => {
+      let w = freshFrom.length - 1;
+      while ((freshFrom[w] as number) > i) w--;
+      const f = fresh[w] as NewWriterNotes;
+      const j = i - (freshFrom[w] as number);
+      return { writer: f.writer, obj: intern(notePathToSha(f.bytes.toString('utf8', f.pathStart[j], f.pathEnd[j]))) };
+    };
+    /** Keep the lines that count (screen.ts), and note what did not. */
+    const screen = (writer: string, obj: string, lines: Evaluation[], dropped: number): Evaluation[] => {
+      const { kept, ignored } = screenLines(lines, writer, obj, dropped);
+      const st = this.notes.get(writer) as NotesState;
+      if (ignored) st.ignored.set(obj, ignored);
+      else st.ignored.delete(obj);
+      return kept;
+    };
+    // Note blobs out of ONE cat-file process, parsed as they arrive in batches of
+    // NOTES_PER_PARSE: the text of all notes (690 MB with log tails at 300k lines) is never
+    // held at once, each blob's log members are cut before decoding (the tails are never decoded), and
+    // parsing overlaps git's work (a slow parser holds git back through the pipe).
+    const parsed: Evaluation[][] = new Array(pendingNotes.length);
+    let blobsRead = 0;
+    /** Read and parse these blobs (slots alongside) through one cat-file process. */
+    const consume = async (blobs: string[], slots: number[]) => {
+      let asked = 0;
+      let at: number[] = [];
+      let texts: string[] = [];
+      const flush = () => {
+        const dropped: number[] = [];
+        const evals = parseNotes(texts, { dropped });
+        for (const [k, i] of at.entries()) {
+          if (i >= pendingNotes.length) {
+            const { writer, obj } = freshAt(i);
+            (this.notes.get(writer) as NotesState).evals.set(obj, screen(writer, obj, evals[k] as Evaluation[], dropped[k] ?? 0));
+            changedNodes.add(obj);
+          } else {
+            const p = pendingNotes[i] as { writer: string; obj: string };
+            parsed[i] = screen(p.writer, intern(p.obj), evals[k] as Evaluation[], dropped[k] ?? 0);
           }
-          at = [];
-          texts = [];
-        };
-        for await (const objects of this.git.catFileStream(blobs)) {
-          for (const o of objects) {
-            // Objects come in the order asked, missing ones left out.
-            while (asked < blobs.length && blobs[asked] !== o.name) asked++;
-            at.push(slots[asked++] as number);
-            texts.push(stripLogMembersBytes(o.content));
-            if (texts.length >= NOTES_PER_PARSE) flush();
-          }
-          blobsRead += objects.length;
         }
-        if (texts.length > 0) flush();
+        at = [];
+        texts = [];
       };
-      // Many notes (a cold load): two cat-file processes, so git's reading (most of the work,
-      // inflating every note) can use a second core while this process parses.
-      if (noteBlobs.length >= PARALLEL_READ_FROM) {
-        const half = noteBlobs.length >> 1;
-        await Promise.all([consume(noteBlobs.slice(0, half), slot.slice(0, half)), consume(noteBlobs.slice(half), slot.slice(half))]);
-      } else await consume(noteBlobs, slot);
-      for (let i = 0; i < parsed.length; i++) if (parsed[i] === undefined) parsed[i] = [];
-      const objects = await claimObjects;
-      blobsRead += objects.size;
-      const claims = pendingClaims.map((ref) => {
-        const sha = claimRefs.get(ref) as string;
-        return [ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') }] as const;
-      });
-      return { pendingNotes, parsed, claims, blobsRead };
-    })();
-    const [, { pendingNotes, parsed, claims: newClaims, blobsRead }] = await Promise.all([this.refreshNodes(root, delta ? tipChanges : tips, stats), notesWork]);
-    stats.noteBlobsRead = blobsRead;
+      for await (const objects of this.git.catFileStream(blobs)) {
+        for (const o of objects) {
+          // Objects come in the order asked, missing ones left out.
+          while (asked < blobs.length && blobs[asked] !== o.name) asked++;
+          at.push(slots[asked++] as number);
+          texts.push(stripLogMembersBytes(o.content));
+          if (texts.length >= NOTES_PER_PARSE) flush();
+        }
+        blobsRead += objects.length;
+      }
+      if (texts.length > 0) flush();
+    };
+    // Many notes (a cold load): two cat-file processes, so git's reading (most of the work,
+    // inflating every note) can use a second core while this process parses.
+    if (noteBlobs.length >= PARALLEL_READ_FROM) {
+      const half = noteBlobs.length >> 1;
+      await Promise.all([consume(noteBlobs.slice(0, half), slot.slice(0, half)), consume(noteBlobs.slice(half), slot.slice(half))]);
+    } else await consume(noteBlobs, slot);
+    for (let i = 0; i < parsed.length; i++) if (parsed[i] === undefined) parsed[i] = [];
+    const objects = await claimObjects;
+    blobsRead += objects.size;
+    const claims = pendingClaims.map((ref) => {
+      const sha = claimRefs.get(ref) as string;
+      return [ref, { sha, claim: parseClaim(objects.get(sha)?.content ?? '') }] as const;
+    });
+    return { pendingNotes, parsed, claims, blobsRead };
+  }
+
+  /** Put the changed notes of known writers in place, and drop the writers whose notes ref is gone. */
+  private applyNotes(pendingNotes: { writer: string; obj: string; blob: string | null }[], parsed: Evaluation[][], notesTips: Map<string, string>, changedNodes: Set<string>): void {
     for (const [i, { writer, obj: path, blob }] of pendingNotes.entries()) {
       const lines = parsed[i];
       const obj = intern(path);
@@ -800,21 +499,6 @@ export class ArchiveState {
         this.notes.delete(writer);
       }
     }
-    this.regroupEvaluations(changedNodes);
-    for (const [ref, c] of newClaims) this.claims.set(ref, c);
-    for (const ref of [...this.claims.keys()]) if (!claimRefs.has(ref)) this.claims.delete(ref);
-    for (const sha of promoted) if (!this.promoted.has(sha)) this.dirtyIds.add(sha);
-    for (const sha of this.promoted) if (!promoted.has(sha)) this.dirtyIds.add(sha);
-    this.promoted = promoted;
-    for (const id of changedNodes) this.changedEvals.add(id);
-    this.dirty += stats.newCommits + stats.removedCommits + changedNodes.size + newClaims.length;
-    this.notesTips = notesTips;
-    this.claimRefs = claimRefs;
-    this.promotedRefs = promotedRefs;
-    this.oddRefs = oddRefs;
-    await this.checkSignatures(notesTips);
-    this.lastRefs = refsOut;
-    return stats;
   }
 
   private reset(): void {

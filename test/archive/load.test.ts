@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { commitParents, diffRefText, diffSortedLines, parseNoteLines, parseNotes, stripLogMembers, stripLogMembersBytes } from '../../src/archive/load.js';
+import { parseNoteLines, parseNotes, stripLogMembers, stripLogMembersBytes } from '../../src/archive/notes.js';
+import { commitParents, diffRefText, diffSortedLines } from '../../src/archive/ref-delta.js';
 import type { Evaluation } from '../../src/archive/types.js';
 
 describe('loader helpers (pure)', () => {
