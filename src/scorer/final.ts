@@ -4,7 +4,8 @@
  */
 import type { ArchiveSnapshot } from '../archive/types.js';
 import { betaQuantile } from './beta.js';
-import { cladeSums, computeEvidence, indexSnapshot, type Counts, type EvidenceMode } from './evidence.js';
+import { indexSnapshot } from './archive-index.js';
+import { cladeSums, computeEvidence, type Counts, type EvidenceMode } from './evidence.js';
 
 export interface FinalAnswer {
   node: string;

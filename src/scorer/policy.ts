@@ -26,11 +26,10 @@ import {
   MAX_ERROR_RETRIES,
   cladeSums,
   computeEvidence,
-  indexSnapshot,
-  type ArchiveIndex,
   type EvidenceArrays,
   type EvidenceMode,
 } from './evidence.js';
+import { indexSnapshot, type ArchiveIndex } from './archive-index.js';
 import { breadthApplies, breadthExpand } from './breadth.js';
 import { beta, createRng, hashString, randomInt, type Rng } from './random.js';
 

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ArchiveNode, ArchiveSnapshot, Evaluation } from '../../src/archive/types.js';
-import { computeEvidence, indexSnapshot, resetScorerCaches } from '../../src/scorer/evidence.js';
+import { indexSnapshot } from '../../src/scorer/archive-index.js';
+import { computeEvidence, resetScorerCaches } from '../../src/scorer/evidence.js';
 import { createRng, decide, randomInt, type Rng } from '../../src/scorer/index.js';
 import { CONFIG, line, node } from './archive.js';
 
