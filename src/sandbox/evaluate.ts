@@ -33,6 +33,7 @@ import {
   type TaskSpec,
 } from '../tasks/index.js';
 import { planCanaries, runnerOfCommand, unwrapResults } from './canary.js';
+import { coverageRun } from './coverage.js';
 import { uidGid } from './docker.js';
 import { sandboxAssetsDir } from './image.js';
 import type { TarLayer } from './stream.js';
@@ -213,7 +214,11 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     //    the root, then the harness; canaries and the report's directory come with the run.
     const layers: TarLayer[] = [archiveStream(req.repoDir, commit)];
     if (task.hiddenFiles.length) layers.push(await archiveTar(req.repoDir, root, { paths: task.hiddenFiles }));
-    layers.push(makeTar(await harnessEntries()));
+    // Per-test coverage, for fault localization only (see coverage.ts); it never grades. Its
+    // folder is in the work dir: the test processes write it as the sandbox user.
+    const coverageDir = `.evogit-coverage-${nonce}`;
+    const coverage = config.test.coverage ? await coverageRun(coverageDir) : null;
+    layers.push(makeTar([...(await harnessEntries()), ...(coverage ? [...coverage.entries, { path: coverageDir }] : [])]));
     const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${OUT_TOKEN}/results.${extOf(task.resultFormat)}` : task.resultFile;
     // 4. Run, within the limit test.timeout gives (derived from the root's run with "auto").
     const limit = task.timeoutMs !== undefined ? { ms: task.timeoutMs, basis: `the task's own limit, ${task.timeoutMs} ms` } : taskTimeout(config.test, req.rootRunMs ?? null);
@@ -223,7 +228,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       runId: `${commit.slice(0, 12)}-${nonce.slice(0, 8)}`,
       image: environment.image,
       command: plan.command,
-      env: HARNESS_ENV,
+      env: { ...HARNESS_ENV, ...coverage?.env },
       layers,
       files: plan.files,
       split: plan.split,
@@ -231,7 +236,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       // A runner that takes the limit ends the run itself, with a report; the kill is the backstop.
       timeoutMs: runnerHasTimeout(task.command) ? limit.ms + killGraceMs(limit.ms) : limit.ms,
       outputLimit: parseBytes(config.sandbox.outputLimit),
-      collect: task.resultFormat === 'none' ? [] : [resultRel],
+      collect: [...(task.resultFormat === 'none' ? [] : [resultRel]), ...(coverage ? [coverage.file] : [])],
       signal: req.signal,
     });
     const shownCommand = [...(task.setup?.length ? [`(setup: ${task.setup.join(' && ')})`] : []), ...plan.command].join(' ');
@@ -271,6 +276,8 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     const atLimit = result.timedOut || (graded.outcome === 'fail' && runnerHasTimeout(task.command) && result.runMs >= limit.ms);
     const because = atLimit ? `${graded.reason}; timeout: ${limit.basis}` : graded.reason;
     const reason = result.truncated ? `${because}; output truncated at ${config.sandbox.outputLimit}` : because;
+    const sourcePatterns = protectedPatterns(config.test.protected, [...tasks, task]);
+    const spectrum = coverage?.spectrum(result.files[coverage.file], result.output, (f) => tamperedPaths([f], sourcePatterns).length === 0, plan.canaries ? [plan.canaries.pass, plan.canaries.fail] : []);
     return finish(
       {
         outcome: graded.outcome,
@@ -282,6 +289,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
         reason,
         runMs: result.runMs,
         timeoutMs: limit.ms,
+        ...(spectrum ? { spectrum } : {}),
       },
       log,
     );
