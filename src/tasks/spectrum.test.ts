@@ -29,13 +29,14 @@ describe('spectrum', () => {
     expect(spectrum.lines['src/a.js']).toHaveLength(SPECTRUM_LINES);
   });
 
-  it('pools runs: counts add up before Ochiai, ties go to the line stack traces name', () => {
+  it('ranks the lines of several runs by their best score in any one run; ties go to the line stack traces name', () => {
     const a = { failed: 1, passed: 1, lines: { 'x.py': [[1, 1, 0, 0], [2, 1, 0, 1]] as [number, number, number, number][] } };
-    const b = { failed: 1, passed: 3, lines: { 'x.py': [[1, 1, 3, 0], [7, 1, 0, 0]] as [number, number, number, number][] } };
+    const b = { failed: 4, passed: 3, lines: { 'x.py': [[1, 1, 3, 0], [7, 4, 0, 0], [8, 2, 0, 0]] as [number, number, number, number][] } };
     const ranked = rankSpectra([a, b]);
-    expect(ranked.map((l) => l.line)).toEqual([2, 7, 1]);
-    expect(ranked[0]!.score).toBeCloseTo(ochiai(1, 0, 2));
-    expect(ranked[2]).toMatchObject({ ef: 2, ep: 3, score: ochiai(2, 3, 2) });
+    expect(ranked.map((l) => l.line)).toEqual([2, 7, 1, 8]);
+    expect(ranked[0]!.score).toBe(1);
+    expect(ranked[2]).toMatchObject({ ef: 2, ep: 3, score: 1 });
+    expect(ranked[3]!.score).toBeCloseTo(ochiai(2, 0, 4));
     // A line from another writer's note that is not a spectrum is ignored, not a crash.
     expect(rankSpectra([{ failed: 1, passed: 0, lines: { 'x.py': [['1']] } } as never])).toEqual([]);
   });

@@ -129,26 +129,26 @@ export function isSpectrum(v: unknown): v is Spectrum {
 }
 
 /**
- * Spectra of several runs (a node's tasks) pooled into one ranking: failing and passing counts
- * add up across runs, so a line run by failures of two tasks outranks a line of one.
+ * Spectra of several runs (a node's tasks, each usually testing one module) ranked together:
+ * a line's suspiciousness is its highest Ochiai score in any one run, so the fault a task's
+ * failures point to is not diluted by another task's failures elsewhere; ties go to the line
+ * more stack traces name, then to the one more failing tests ran in all.
  */
 export function rankSpectra(spectra: readonly Spectrum[]): SuspiciousLine[] {
-  let failed = 0;
-  const counts = new Map<string, { file: string; line: number } & Counts>();
+  const lines = new Map<string, SuspiciousLine>();
   for (const s of spectra) {
     if (!isSpectrum(s)) continue;
-    failed += s.failed;
     for (const [file, rows] of Object.entries(s.lines)) {
       for (const [line, ef, ep, frames] of rows) {
         const key = `${file}:${line}`;
-        const c = counts.get(key) ?? { file, line, ef: 0, ep: 0, frames: 0 };
-        c.ef += ef;
-        c.ep += ep;
-        c.frames += frames;
-        counts.set(key, c);
+        const l = lines.get(key) ?? { file, line, score: 0, ef: 0, ep: 0, frames: 0 };
+        l.score = Math.max(l.score, ochiai(ef, ep, s.failed));
+        l.ef += ef;
+        l.ep += ep;
+        l.frames += frames;
+        lines.set(key, l);
       }
     }
   }
-  const rows = [...counts.values()].sort(compareLines(failed));
-  return rows.map((r) => ({ ...r, score: ochiai(r.ef, r.ep, failed) }));
+  return [...lines.values()].sort((a, b) => b.score - a.score || b.frames - a.frames || b.ef - a.ef || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.line - b.line);
 }

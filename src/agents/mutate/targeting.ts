@@ -4,7 +4,7 @@
  * test file marks the source functions that the failing test line calls by name.
  */
 import { parseLogLocations, resolveLogPath, type LogLocation } from '../../tasks/locations.js';
-import type { FunctionSpan } from './sites.js';
+import type { FunctionSpan } from './sites/index.js';
 
 export { parseLogLocations, resolveLogPath, type LogLocation };
 
