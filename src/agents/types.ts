@@ -2,7 +2,7 @@
  * The agent contract. An agent turns a parent node plus context into an edited worktree.
  * The loop commits; an agent never touches refs.
  */
-import type { ArchiveNode, Evaluation, Operator } from '../archive/types.js';
+import type { ArchiveNode, ArchiveSnapshot, Operator } from '../archive/types.js';
 import type { Config } from '../config/index.js';
 
 export interface AgentInput {
@@ -22,24 +22,14 @@ export interface AgentInput {
    * the better of parent and mate). Missing: looked up in `lineage`, else the parent wins.
    */
   passRates?: Record<string, number | null>;
-  /** What the archive holds around the parent, for agents that reuse its evidence (mutate). */
-  archive?: ArchiveContext;
+  /** The archive as the scorer saw it when it chose to expand (no log tails), for agents that reuse its evidence (mutate). */
+  archive?: ArchiveSnapshot;
   /** Every random choice derives from this seed. */
   seed: number;
   config: Config;
   /** Directory for the transcript and other files kept beside the node (under .git/evogit/). */
   transcriptDir: string;
   signal?: AbortSignal;
-}
-
-/** Evaluation lines are the snapshot's: no log tails (read those from failingLogs). */
-export interface ArchiveContext {
-  /** The parent and its first-parent ancestors, nearest first, with their evaluation lines. */
-  lineage: { node: ArchiveNode; evaluations: Evaluation[] }[];
-  /** The parent's children so far, with theirs. */
-  children: { node: ArchiveNode; evaluations: Evaluation[] }[];
-  /** Every node's tree: a child with one of these would be a duplicate. */
-  trees: ReadonlySet<string>;
 }
 
 export type AgentOutcome =

@@ -358,7 +358,7 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
     goal: req.config.goal,
     failingLogs: evaluations.filter((e) => e.outcome === 'fail').map((e) => ({ task: e.task, log: e.log ?? '' })),
     lineage: lineageNotes(snapshot, parent),
-    archive: archiveContext(snapshot, parent),
+    archive: snapshot,
     // Crossover takes each conflicting hunk from the better of the two parents.
     passRates: Object.fromEntries([parent, ...(req.mate ? [req.mate] : [])].map((n) => [n.id, passRate(snapshot, n.id)])),
     budget: req.maxCostUsd !== undefined ? { maxCostUsd: req.maxCostUsd } : {},
@@ -440,16 +440,6 @@ function lineageNotes(snapshot: ArchiveSnapshot, parent: ArchiveNode): AgentInpu
     notes.push({ node: s.id, operator: s.operator, summary: s.subject, passRate: rate(s.id) });
   }
   return notes;
-}
-
-/** The parent's lineage and children with their evaluation lines, and every node's tree (the mutate agent's evidence). */
-function archiveContext(snapshot: ArchiveSnapshot, parent: ArchiveNode): NonNullable<AgentInput['archive']> {
-  const byId = new Map(snapshot.nodes.map((n) => [n.id, n]));
-  const withRuns = (node: ArchiveNode) => ({ node, evaluations: snapshot.evaluations.get(node.id) ?? [] });
-  const lineage = [];
-  for (let n: ArchiveNode | undefined = parent; n && lineage.length < 16; n = byId.get(n.parents[0] ?? '')) lineage.push(withRuns(n));
-  const children = snapshot.nodes.filter((n) => n.parents[0] === parent.id).map(withRuns);
-  return { lineage, children, trees: new Set(snapshot.nodes.map((n) => n.tree)) };
 }
 
 /**

@@ -10,6 +10,7 @@ import { ALWAYS_PROTECTED } from '../../config/index.js';
 import { rankSpectra, type SuspiciousLine } from '../../tasks/spectrum.js';
 import type { Agent, AgentInput, AgentOutput } from '../types.js';
 import { chooseChild, type Choice } from './choose.js';
+import { archiveContext } from './context.js';
 import { isEditable, listRepoFiles } from './files.js';
 import { hotspotLines, lineageSpectra, suspicionOf } from './localize.js';
 import { languageOfPath, parse } from './parser.js';
@@ -123,15 +124,16 @@ export function createMutateAgent(): Agent {
       const { sources, spans } = await readSources(input, repoFiles);
       const editable = new Set(sources.map((s) => s.path));
 
-      const fromCoverage = rankSpectra(lineageSpectra(input.archive)).filter((l) => editable.has(l.file));
+      const archive = input.archive ? archiveContext(input.archive, input.parent.id) : undefined;
+      const fromCoverage = rankSpectra(lineageSpectra(archive)).filter((l) => editable.has(l.file));
       const ranked = fromCoverage.length > 0 ? fromCoverage : (await logLines(input, repoFiles, spans)).filter((l) => editable.has(l.file));
       const localization = fromCoverage.length > 0 ? 'coverage' : ranked.length > 0 ? 'stack-frames' : 'none';
-      const hasher = input.archive ? await TreeHasher.load(input.worktree) : null;
+      const hasher = archive ? await TreeHasher.load(input.worktree) : null;
 
       const choice =
         sources.length === 0
           ? { reason: 'no editable JavaScript, TypeScript or Python source in the worktree' }
-          : await chooseChild({ files: sources, suspicion: suspicionOf(ranked, spans), seed: input.seed, maxEdits: input.config.agents.mutate.maxEdits, worktree: input.worktree, ...(input.archive ? { archive: input.archive } : {}), hasher });
+          : await chooseChild({ files: sources, suspicion: suspicionOf(ranked, spans), seed: input.seed, maxEdits: input.config.agents.mutate.maxEdits, worktree: input.worktree, ...(archive ? { archive } : {}), hasher });
       const made = 'edits' in choice ? choice : null;
       const transcript: MutateTranscript = {
         agent: 'mutate',

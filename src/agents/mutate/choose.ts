@@ -3,7 +3,7 @@
  * of the node's one-edit neighbourhood, in the seed's draw order, that parses and whose tree
  * the archive does not hold yet; once that is spent, a random multi-edit child.
  */
-import type { ArchiveContext } from '../types.js';
+import type { ArchiveContext } from './context.js';
 import { drawOrder, neighbourhood, type FileSites, type Suspicion } from './neighbourhood.js';
 import { childEdit, combineEdits, complementaryPairs, helpfulChildren } from './pairs.js';
 import { searchEdits, type EditRecord, type SourceFile } from './search.js';
@@ -89,7 +89,7 @@ async function firstNewSingle(input: ChooseInput, known: (c: ReadonlyMap<string,
   const files: FileSites[] = [];
   // Only files with a suspicious line (all of them when nothing is ranked) have candidates.
   for (const f of input.files) if (input.suspicion(f.path, 1, Number.MAX_SAFE_INTEGER) > 0) files.push({ ...f, sites: await listMutationSites(f.source, f.language) });
-  const order = drawOrder(neighbourhood(files, input.suspicion), input.seed);
+  const order = drawOrder(neighbourhood(files, input.suspicion, input.archive?.operatorWeights), input.seed);
   let tries = 0;
   let skipped = 0;
   const seen = new Set<string>();

@@ -5,6 +5,7 @@
  */
 export { createMutateAgent, commitMessage, describeEdit, type MutateTranscript } from './agent.js';
 export { chooseChild, type Choice } from './choose.js';
+export { archiveContext, changes, operatorWeights, testOutcomes, type ArchiveContext, type NodeRuns } from './context.js';
 export { isEditable, globToRegExp, listRepoFiles, TEST_FILE_GLOBS, type EditableRules } from './files.js';
 export { hotspotLines, lineageSpectra, suspicionOf } from './localize.js';
 export { drawOrder, neighbourhood, OPERATOR_PRIOR, type Candidate, type FileSites, type Suspicion } from './neighbourhood.js';

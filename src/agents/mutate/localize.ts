@@ -5,7 +5,7 @@
  */
 import type { Spectrum } from '../../archive/types.js';
 import { isSpectrum, type SuspiciousLine } from '../../tasks/spectrum.js';
-import type { ArchiveContext } from '../types.js';
+import type { ArchiveContext } from './context.js';
 import type { Suspicion } from './neighbourhood.js';
 import type { FunctionSpan } from './sites/index.js';
 import type { Hotspot } from './targeting.js';

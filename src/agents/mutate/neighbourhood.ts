@@ -1,8 +1,8 @@
 /**
  * The one-edit neighbourhood of a node, in the order children are drawn from it. Every
  * concrete edit of every site is a candidate, weighted by how suspicious its line is (cubed:
- * the most suspicious lines go first), the operator's prior, the site's own plausibility, and
- * its rank among the site's alternatives. The order is a weighted draw without replacement
+ * the most suspicious lines go first), the operator's prior (times how its children fared in
+ * this archive), the site's own plausibility, and its rank among the site's alternatives. The order is a weighted draw without replacement
  * (Efraimidis–Spirakis keys from the seed), so two agents expanding the same node at once
  * rarely make the same child, and a node's children, skipping what the archive already holds,
  * never repeat one another. Pure.
@@ -81,9 +81,14 @@ function harmonic(n: number): number {
   return h;
 }
 
-/** Every candidate edit with its weight (0 for lines with no suspicion: never drawn). */
-export function neighbourhood(files: readonly FileSites[], suspicion: Suspicion): Candidate[] {
-  const out: Candidate[] = [];
+/**
+ * Every candidate edit with its weight (0 for lines with no suspicion: never drawn). A line's
+ * candidates share a mass proportional to its suspiciousness (sharpened), split among them by
+ * operator prior, site plausibility and rank within the site: a line with many sites is not
+ * drawn more often than an equally suspicious line with few.
+ */
+export function neighbourhood(files: readonly FileSites[], suspicion: Suspicion, operatorWeights?: ReadonlyMap<MutationOperator, number>): Candidate[] {
+  const byLine = new Map<string, Candidate[]>();
   for (const file of files) {
     for (const site of file.sites) {
       if (site.size === 0) continue;
@@ -91,12 +96,17 @@ export function neighbourhood(files: readonly FileSites[], suspicion: Suspicion)
       if (s <= 0) continue;
       const n = Math.min(site.size, MAX_PER_SITE);
       const h = harmonic(n);
-      const base = s ** SHARPNESS * OPERATOR_PRIOR[site.operator] * (site.prior ?? 1);
-      for (let i = 0; i < n; i++) {
-        const share = 1 / (i + 1) / h;
-        out.push({ file, site, index: i, suspicion: s, weight: base * share * (i < site.preferred ? 1 : IMPLAUSIBLE) });
-      }
+      const base = OPERATOR_PRIOR[site.operator] * (operatorWeights?.get(site.operator) ?? 1) * (site.prior ?? 1);
+      const key = `${file.path}:${site.line}`;
+      const line = byLine.get(key) ?? byLine.set(key, []).get(key)!;
+      for (let i = 0; i < n; i++) line.push({ file, site, index: i, suspicion: s, weight: (base * (i < site.preferred ? 1 : IMPLAUSIBLE)) / (i + 1) / h });
     }
+  }
+  const out: Candidate[] = [];
+  for (const line of byLine.values()) {
+    const total = line.reduce((sum, c) => sum + c.weight, 0);
+    const mass = Math.max(...line.map((c) => c.suspicion)) ** SHARPNESS;
+    for (const c of line) out.push({ ...c, weight: (mass * c.weight) / total });
   }
   return out;
 }

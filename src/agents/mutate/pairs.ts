@@ -5,9 +5,9 @@
  * their edits do not overlap. The evidence is the archive's (children's per-test results);
  * the edits are read back from git.
  */
-import type { ArchiveNode, Evaluation } from '../../archive/types.js';
+import type { ArchiveNode } from '../../archive/types.js';
 import { git } from '../../git/index.js';
-import type { ArchiveContext } from '../types.js';
+import { changes, type ArchiveContext } from './context.js';
 import type { Replacement } from './sites/index.js';
 
 export interface HelpfulChild {
@@ -18,34 +18,14 @@ export interface HelpfulChild {
   broke: Set<string>;
 }
 
-/** Test outcome per `task\0test` from each task's latest run (the task itself when the runner named no test). */
-function outcomes(evaluations: readonly Evaluation[]): Map<string, 'pass' | 'fail'> {
-  const latest = new Map<string, Evaluation>();
-  for (const e of evaluations) if (e.outcome !== 'error' && !e.tampered) latest.set(e.task, e);
-  const out = new Map<string, 'pass' | 'fail'>();
-  for (const [task, e] of latest) {
-    const results = Object.entries(e.testResults ?? {}).filter(([, r]) => r !== 'skip');
-    if (results.length === 0) out.set(`${task}\0*`, e.outcome === 'pass' ? 'pass' : 'fail');
-    for (const [test, r] of results) out.set(`${task}\0${test}`, r === 'pass' ? 'pass' : 'fail');
-  }
-  return out;
-}
-
 /** The parent's children that made at least one of its failing tests pass, the most helpful first. */
 export function helpfulChildren(archive: ArchiveContext | undefined): HelpfulChild[] {
   const parent = archive?.lineage[0];
   if (!archive || !parent) return [];
-  const before = outcomes(parent.evaluations);
   const out: HelpfulChild[] = [];
   for (const child of archive.children) {
     if (child.node.pruned) continue;
-    const helped = new Set<string>();
-    const broke = new Set<string>();
-    for (const [test, r] of outcomes(child.evaluations)) {
-      const was = before.get(test);
-      if (was === 'fail' && r === 'pass') helped.add(test);
-      if (was === 'pass' && r === 'fail') broke.add(test);
-    }
+    const { helped, broke } = changes(parent.evaluations, child.evaluations);
     if (helped.size > 0) out.push({ node: child.node, helped, broke });
   }
   return out.sort((a, b) => b.helped.size - b.broke.size - (a.helped.size - a.broke.size) || (a.node.id < b.node.id ? -1 : 1));

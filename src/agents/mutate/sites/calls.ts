@@ -188,6 +188,8 @@ export function callWrapSites(ctx: SiteContext): MutationSite[] {
     const value = node.type === 'return_statement' ? namedChildren(node)[0] : (node.childForFieldName('right') ?? node.childForFieldName('value'));
     const target = node.type === 'return_statement' ? null : (node.childForFieldName('left') ?? node.childForFieldName('name'));
     if (!value || !['binary_operator', 'binary_expression', 'identifier', 'call', 'call_expression', 'subscript', 'subscript_expression'].includes(value.type)) continue;
+    // Only numbers are clamped: a comparison or a boolean operator makes no sense in max().
+    if ((value.type === 'binary_operator' || value.type === 'binary_expression') && !['+', '-', '*', '/', '//', '%', '**'].includes(value.childForFieldName('operator')?.text ?? '')) continue;
     const others = [...(target?.type === 'identifier' && node.type !== 'variable_declarator' ? [target.text] : []), '0'];
     const alternatives = others.flatMap((o) => [`${max}(${o}, ${value.text})`, `${min}(${o}, ${value.text})`]);
     const s = replacementSite('call-wrap', node, value, alternatives);

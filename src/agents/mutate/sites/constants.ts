@@ -66,6 +66,11 @@ function isIntegerLike(node: Node): boolean {
   return true;
 }
 
+/** Against a literal (`x % 2 === 0`), moving the literal is the constant operator's: the other side's ±1 is unlikelier. */
+function comparedTo(other: Node | null): number {
+  return other && ['number', 'integer', 'float'].includes(other.type) ? 0.3 : 1;
+}
+
 function spots(ctx: SiteContext): Spot[] {
   const out: Spot[] = [];
   const add = (node: Node | null, prior: number, wrap = false): void => {
@@ -87,20 +92,24 @@ function spots(ctx: SiteContext): Spot[] {
         for (const bound of node.namedChildren) add(bound, 1);
         break;
       case 'comparison_operator':
-        if (node.namedChildCount === 2) for (const side of node.namedChildren) add(side, 1);
+        if (node.namedChildCount === 2) for (const [i, side] of node.namedChildren.entries()) add(side, comparedTo(node.namedChild(1 - i)));
         break;
       case 'call':
       case 'call_expression': {
         const callee = node.childForFieldName('function');
         const name = callee?.type === 'attribute' ? callee.childForFieldName('attribute')?.text : callee?.type === 'member_expression' ? callee.childForFieldName('property')?.text : callee?.text;
         const bound = ['range', 'slice', 'substring', 'substr', 'splice', 'insert', 'pop'].includes(name ?? '');
-        for (const arg of node.childForFieldName('arguments')?.namedChildren ?? []) add(arg, bound ? 1 : 0.4);
+        for (const arg of node.childForFieldName('arguments')?.namedChildren ?? []) if (arg) add(arg, bound ? 1 : 0.4);
         break;
       }
       default: {
         const op = node.childForFieldName('operator')?.text ?? '';
-        if (COMPARISONS.has(op)) for (const side of [node.childForFieldName('left'), node.childForFieldName('right')]) add(side, 1);
-        else if (ARITHMETIC.has(op)) for (const side of [node.childForFieldName('left'), node.childForFieldName('right')]) add(side, 0.4, true);
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        if (COMPARISONS.has(op)) {
+          add(left, comparedTo(right));
+          add(right, comparedTo(left));
+        } else if (ARITHMETIC.has(op)) for (const side of [left, right]) add(side, 0.25, true);
       }
     }
   }

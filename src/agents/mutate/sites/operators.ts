@@ -5,7 +5,7 @@
  * non-commutative operator swapped, and one operand of an arithmetic operator dropped.
  */
 import type { Node } from 'web-tree-sitter';
-import { atomic, replacementSite, site, snippet, unwrapParens, type SiteContext } from './common.js';
+import { atomic, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
 import type { MutationSite } from './types.js';
 
 /** Alternatives of each operator, the likeliest slip first. */
@@ -76,6 +76,21 @@ const NON_COMMUTATIVE = new Set(['-', '/', '//', '%', '**', '<<', '>>', '>>>', '
 /** Operators an operand can be dropped from (`1 + f(x)` → `f(x)`). */
 const DROPPABLE = new Set(['+', '-', '*', '/', '//', '%', '**', '&', '|', '^', '<<', '>>', '??']);
 
+/**
+ * Operator classes by how often replacing one repairs a bug, from the repair literature:
+ * relational and logical operator replacement fix the most (the ROR and LCR mutation
+ * operators), arithmetic ones fewer, bitwise and shift ones the fewest.
+ */
+type OperatorClass = 'comparison' | 'logical' | 'arithmetic' | 'bitwise';
+const CLASS_PRIOR: Record<OperatorClass, number> = { comparison: 1, logical: 1, arithmetic: 0.6, bitwise: 0.4 };
+
+function classOf(op: string): OperatorClass {
+  if (['&&', '||', '??', 'and', 'or'].includes(op)) return 'logical';
+  if (['+', '-', '*', '/', '//', '%', '**'].includes(op)) return 'arithmetic';
+  if (['&', '|', '^', '<<', '>>', '>>>'].includes(op)) return 'bitwise';
+  return 'comparison';
+}
+
 const BINARY_TYPES = { js: ['binary_expression'], py: ['binary_operator', 'comparison_operator', 'boolean_operator'] };
 
 function operatorTokens(node: Node): Node[] {
@@ -90,9 +105,10 @@ export function binarySites(ctx: SiteContext): MutationSite[] {
   for (const node of ctx.root.descendantsOfType(ctx.python ? BINARY_TYPES.py : BINARY_TYPES.js)) {
     if (!node) continue;
     for (const token of operatorTokens(node)) {
-      const alternatives = table[token.text.replace(/\s+/g, ' ')];
+      const op = token.text.replace(/\s+/g, ' ');
+      const alternatives = table[op];
       const s = alternatives && replacementSite('binary-operator', node, token, alternatives);
-      if (s) out.push(s);
+      if (s) out.push(withPrior(s, CLASS_PRIOR[classOf(op)]));
     }
   }
   return out;

@@ -96,6 +96,9 @@ function reindent(text: string, from: string, to: string): string {
     .join('\n');
 }
 
+/** Statements after which nothing in the block runs. */
+const TERMINAL = new Set(['return_statement', 'throw_statement', 'raise_statement', 'break_statement', 'continue_statement']);
+
 const normalized = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 /** Text inserted before or after statement s (on its own line when s is). */
@@ -111,7 +114,8 @@ function deleteCopySwap(ctx: SiteContext, statements: Statement[], s: Statement)
   const onlyChild = namedChildren(s.block).length === 1;
   const deletion: Replacement = ctx.python && onlyChild ? { start: s.start, end: s.end, text: 'pass' } : s.ownLine ? { start: s.lineStart, end: s.lineEnd, text: '' } : { start: s.start, end: s.end, text: '' };
   out.push(site('statement-delete', s.node, [{ operator: 'statement-delete', line: s.line, before: snippet(s.text), after: deletion.text || '(deleted)', replacements: [deletion] }]));
-  out.push(site('statement-copy', s.node, [{ operator: 'statement-copy', line: s.line, before: snippet(s.text), after: `${snippet(s.text)} (twice)`, replacements: [insertion(ctx, s, s.text, true)] }]));
+  // A terminal statement twice in a row, or anything right after one, is dead code: no such edit.
+  if (!TERMINAL.has(s.node.type)) out.push(site('statement-copy', s.node, [{ operator: 'statement-copy', line: s.line, before: snippet(s.text), after: `${snippet(s.text)} (twice)`, replacements: [insertion(ctx, s, s.text, true)] }]));
   const siblings = statements.filter((t) => t !== s && t.block.id === s.block.id && t.start > s.start);
   if (siblings.length > 0) {
     const swaps = siblings.map((t) => ({
@@ -138,7 +142,7 @@ function insertSite(ctx: SiteContext, statements: Statement[], s: Statement): Mu
   const present = new Set(statements.filter((t) => t.block.id === s.block.id).map((t) => normalized(t.text)));
   const donors = statements.filter((d) => d !== s && !present.has(normalized(d.text)));
   const fits = (donor: Statement, after: boolean) => donor.freeNames.every((name) => ctx.scopes.bound(s.fn, after ? s.end : s.start, name));
-  const placements = donors.flatMap((donor) => [false, true].map((after) => ({ donor, after, fits: fits(donor, after), near: donor.fn?.id === s.fn?.id })));
+  const placements = donors.flatMap((donor) => (TERMINAL.has(s.node.type) ? [false] : [false, true]).map((after) => ({ donor, after, fits: fits(donor, after), near: donor.fn?.id === s.fn?.id })));
   const rank = (p: (typeof placements)[number]) => (p.fits ? 0 : 2) + (p.near ? 0 : 1);
   const ordered = [...placements].sort((a, b) => rank(a) - rank(b));
   if (ordered.length === 0) return null;
@@ -204,8 +208,8 @@ function collectionInsertSites(ctx: SiteContext, statements: Statement[]): Mutat
     }
     for (const s of list) {
       for (const after of [false, true]) {
-        // After a statement only at the end of its block; before every statement otherwise.
-        if (after && namedChildren(s.block).at(-1)?.id !== s.node.id) continue;
+        // After a statement only at the end of its block (and never after a return); before every statement otherwise.
+        if (after && (namedChildren(s.block).at(-1)?.id !== s.node.id || TERMINAL.has(s.node.type))) continue;
         const at = after ? s.end : s.start;
         const values = ctx.scopes.values(s.node).filter((v) => ctx.scopes.bound(s.fn, at, v));
         for (const [collection, method] of collections) {
