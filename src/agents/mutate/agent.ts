@@ -57,8 +57,10 @@ export function commitMessage(choice: Omit<Choice, 'sources'>, seed: number, ran
       ? `mutate: ${first.operator} at ${first.file}:${first.line}`
       : `mutate: ${edits.length} edits (${[...new Set(edits.map((e) => e.operator))].join(', ')})`;
   const why: string[] = [];
-  if (choice.kind === 'pair' && choice.pair) {
-    why.push(`Combines ${choice.pair.branches.join(' and ')}, siblings that each made tests pass which the parent failed (${choice.pair.helped.join(' and ')}).`);
+  if (choice.kind === 'pair' && choice.from) {
+    why.push(`Combines ${choice.from.branches.join(' and ')}, siblings that each made different failing tests pass (${choice.from.helped.join(' and ')} tests).`);
+  } else if (choice.kind === 'transplant' && choice.from) {
+    why.push(`Carries over the edit of ${choice.from.branches[0]}, which made ${choice.from.helped[0]} failing tests pass on another branch; they fail here.`);
   } else if (choice.kind === 'single' && choice.drawn && first) {
     const at = ranked.findIndex((l) => l.file === first.file && l.line === first.line);
     const line = at >= 0 ? `suspiciousness ${choice.drawn.suspicion.toFixed(2)}, ${ordinal(at + 1)} of ${ranked.length} ranked lines` : `suspiciousness ${choice.drawn.suspicion.toFixed(2)}`;
@@ -141,7 +143,7 @@ export function createMutateAgent(): Agent {
         localization,
         editableFiles: sources.length,
         suspicious: ranked.slice(0, TRANSCRIPT_LINES),
-        ...(made ? { choice: { kind: made.kind, edits: made.edits, ...(made.drawn ? { drawn: made.drawn } : {}), ...(made.pair ? { pair: made.pair } : {}) } } : {}),
+        ...(made ? { choice: { kind: made.kind, edits: made.edits, ...(made.drawn ? { drawn: made.drawn } : {}), ...(made.from ? { from: made.from } : {}) } } : {}),
         outcome: made ? 'edited' : 'no-edit',
         ...(made ? {} : { reason: (choice as { reason: string }).reason }),
       };

@@ -1,23 +1,24 @@
 /**
- * Which child to make: first a pair of helpful siblings not yet combined, else the first edit
- * of the node's one-edit neighbourhood, in the seed's draw order, that parses and whose tree
+ * Which child to make: first a pair of helpful siblings not yet combined, then a helpful edit
+ * from elsewhere in the archive not yet carried over, else the first edit of the node's
+ * one-edit neighbourhood, in the seed's draw order, that parses and whose tree
  * the archive does not hold yet; once that is spent, a random multi-edit child.
  */
-import type { ArchiveContext } from './context.js';
+import { testOutcomes, type ArchiveContext } from './context.js';
+import { applyEdit, complementaryPairs, readEdit, type HelpfulNode, type NodeEdit } from './helpful.js';
 import { drawOrder, neighbourhood, type FileSites, type Suspicion } from './neighbourhood.js';
-import { childEdit, combineEdits, complementaryPairs, helpfulChildren } from './pairs.js';
 import { searchEdits, type EditRecord, type SourceFile } from './search.js';
 import { listMutationSites, parsesCleanly, spliceReplacements, type MutationOperator } from './sites/index.js';
 import type { TreeHasher } from './trees.js';
 
 export interface Choice {
-  kind: 'single' | 'pair' | 'multi';
+  kind: 'single' | 'pair' | 'transplant' | 'multi';
   edits: EditRecord[];
   sources: Map<string, string>;
   /** Single: the edit's place in the draw order, the neighbourhood's size, how many were skipped as already in the archive. */
   drawn?: { rank: number; of: number; known: number; suspicion: number };
-  /** Pair: the sibling branches combined and how many tests each helped. */
-  pair?: { branches: string[]; helped: number[] };
+  /** Pair and transplant: the helpful nodes whose edits it carries, and how many tests each helped. */
+  from?: { branches: string[]; helped: number[] };
 }
 
 export interface ChooseInput {
@@ -32,6 +33,8 @@ export interface ChooseInput {
 
 /** Candidates checked (re-parsed) at most per child before falling back to multi-edit draws. */
 const MAX_TRIES = 400;
+/** Helpful edits from elsewhere tried at most per child. */
+const MAX_TRANSPLANTS = 12;
 
 const EDIT_LINE = /^- (\S+) (\S+):(\d+): (.*?) → (.*)$/;
 
@@ -40,16 +43,16 @@ function parseEditLine(line: string): EditRecord | null {
   return m ? { operator: m[1] as MutationOperator, file: m[2] as string, line: Number(m[3]), before: m[4] as string, after: m[5] as string } : null;
 }
 
+const branchOf = (n: HelpfulNode): string => n.node.branch ?? n.node.id.slice(0, 12);
+
 export async function chooseChild(input: ChooseInput): Promise<Choice | { reason: string }> {
   const known = (changes: ReadonlyMap<string, string>): boolean => {
     if (!input.hasher || !input.archive) return false;
     const tree = input.hasher.treeWith(changes);
     return tree !== null && input.archive.trees.has(tree);
   };
-  const parentSource = (file: string) => input.files.find((f) => f.path === file)?.source;
-
-  const pair = await firstNewPair(input, known, parentSource);
-  if (pair) return pair;
+  const combined = (await firstNewPair(input, known)) ?? (await firstNewTransplant(input, known));
+  if (combined) return combined;
   const single = await firstNewSingle(input, known);
   if (single) return single;
 
@@ -59,28 +62,54 @@ export async function chooseChild(input: ChooseInput): Promise<Choice | { reason
   return { kind: 'multi', edits: multi.edits, sources: multi.sources };
 }
 
-async function firstNewPair(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean, parentSource: (file: string) => string | undefined): Promise<Choice | null> {
+/** The helpful nodes' edits applied one after the other to the parent's files, when the result is new and parses. */
+async function carry(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean, donors: HelpfulNode[], kind: 'pair' | 'transplant', edits: Map<string, NodeEdit | null>): Promise<Choice | null> {
+  let sources: Map<string, string> | null = new Map(input.files.map((f) => [f.path, f.source]));
+  const lines: string[] = [];
+  for (const donor of donors) {
+    if (!edits.has(donor.node.id)) edits.set(donor.node.id, await readEdit(input.worktree, donor.parent, donor.node.id));
+    const edit = edits.get(donor.node.id);
+    sources = edit && sources ? applyEdit(sources, edit) : null;
+    if (!sources || !edit) return null;
+    lines.push(...edit.lines);
+  }
+  const changed = new Map([...sources].filter(([file, text]) => input.files.find((f) => f.path === file)?.source !== text));
+  if (changed.size === 0 || known(changed)) return null;
+  for (const [file, text] of changed) {
+    const language = input.files.find((f) => f.path === file)?.language;
+    if (!language || !(await parsesCleanly(text, language))) return null;
+  }
+  const records = lines.map(parseEditLine).filter((r): r is EditRecord => r !== null);
+  return { kind, edits: records, sources: changed, from: { branches: donors.map(branchOf), helped: donors.map((d) => d.helped.size) } };
+}
+
+/** Two children of the parent that each made different failing tests pass, combined. */
+async function firstNewPair(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean): Promise<Choice | null> {
   const parent = input.archive?.lineage[0]?.node.id;
-  if (!parent) return null;
-  const edits = new Map<string, Awaited<ReturnType<typeof childEdit>>>();
-  const editOf = async (id: string) => {
-    if (!edits.has(id)) edits.set(id, await childEdit(input.worktree, parent, id, parentSource));
-    return edits.get(id) ?? null;
-  };
-  for (const [a, b] of complementaryPairs(helpfulChildren(input.archive)).slice(0, 12)) {
-    const ea = await editOf(a.node.id);
-    const eb = await editOf(b.node.id);
-    if (!ea || !eb) continue;
-    const sources = combineEdits(ea, eb, parentSource);
-    if (!sources || known(sources)) continue;
-    let parses = true;
-    for (const [file, source] of sources) {
-      const language = input.files.find((f) => f.path === file)?.language;
-      if (language && !(await parsesCleanly(source, language))) parses = false;
-    }
-    if (!parses) continue;
-    const records = [...ea.lines, ...eb.lines].map(parseEditLine).filter((r): r is EditRecord => r !== null);
-    return { kind: 'pair', edits: records, sources, pair: { branches: [a.node.branch ?? a.node.id.slice(0, 12), b.node.branch ?? b.node.id.slice(0, 12)], helped: [a.helped.size, b.helped.size] } };
+  if (!parent || !input.archive) return null;
+  const edits = new Map<string, NodeEdit | null>();
+  for (const pair of complementaryPairs(input.archive.helpful.filter((h) => h.parent === parent)).slice(0, 12)) {
+    const choice = await carry(input, known, pair, 'pair', edits);
+    if (choice) return choice;
+  }
+  return null;
+}
+
+/**
+ * A helpful edit made elsewhere in the archive (not in this node's lineage) whose helped tests
+ * still fail here: another bug's fix, found on another branch, carried over.
+ */
+async function firstNewTransplant(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean): Promise<Choice | null> {
+  const archive = input.archive;
+  const parent = archive?.lineage[0];
+  if (!archive || !parent) return null;
+  const outcomes = testOutcomes(parent.evaluations);
+  const inLineage = new Set(archive.lineage.map((l) => l.node.id));
+  const donors = archive.helpful.filter((h) => h.parent !== parent.node.id && !inLineage.has(h.node.id) && [...h.helped].some((t) => outcomes.get(t) !== 'pass'));
+  const edits = new Map<string, NodeEdit | null>();
+  for (const donor of donors.slice(0, MAX_TRANSPLANTS)) {
+    const choice = await carry(input, known, [donor], 'transplant', edits);
+    if (choice) return choice;
   }
   return null;
 }

@@ -4,6 +4,7 @@
  * each operator's children have helped so far in this archive. Pure: a snapshot in.
  */
 import type { ArchiveNode, ArchiveSnapshot, Evaluation } from '../../archive/types.js';
+import type { HelpfulNode } from './helpful.js';
 import { MUTATION_OPERATORS, type MutationOperator } from './sites/index.js';
 
 export interface NodeRuns {
@@ -20,6 +21,8 @@ export interface ArchiveContext {
   trees: ReadonlySet<string>;
   /** A factor per operator from how its children fared in this archive (1 with no evidence). */
   operatorWeights: ReadonlyMap<MutationOperator, number>;
+  /** Every node of the archive that made some of its parent's failing tests pass. */
+  helpful: HelpfulNode[];
 }
 
 const LINEAGE = 16;
@@ -30,7 +33,8 @@ export function archiveContext(snapshot: ArchiveSnapshot, parent: string): Archi
   const lineage: NodeRuns[] = [];
   for (let n = byId.get(parent); n && lineage.length < LINEAGE; n = byId.get(n.parents[0] ?? '')) lineage.push(runs(n));
   const children = snapshot.nodes.filter((n) => n.parents[0] === parent).map(runs);
-  return { lineage, children, trees: new Set(snapshot.nodes.map((n) => n.tree)), operatorWeights: operatorWeights(snapshot) };
+  const { weights, helpful } = learn(snapshot);
+  return { lineage, children, trees: new Set(snapshot.nodes.map((n) => n.tree)), operatorWeights: weights, helpful };
 }
 
 /** Test outcome per `task\0test` from each task's latest run (`task\0*` when the runner named no test). */
@@ -71,31 +75,40 @@ const BASE_RATE = 0.05;
 const [LOW, HIGH] = [0.25, 4];
 
 /**
- * Adaptive operator selection: an operator whose one-edit children made failing tests pass
- * more often than the others in this archive is drawn more often (its helpful share over the
+ * What the archive teaches. Adaptive operator selection: an operator whose one-edit children
+ * made failing tests pass more often than the others in this archive is drawn more often (its helpful share over the
  * pooled one, each shrunk towards the pooled rate by PSEUDO pseudo-children). A project's bugs
- * tend to come in kinds; an operator that has not been tried keeps factor 1.
+ * tend to come in kinds; an operator that has not been tried keeps factor 1. And the helpful
+ * nodes, whose edits are combined and carried over (helpful.ts).
  */
-export function operatorWeights(snapshot: ArchiveSnapshot): Map<MutationOperator, number> {
+function learn(snapshot: ArchiveSnapshot): { weights: Map<MutationOperator, number>; helpful: HelpfulNode[] } {
   const tried = new Map<string, number>();
-  const helped = new Map<string, number>();
+  const helpedBy = new Map<string, number>();
+  const helpful: HelpfulNode[] = [];
   for (const node of snapshot.nodes) {
-    const op = node.operator === 'mutate' ? SUBJECT.exec(node.subject)?.[1] : undefined;
     const parent = node.parents[0];
-    if (!op || !parent) continue;
+    if (!parent || node.pruned) continue;
     const c = changes(snapshot.evaluations.get(parent) ?? [], snapshot.evaluations.get(node.id) ?? []);
     if (c.compared === 0) continue;
+    if (c.helped.size > 0) helpful.push({ node, parent, helped: c.helped, broke: c.broke });
+    const op = node.operator === 'mutate' ? SUBJECT.exec(node.subject)?.[1] : undefined;
+    if (!op) continue;
     tried.set(op, (tried.get(op) ?? 0) + 1);
-    if (c.helped.size > 0) helped.set(op, (helped.get(op) ?? 0) + 1);
+    if (c.helped.size > 0) helpedBy.set(op, (helpedBy.get(op) ?? 0) + 1);
   }
   const total = [...tried.values()].reduce((a, b) => a + b, 0);
-  const good = [...helped.values()].reduce((a, b) => a + b, 0);
+  const good = [...helpedBy.values()].reduce((a, b) => a + b, 0);
   const pooled = (good + PSEUDO * BASE_RATE) / (total + PSEUDO);
-  const out = new Map<MutationOperator, number>();
+  const weights = new Map<MutationOperator, number>();
   for (const op of MUTATION_OPERATORS) {
-    const t = tried.get(op) ?? 0;
-    const rate = ((helped.get(op) ?? 0) + PSEUDO * pooled) / (t + PSEUDO);
-    out.set(op, Math.min(HIGH, Math.max(LOW, rate / pooled)));
+    const rate = ((helpedBy.get(op) ?? 0) + PSEUDO * pooled) / ((tried.get(op) ?? 0) + PSEUDO);
+    weights.set(op, Math.min(HIGH, Math.max(LOW, rate / pooled)));
   }
-  return out;
+  // The most helpful first, then the most recent.
+  helpful.sort((a, b) => b.helped.size - b.broke.size - (a.helped.size - a.broke.size) || b.node.time - a.node.time);
+  return { weights, helpful };
+}
+
+export function operatorWeights(snapshot: ArchiveSnapshot): Map<MutationOperator, number> {
+  return learn(snapshot).weights;
 }

@@ -9,7 +9,7 @@ export { archiveContext, changes, operatorWeights, testOutcomes, type ArchiveCon
 export { isEditable, globToRegExp, listRepoFiles, TEST_FILE_GLOBS, type EditableRules } from './files.js';
 export { hotspotLines, lineageSpectra, suspicionOf } from './localize.js';
 export { drawOrder, neighbourhood, OPERATOR_PRIOR, type Candidate, type FileSites, type Suspicion } from './neighbourhood.js';
-export { changedRegion, combineEdits, complementaryPairs, helpfulChildren, type HelpfulChild } from './pairs.js';
+export { applyEdit, changedRegion, complementaryPairs, readEdit, type HelpfulNode, type NodeEdit, type RegionEdit } from './helpful.js';
 export { languageOfPath, type MutateLanguage } from './parser.js';
 export { createRandom, type Random } from './random.js';
 export { searchEdits, type EditRecord, type SearchOptions, type SearchResult, type SourceFile } from './search.js';

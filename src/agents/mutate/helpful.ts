@@ -1,0 +1,102 @@
+/**
+ * Edits that helped: a node that made some of its parent's failing tests pass carries a
+ * helpful edit. Two helpful children of the node being expanded whose helped tests differ are
+ * combined into one two-edit child; a helpful edit found elsewhere in the archive (a cousin's
+ * fix of another bug) is carried over to this node when the tests it fixed still fail here.
+ * Edits are read back from git as the one region of each file that changed, with a little
+ * context to find that place again in another node's file.
+ */
+import type { ArchiveNode } from '../../archive/types.js';
+import { git } from '../../git/index.js';
+
+export interface HelpfulNode {
+  node: ArchiveNode;
+  /** Its first parent. */
+  parent: string;
+  /** Tests (`task\0test`) the parent failed and the node passed. */
+  helped: Set<string>;
+  /** Tests the parent passed and the node failed. */
+  broke: Set<string>;
+}
+
+/** Pairs of helpful nodes that each helped a test the other did not, the most helpful together first. */
+export function complementaryPairs(nodes: readonly HelpfulNode[]): [HelpfulNode, HelpfulNode][] {
+  const pairs: { pair: [HelpfulNode, HelpfulNode]; gain: number }[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    for (let j = i + 1; j < nodes.length; j++) {
+      const a = nodes[i]!;
+      const b = nodes[j]!;
+      if (![...a.helped].some((t) => !b.helped.has(t)) || ![...b.helped].some((t) => !a.helped.has(t))) continue;
+      pairs.push({ pair: [a, b], gain: new Set([...a.helped, ...b.helped]).size - new Set([...a.broke, ...b.broke]).size });
+    }
+  }
+  return pairs.sort((x, y) => y.gain - x.gain).map((p) => p.pair);
+}
+
+/** One file's change: the text that was replaced, its replacement, and the text around it. */
+export interface RegionEdit {
+  old: string;
+  new: string;
+  prefix: string;
+  suffix: string;
+}
+
+export interface NodeEdit {
+  files: Map<string, RegionEdit>;
+  /** The edit lines (`- operator file:line: before → after`) of the node's commit message. */
+  lines: string[];
+}
+
+/** Characters of context kept on each side of a changed region. */
+const CONTEXT = 48;
+
+/** The one region of `after` that differs from `before`, with context. */
+export function changedRegion(before: string, after: string): RegionEdit {
+  let start = 0;
+  while (start < before.length && start < after.length && before[start] === after[start]) start++;
+  let end = 0;
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++;
+  return {
+    old: before.slice(start, before.length - end),
+    new: after.slice(start, after.length - end),
+    prefix: before.slice(Math.max(0, start - CONTEXT), start),
+    suffix: before.slice(before.length - end, Math.min(before.length, before.length - end + CONTEXT)),
+  };
+}
+
+/** A node's change against its parent, from git: modified files only (none added or removed), else null. */
+export async function readEdit(worktree: string, parent: string, node: string): Promise<NodeEdit | null> {
+  const diff = await git(worktree, ['diff-tree', '-r', '--no-renames', '-z', parent, node], { reject: false });
+  if (diff.exitCode !== 0) return null;
+  const fields = diff.stdout.split('\0').filter((f) => f.length > 0);
+  const files = new Map<string, RegionEdit>();
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [, , oldSha, newSha, status] = (fields[i] as string).split(' ') as [string, string, string, string, string];
+    if (status !== 'M') return null;
+    const [before, after] = await Promise.all([oldSha, newSha].map((sha) => git(worktree, ['cat-file', 'blob', sha], { reject: false })));
+    if (before?.exitCode !== 0 || after?.exitCode !== 0) return null;
+    files.set(fields[i + 1] as string, changedRegion(before.stdout, after.stdout));
+  }
+  const message = await git(worktree, ['log', '-1', '--format=%B', node], { reject: false });
+  const lines = message.stdout.split('\n').filter((l) => /^- \S+ \S+:\d+: /.test(l));
+  return files.size > 0 ? { files, lines } : null;
+}
+
+/**
+ * The edit applied to `sources` (file → text): each region is found again by its text and
+ * context, which must occur exactly once. Null when a file is missing or the place is gone
+ * (changed since, or ambiguous).
+ */
+export function applyEdit(sources: ReadonlyMap<string, string>, edit: NodeEdit): Map<string, string> | null {
+  const out = new Map(sources);
+  for (const [file, r] of edit.files) {
+    const source = out.get(file);
+    if (source === undefined) return null;
+    const needle = r.prefix + r.old + r.suffix;
+    const at = source.indexOf(needle);
+    if (at < 0 || source.indexOf(needle, at + 1) >= 0) return null;
+    const start = at + r.prefix.length;
+    out.set(file, source.slice(0, start) + r.new + source.slice(start + r.old.length));
+  }
+  return out;
+}
