@@ -28,7 +28,10 @@ export interface ChooseInput {
   maxEdits: number;
   worktree: string;
   archive?: ArchiveContext;
-  hasher: TreeHasher | null;
+  /** The tree a change of the parent's files would have (null: unknown, never a duplicate). */
+  hasher: Pick<TreeHasher, 'treeWith'> | null;
+  /** How a node's edit is read (default: from git in the worktree). */
+  readEdit?: (parent: string, node: string) => Promise<NodeEdit | null>;
 }
 
 /** Candidates checked (re-parsed) at most per child before falling back to multi-edit draws. */
@@ -67,7 +70,7 @@ async function carry(input: ChooseInput, known: (c: ReadonlyMap<string, string>)
   let sources: Map<string, string> | null = new Map(input.files.map((f) => [f.path, f.source]));
   const lines: string[] = [];
   for (const donor of donors) {
-    if (!edits.has(donor.node.id)) edits.set(donor.node.id, await readEdit(input.worktree, donor.parent, donor.node.id));
+    if (!edits.has(donor.node.id)) edits.set(donor.node.id, await (input.readEdit ?? ((p, n) => readEdit(input.worktree, p, n)))(donor.parent, donor.node.id));
     const edit = edits.get(donor.node.id);
     sources = edit && sources ? applyEdit(sources, edit) : null;
     if (!sources || !edit) return null;

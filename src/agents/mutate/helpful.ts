@@ -47,8 +47,22 @@ export interface NodeEdit {
   lines: string[];
 }
 
-/** Characters of context kept on each side of a changed region. */
-const CONTEXT = 48;
+/** Whole lines of context kept on each side of a changed region, beyond its own lines. */
+const CONTEXT_LINES = 3;
+
+/** The start of the line `lines` lines before the one holding `at`. */
+function lineStartBack(text: string, at: number, lines: number): number {
+  let i = text.lastIndexOf('\n', at - 1);
+  for (let k = 0; k < lines && i >= 0; k++) i = text.lastIndexOf('\n', i - 1);
+  return i + 1;
+}
+
+/** The end of the line `lines` lines after the one holding `at`. */
+function lineEndForward(text: string, at: number, lines: number): number {
+  let i = text.indexOf('\n', at);
+  for (let k = 0; k < lines && i >= 0; k++) i = text.indexOf('\n', i + 1);
+  return i < 0 ? text.length : i;
+}
 
 /** The one region of `after` that differs from `before`, with context. */
 export function changedRegion(before: string, after: string): RegionEdit {
@@ -59,8 +73,8 @@ export function changedRegion(before: string, after: string): RegionEdit {
   return {
     old: before.slice(start, before.length - end),
     new: after.slice(start, after.length - end),
-    prefix: before.slice(Math.max(0, start - CONTEXT), start),
-    suffix: before.slice(before.length - end, Math.min(before.length, before.length - end + CONTEXT)),
+    prefix: before.slice(lineStartBack(before, start, CONTEXT_LINES), start),
+    suffix: before.slice(before.length - end, lineEndForward(before, before.length - end, CONTEXT_LINES)),
   };
 }
 
@@ -84,19 +98,30 @@ export async function readEdit(worktree: string, parent: string, node: string): 
 
 /**
  * The edit applied to `sources` (file → text): each region is found again by its text and
- * context, which must occur exactly once. Null when a file is missing or the place is gone
- * (changed since, or ambiguous).
+ * the rest of its lines, with more surrounding lines while that is ambiguous; it must occur
+ * exactly once. Null when a file is missing or the place is gone (changed since, or ambiguous).
  */
 export function applyEdit(sources: ReadonlyMap<string, string>, edit: NodeEdit): Map<string, string> | null {
   const out = new Map(sources);
   for (const [file, r] of edit.files) {
     const source = out.get(file);
     if (source === undefined) return null;
-    const needle = r.prefix + r.old + r.suffix;
-    const at = source.indexOf(needle);
-    if (at < 0 || source.indexOf(needle, at + 1) >= 0) return null;
-    const start = at + r.prefix.length;
-    out.set(file, source.slice(0, start) + r.new + source.slice(start + r.old.length));
+    const at = locate(source, r);
+    if (at === null) return null;
+    out.set(file, source.slice(0, at) + r.new + source.slice(at + r.old.length));
   }
   return out;
+}
+
+/** Where `r.old` starts in `source`: the one place its context (0 to CONTEXT_LINES more lines) matches. */
+function locate(source: string, r: RegionEdit): number | null {
+  for (let lines = 0; lines <= CONTEXT_LINES; lines++) {
+    const prefix = r.prefix.slice(lineStartBack(r.prefix, r.prefix.length, lines));
+    const suffix = r.suffix.slice(0, lineEndForward(r.suffix, 0, lines));
+    const needle = prefix + r.old + suffix;
+    const first = source.indexOf(needle);
+    if (first < 0) return null;
+    if (source.indexOf(needle, first + 1) < 0) return first + prefix.length;
+  }
+  return null;
 }

@@ -1,0 +1,176 @@
+/**
+ * The mutate agent's search, piece by piece: the draw order of the one-edit neighbourhood,
+ * candidate tree ids against git's own, the archive's lessons (operator weights, helpful
+ * nodes) and carrying a helpful edit over to another node's files.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArchiveNode, ArchiveSnapshot, Evaluation } from '../../src/archive/types.js';
+import {
+  applyEdit,
+  archiveContext,
+  changedRegion,
+  complementaryPairs,
+  drawOrder,
+  listMutationSites,
+  neighbourhood,
+  operatorWeights,
+  readEdit,
+  suspicionOf,
+  TreeHasher,
+  type FileSites,
+  type HelpfulNode,
+} from '../../src/agents/mutate/index.js';
+import { makeRepo, removeDir, sh } from '../helpers/repo.js';
+
+const SOURCE = `export function f(a, b) {
+  if (a < b) {
+    return a - b;
+  }
+  return a * 2;
+}
+
+export function g(xs) {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
+}
+`;
+
+async function files(): Promise<FileSites[]> {
+  return [{ path: 'src/a.js', language: 'javascript', source: SOURCE, sites: await listMutationSites(SOURCE, 'javascript') }];
+}
+
+describe('the draw order', () => {
+  it('draws every candidate once, the same for a seed, and the suspicious line first far more often', async () => {
+    const ranked = [{ file: 'src/a.js', line: 3, score: 1, ef: 1, ep: 0, frames: 0 }, { file: 'src/a.js', line: 10, score: 0.4, ef: 1, ep: 2, frames: 0 }];
+    const candidates = neighbourhood(await files(), suspicionOf(ranked, new Map()));
+    const order = drawOrder(candidates, 7);
+    expect(order).toHaveLength(candidates.length);
+    expect(new Set(order).size).toBe(candidates.length);
+    expect(drawOrder(candidates, 7)).toEqual(order);
+    let first = 0;
+    for (let seed = 0; seed < 200; seed++) if (drawOrder(candidates, seed)[0]!.site.line === 3) first++;
+    expect(first / 200).toBeGreaterThan(0.8);
+  });
+
+  it('proposes nothing on lines no failing test ran while suspicious lines are known', async () => {
+    const ranked = [{ file: 'src/a.js', line: 3, score: 1, ef: 1, ep: 0, frames: 0 }];
+    const spans = new Map([['src/a.js', [{ name: 'f', startLine: 1, endLine: 6 }, { name: 'g', startLine: 8, endLine: 12 }]]]);
+    const candidates = neighbourhood(await files(), suspicionOf(ranked, spans));
+    const weight = (line: number) => candidates.filter((c) => c.site.line === line).reduce((s, c) => s + c.weight, 0);
+    // The rest of f and of the file stay reachable, far behind.
+    expect(weight(3)).toBeGreaterThan(1000 * weight(5));
+    expect(weight(5)).toBeGreaterThan(weight(10));
+    expect(weight(10)).toBeGreaterThan(0);
+  });
+});
+
+describe('candidate trees', () => {
+  let repo: string;
+  beforeAll(async () => {
+    repo = await makeRepo({ 'src/a.js': SOURCE, 'src/deep/b.py': 'x = 1\n', 'README.md': '# r\n' });
+  });
+  afterAll(() => removeDir(repo));
+
+  it('are the trees git writes for the same edit', async () => {
+    const hasher = (await TreeHasher.load(repo))!;
+    for (const [file, content] of [['src/a.js', SOURCE.replace('a < b', 'a <= b')], ['src/deep/b.py', 'x = 2\n']] as const) {
+      const predicted = hasher.treeWith(new Map([[file, content]]));
+      await writeFile(path.join(repo, file), content);
+      await sh(repo, 'git', ['add', '-A']);
+      expect(predicted).toBe((await sh(repo, 'git', ['write-tree'])).stdout.trim());
+      await sh(repo, 'git', ['reset', '-q', '--hard']);
+    }
+    expect(hasher.treeWith(new Map([['src/missing.js', '']]))).toBeNull();
+  });
+});
+
+const node = (id: string, parent: string | null, subject: string, time = 0): ArchiveNode => ({
+  id,
+  parents: parent ? [parent] : [],
+  tree: `t${id}`,
+  branch: `evo/a1/${id}`,
+  writer: 'a1',
+  agent: 'a1',
+  operator: parent ? 'mutate' : 'root',
+  time,
+  subject,
+  pruned: false,
+  promoted: false,
+});
+const run = (n: string, task: string, results: Record<string, 'pass' | 'fail'>): Evaluation => ({
+  node: n,
+  task,
+  outcome: Object.values(results).every((r) => r === 'pass') ? 'pass' : 'fail',
+  testResults: results,
+  durationMs: 1,
+  harness: 'local',
+  writer: 'a1',
+  time: '',
+});
+
+describe('what the archive teaches', () => {
+  // The root fails t1 and t2 of task A and u1 of task B; c1 fixes t1, c2 fixes u1, c3 nothing.
+  const snapshot: ArchiveSnapshot = {
+    root: 'r',
+    nodes: [node('r', null, 'root'), node('c1', 'r', 'mutate: binary-operator at src/a.js:2', 1), node('c2', 'r', 'mutate: binary-operator at src/b.js:4', 2), node('c3', 'r', 'mutate: constant at src/a.js:5', 3)],
+    evaluations: new Map([
+      ['r', [run('r', 'A', { t1: 'fail', t2: 'fail' }), run('r', 'B', { u1: 'fail', u2: 'pass' })]],
+      ['c1', [run('c1', 'A', { t1: 'pass', t2: 'fail' })]],
+      ['c2', [run('c2', 'B', { u1: 'pass', u2: 'pass' })]],
+      ['c3', [run('c3', 'A', { t1: 'fail', t2: 'fail' }), run('c3', 'B', { u1: 'fail', u2: 'fail' })]],
+    ]),
+    claims: [],
+  };
+
+  it('an operator whose children helped is drawn more often, one that never helped less', () => {
+    const weights = operatorWeights(snapshot);
+    expect(weights.get('binary-operator')).toBeGreaterThan(1);
+    expect(weights.get('constant')).toBeLessThan(1);
+    expect(weights.get('slice-add')).toBe(1);
+  });
+
+  it('finds the helpful children and pairs those that fixed different tests', () => {
+    const context = archiveContext(snapshot, 'r');
+    expect(context.children.map((c) => c.node.id)).toEqual(['c1', 'c2', 'c3']);
+    expect(context.trees.has('tc3')).toBe(true);
+    const helpful = context.helpful;
+    expect(helpful.map((h) => h.node.id).sort()).toEqual(['c1', 'c2']);
+    expect(complementaryPairs(helpful).map(([a, b]) => [a.node.id, b.node.id].sort())).toEqual([['c1', 'c2']]);
+    const same = { ...helpful[0]!, node: node('c4', 'r', 'x') } as HelpfulNode;
+    expect(complementaryPairs([helpful[0]!, same])).toEqual([]);
+  });
+});
+
+describe('carrying an edit over', () => {
+  it('finds the changed place again by its text and context, and only where it is unique', () => {
+    const before = 'function f(a) {\n  return a < 1;\n}\nfunction g(a) {\n  return a < 2;\n}\n';
+    const after = before.replace('a < 1', 'a <= 1');
+    const region = changedRegion(before, after);
+    expect(region).toMatchObject({ old: '', new: '=' });
+    const edit = { files: new Map([['x.js', region]]), lines: [] };
+    // The other file moved the function down and changed g: the place is still found.
+    const elsewhere = `// header\n${before.replace('a < 2', 'a > 2')}`;
+    expect(applyEdit(new Map([['x.js', elsewhere]]), edit)?.get('x.js')).toBe(elsewhere.replace('a < 1', 'a <= 1'));
+    // Gone (already edited) or missing: nothing.
+    expect(applyEdit(new Map([['x.js', after]]), edit)).toBeNull();
+    expect(applyEdit(new Map(), edit)).toBeNull();
+  });
+
+  it('reads a node\'s edit from git, with the edit lines of its message', async () => {
+    const repo = await makeRepo({ 'src/a.js': SOURCE });
+    try {
+      const parent = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      await writeFile(path.join(repo, 'src/a.js'), SOURCE.replace('a * 2', 'a * 3'));
+      await sh(repo, 'git', ['commit', '-qam', 'mutate: constant at src/a.js:5\n\n- constant src/a.js:5: a * 2 → a * 3\n\nSeed: 1']);
+      const child = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const edit = (await readEdit(repo, parent, child))!;
+      expect(edit.lines).toEqual(['- constant src/a.js:5: a * 2 → a * 3']);
+      expect(applyEdit(new Map([['src/a.js', SOURCE]]), edit)?.get('src/a.js')).toBe(SOURCE.replace('a * 2', 'a * 3'));
+    } finally {
+      await removeDir(repo);
+    }
+  });
+});
