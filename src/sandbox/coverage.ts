@@ -21,6 +21,13 @@ export interface CoverageRun {
   entries: TarEntry[];
   /** Variables for the run (values hold WORK_TOKEN, replaced by the sandbox). */
   env: Record<string, string>;
+  /**
+   * The run's command and variables with the hooks wired in. A split run (Docker, node --test)
+   * starts its own node supervisor with the run's variables before any file is in place, so
+   * there the node preload is named on the command line, after the privilege drop's (the test
+   * processes inherit both), rather than in NODE_OPTIONS.
+   */
+  wire(command: string[], env: Record<string, string>, split: boolean): { command: string[]; env: Record<string, string> };
   /** The file to collect, relative to the work dir. */
   file: string;
   /**
@@ -37,16 +44,25 @@ export async function coverageRun(outDir: string): Promise<CoverageRun> {
   const entries = await Promise.all(HOOK_FILES.map(async (f) => ({ path: `${HARNESS_DIR}/${f}`, content: await readFile(path.join(assets, f)), mode: 0o644 })));
   const file = `${outDir}/coverage.jsonl`;
   const harness = `${WORK_TOKEN}/${HARNESS_DIR}`;
+  const env = {
+    EVOGIT_COVERAGE: `${WORK_TOKEN}/${file}`,
+    NODE_OPTIONS: `--require "${harness}/coverage.cjs"`,
+    // The harness folder itself stays importable (evogit's pytest timeout plugin lives there).
+    PYTHONPATH: `${harness}/python:${harness}`,
+    PYTEST_PLUGINS: 'evogit_pytest',
+  };
   return {
     entries,
-    env: {
-      EVOGIT_COVERAGE: `${WORK_TOKEN}/${file}`,
-      NODE_OPTIONS: `--require "${harness}/coverage.cjs"`,
-      // The harness folder itself stays importable (evogit's pytest timeout plugin lives there).
-      PYTHONPATH: `${harness}/python:${harness}`,
-      PYTEST_PLUGINS: 'evogit_pytest',
-    },
+    env,
     file,
+    wire(command, base, split) {
+      const all = { ...base, ...env };
+      if (!split) return { command, env: all };
+      const { NODE_OPTIONS: _preload, ...rest } = all;
+      const drop = command.indexOf('--require');
+      const at = drop >= 0 ? drop + 2 : 1;
+      return { command: [...command.slice(0, at), '--require', `${harness}/coverage.cjs`, ...command.slice(at)], env: rest };
+    },
     spectrum(collected, output, source, ignore = []) {
       if (!collected?.length) return undefined;
       const tests = parseCoverage(collected.toString('utf8')).filter((t) => !ignore.some((name) => t.test.includes(name)));

@@ -224,11 +224,12 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     const limit = task.timeoutMs !== undefined ? { ms: task.timeoutMs, basis: `the task's own limit, ${task.timeoutMs} ms` } : taskTimeout(config.test, req.rootRunMs ?? null);
     const filled = fillCommand(task.command, { results: resultRel.startsWith(OUT_TOKEN) ? resultRel : `${WORK_TOKEN}/${resultRel}`, timeoutMs: limit.ms });
     const plan = planCanaries(runnerOfCommand(task.command), filled, task.hiddenFiles, { split: sandbox.kind === 'docker', user: uidGid(config.sandbox.user) });
+    const wired = coverage ? coverage.wire(plan.command, HARNESS_ENV, plan.split) : { command: plan.command, env: HARNESS_ENV };
     const result: SandboxRunResult = await sandbox.run({
       runId: `${commit.slice(0, 12)}-${nonce.slice(0, 8)}`,
       image: environment.image,
-      command: plan.command,
-      env: { ...HARNESS_ENV, ...coverage?.env },
+      command: wired.command,
+      env: wired.env,
       layers,
       files: plan.files,
       split: plan.split,
@@ -239,7 +240,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       collect: [...(task.resultFormat === 'none' ? [] : [resultRel]), ...(coverage ? [coverage.file] : [])],
       signal: req.signal,
     });
-    const shownCommand = [...(task.setup?.length ? [`(setup: ${task.setup.join(' && ')})`] : []), ...plan.command].join(' ');
+    const shownCommand = [...(task.setup?.length ? [`(setup: ${task.setup.join(' && ')})`] : []), ...wired.command].join(' ');
     log += `--- ${shownCommand.split(WORK_TOKEN).join('<work>').split(SECURE_TOKEN).join('<secure>').split(OUT_TOKEN).join('<out>')} ---\n--- limit ${limit.basis} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.runMs} ms ---\n`;
     if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
     // The candidate's tree could not be put in place (tar refused it, or it exceeds sandbox.disk): its own failure.
