@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveNode, ArchiveSnapshot, Evaluation } from '../../src/archive/types.js';
 import {
   applyEdit,
+  chooseChild,
   archiveContext,
   changedRegion,
   complementaryPairs,
@@ -169,6 +170,58 @@ describe('carrying an edit over', () => {
       const edit = (await readEdit(repo, parent, child))!;
       expect(edit.lines).toEqual(['- constant src/a.js:5: a * 2 → a * 3']);
       expect(applyEdit(new Map([['src/a.js', SOURCE]]), edit)?.get('src/a.js')).toBe(SOURCE.replace('a * 2', 'a * 3'));
+    } finally {
+      await removeDir(repo);
+    }
+  });
+});
+
+describe('lateral children', () => {
+  // CPython's calendar.isleap with its inner `or` written `and`; a child of it negated the inner
+  // clause, a partial fix (1900 and 2024 right, 2000 wrong) that no single further edit repairs.
+  const BUGGY = 'def isleap(year):\n    """Return True for leap years, False for non-leap years."""\n    return year % 4 == 0 and (year % 100 != 0 and year % 400 == 0)\n';
+  const PARTIAL = BUGGY.replace('and (year', 'and not (year');
+  const FIXED = BUGGY.replace('!= 0 and year', '!= 0 or year');
+
+  it('undo a still-suspicious ancestor edit and make another of its line\'s edits, keeping the rest', async () => {
+    const repo = await makeRepo({ 'calendar.py': BUGGY, 'util.py': 'def double(x):\n    return x * 2\n' });
+    try {
+      const rootId = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      await writeFile(path.join(repo, 'calendar.py'), PARTIAL);
+      await sh(repo, 'git', ['commit', '-qam', `mutate: unary-operator at calendar.py:3\n\n- unary-operator calendar.py:3: year % 100 != 0 and year % 400 == 0 → not (year % 100 != 0 and year % 400 == 0)\n\nSeed: 1`]);
+      const partialId = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      // Another fix further down the lineage stays in every lateral child.
+      await writeFile(path.join(repo, 'util.py'), 'def double(x):\n    return x + x\n');
+      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at util.py:2\n\n- binary-operator util.py:2: x * 2 → x + x\n\nSeed: 2']);
+      const parentId = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const snapshot: ArchiveSnapshot = {
+        root: rootId,
+        nodes: [node(rootId, null, 'root'), { ...node(partialId, rootId, 'mutate: unary-operator at calendar.py:3', 1), branch: 'evo/a1/1' }, node(parentId, partialId, 'mutate: binary-operator at util.py:2', 2)],
+        evaluations: new Map(),
+        claims: [],
+      };
+      const context = archiveContext(snapshot, parentId);
+      const source = async (f: string) => (await sh(repo, 'git', ['show', `${parentId}:${f}`])).stdout;
+      const files = [
+        { path: 'calendar.py', language: 'python' as const, source: await source('calendar.py') },
+        { path: 'util.py', language: 'python' as const, source: await source('util.py') },
+      ];
+      const suspicion = suspicionOf([{ file: 'calendar.py', line: 3, score: 1, ef: 1, ep: 0, frames: 0 }], new Map());
+      const lateral: Array<{ text: string; edits: string[] }> = [];
+      for (let seed = 0; seed < 30; seed++) {
+        const choice = await chooseChild({ files, suspicion, seed, maxEdits: 1, worktree: repo, archive: context, hasher: null });
+        if (!('kind' in choice) || choice.kind !== 'lateral') continue;
+        expect([...choice.sources.keys()]).toEqual(['calendar.py']);
+        expect(choice.undoes).toBe('evo/a1/1');
+        lateral.push({ text: choice.sources.get('calendar.py')!, edits: choice.edits.map((e) => `${e.operator} ${e.before} → ${e.after}`) });
+      }
+      // About half of the line's draws are lateral, and the right fix is among them.
+      expect(lateral.length).toBeGreaterThan(5);
+      for (const l of lateral) {
+        expect(l.text).not.toBe(PARTIAL);
+        expect(l.edits[0]).toBe('unary-operator not (year % 100 != 0 and year % 400 == 0) → year % 100 != 0 and year % 400 == 0');
+      }
+      expect(lateral.map((l) => l.text)).toContain(FIXED);
     } finally {
       await removeDir(repo);
     }

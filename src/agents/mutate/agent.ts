@@ -51,9 +51,10 @@ const ordinal = (n: number): string => `${n}${n % 100 >= 11 && n % 100 <= 13 ? '
  */
 export function commitMessage(choice: Omit<Choice, 'sources'>, seed: number, ranked: readonly SuspiciousLine[] = []): string {
   const { edits } = choice;
-  const first = edits[0];
+  // A lateral child is named by the edit it makes; the undone one is the ancestor's.
+  const first = choice.kind === 'lateral' ? edits[1] : edits[0];
   const subject =
-    edits.length === 1 && first
+    (edits.length === 1 || choice.kind === 'lateral') && first
       ? `mutate: ${first.operator} at ${first.file}:${first.line}`
       : `mutate: ${edits.length} edits (${[...new Set(edits.map((e) => e.operator))].join(', ')})`;
   const why: string[] = [];
@@ -61,6 +62,10 @@ export function commitMessage(choice: Omit<Choice, 'sources'>, seed: number, ran
     why.push(`Combines ${choice.from.branches.join(' and ')}, siblings that each made different failing tests pass (${choice.from.helped.join(' and ')} tests).`);
   } else if (choice.kind === 'transplant' && choice.from) {
     why.push(`Carries over the edit of ${choice.from.branches[0]}, which made ${choice.from.helped[0]} failing tests pass on another branch; they fail here.`);
+  } else if (choice.kind === 'lateral' && choice.drawn && first && edits[0]) {
+    why.push(
+      `Undoes the ${edits[0].operator} edit of ${choice.undoes} on line ${edits[0].line} of ${first.file}, which is still suspicious, and makes another of that line's edits instead (suspiciousness ${choice.drawn.suspicion.toFixed(2)}, drawn ${ordinal(choice.drawn.rank)} of ${choice.drawn.of} candidates).`,
+    );
   } else if (choice.kind === 'single' && choice.drawn && first) {
     const at = ranked.findIndex((l) => l.file === first.file && l.line === first.line);
     const line = at >= 0 ? `suspiciousness ${choice.drawn.suspicion.toFixed(2)}, ${ordinal(at + 1)} of ${ranked.length} ranked lines` : `suspiciousness ${choice.drawn.suspicion.toFixed(2)}`;
@@ -143,7 +148,7 @@ export function createMutateAgent(): Agent {
         localization,
         editableFiles: sources.length,
         suspicious: ranked.slice(0, TRANSCRIPT_LINES),
-        ...(made ? { choice: { kind: made.kind, edits: made.edits, ...(made.drawn ? { drawn: made.drawn } : {}), ...(made.from ? { from: made.from } : {}) } } : {}),
+        ...(made ? { choice: { kind: made.kind, edits: made.edits, ...(made.drawn ? { drawn: made.drawn } : {}), ...(made.from ? { from: made.from } : {}), ...(made.undoes ? { undoes: made.undoes } : {}) } } : {}),
         outcome: made ? 'edited' : 'no-edit',
         ...(made ? {} : { reason: (choice as { reason: string }).reason }),
       };

@@ -6,17 +6,20 @@
  */
 import { testOutcomes, type ArchiveContext } from './context.js';
 import { applyEdit, complementaryPairs, readEdit, type HelpfulNode, type NodeEdit } from './helpful.js';
+import { lateralFiles, type LateralFile } from './lateral.js';
 import { drawOrder, neighbourhood, type FileSites, type Suspicion } from './neighbourhood.js';
 import { searchEdits, type EditRecord, type SourceFile } from './search.js';
 import { listMutationSites, parsesCleanly, spliceReplacements, type MutationOperator } from './sites/index.js';
 import type { TreeHasher } from './trees.js';
 
 export interface Choice {
-  kind: 'single' | 'pair' | 'transplant' | 'multi';
+  kind: 'single' | 'lateral' | 'pair' | 'transplant' | 'multi';
   edits: EditRecord[];
   sources: Map<string, string>;
   /** Single: the edit's place in the draw order, the neighbourhood's size, how many were skipped as already in the archive. */
   drawn?: { rank: number; of: number; known: number; suspicion: number };
+  /** Lateral: the ancestor whose edit it undoes (the first of its edits), see lateral.ts. */
+  undoes?: string;
   /** Pair and transplant: the helpful nodes whose edits it carries, and how many tests each helped. */
   from?: { branches: string[]; helped: number[] };
 }
@@ -46,6 +49,8 @@ function parseEditLine(line: string): EditRecord | null {
   return m ? { operator: m[1] as MutationOperator, file: m[2] as string, line: Number(m[3]), before: m[4] as string, after: m[5] as string } : null;
 }
 
+const editReader = (input: ChooseInput) => input.readEdit ?? ((parent: string, node: string) => readEdit(input.worktree, parent, node));
+
 const branchOf = (n: HelpfulNode): string => n.node.branch ?? n.node.id.slice(0, 12);
 
 export async function chooseChild(input: ChooseInput): Promise<Choice | { reason: string }> {
@@ -70,7 +75,7 @@ async function carry(input: ChooseInput, known: (c: ReadonlyMap<string, string>)
   let sources: Map<string, string> | null = new Map(input.files.map((f) => [f.path, f.source]));
   const lines: string[] = [];
   for (const donor of donors) {
-    if (!edits.has(donor.node.id)) edits.set(donor.node.id, await (input.readEdit ?? ((p, n) => readEdit(input.worktree, p, n)))(donor.parent, donor.node.id));
+    if (!edits.has(donor.node.id)) edits.set(donor.node.id, await editReader(input)(donor.parent, donor.node.id));
     const edit = edits.get(donor.node.id);
     sources = edit && sources ? applyEdit(sources, edit) : null;
     if (!sources || !edit) return null;
@@ -117,31 +122,38 @@ async function firstNewTransplant(input: ChooseInput, known: (c: ReadonlyMap<str
   return null;
 }
 
+const parentSource = (input: ChooseInput, file: string): string | undefined => input.files.find((f) => f.path === file)?.source;
+
 async function firstNewSingle(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean): Promise<Choice | null> {
   const files: FileSites[] = [];
   // Only files with a suspicious line (all of them when nothing is ranked) have candidates.
   for (const f of input.files) if (input.suspicion(f.path, 1, Number.MAX_SAFE_INTEGER) > 0) files.push({ ...f, sites: await listMutationSites(f.source, f.language) });
+  // An ancestor's edit of a still-suspicious line, undone, with the line's other candidates made instead.
+  files.push(...(await lateralFiles(input.files, input.archive, input.suspicion, editReader(input))));
   const order = drawOrder(neighbourhood(files, input.suspicion, input.archive?.operatorWeights), input.seed);
   let tries = 0;
   let skipped = 0;
   const seen = new Set<string>();
   for (const [rank, c] of order.entries()) {
     const mutation = c.site.mutation(c.index);
+    const edited = spliceReplacements(c.file.source, mutation.replacements);
     // Two sites can make the same text (an operand dropped, a conjunct dropped): one try each.
-    const key = `${c.file.path}\0${JSON.stringify(mutation.replacements)}`;
+    const key = `${c.file.path}\0${edited}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const edited = spliceReplacements(c.file.source, mutation.replacements);
-    if (edited === c.file.source) continue;
+    const undo = 'undo' in c.file ? (c.file as LateralFile).undo : null;
+    if (edited === (undo ? parentSource(input, c.file.path) : c.file.source)) continue;
     if (known(new Map([[c.file.path, edited]]))) {
       skipped++;
       continue;
     }
     if (++tries > MAX_TRIES) return null;
     if (!(await parsesCleanly(edited, c.file.language))) continue;
+    const made: EditRecord = { file: c.file.path, operator: mutation.operator, line: mutation.line, before: mutation.before, after: mutation.after };
     return {
-      kind: 'single',
-      edits: [{ file: c.file.path, operator: mutation.operator, line: mutation.line, before: mutation.before, after: mutation.after }],
+      kind: undo ? 'lateral' : 'single',
+      edits: undo ? [undo.record, made] : [made],
+      ...(undo ? { undoes: undo.branch } : {}),
       sources: new Map([[c.file.path, edited]]),
       drawn: { rank: rank + 1, of: order.length, known: skipped, suspicion: c.suspicion },
     };
