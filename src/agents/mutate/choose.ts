@@ -5,7 +5,7 @@
  * the archive does not hold yet; once that is spent, a random multi-edit child.
  */
 import { testOutcomes, type ArchiveContext } from './context.js';
-import { applyEdit, complementaryPairs, readEdit, type HelpfulNode, type NodeEdit } from './helpful.js';
+import { applyEdit, complementaryPairs, editLinesOf, editSignature, readEdit, type HelpfulNode, type NodeEdit } from './helpful.js';
 import { lateralFiles, type LateralFile } from './lateral.js';
 import { drawOrder, neighbourhood, type FileSites, type Suspicion } from './neighbourhood.js';
 import { searchEdits, type EditRecord, type SourceFile } from './search.js';
@@ -41,6 +41,8 @@ export interface ChooseInput {
 const MAX_TRIES = 400;
 /** Helpful edits from elsewhere tried at most per child. */
 const MAX_TRANSPLANTS = 12;
+/** A helpful edit carried over this many times without helping is not carried again. */
+const MAX_FAILED_CARRIES = 2;
 
 const EDIT_LINE = /^- (\S+) (\S+):(\d+): (.*?) → (.*)$/;
 
@@ -59,9 +61,10 @@ export async function chooseChild(input: ChooseInput): Promise<Choice | { reason
     const tree = input.hasher.treeWith(changes);
     return tree !== null && input.archive.trees.has(tree);
   };
-  const combined = (await firstNewPair(input, known)) ?? (await firstNewTransplant(input, known));
+  const tried = await triedEdits(input);
+  const combined = (await firstNewPair(input, known)) ?? (await firstNewTransplant(input, known, tried));
   if (combined) return combined;
-  const single = await firstNewSingle(input, known);
+  const single = await firstNewSingle(input, known, tried);
   if (single) return single;
 
   const multi = await searchEdits(input.files, { seed: input.seed, maxEdits: Math.max(2, input.maxEdits), suspicion: input.suspicion });
@@ -91,6 +94,27 @@ async function carry(input: ChooseInput, known: (c: ReadonlyMap<string, string>)
   return { kind, edits: records, sources: changed, from: { branches: donors.map(branchOf), helped: donors.map((d) => d.helped.size) } };
 }
 
+/**
+ * How often each edit (its signature: operator, file, text before and after) was made by a
+ * one-edit node of the archive that made none of its parent's failing tests pass. Nodes that
+ * tie on their pass rate (a neutral edit keeps its parent's) each get expanded, and their
+ * likeliest candidates are the same edits: once one of them failed, the others come later.
+ */
+async function triedEdits(input: ChooseInput): Promise<Map<string, number>> {
+  const tried = new Map<string, number>();
+  const nodes = input.archive?.unhelpful ?? [];
+  if (nodes.length === 0) return tried;
+  const lines = await editLinesOf(input.worktree, nodes.map((n) => n.id));
+  for (const edit of lines.values()) {
+    if (edit.length !== 1) continue;
+    const signature = editSignature(edit[0]!);
+    tried.set(signature, (tried.get(signature) ?? 0) + 1);
+  }
+  return tried;
+}
+
+const signatureOf = (e: EditRecord): string => editSignature(`- ${e.operator} ${e.file}:${e.line}: ${e.before} → ${e.after}`);
+
 /** Two children of the parent that each made different failing tests pass, combined. */
 async function firstNewPair(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean): Promise<Choice | null> {
   const parent = input.archive?.lineage[0]?.node.id;
@@ -107,7 +131,7 @@ async function firstNewPair(input: ChooseInput, known: (c: ReadonlyMap<string, s
  * A helpful edit made elsewhere in the archive (not in this node's lineage) whose helped tests
  * still fail here: another bug's fix, found on another branch, carried over.
  */
-async function firstNewTransplant(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean): Promise<Choice | null> {
+async function firstNewTransplant(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean, tried: ReadonlyMap<string, number>): Promise<Choice | null> {
   const archive = input.archive;
   const parent = archive?.lineage[0];
   if (!archive || !parent) return null;
@@ -115,7 +139,10 @@ async function firstNewTransplant(input: ChooseInput, known: (c: ReadonlyMap<str
   const inLineage = new Set(archive.lineage.map((l) => l.node.id));
   const donors = archive.helpful.filter((h) => h.parent !== parent.node.id && !inLineage.has(h.node.id) && [...h.helped].some((t) => outcomes.get(t) !== 'pass'));
   const edits = new Map<string, NodeEdit | null>();
+  const lines = await editLinesOf(input.worktree, donors.slice(0, MAX_TRANSPLANTS).map((d) => d.node.id));
   for (const donor of donors.slice(0, MAX_TRANSPLANTS)) {
+    const own = lines.get(donor.node.id) ?? [];
+    if (own.length === 1 && (tried.get(editSignature(own[0]!)) ?? 0) >= MAX_FAILED_CARRIES) continue;
     const choice = await carry(input, known, [donor], 'transplant', edits);
     if (choice) return choice;
   }
@@ -124,7 +151,7 @@ async function firstNewTransplant(input: ChooseInput, known: (c: ReadonlyMap<str
 
 const parentSource = (input: ChooseInput, file: string): string | undefined => input.files.find((f) => f.path === file)?.source;
 
-async function firstNewSingle(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean): Promise<Choice | null> {
+async function firstNewSingle(input: ChooseInput, known: (c: ReadonlyMap<string, string>) => boolean, tried: ReadonlyMap<string, number> = new Map()): Promise<Choice | null> {
   const files: FileSites[] = [];
   // Only files with a suspicious line (all of them when nothing is ranked) have candidates.
   for (const f of input.files) if (input.suspicion(f.path, 1, Number.MAX_SAFE_INTEGER) > 0) files.push({ ...f, sites: await listMutationSites(f.source, f.language) });
@@ -134,29 +161,38 @@ async function firstNewSingle(input: ChooseInput, known: (c: ReadonlyMap<string,
   let tries = 0;
   let skipped = 0;
   const seen = new Set<string>();
-  for (const [rank, c] of order.entries()) {
-    const mutation = c.site.mutation(c.index);
-    const edited = spliceReplacements(c.file.source, mutation.replacements);
-    // Two sites can make the same text (an operand dropped, a conjunct dropped): one try each.
-    const key = `${c.file.path}\0${edited}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    const undo = 'undo' in c.file ? (c.file as LateralFile).undo : null;
-    if (edited === (undo ? parentSource(input, c.file.path) : c.file.source)) continue;
-    if (known(new Map([[c.file.path, edited]]))) {
-      skipped++;
-      continue;
+  // Edits some other node made without helping come after every edit not made yet, in draw order.
+  const later: number[] = [];
+  for (const pass of [0, 1]) {
+    for (const rank of pass === 0 ? order.keys() : later) {
+      const c = order[rank]!;
+      const mutation = c.site.mutation(c.index);
+      const undo = 'undo' in c.file ? (c.file as LateralFile).undo : null;
+      const made: EditRecord = { file: c.file.path, operator: mutation.operator, line: mutation.line, before: mutation.before, after: mutation.after };
+      if (pass === 0 && !undo && tried.has(signatureOf(made))) {
+        later.push(rank);
+        continue;
+      }
+      const edited = spliceReplacements(c.file.source, mutation.replacements);
+      // Two sites can make the same text (an operand dropped, a conjunct dropped): one try each.
+      const key = `${c.file.path}\0${edited}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (edited === (undo ? parentSource(input, c.file.path) : c.file.source)) continue;
+      if (known(new Map([[c.file.path, edited]]))) {
+        skipped++;
+        continue;
+      }
+      if (++tries > MAX_TRIES) return null;
+      if (!(await parsesCleanly(edited, c.file.language))) continue;
+      return {
+        kind: undo ? 'lateral' : 'single',
+        edits: undo ? [undo.record, made] : [made],
+        ...(undo ? { undoes: undo.branch } : {}),
+        sources: new Map([[c.file.path, edited]]),
+        drawn: { rank: rank + 1, of: order.length, known: skipped, suspicion: c.suspicion },
+      };
     }
-    if (++tries > MAX_TRIES) return null;
-    if (!(await parsesCleanly(edited, c.file.language))) continue;
-    const made: EditRecord = { file: c.file.path, operator: mutation.operator, line: mutation.line, before: mutation.before, after: mutation.after };
-    return {
-      kind: undo ? 'lateral' : 'single',
-      edits: undo ? [undo.record, made] : [made],
-      ...(undo ? { undoes: undo.branch } : {}),
-      sources: new Map([[c.file.path, edited]]),
-      drawn: { rank: rank + 1, of: order.length, known: skipped, suspicion: c.suspicion },
-    };
   }
   return null;
 }

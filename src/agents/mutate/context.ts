@@ -23,6 +23,8 @@ export interface ArchiveContext {
   operatorWeights: ReadonlyMap<MutationOperator, number>;
   /** Every node of the archive that made some of its parent's failing tests pass. */
   helpful: HelpfulNode[];
+  /** Every mutate node whose runs, compared with its parent's, made no failing test pass. */
+  unhelpful: ArchiveNode[];
 }
 
 const LINEAGE = 16;
@@ -33,8 +35,8 @@ export function archiveContext(snapshot: ArchiveSnapshot, parent: string): Archi
   const lineage: NodeRuns[] = [];
   for (let n = byId.get(parent); n && lineage.length < LINEAGE; n = byId.get(n.parents[0] ?? '')) lineage.push(runs(n));
   const children = snapshot.nodes.filter((n) => n.parents[0] === parent).map(runs);
-  const { weights, helpful } = learn(snapshot);
-  return { lineage, children, trees: new Set(snapshot.nodes.map((n) => n.tree)), operatorWeights: weights, helpful };
+  const { weights, helpful, unhelpful } = learn(snapshot);
+  return { lineage, children, trees: new Set(snapshot.nodes.map((n) => n.tree)), operatorWeights: weights, helpful, unhelpful };
 }
 
 /** Test outcome per `task\0test` from each task's latest run (`task\0*` when the runner named no test). */
@@ -81,16 +83,18 @@ const [LOW, HIGH] = [0.25, 4];
  * tend to come in kinds; an operator that has not been tried keeps factor 1. And the helpful
  * nodes, whose edits are combined and carried over (helpful.ts).
  */
-function learn(snapshot: ArchiveSnapshot): { weights: Map<MutationOperator, number>; helpful: HelpfulNode[] } {
+function learn(snapshot: ArchiveSnapshot): { weights: Map<MutationOperator, number>; helpful: HelpfulNode[]; unhelpful: ArchiveNode[] } {
   const tried = new Map<string, number>();
   const helpedBy = new Map<string, number>();
   const helpful: HelpfulNode[] = [];
+  const unhelpful: ArchiveNode[] = [];
   for (const node of snapshot.nodes) {
     const parent = node.parents[0];
     if (!parent || node.pruned) continue;
     const c = changes(snapshot.evaluations.get(parent) ?? [], snapshot.evaluations.get(node.id) ?? []);
     if (c.compared === 0) continue;
     if (c.helped.size > 0) helpful.push({ node, parent, helped: c.helped, broke: c.broke });
+    else if (node.operator === 'mutate') unhelpful.push(node);
     const op = node.operator === 'mutate' ? SUBJECT.exec(node.subject)?.[1] : undefined;
     if (!op) continue;
     tried.set(op, (tried.get(op) ?? 0) + 1);
@@ -106,7 +110,7 @@ function learn(snapshot: ArchiveSnapshot): { weights: Map<MutationOperator, numb
   }
   // The most helpful first, then the most recent.
   helpful.sort((a, b) => b.helped.size - b.broke.size - (a.helped.size - a.broke.size) || b.node.time - a.node.time);
-  return { weights, helpful };
+  return { weights, helpful, unhelpful };
 }
 
 export function operatorWeights(snapshot: ArchiveSnapshot): Map<MutationOperator, number> {

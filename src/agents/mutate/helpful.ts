@@ -125,3 +125,26 @@ function locate(source: string, r: RegionEdit): number | null {
   }
   return null;
 }
+
+/** A node's edit lines without their line numbers: the same edit of the same text, wherever the line moved. */
+export const editSignature = (line: string): string => line.replace(/^(- \S+ \S+):\d+: /, '$1: ');
+
+/** Edit lines per commit: commits never change, so an agent keeps what it read. */
+const editLinesCache = new Map<string, string[]>();
+const EDIT_LINES_CACHE = 50_000;
+
+/** The edit lines of each commit's message, read in one git call for those not read before. */
+export async function editLinesOf(worktree: string, ids: readonly string[]): Promise<Map<string, string[]>> {
+  const missing = [...new Set(ids)].filter((id) => !editLinesCache.has(id));
+  if (missing.length > 0) {
+    const out = await git(worktree, ['log', '--no-walk=unsorted', '--format=%H%n%B%x00', ...missing], { reject: false });
+    if (out.exitCode === 0) {
+      for (const record of out.stdout.split('\0')) {
+        const [id, ...body] = record.replace(/^\n/, '').split('\n');
+        if (id && /^[0-9a-f]{40,64}$/.test(id)) editLinesCache.set(id, body.filter((l) => /^- \S+ \S+:\d+: /.test(l)));
+      }
+      if (editLinesCache.size > EDIT_LINES_CACHE) editLinesCache.clear();
+    }
+  }
+  return new Map(ids.map((id) => [id, editLinesCache.get(id) ?? []]));
+}
