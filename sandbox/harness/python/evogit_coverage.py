@@ -19,11 +19,14 @@ OUT = os.environ.get("EVOGIT_COVERAGE")
 # rest of the run goes untraced (coverage is a hint; the run's own timeout is not ours to spend).
 MAX_EVENTS = int(os.environ.get("EVOGIT_COVERAGE_EVENTS", "3000000"))
 MAX_BYTES = 8 * 1024 * 1024
+# One test's lines are known long before a loop ends: past this many of its line events the
+# frames it enters go untraced (a looping mutant then runs at full speed to its timeout).
+PER_TEST = 200000
 
 _cwd = os.getcwd() + os.sep
 _here = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _files = {}  # co_filename -> relative path, or None for files that are not the project's
-_state = {"lines": None, "events": 0, "written": 0, "off": OUT is None}
+_state = {"lines": None, "events": 0, "test_events": 0, "written": 0, "off": OUT is None}
 
 
 def _rel(filename):
@@ -43,8 +46,11 @@ def _local(frame, event, arg):
         if lines is None:
             return None
         _state["events"] += 1
+        _state["test_events"] += 1
         if _state["events"] > MAX_EVENTS:
             stop_all()
+            return None
+        if _state["test_events"] > PER_TEST:
             return None
         lines.add((frame.f_code.co_filename, frame.f_lineno))
     return _local
@@ -68,6 +74,7 @@ def begin():
     if _state["off"] or sys.gettrace() is not None:
         return False
     _state["lines"] = set()
+    _state["test_events"] = 0
     threading.settrace(_global)
     sys.settrace(_global)
     return True
