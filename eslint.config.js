@@ -37,4 +37,10 @@ export default tseslint.config(
     files: ['sandbox/supervisor/*.mjs'],
     languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', performance: 'readonly', SharedArrayBuffer: 'readonly', Atomics: 'readonly' } },
   },
+  {
+    // The coverage preload is CommonJS: `--require` works on every Node the sandbox may have.
+    files: ['sandbox/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', __filename: 'readonly', performance: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -2,7 +2,7 @@
  * The agent contract. An agent turns a parent node plus context into an edited worktree.
  * The loop commits; an agent never touches refs.
  */
-import type { ArchiveNode, Operator } from '../archive/types.js';
+import type { ArchiveNode, ArchiveSnapshot, Operator } from '../archive/types.js';
 import type { Config } from '../config/index.js';
 
 export interface AgentInput {
@@ -22,6 +22,8 @@ export interface AgentInput {
    * the better of parent and mate). Missing: looked up in `lineage`, else the parent wins.
    */
   passRates?: Record<string, number | null>;
+  /** The archive as the scorer saw it when it chose to expand (no log tails), for agents that reuse its evidence (mutate). */
+  archive?: ArchiveSnapshot;
   /** Every random choice derives from this seed. */
   seed: number;
   config: Config;

@@ -80,6 +80,20 @@ export interface Evaluation {
   reason?: string;
   /** Set when the candidate touched protected paths: rejected, not graded. */
   tampered?: boolean;
+  /** Where the run's failing tests point (per-test coverage), for agents that localize faults. */
+  spectrum?: Spectrum;
+}
+
+/**
+ * A run's coverage spectrum, bounded: how many of its tests with coverage failed and passed,
+ * and for the source lines failing tests ran (the most suspicious first, at most a few dozen)
+ * `[line, ef, ep, frames]`: failing and passing tests that ran the line, and how often a
+ * failure's stack trace named it. Lines per repository-relative file.
+ */
+export interface Spectrum {
+  failed: number;
+  passed: number;
+  lines: Record<string, Array<[line: number, ef: number, ep: number, frames: number]>>;
 }
 
 /** A claim: an agent says it is working on a node (expanding or evaluating), until `expires`. */

@@ -62,6 +62,10 @@ export const TestSchema = z
       })
       .prefault({})
       .describe('How test.timeout "auto" derives a task\'s limit from the root\'s measured run (as mutation testing tools do).'),
+    coverage: z
+      .boolean()
+      .default(true)
+      .describe('Record which lines each test runs (node --test, unittest, pytest) to localize faults for the mutate agent; it never changes a grade.'),
     objective: z
       .object({
         metric: z.string().describe('Name of a numeric metric the task prints as JSON (e.g. {"evogit_metrics": {"time_ms": 12}}).'),

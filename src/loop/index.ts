@@ -358,6 +358,7 @@ async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; reason?
     goal: req.config.goal,
     failingLogs: evaluations.filter((e) => e.outcome === 'fail').map((e) => ({ task: e.task, log: e.log ?? '' })),
     lineage: lineageNotes(snapshot, parent),
+    archive: snapshot,
     // Crossover takes each conflicting hunk from the better of the two parents.
     passRates: Object.fromEntries([parent, ...(req.mate ? [req.mate] : [])].map((n) => [n.id, passRate(snapshot, n.id)])),
     budget: req.maxCostUsd !== undefined ? { maxCostUsd: req.maxCostUsd } : {},

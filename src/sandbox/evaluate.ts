@@ -33,6 +33,7 @@ import {
   type TaskSpec,
 } from '../tasks/index.js';
 import { planCanaries, runnerOfCommand, unwrapResults } from './canary.js';
+import { coverageRun } from './coverage.js';
 import { uidGid } from './docker.js';
 import { sandboxAssetsDir } from './image.js';
 import type { TarLayer } from './stream.js';
@@ -213,17 +214,22 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     //    the root, then the harness; canaries and the report's directory come with the run.
     const layers: TarLayer[] = [archiveStream(req.repoDir, commit)];
     if (task.hiddenFiles.length) layers.push(await archiveTar(req.repoDir, root, { paths: task.hiddenFiles }));
-    layers.push(makeTar(await harnessEntries()));
+    // Per-test coverage, for fault localization only (see coverage.ts); it never grades. Its
+    // folder is in the work dir: the test processes write it as the sandbox user.
+    const coverageDir = `.evogit-coverage-${nonce}`;
+    const coverage = config.test.coverage ? await coverageRun(coverageDir) : null;
+    layers.push(makeTar([...(await harnessEntries()), ...(coverage ? [...coverage.entries, { path: coverageDir }] : [])]));
     const resultRel = task.resultFile === RESULTS_TOKEN || !task.resultFile ? `${OUT_TOKEN}/results.${extOf(task.resultFormat)}` : task.resultFile;
     // 4. Run, within the limit test.timeout gives (derived from the root's run with "auto").
     const limit = task.timeoutMs !== undefined ? { ms: task.timeoutMs, basis: `the task's own limit, ${task.timeoutMs} ms` } : taskTimeout(config.test, req.rootRunMs ?? null);
     const filled = fillCommand(task.command, { results: resultRel.startsWith(OUT_TOKEN) ? resultRel : `${WORK_TOKEN}/${resultRel}`, timeoutMs: limit.ms });
     const plan = planCanaries(runnerOfCommand(task.command), filled, task.hiddenFiles, { split: sandbox.kind === 'docker', user: uidGid(config.sandbox.user) });
+    const wired = coverage ? coverage.wire(plan.command, HARNESS_ENV, plan.split) : { command: plan.command, env: HARNESS_ENV };
     const result: SandboxRunResult = await sandbox.run({
       runId: `${commit.slice(0, 12)}-${nonce.slice(0, 8)}`,
       image: environment.image,
-      command: plan.command,
-      env: HARNESS_ENV,
+      command: wired.command,
+      env: wired.env,
       layers,
       files: plan.files,
       split: plan.split,
@@ -231,10 +237,10 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       // A runner that takes the limit ends the run itself, with a report; the kill is the backstop.
       timeoutMs: runnerHasTimeout(task.command) ? limit.ms + killGraceMs(limit.ms) : limit.ms,
       outputLimit: parseBytes(config.sandbox.outputLimit),
-      collect: task.resultFormat === 'none' ? [] : [resultRel],
+      collect: [...(task.resultFormat === 'none' ? [] : [resultRel]), ...(coverage ? [coverage.file] : [])],
       signal: req.signal,
     });
-    const shownCommand = [...(task.setup?.length ? [`(setup: ${task.setup.join(' && ')})`] : []), ...plan.command].join(' ');
+    const shownCommand = [...(task.setup?.length ? [`(setup: ${task.setup.join(' && ')})`] : []), ...wired.command].join(' ');
     log += `--- ${shownCommand.split(WORK_TOKEN).join('<work>').split(SECURE_TOKEN).join('<secure>').split(OUT_TOKEN).join('<out>')} ---\n--- limit ${limit.basis} ---\n${result.output}\n--- exit ${result.exitCode}${result.timedOut ? ' (timed out)' : ''}${result.oomKilled ? ' (out of memory)' : ''} in ${result.runMs} ms ---\n`;
     if (result.aborted) throw new InfraError('E_ABORTED', 'the run was aborted', 'It will be retried.');
     // The candidate's tree could not be put in place (tar refused it, or it exceeds sandbox.disk): its own failure.
@@ -271,6 +277,8 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
     const atLimit = result.timedOut || (graded.outcome === 'fail' && runnerHasTimeout(task.command) && result.runMs >= limit.ms);
     const because = atLimit ? `${graded.reason}; timeout: ${limit.basis}` : graded.reason;
     const reason = result.truncated ? `${because}; output truncated at ${config.sandbox.outputLimit}` : because;
+    const sourcePatterns = protectedPatterns(config.test.protected, [...tasks, task]);
+    const spectrum = coverage?.spectrum(result.files[coverage.file], result.output, (f) => tamperedPaths([f], sourcePatterns).length === 0, plan.canaries ? [plan.canaries.pass, plan.canaries.fail] : []);
     return finish(
       {
         outcome: graded.outcome,
@@ -282,6 +290,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
         reason,
         runMs: result.runMs,
         timeoutMs: limit.ms,
+        ...(spectrum ? { spectrum } : {}),
       },
       log,
     );

@@ -4,7 +4,7 @@
  * says so: on stderr at its first run in a process, and at the top of every run's log. For
  * machines without Docker, on code you trust.
  */
-import { mkdtemp, mkdir, rm, readFile, cp, stat } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, readFile, cp, stat, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../proc/index.js';
@@ -13,6 +13,9 @@ import { randomBytes } from 'node:crypto';
 import { extractTar, makeTar } from './tar.js';
 import { layerBytes } from './stream.js';
 import { CappedOutput, OUT_TOKEN, SECURE_TOKEN, WORK_TOKEN, type Environment, type EnvironmentSpec, type GcResult, type Sandbox, type SandboxRunResult, type SandboxRunSpec } from './types.js';
+
+/** Marks an environment folder whose install completed. */
+const READY = '.evogit-ready';
 
 export const LOCAL_WARNING = 'evogit: WARNING: sandbox.kind is "local": this run isolates NOTHING (no container, host network and files reachable).';
 
@@ -31,20 +34,43 @@ export class LocalSandbox implements Sandbox {
     private readonly warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
+  /**
+   * The install runs in a staging folder of its own, renamed into place only when it is
+   * complete: agents that prepare the same environment at once each install, the first rename
+   * wins, and nobody deletes a folder another one is installing into or running from.
+   */
   async ensureEnvironment(spec: EnvironmentSpec): Promise<Environment> {
     const dir = path.join(this.cacheDir, spec.key);
     const digest = `local:${process.platform}-${process.arch}-node${process.versions.node}`;
-    if (await exists(path.join(dir, '.evogit-ready'))) return { image: dir, digest, cached: true, log: '' };
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
-    extractTar(await layerBytes(spec.manifests), dir);
-    const script = spec.install.length ? spec.install.join(' && ') : 'true';
-    const result = await run('/bin/sh', ['-c', script], { cwd: dir, env: spec.env, timeoutMs: spec.timeoutMs, signal: spec.signal, reject: false });
-    if (result.exitCode !== 0) {
-      throw new InfraError('E_INSTALL_FAILED', `install (${script}) exited with ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check test.install in evogit.yml.');
+    if (await exists(path.join(dir, READY))) return { image: dir, digest, cached: true, log: '' };
+    await mkdir(this.cacheDir, { recursive: true });
+    const staging = await mkdtemp(path.join(this.cacheDir, `${spec.key}.staging-`));
+    try {
+      extractTar(await layerBytes(spec.manifests), staging);
+      const script = spec.install.length ? spec.install.join(' && ') : 'true';
+      const result = await run('/bin/sh', ['-c', script], { cwd: staging, env: spec.env, timeoutMs: spec.timeoutMs, signal: spec.signal, reject: false });
+      if (result.exitCode !== 0) {
+        throw new InfraError('E_INSTALL_FAILED', `install (${script}) exited with ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check test.install in evogit.yml.');
+      }
+      await writeFile(path.join(staging, READY), '');
+      const log = result.stdout + result.stderr;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await rename(staging, dir);
+          return { image: dir, digest, cached: false, log };
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+          // Another agent's install won the rename: use it.
+          if (await exists(path.join(dir, READY))) return { image: dir, digest, cached: true, log };
+          // A folder without the mark: left by an install that died half-way. Replace it, once.
+          if (attempt > 0) throw e;
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+    } finally {
+      await rm(staging, { recursive: true, force: true });
     }
-    await run('touch', ['.evogit-ready'], { cwd: dir });
-    return { image: dir, digest, cached: false, log: result.stdout + result.stderr };
   }
 
   async run(spec: SandboxRunSpec): Promise<SandboxRunResult> {

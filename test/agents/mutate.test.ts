@@ -13,12 +13,14 @@ import {
   createMutateAgent,
   findHotspots,
   globToRegExp,
+  hotspotLines,
   isEditable,
   listMutationSites,
   MUTATION_OPERATORS,
   parseLogLocations,
   resolveLogPath,
   searchEdits,
+  suspicionOf,
   type MutateLanguage,
 } from '../../src/agents/mutate/index.js';
 import { parse } from '../../src/agents/mutate/parser.js';
@@ -48,6 +50,20 @@ export function collect(xs) {
   const out = [];
   for (const x of xs) out.push(x);
 }
+
+export function walk(graph, start, limit) {
+  const seen = new Set();
+  const queue = [start];
+  while (true) {
+    const node = queue.shift();
+    if (seen.has(node) || graph.size > limit) return seen;
+    queue.push(node, graph.next);
+    const rest = queue.slice(1, limit);
+    const spare = limit - graph.size;
+    visit(rest, Math.max(spare, Number(limit)));
+    visit(rest);
+  }
+}
 `;
 
 const TS = `export function clamp(x: number, lo: number, hi: number): number {
@@ -64,6 +80,20 @@ const TS = `export function clamp(x: number, lo: number, hi: number): number {
 export function scale(xs: number[], k: number): void {
   let n = 0;
   for (const x of xs) n += x * k;
+}
+
+export function walk(graph: { size: number; next: number }, start: number, limit: number): Set<number> {
+  const seen = new Set<number>();
+  const queue: number[] = [start];
+  while (true) {
+    const node = queue.shift() as number;
+    if (seen.has(node) || graph.size > limit) return seen;
+    queue.push(node, graph.next);
+    const rest = queue.slice(1, limit);
+    const spare = limit - graph.size;
+    visit(rest, Math.max(spare, Number(limit)));
+    visit(rest);
+  }
 }
 `;
 
@@ -89,6 +119,20 @@ def count(xs):
     seen = 0
     for x in xs:
         seen += 1
+
+
+def walk(graph, start, limit):
+    seen = set()
+    queue = [start]
+    while True:
+        node = queue.pop()
+        if node in seen or graph.size > limit:
+            return seen
+        queue.append(node, graph.next)
+        rest = queue[1:limit]
+        spare = limit - graph.size
+        visit(rest, max(spare, int(limit)))
+        visit(rest)
 `;
 
 const SNIPPETS: [MutateLanguage, string][] = [
@@ -103,7 +147,8 @@ describe('mutation operators', () => {
       const sites = await listMutationSites(source, language);
       const applied = new Map<string, number>();
       for (const site of sites) {
-        for (let i = 0; i < site.size; i++) {
+        // The first alternatives of every site (the ones a search reaches first): enough for every operator.
+        for (let i = 0; i < Math.min(site.size, 4); i++) {
           const mutation = site.mutation(i);
           const result = await applyMutation(source, language, mutation);
           if (!result.ok) continue;
@@ -268,7 +313,7 @@ describe('targeting', () => {
     ).join('\n');
     const files = [{ path: 'src/lib.js', language: 'javascript' as const, source }];
     const tree = await parse(source, 'javascript');
-    const { functionSpansOfTree } = await import('../../src/agents/mutate/sites.js');
+    const { functionSpansOfTree } = await import('../../src/agents/mutate/sites/index.js');
     const spans = functionSpansOfTree(tree.rootNode);
     tree.delete();
     const f7 = spans.find((s) => s.name === 'f7')!;
@@ -284,7 +329,7 @@ describe('targeting', () => {
     let inside = 0;
     let total = 0;
     for (let seed = 0; seed < 200; seed++) {
-      const result = await searchEdits(files, { seed, maxEdits: 1, hotspots });
+      const result = await searchEdits(files, { seed, maxEdits: 1, suspicion: suspicionOf(hotspotLines(hotspots), new Map([['src/lib.js', spans]])) });
       if (!result.ok) continue;
       total++;
       const line = result.edits[0]!.line;
@@ -371,9 +416,9 @@ describe('the agent on a worktree', () => {
       expect(changed).toEqual(['src/range.js']);
       expect(output.message).toMatch(/^mutate: /);
       expect(output.message).toMatch(/src\/range\.js:\d+: .+ → .+/);
-      const transcript = JSON.parse(await readFile(output.transcript!, 'utf8')) as { seed: number; edits: unknown[] };
+      const transcript = JSON.parse(await readFile(output.transcript!, 'utf8')) as { seed: number; choice: { edits: unknown[] } };
       expect(transcript.seed).toBe(seed);
-      expect(transcript.edits.length).toBeGreaterThan(0);
+      expect(transcript.choice.edits.length).toBeGreaterThan(0);
     }
   });
 

@@ -1,12 +1,13 @@
 /**
- * Choosing edits. Given the source files in memory, a seed and where failing tests point,
- * pick one or a few mutations and apply them, re-parsing after each; pure apart from the
- * lazily loaded parser. `uniform` is the untargeted baseline the benchmark compares against.
+ * Edits drawn with replacement: the uniform baseline the benchmarks compare against (one edit
+ * drawn uniformly from every concrete edit of every file), and the multi-edit fallback the
+ * agent uses once a node's one-edit neighbourhood is spent (edits weighted as in the
+ * neighbourhood, re-parsed after each). Pure apart from the lazily loaded parser.
  */
 import type { MutateLanguage } from './parser.js';
 import { createRandom, type Random } from './random.js';
-import { applyMutation, listMutationSites, type Mutation, type MutationOperator, type MutationSite } from './sites.js';
-import { heat, type Hotspot } from './targeting.js';
+import { neighbourhood, type Candidate, type FileSites, type Suspicion } from './neighbourhood.js';
+import { applyMutation, listMutationSites, type MutationOperator } from './sites/index.js';
 
 export interface SourceFile {
   /** Repository-relative path. */
@@ -27,11 +28,9 @@ export interface SearchOptions {
   seed: number;
   /** Most edits in one child (agents.mutate.maxEdits). */
   maxEdits: number;
-  hotspots?: readonly Hotspot[];
-  /**
-   * targeted (default): aim at hotspots, favour one edit, weight operators, prefer plausible
-   * insertions. uniform: one edit drawn uniformly from every concrete edit of every file.
-   */
+  /** How suspicious each line is (default: all alike). */
+  suspicion?: Suspicion;
+  /** targeted (default): weighted as the neighbourhood, one to maxEdits edits. uniform: one edit, uniformly. */
   strategy?: 'targeted' | 'uniform';
   /** Tries per edit before giving up on it (an edit that does not parse is retried). */
   maxAttempts?: number;
@@ -41,111 +40,59 @@ export type SearchResult =
   | { ok: true; edits: EditRecord[]; sources: Map<string, string>; attempts: number }
   | { ok: false; reason: string; attempts: number };
 
-/** Relative weight of each operator in a targeted search (operator edits fix more bugs than moves). */
-export const OPERATOR_WEIGHT: Record<MutationOperator, number> = {
-  'binary-operator': 3,
-  constant: 2,
-  'negate-condition': 1,
-  'return-value': 1.5,
-  'statement-delete': 1,
-  'statement-copy': 0.5,
-  'statement-swap': 0.5,
-  'statement-insert': 1.5,
-  'return-insert': 2,
-};
-
-/** Chance of aiming at the hot lines when failing logs gave any. */
-const HOT_SHARE = 0.85;
-/** Chance of drawing from a site's plausible edits when it has some. */
-const PLAUSIBLE_SHARE = 0.8;
-/** Chance that a child gets exactly one edit. */
+/** Chance that a targeted draw stops at one edit (else two, then more with halving odds). */
 const ONE_EDIT = 0.75;
 
 function editCount(random: Random, maxEdits: number): number {
-  let count = 1;
-  if (random.next() < ONE_EDIT) return 1;
-  count = 2;
+  if (maxEdits <= 1 || random.next() < ONE_EDIT) return 1;
+  let count = 2;
   while (count < maxEdits && random.next() < 0.5) count++;
-  return Math.min(count, Math.max(1, maxEdits));
+  return count;
 }
 
-interface FileSites {
-  file: SourceFile;
-  source: string;
-  sites: MutationSite[];
+function pickWeighted(random: Random, candidates: readonly Candidate[]): Candidate | null {
+  const index = random.weightedIndex(candidates.map((c) => c.weight));
+  return index < 0 ? null : (candidates[index] ?? null);
 }
 
-interface Candidate {
-  file: FileSites;
-  site: MutationSite;
-  heat: number;
-}
-
-function pickTargeted(random: Random, candidates: readonly Candidate[]): { candidate: Candidate; mutation: Mutation } | null {
-  const hot = candidates.filter((c) => c.heat > 0);
-  const pool = hot.length > 0 && random.next() < HOT_SHARE ? hot : candidates;
-  const weights = pool.map((c) => OPERATOR_WEIGHT[c.site.operator] * (pool === hot ? c.heat : 1));
-  const index = random.weightedIndex(weights);
-  const candidate = pool[index];
-  if (!candidate) return null;
-  const { site } = candidate;
-  const i = site.preferred > 0 && site.preferred < site.size && random.next() < PLAUSIBLE_SHARE ? random.int(site.preferred) : random.int(site.size);
-  return { candidate, mutation: site.mutation(i) };
-}
-
-function pickUniform(random: Random, candidates: readonly Candidate[]): { candidate: Candidate; mutation: Mutation } | null {
-  const total = candidates.reduce((sum, c) => sum + c.site.size, 0);
-  if (total === 0) return null;
-  let r = random.int(total);
-  for (const candidate of candidates) {
-    if (r < candidate.site.size) return { candidate, mutation: candidate.site.mutation(r) };
-    r -= candidate.site.size;
-  }
-  return null;
+function pickUniform(random: Random, candidates: readonly Candidate[]): Candidate | null {
+  return candidates.length ? random.pick(candidates) : null;
 }
 
 export async function searchEdits(files: readonly SourceFile[], options: SearchOptions): Promise<SearchResult> {
   const random = createRandom(options.seed);
-  const strategy = options.strategy ?? 'targeted';
-  const hotspots = options.hotspots ?? [];
+  const uniform = options.strategy === 'uniform';
+  const suspicion = options.suspicion ?? (() => 1);
   const maxAttempts = options.maxAttempts ?? 50;
-  const wanted = strategy === 'uniform' ? 1 : editCount(random, options.maxEdits);
-
-  const state = new Map<string, FileSites>();
-  const sitesOf = async (file: SourceFile, source: string): Promise<FileSites> => {
-    const cached = state.get(file.path);
-    if (cached && cached.source === source) return cached;
-    const entry = { file, source, sites: await listMutationSites(source, file.language) };
-    state.set(file.path, entry);
-    return entry;
-  };
+  const wanted = uniform ? 1 : editCount(random, options.maxEdits);
   const sources = new Map(files.map((f) => [f.path, f.source]));
   const edits: EditRecord[] = [];
   let attempts = 0;
   let lastReason = 'no mutation site in the editable files';
 
   for (let e = 0; e < wanted; e++) {
-    const candidates: Candidate[] = [];
+    const current: FileSites[] = [];
     for (const file of files) {
-      const entry = await sitesOf(file, sources.get(file.path) ?? file.source);
-      for (const site of entry.sites) {
-        if (site.size === 0) continue;
-        candidates.push({ file: entry, site, heat: heat(hotspots, file.path, site.line, site.endLine) });
-      }
+      const source = sources.get(file.path) ?? file.source;
+      current.push({ path: file.path, language: file.language, source, sites: await listMutationSites(source, file.language) });
     }
+    // Uniform: every concrete edit alike (all of a site's alternatives, not only the likeliest).
+    const candidates = uniform
+      ? current.flatMap((file) => file.sites.flatMap((site) => Array.from({ length: site.size }, (_, index) => ({ file, site, index, suspicion: 1, weight: 1 }))))
+      : neighbourhood(current, suspicion);
     let applied = false;
     for (let attempt = 0; attempt < maxAttempts && candidates.length > 0; attempt++) {
       attempts++;
-      const choice = strategy === 'uniform' ? pickUniform(random, candidates) : pickTargeted(random, candidates);
+      const choice = uniform ? pickUniform(random, candidates) : pickWeighted(random, candidates);
       if (!choice) break;
-      const { candidate, mutation } = choice;
-      const result = await applyMutation(candidate.file.source, candidate.file.file.language, mutation);
+      const mutation = choice.site.mutation(choice.index);
+      const result = await applyMutation(choice.file.source, choice.file.language, mutation);
       if (!result.ok) {
         lastReason = result.reason;
         continue;
       }
-      sources.set(candidate.file.file.path, result.source);
-      edits.push({ file: candidate.file.file.path, operator: mutation.operator, line: mutation.line, before: mutation.before, after: mutation.after });
+      sources.set(choice.file.path, result.source);
+      edits.push({ file: choice.file.path, operator: mutation.operator, line: mutation.line, before: mutation.before, after: mutation.after });
       applied = true;
       break;
     }

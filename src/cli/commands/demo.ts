@@ -2,11 +2,37 @@ import { cp, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { git } from '../../git/index.js';
-import { EvogitError } from '../../errors/index.js';
-import { dockerReachable } from '../../sandbox/index.js';
+import { EvogitError, errorMessage } from '../../errors/index.js';
+import { buildSandboxImages, dockerReachable } from '../../sandbox/index.js';
 import { packageRoot, type CommandOutput, type GlobalArgs, type Io } from '../context.js';
 import { initCommand } from './init.js';
 import { runCommand } from './run.js';
+
+/** The sandbox image the example runs in (init picks it for JavaScript). */
+const DEMO_IMAGE = 'evogit/node:20';
+
+/**
+ * Is Docker usable for the demo, building `image` when a daemon answers and lacks it: from
+ * this machine's own node (sandbox/build-offline.sh, seconds, no registry), else with
+ * `docker build` from a registry. One line says so; a build that fails leaves the answer
+ * "no" with both reasons, and the demo runs in local processes.
+ */
+export async function ensureDemoImage(image: string, io: Io): Promise<{ ok: boolean; detail: string }> {
+  const found = await dockerReachable(image);
+  if (found.ok || !(await dockerReachable()).ok) return found;
+  io.stderr(`Sandbox: Docker has no image ${image}; building it once from this machine's node (no registry needed) …\n`);
+  const reasons: string[] = [];
+  for (const offline of [true, false]) {
+    try {
+      await buildSandboxImages({ offline, tags: [image] });
+      const built = await dockerReachable(image);
+      if (built.ok) return { ok: true, detail: `image ${image}, built ${offline ? 'offline from this machine' : 'from a registry'}` };
+    } catch (e) {
+      reasons.push(errorMessage(e));
+    }
+  }
+  return { ok: false, detail: `the daemon has no image ${image} and building it failed (${reasons.join('; ')})` };
+}
 
 /**
  * The README's first command: copy the bundled example library (real failing tests, several
@@ -26,7 +52,7 @@ export async function demoCommand(a: GlobalArgs & Record<string, unknown>, io: I
   await git(dir, ['config', 'user.name', 'evogit demo']);
   await git(dir, ['config', 'user.email', 'demo@evogit.invalid']);
 
-  const docker = await dockerReachable('evogit/node:20');
+  const docker = a.sandbox ? await dockerReachable(DEMO_IMAGE) : await ensureDemoImage(DEMO_IMAGE, io);
   const sandbox = a.sandbox ? String(a.sandbox) : docker.ok ? 'docker' : 'local';
   io.stderr(
     sandbox === 'docker'

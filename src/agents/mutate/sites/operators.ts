@@ -1,0 +1,203 @@
+/**
+ * Operator edits: a binary operator replaced within its class (arithmetic, bitwise, shift,
+ * comparison, boolean), an augmented assignment's operator replaced (or made a plain
+ * assignment), a unary operator added or removed (`not`/`!`, `-`, `~`), the operands of a
+ * non-commutative operator swapped, and one operand of an arithmetic operator dropped.
+ */
+import type { Node } from 'web-tree-sitter';
+import { atomic, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
+import type { MutationSite } from './types.js';
+
+/** Alternatives of each operator, the likeliest slip first. */
+const COMPARISON: Record<string, string[]> = {
+  '<': ['<=', '>', '>=', '!=', '=='],
+  '<=': ['<', '>=', '>', '==', '!='],
+  '>': ['>=', '<', '<=', '!=', '=='],
+  '>=': ['>', '<=', '<', '==', '!='],
+  '==': ['!=', '<=', '>='],
+  '!=': ['==', '<', '>'],
+};
+const SHARED: Record<string, string[]> = {
+  ...COMPARISON,
+  '+': ['-', '*'],
+  '-': ['+'],
+  '*': ['/', '+', '**'],
+  '/': ['*'],
+  '%': ['/', '*'],
+  '**': ['*'],
+  '&': ['|', '^'],
+  '|': ['&', '^'],
+  '^': ['&', '|'],
+  '<<': ['>>'],
+  '>>': ['<<'],
+};
+const JS_BINARY: Record<string, string[]> = {
+  ...SHARED,
+  '===': ['!==', '<=', '>='],
+  '!==': ['===', '<', '>'],
+  '>>': ['<<', '>>>'],
+  '>>>': ['>>'],
+  '&&': ['||'],
+  '||': ['&&', '??'],
+  '??': ['||'],
+};
+const PY_BINARY: Record<string, string[]> = {
+  ...SHARED,
+  '/': ['//', '*'],
+  '//': ['/', '%'],
+  '%': ['//', '/'],
+  and: ['or'],
+  or: ['and'],
+  in: ['not in'],
+  'not in': ['in'],
+  is: ['is not', '=='],
+  'is not': ['is', '!='],
+};
+const AUGMENTED: Record<string, string[]> = {
+  '+=': ['-=', '*=', '='],
+  '-=': ['+=', '='],
+  '*=': ['/=', '+=', '='],
+  '/=': ['*=', '='],
+  '%=': ['/=', '='],
+  '**=': ['*=', '='],
+  '//=': ['/=', '%=', '='],
+  '&=': ['|=', '^=', '='],
+  '|=': ['&=', '^=', '='],
+  '^=': ['&=', '|=', '='],
+  '<<=': ['>>=', '='],
+  '>>=': ['<<=', '>>>=', '='],
+  '>>>=': ['>>=', '='],
+  '&&=': ['||=', '='],
+  '||=': ['&&=', '??=', '='],
+  '??=': ['||=', '='],
+};
+/** Operators whose operands mean something else when swapped. */
+const NON_COMMUTATIVE = new Set(['-', '/', '//', '%', '**', '<<', '>>', '>>>', '<', '<=', '>', '>=', '+', 'in', 'not in']);
+/** Operators an operand can be dropped from (`1 + f(x)` → `f(x)`). */
+const DROPPABLE = new Set(['+', '-', '*', '/', '//', '%', '**', '&', '|', '^', '<<', '>>', '??']);
+
+/**
+ * Operator classes by how often replacing one repairs a bug, from the repair literature:
+ * relational and logical operator replacement fix the most (the ROR and LCR mutation
+ * operators), arithmetic ones fewer, bitwise and shift ones the fewest.
+ */
+type OperatorClass = 'comparison' | 'logical' | 'arithmetic' | 'bitwise';
+const CLASS_PRIOR: Record<OperatorClass, number> = { comparison: 1, logical: 1, arithmetic: 0.6, bitwise: 0.4 };
+
+function classOf(op: string): OperatorClass {
+  if (['&&', '||', '??', 'and', 'or'].includes(op)) return 'logical';
+  if (['+', '-', '*', '/', '//', '%', '**'].includes(op)) return 'arithmetic';
+  if (['&', '|', '^', '<<', '>>', '>>>'].includes(op)) return 'bitwise';
+  return 'comparison';
+}
+
+const BINARY_TYPES = { js: ['binary_expression'], py: ['binary_operator', 'comparison_operator', 'boolean_operator'] };
+
+function operatorTokens(node: Node): Node[] {
+  if (node.type === 'comparison_operator') return node.childrenForFieldName('operators').filter((t): t is Node => t !== null);
+  const op = node.childForFieldName('operator');
+  return op ? [op] : [];
+}
+
+export function binarySites(ctx: SiteContext): MutationSite[] {
+  const table = ctx.python ? PY_BINARY : JS_BINARY;
+  const out: MutationSite[] = [];
+  for (const node of ctx.root.descendantsOfType(ctx.python ? BINARY_TYPES.py : BINARY_TYPES.js)) {
+    if (!node) continue;
+    for (const token of operatorTokens(node)) {
+      const op = token.text.replace(/\s+/g, ' ');
+      const alternatives = table[op];
+      const s = alternatives && replacementSite('binary-operator', node, token, alternatives);
+      if (s) out.push(withPrior(s, CLASS_PRIOR[classOf(op)]));
+    }
+  }
+  return out;
+}
+
+export function augmentedSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  for (const node of ctx.root.descendantsOfType(ctx.python ? ['augmented_assignment'] : ['augmented_assignment_expression', 'update_expression'])) {
+    const token = node?.childForFieldName('operator');
+    if (!node || !token) continue;
+    const alternatives = node.type === 'update_expression' ? (token.text === '++' ? ['--'] : ['++']) : AUGMENTED[token.text];
+    const s = alternatives && replacementSite('augmented-assignment', node, token, alternatives);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** `not x` / `!x` / `-x` / `~x` → `x`, and `x` → `not x` / `!x` where a boolean is read. */
+export function unarySites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  const unaryTypes = ctx.python ? ['not_operator', 'unary_operator'] : ['unary_expression'];
+  for (const node of ctx.root.descendantsOfType(unaryTypes)) {
+    const argument = node?.childForFieldName('argument');
+    const operator = node?.type === 'not_operator' ? 'not' : node?.childForFieldName('operator')?.text;
+    if (!node || !argument || !operator || !['not', '!', '-', '~', '+'].includes(operator)) continue;
+    const inner = unwrapParens(argument);
+    const alternatives = [inner.text];
+    if (operator === '-') alternatives.push(`~${atomic(argument)}`);
+    if (operator === '~') alternatives.push(`-${atomic(argument)}`);
+    const s = replacementSite('unary-operator', node, node, alternatives);
+    if (s) out.push(s);
+  }
+  // Negation added to a boolean operand (`a and b` → `a and not b`) or a returned comparison.
+  const boolTypes = ctx.python ? ['boolean_operator'] : ['binary_expression'];
+  for (const node of ctx.root.descendantsOfType(boolTypes)) {
+    if (!node) continue;
+    const op = node.childForFieldName('operator')?.text;
+    if (!op || !['and', 'or', '&&', '||'].includes(op)) continue;
+    for (const side of [node.childForFieldName('left'), node.childForFieldName('right')]) {
+      if (!side || side.type === 'not_operator' || (side.type === 'unary_expression' && side.childForFieldName('operator')?.text === '!')) continue;
+      const negated = ctx.python ? `not ${atomic(side)}` : `!${atomic(side)}`;
+      const s = replacementSite('unary-operator', node, side, [negated]);
+      if (s) out.push(s);
+    }
+  }
+  return out;
+}
+
+/** `a - b` → `b - a`; `f(x) + y` → `y + f(x)` (strings and lists do not commute either). */
+export function operandSwapSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  for (const node of ctx.root.descendantsOfType(ctx.python ? ['binary_operator', 'comparison_operator'] : ['binary_expression'])) {
+    if (!node) continue;
+    const tokens = operatorTokens(node);
+    if (tokens.length !== 1) continue;
+    const token = tokens[0] as Node;
+    const left = node.type === 'comparison_operator' ? node.namedChild(0) : node.childForFieldName('left');
+    const right = node.type === 'comparison_operator' ? node.namedChild(1) : node.childForFieldName('right');
+    if (!left || !right || !NON_COMMUTATIVE.has(token.text.replace(/\s+/g, ' '))) continue;
+    const source = ctx.source;
+    const swapped = `${right.text}${source.slice(left.endIndex, right.startIndex)}${left.text}`;
+    out.push(
+      site('operand-swap', node, [
+        {
+          operator: 'operand-swap',
+          line: node.startPosition.row + 1,
+          before: snippet(node.text),
+          after: snippet(swapped),
+          replacements: [{ start: left.startIndex, end: right.endIndex, text: swapped }],
+        },
+      ]),
+    );
+  }
+  return out;
+}
+
+/** `1 + levenshtein(a, b)` → `levenshtein(a, b)`, and → `1`. */
+export function operandDropSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  for (const node of ctx.root.descendantsOfType(ctx.python ? ['binary_operator'] : ['binary_expression'])) {
+    if (!node) continue;
+    const op = node.childForFieldName('operator')?.text;
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    if (!op || !left || !right || !DROPPABLE.has(op)) continue;
+    // The operand that looks like the real computation (a call, a longer expression) is kept first.
+    const keep = [right, left].sort((a, b) => b.text.length - a.text.length).map((n) => atomic(n));
+    const s = replacementSite('operand-drop', node, node, keep);
+    if (s) out.push(s);
+  }
+  return out;
+}
