@@ -18,7 +18,6 @@ const ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 export class ObjectWriter {
   private readonly pipes = new Map<ObjectType, ProcPipe>();
   private seq = 0;
-  private madeDir = false;
 
   /**
    * `tmpDir`: where the content waits for git to read it (under the repository's own git dir,
@@ -35,12 +34,15 @@ export class ObjectWriter {
   }
 
   async write(type: ObjectType, content: string | Buffer): Promise<string> {
-    if (!this.madeDir) {
-      mkdirSync(this.tmpDir, { recursive: true });
-      this.madeDir = true;
-    }
     const file = path.join(this.tmpDir, `object-${process.pid}-${++this.seq}`);
-    writeFileSync(file, content);
+    try {
+      writeFileSync(file, content);
+    } catch (e) {
+      // The folder is made on first use, and again if someone removed .git/evogit meanwhile.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(this.tmpDir, { recursive: true });
+      writeFileSync(file, content);
+    }
     try {
       let pipe = this.pipes.get(type);
       if (!pipe?.alive) {
