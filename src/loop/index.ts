@@ -11,6 +11,7 @@ import { Archive, thisHost, type ArchiveNode, type ArchiveSnapshot, type Claim, 
 import { createAgent } from '../agents/index.js';
 import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
+import { stopForkServers, useForkServers } from '../proc/index.js';
 import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
 import { openPr } from '../forge/index.js';
@@ -99,6 +100,8 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
   const started = Date.now();
   // Long-lived git processes for the claims, nodes and notes written every step (closed below).
   const archive = await Archive.open({ repoDir: opts.repoDir, prefix: config.branchPrefix, keepGitOpen: true, trust: config.trust });
+  // And the step's short git commands (checkout, add, clean, archive…) through fork servers.
+  useForkServers();
   const repoDir = archive.repoDir;
   const stateDir = path.join(archive.gitCommonDir, 'evogit');
   const worktreesDir = path.join(stateDir, 'worktrees');
@@ -312,6 +315,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<AgentLoopRes
     await sandbox.gc().catch((e: unknown) => emit({ type: 'warning', writer, message: `could not clean up old containers: ${errorMessage(e)}` }));
     // Auto-gc is off inside the loop (see agentCommand); pack here, in the foreground, once.
     await archive.close();
+    await stopForkServers();
     await git(repoDir, ['-c', 'gc.autoDetach=false', 'gc', '--auto', '--quiet'], { reject: false });
     emit({ type: 'done', writer, reason: result.reason || 'stopped' });
   }

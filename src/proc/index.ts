@@ -4,25 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
+import { FORCE_KILL_MS, killGroup, serve, type Served } from './fork-server.js';
 
-/** How long a child asked to stop (SIGTERM) has before it is killed. */
-export const FORCE_KILL_MS = 5000;
-
-/** Signal every process of the group `pgid`; whether any was left to signal. */
-export function killGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    // ESRCH: the group is empty.
-    return false;
-  }
-}
-
-/** `s` as one word of a POSIX shell command: as is when plainly safe, else single-quoted. */
-export function shellQuote(s: string): string {
-  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote, useForkServers, stopForkServers } from './fork-server.js';
 
 const DEFAULT_MAX_BUFFER = 512 * 1024 * 1024;
 
@@ -90,6 +74,9 @@ function envOf(options: Pick<ProcOptions, 'cleanEnv' | 'env'>): Record<string, s
 export async function run(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
   const started = performance.now();
   const env = envOf(options);
+  // In the agent loop, git goes through a fork server (see there): no fork of this process.
+  const served = serve(command, args, env, options);
+  if (served) return settleServed(command, args, await served, started, options.reject);
   const subprocess = execa(command, args, {
     cwd: options.cwd,
     env,
@@ -128,6 +115,16 @@ interface Finished {
   message?: string;
   /** Output was cut at maxBuffer: a failure even when the child exited 0. */
   overflow?: boolean;
+}
+
+/** A command a fork server ran, as the ProcResult (or ProcError) a direct spawn would give. */
+function settleServed(command: string, args: string[], s: Served, started: number, reject: boolean | undefined): ProcResult {
+  let stderr = s.stderr.toString('utf8');
+  if (s.overflow) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}output exceeded maxBuffer\n`;
+  const finished: Finished = s.spawnFailed
+    ? { failed: true, message: s.spawnFailed }
+    : { ...(s.exitCode !== null ? { exitCode: s.exitCode } : {}), ...(s.signal ? { signal: s.signal } : {}), timedOut: s.timedOut, failed: s.exitCode !== 0, overflow: s.overflow };
+  return settle(command, args, finished, s.stdout.toString('utf8'), stderr, started, reject);
 }
 
 /** An ended child as a ProcResult; throws ProcError when spawning failed, or on a non-zero exit unless reject is false. */
