@@ -14,9 +14,14 @@
  *     agent's start, to its result), so without that tail: the issue's "share of the candidate's
  *     wall time".
  *
+ * EVOGIT_BENCH_WORK=demo measures realistic work instead: `evogit demo` (the bundled example's
+ * real test files, the offline mutate agent), where a step is a real mutation and a real test
+ * run, so the orchestration's share is the one a user meets.
+ *
  * Run: npx tsx bench/loop.ts   (EVOGIT_BENCH_EVALS=60, EVOGIT_BENCH_AGENTS=1,2,4 and
  * EVOGIT_BENCH_SANDBOXES=local,docker by default; docker is skipped, saying so, without a daemon;
- * EVOGIT_BENCH_EVENTS=DIR keeps each run's --json events as DIR/<sandbox>-<agents>.jsonl)
+ * EVOGIT_BENCH_EVENTS=DIR keeps each run's --json events as DIR/<sandbox>-<agents>.jsonl;
+ * EVOGIT_BENCH_BIN=path/to/bin/evogit.js measures another checkout's build, for before/after)
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
@@ -25,7 +30,8 @@ import path from 'node:path';
 import { run } from '../src/proc/index.js';
 import type { LoopEvent } from '../src/loop/index.js';
 
-const BIN = path.resolve(import.meta.dirname, '..', 'bin', 'evogit.js');
+const BIN = path.resolve(process.env.EVOGIT_BENCH_BIN ?? path.join(import.meta.dirname, '..', 'bin', 'evogit.js'));
+const DEMO = process.env.EVOGIT_BENCH_WORK === 'demo';
 const EVALS = Number(process.env.EVOGIT_BENCH_EVALS ?? 60);
 const ENV = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@evogit.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@evogit.invalid' };
 
@@ -61,10 +67,12 @@ async function fixture(sandbox: string): Promise<string> {
 
 type Timed = LoopEvent & { at?: number };
 
-function runAgents(dir: string, agents: number): Promise<{ events: Timed[]; wallMs: number }> {
+/** `evogit run` on the fixture, or (EVOGIT_BENCH_WORK=demo) `evogit demo` into an empty dir. */
+function runAgents(dir: string, agents: number, sandbox: string): Promise<{ events: Timed[]; wallMs: number }> {
+  const args = DEMO ? ['demo', '--dir', path.join(dir, 'demo'), '--sandbox', sandbox, '--seed', '1'] : ['run'];
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [BIN, 'run', '--agents', String(agents), '--max-evals', String(EVALS), '--json'], { cwd: dir, env: { ...process.env, ...ENV, CI: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [BIN, ...args, '--agents', String(agents), '--max-evals', String(EVALS), '--json'], { cwd: dir, env: { ...process.env, ...ENV, CI: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
     const events: Timed[] = [];
     let rest = '';
     child.stdout.setEncoding('utf8');
@@ -163,9 +171,9 @@ for (const sandbox of sandboxes) {
     continue;
   }
   for (const agents of (process.env.EVOGIT_BENCH_AGENTS ?? '1,2,4').split(',').map(Number)) {
-    const dir = await fixture(sandbox);
+    const dir = DEMO ? await mkdtemp(path.join(tmpdir(), 'evogit-bench-demo-')) : await fixture(sandbox);
     try {
-      const { events, wallMs } = await runAgents(dir, agents);
+      const { events, wallMs } = await runAgents(dir, agents, sandbox);
       if (process.env.EVOGIT_BENCH_EVENTS) await writeFile(path.join(process.env.EVOGIT_BENCH_EVENTS, `${sandbox}-${agents}.jsonl`), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
       rows.push(measure(sandbox, agents, events, wallMs));
     } finally {
@@ -175,6 +183,7 @@ for (const sandbox of sandboxes) {
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown';
+process.stdout.write(`evogit: ${BIN}; work: ${DEMO ? 'evogit demo (mutate agent, the example\'s tests)' : 'command agent, a test that passes at once'}\n`);
 process.stdout.write(`machine: ${cpus().length} cpus (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB; budget ${EVALS} evaluations per run\n`);
 process.stdout.write(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 process.stdout.write('| sandbox | agents | wall s | candidates | evaluations | candidates/min | evaluations/min | vs 1 agent | overhead share (run) | per candidate | overhead ms/step | work ms/step | decide ms | expand ms | evaluate ms |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n');

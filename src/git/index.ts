@@ -2,19 +2,18 @@
  * A thin git runner over src/proc `run`: argument arrays, a fixed cwd, and a deterministic
  * environment (no pager, no prompts, no user config that changes output formats).
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { InfraError, unlessMissing } from '../errors/index.js';
-import { openPipe, PIPE_ATOMIC_BYTES, ProcError, runPlain, streamOut, type PipeReader, type ProcPipe, type ProcResult, type ProcStream } from '../proc/index.js';
+import { InfraError } from '../errors/index.js';
+import { openPipe, PIPE_ATOMIC_BYTES, ProcError, run, streamOut, type PipeReader, type ProcPipe, type ProcResult, type ProcStream } from '../proc/index.js';
 import { CatFileBatchReader, LOG_FORMAT, LogReader, type BatchBlob, type BatchObject, type RawCommit } from './parse.js';
-import { locateIndexFile, treeFromIndex } from './index-file.js';
 import { LooseObjects } from './loose-objects.js';
+import { ObjectWriter, type ObjectType } from './object-writer.js';
 import { diffTreeEntries, parseTree, type TreeDiffChange, type TreeObjectEntry } from './tree.js';
 
 export * from './parse.js';
 export * from './tree.js';
-import { createLooseRef, RefFiles } from './ref-files.js';
-export { RefFiles };
+export { RefFiles } from './ref-files.js';
+export type { ObjectType } from './object-writer.js';
 
 const GIT_ENV: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',
@@ -36,11 +35,6 @@ export interface GitOptions {
   signal?: AbortSignal;
 }
 
-export type ObjectType = 'blob' | 'tree' | 'commit';
-
-/** Variables that make git read another index or another object store than a worktree's own. */
-const MOVED_BY_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR'];
-
 /** A batch this small is read through the long-lived `cat-file --batch` (when kept open) instead of a new process. */
 const PIPED_READ_MAX = 256;
 /** How many of the objects it wrote a kept-open Git remembers, and their bytes at most. */
@@ -52,12 +46,10 @@ export class Git {
   private pipes: {
     cat: ProcPipe | null;
     refs: Map<string, ProcPipe>;
+    /** git's own object writers (null: one `hash-object` per object); looked up once. */
+    objects?: ObjectWriter | null;
+    /** Loose objects read in-process, where there are no replace refs (null: ask cat-file). */
     loose?: LooseObjects | null;
-    fanout?: Promise<void>;
-    /** Loose objects are read in-process (there are no replace refs). */
-    readLoose?: boolean;
-    /** The common dir where createRef writes refs itself, or null (ask git); looked up with loose. */
-    refStore?: string | null;
   } | null = null;
   /**
    * Objects this Git wrote while kept open, newest last (bounded): a loop reads back what it
@@ -69,18 +61,18 @@ export class Git {
 
   constructor(readonly dir: string) {}
 
-  /** Whether keepOpen() is in effect (object writes cost no process). */
+  /** Whether keepOpen() is in effect (object writes and ref transactions cost no new process). */
   get keptOpen(): boolean {
     return this.pipes !== null;
   }
 
   /**
-   * Serve small object reads and ref transactions through long-lived git processes
-   * (`cat-file --batch`, `update-ref --stdin` with start/prepare/commit), and write objects
-   * straight into the object store, instead of a process per call: a hot loop makes a dozen
-   * such calls a step. Call close() when done; a process that dies (this one killed) leaves
-   * nothing half-written: each ref transaction reaches git in one write, whole or not at all,
-   * and each object file appears whole under its name.
+   * Serve small object reads, object writes and ref transactions through long-lived git
+   * processes (`cat-file --batch`, `hash-object --stdin-paths`, `update-ref --stdin` with
+   * start/prepare/commit) instead of a process per call: a hot loop makes a dozen such calls a
+   * step. Call close() when done; a process that dies (this one killed) leaves nothing
+   * half-written: each ref transaction reaches git in one write, whole or not at all, and git
+   * writes each object whole under its name.
    */
   keepOpen(): void {
     this.pipes ??= { cat: null, refs: new Map() };
@@ -91,9 +83,8 @@ export class Git {
     const p = this.pipes;
     this.pipes = null;
     if (!p) return;
-    await Promise.all([p.cat, ...p.refs.values()].map((pipe) => pipe?.close()));
     // Nothing of this Git's is left running (a caller may remove the repository next).
-    await p.fanout;
+    await Promise.all([p.cat, ...p.refs.values(), p.objects].map((pipe) => pipe?.close()));
   }
 
   private pipe(args: string[]): ProcPipe {
@@ -101,7 +92,7 @@ export class Git {
   }
 
   run(args: string[], opts: GitOptions = {}): Promise<ProcResult> {
-    return runPlain('git', args, {
+    return run('git', args, {
       cwd: this.dir,
       env: { ...GIT_ENV, ...(opts.env ?? {}) },
       input: opts.input,
@@ -219,63 +210,42 @@ export class Git {
     return { ok: r.exitCode === 0, stderr: r.stderr };
   }
 
-  /**
-   * Create `ref` at `sha` unless it exists (`update-ref` with an old value of zero); false when
-   * it exists. Kept open, it is written in-process (createLooseRef: a lock file, then a rename)
-   * where git's files backend would write just that: not in a reftable repository, not under
-   * core.logAllRefUpdates=always, not a ref git logs by default (refs/heads, refs/remotes,
-   * refs/notes) or one that has a log; anything else goes to `update-ref`.
-   */
-  async createRef(ref: string, sha: string): Promise<{ ok: boolean; stderr: string }> {
-    const common = (await this.lookedUp())?.refStore ?? null;
-    if (common && !/^refs\/(heads|remotes|notes)\//.test(ref) && !existsSync(path.join(common, 'logs', ref))) {
-      const made = createLooseRef(common, ref, sha);
-      if (made !== null) return { ok: made, stderr: made ? '' : `fatal: cannot lock ref '${ref}': reference already exists` };
-    }
+  /** Create `ref` at `sha` unless it exists (`update-ref` with an old value of zero); false when it exists. */
+  createRef(ref: string, sha: string): Promise<{ ok: boolean; stderr: string }> {
     return this.updateRefs([[`update ${ref}`, sha, '0'.repeat(sha.length)]]);
   }
 
   /**
-   * Write one object into the repository and return its id. Kept open, it is written straight
-   * into the object store (LooseObjects: no process); else, or in a shared repository,
-   * `git hash-object -w` writes it (and checks its format).
+   * Write one object into the repository and return its id: through git's kept-open object
+   * writers when kept open (ObjectWriter), else one `git hash-object -w`.
    */
   async writeObject(type: ObjectType, content: string | Buffer): Promise<string> {
-    const loose = (await this.lookedUp())?.loose ?? null;
-    const id = loose ? loose.write(type, content) : (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
+    const writer = (await this.lookedUp())?.objects ?? null;
+    const id = writer ? await writer.write(type, content) : (await this.out(['hash-object', '-w', '-t', type, '--stdin'], { input: content })).trim();
     if (this.pipes) this.remember(id, type, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     return id;
   }
 
   /**
-   * Kept open, what it found out about the repository, looked up once: the in-place object
-   * writer (`loose`, null: git must write), whether it may read loose objects, where createRef
-   * may write refs. Null when not kept open.
+   * Kept open, what it found out about the repository, looked up once: git's object writers
+   * (null: one process per object), and whether loose objects may be read in-process (there
+   * are no replace refs, which git would read through). Null when not kept open.
    */
   private async lookedUp(): Promise<NonNullable<Git['pipes']> | null> {
     const p = this.pipes;
     if (!p) return null;
     if (p.loose === undefined) {
-      // What the repository is like, looked up once for objects and refs alike.
-      const [where, config, replaced] = await Promise.all([
+      const [where, replaced] = await Promise.all([
         this.run(['rev-parse', '--show-object-format', '--git-path', 'objects', '--git-common-dir'], { reject: false }),
-        this.run(['config', '--get-regexp', '^core\\.(sharedrepository|logallrefupdates)$'], { reject: false }),
         this.run(['for-each-ref', '--count=1', '--format=%(refname)', process.env.GIT_REPLACE_REF_BASE || 'refs/replace/'], { reject: false }),
       ]);
       // Another call may have looked meanwhile: keep the first answer (the same one).
       if (p.loose === undefined) {
-        // "key value" lines, keys in lower case; a key alone is a boolean set to true.
-        const settings = new Map(config.stdout.split('\n').filter(Boolean).map((line) => (line.includes(' ') ? [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] : [line, 'true'])));
-        const setting = (name: string) => settings.get(name) ?? null;
-        p.loose = where.exitCode === 0 ? LooseObjects.from(this.dir, where.stdout, setting('core.sharedrepository')) : null;
-        // git reads an object through its replacement: with any replace ref, reads go to git.
-        p.readLoose = p.loose !== null && (process.env.GIT_NO_REPLACE_OBJECTS !== undefined || (replaced.exitCode === 0 && replaced.stdout.trim() === ''));
-        // Refs createRef may write itself: the files backend, and no reflog for every ref.
-        const common = where.stdout.trim().split('\n')[2];
-        const dir = common && !MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? path.resolve(this.dir, common) : null;
-        p.refStore = dir && setting('core.logallrefupdates')?.toLowerCase() !== 'always' && RefFiles.supported(dir) ? dir : null;
-        // A hot loop writes objects from here on: their directories, made while it goes on.
-        p.fanout = p.loose?.prepareFanout();
+        const [format, objects, common] = where.stdout.trim().split('\n');
+        const noReplace = process.env.GIT_NO_REPLACE_OBJECTS !== undefined || (replaced.exitCode === 0 && replaced.stdout.trim() === '');
+        p.loose = where.exitCode === 0 && noReplace ? LooseObjects.at(path.resolve(this.dir, objects ?? ''), format ?? '') : null;
+        const tmp = where.exitCode === 0 && common ? path.join(path.resolve(this.dir, common), 'evogit', 'tmp') : null;
+        p.objects = tmp && ObjectWriter.usable(tmp) ? new ObjectWriter(tmp, (args) => this.pipe(args)) : null;
       }
     }
     return p;
@@ -292,36 +262,8 @@ export class Git {
     }
   }
 
-  /**
-   * The tree of `worktree`'s index, as `git write-tree` run there gives it (and with its trees
-   * written). Kept open, it is computed from the index file in-process (treeFromIndex: the
-   * cache-tree's trees reused, the rest hashed and written as loose objects): no process. It
-   * falls back on `git write-tree` when not kept open or in a shared repository (no
-   * LooseObjects); when GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY or
-   * GIT_COMMON_DIR is set (git would read another index or write elsewhere); when the worktree
-   * has no `.git` of its own, no index yet, or another object store than this repository's (the
-   * trees would land in the wrong place); and whenever treeFromIndex is not sure (see there).
-   * Unlike git, it leaves the index as it is (git also stores the new cache-tree in it).
-   */
+  /** The tree of `worktree`'s index, written: `git write-tree` run there. */
   async writeTree(worktree: string): Promise<string> {
-    const loose = MOVED_BY_ENV.some((name) => process.env[name] !== undefined) ? null : ((await this.lookedUp())?.loose ?? null);
-    const where = loose ? locateIndexFile(worktree) : null;
-    if (loose && where && where.objects === realpathSync.native(loose.dir)) {
-      const bytes = unlessMissing(() => readFileSync(where.index));
-      // The trees it writes are remembered like writeObject's: the caller reads the new one next.
-      const store = {
-        format: loose.format,
-        id: (type: 'tree', content: Buffer) => loose.id(type, content),
-        has: (id: string) => loose.has(id),
-        write: (type: 'tree', content: Buffer) => {
-          const id = loose.write(type, content);
-          this.remember(id, type, content);
-          return id;
-        },
-      };
-      const answer = bytes ? treeFromIndex(bytes, store) : null;
-      if (answer?.tree) return answer.tree;
-    }
     return (await git(worktree, ['write-tree'])).stdout.trim();
   }
 
@@ -367,7 +309,7 @@ export class Git {
   private readLocal(name: string): BatchBlob | null {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64})(\^\{tree\})?$/.exec(name);
     if (!m) return null;
-    const loose = this.pipes?.readLoose ? this.pipes.loose : null;
+    const loose = this.pipes?.loose ?? null;
     const get = (id: string) => this.written.get(id) ?? loose?.read(id) ?? null;
     const id = m[1] as string;
     const o = get(id);

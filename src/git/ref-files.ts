@@ -13,9 +13,8 @@
  * outside printable ASCII, whose sort order would differ from git's) answers null, and the
  * caller asks git instead.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type BigIntStats } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
-import { unlessMissing } from '../errors/index.js';
 
 const HEX_SHA = /^([0-9a-f]{40}|[0-9a-f]{64})\s*$/;
 /** Ref names whose byte order equals JavaScript's string order, and that need no quoting. */
@@ -254,72 +253,4 @@ function merge(packed: PackedState, loose: [string, string][]): string {
     from = lo < count && nameAt(lo) === name ? lo + 1 : lo;
   }
   return out + text.slice(offsets[from] ?? text.length);
-}
-
-/** The refs of a packed-refs file and the directories they are in, by the file's stat: read once per change, not per create. */
-let packedNames: { file: string; key: string; names: Set<string>; dirs: Set<string> } | null = null;
-
-function packedState(commonDir: string): { names: Set<string>; dirs: Set<string> } | null {
-  const file = path.join(commonDir, 'packed-refs');
-  const st = unlessMissing(() => statSync(file, { bigint: true }));
-  if (!st) return null;
-  const key = statKey(st);
-  // Read again when changed, or changed so recently that a rewrite could hide in the same tick.
-  if (packedNames?.file !== file || packedNames.key !== key || BigInt(Date.now()) - st.ctimeMs <= RACY_MS) {
-    const names = new Set<string>();
-    const dirs = new Set<string>();
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      if (!line || line.startsWith('#') || line.startsWith('^')) continue;
-      const name = line.slice(line.indexOf(' ') + 1);
-      names.add(name);
-      for (let at = name.indexOf('/'); at > 0; at = name.indexOf('/', at + 1)) dirs.add(name.slice(0, at));
-    }
-    packedNames = { file, key, names, dirs };
-  }
-  return packedNames;
-}
-
-/**
- * Create the loose ref `ref` at `sha` unless it exists — `update-ref` with an old value of
- * zero — the way git's files backend writes one: `<ref>.lock` created exclusively, the value
- * written into it, then renamed into place, so a reader sees the whole ref or none. True when
- * made; false when the ref exists (loose or packed), as git refuses; null — ask git — for
- * anything else: a lock held by another writer, a directory that cannot be made (a ref named
- * like one of its parents), a name git would refuse or sort differently. The caller makes sure
- * git would write no reflog for it (core.logAllRefUpdates=always, or an existing log: ask git).
- */
-export function createLooseRef(commonDir: string, ref: string, sha: string): boolean | null {
-  if (!ref.startsWith('refs/') || !PLAIN_NAME.test(ref) || ODD_NAME.test(ref) || ref.endsWith('.lock') || !HEX_SHA.test(sha)) return null;
-  const file = path.join(commonDir, ref);
-  const lock = `${file}.lock`;
-  let fd = -1;
-  try {
-    fd = openSync(lock, 'wx', 0o666);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return null;
-    try {
-      mkdirSync(path.dirname(file), { recursive: true });
-      fd = openSync(lock, 'wx', 0o666);
-    } catch {
-      return null;
-    }
-  }
-  let placed = false;
-  try {
-    const here = unlessMissing(() => lstatSync(file));
-    const packed = packedState(commonDir);
-    // A ref named like a directory of refs, or inside a packed ref's name: git says why it refuses.
-    const parents = ref.split('/').map((_, i, parts) => parts.slice(0, i).join('/')).slice(2);
-    if (here?.isDirectory() || packed?.dirs.has(ref) || parents.some((p) => packed?.names.has(p))) return null;
-    if (here || packed?.names.has(ref)) return false;
-    writeSync(fd, `${sha}\n`);
-    closeSync(fd);
-    fd = -1;
-    renameSync(lock, file);
-    placed = true;
-    return true;
-  } finally {
-    if (fd >= 0) closeSync(fd);
-    if (!placed) unlinkSync(lock);
-  }
 }

@@ -11,9 +11,9 @@ import { Archive, thisHost, type ArchiveNode, type ArchiveSnapshot, type Claim, 
 import { createAgent } from '../agents/index.js';
 import type { AgentInput } from '../agents/types.js';
 import { parseDuration, type Config } from '../config/index.js';
+import { stopForkServers, useForkServers } from '../proc/index.js';
 import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import { git } from '../git/index.js';
-import { stopForkServers, useForkServers } from '../proc/index.js';
 import { openPr } from '../forge/index.js';
 import { verifyNode } from './verify.js';
 import { betaQuantile, createRng, finalAnswer, policyFor, type Decision } from '../scorer/index.js';

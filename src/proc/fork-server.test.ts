@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcError, run, runPlain, stopForkServers, useForkServers, type ProcOptions, type ProcResult } from './index.js';
+import { ProcError, run, stopForkServers, useForkServers, type ProcOptions, type ProcResult } from './index.js';
 
 /** The shells this process started (the fork servers), by pid. */
 function childShells(): string[] {
@@ -18,7 +18,7 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'evogit-fork-'));
-    await runPlain('git', ['init', '-q'], { cwd: dir });
+    await run('git', ['init', '-q'], { cwd: dir });
   });
 
   afterAll(async () => {
@@ -29,10 +29,10 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
   /** The same command spawned directly and through a server. */
   async function both(args: string[], options: Omit<ProcOptions, 'cwd'> & { cwd?: string } = {}) {
     const opts = { cwd: dir, reject: false, ...options };
-    const direct = await runPlain('git', args, opts);
+    const direct = await run('git', args, opts);
     useForkServers();
     try {
-      return { direct, served: await runPlain('git', args, opts), viaRun: await run('git', args, opts) };
+      return { direct, served: await run('git', args, opts), viaRun: await run('git', args, opts) };
     } finally {
       await stopForkServers();
     }
@@ -53,7 +53,7 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
       (async () => {
         useForkServers();
         try {
-          return await runPlain('git', ['rev-parse', '--verify', 'no-such-rev'], { cwd: dir });
+          return await run('git', ['rev-parse', '--verify', 'no-such-rev'], { cwd: dir });
         } finally {
           await stopForkServers();
         }
@@ -78,10 +78,10 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
 
   it('reports a missing directory as a failed spawn, as a direct spawn does', async () => {
     const gone = join(dir, 'no-such-dir');
-    const direct = await runPlain('git', ['status'], { cwd: gone }).catch((e: unknown) => e);
+    const direct = await run('git', ['status'], { cwd: gone }).catch((e: unknown) => e);
     useForkServers();
     try {
-      const served = await runPlain('git', ['status'], { cwd: gone, reject: false }).catch((e: unknown) => e);
+      const served = await run('git', ['status'], { cwd: gone, reject: false }).catch((e: unknown) => e);
       expect(direct).toBeInstanceOf(ProcError);
       expect(served).toBeInstanceOf(ProcError);
       expect((served as ProcError).result.exitCode).toBeNull();
@@ -94,13 +94,13 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
     const big = ['-c', 'alias.big=!head -c 1000000 /dev/zero | tr "\\000" a; printf end', 'big'];
     useForkServers();
     try {
-      const calls = await Promise.all([...Array(8).keys()].map((i) => runPlain('git', i % 2 ? big : ['rev-parse', '--sq-quote', `n${i}`], { cwd: dir })));
+      const calls = await Promise.all([...Array(8).keys()].map((i) => run('git', i % 2 ? big : ['rev-parse', '--sq-quote', `n${i}`], { cwd: dir })));
       for (const [i, r] of calls.entries()) {
         if (i % 2) expect(r.stdout).toBe(`${'a'.repeat(1_000_000)}end`);
         else expect(r.stdout).toBe(` 'n${i}'\n`);
       }
       const started = Date.now();
-      const slow = await runPlain('git', ['-c', 'alias.slow=!printf "what it printed before it hung"; printf "its last words" >&2; sleep 30', 'slow'], { cwd: dir, timeoutMs: 500, reject: false });
+      const slow = await run('git', ['-c', 'alias.slow=!printf "what it printed before it hung"; printf "its last words" >&2; sleep 30', 'slow'], { cwd: dir, timeoutMs: 500, reject: false });
       expect(slow.timedOut).toBe(true);
       // All of it, the tail held back while looking for the end marker included.
       expect(slow.stdout).toBe('what it printed before it hung');
@@ -108,10 +108,10 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
       expect(slow.exitCode).toBeNull();
       expect(Date.now() - started).toBeLessThan(10_000);
       // The next call gets a fresh shell.
-      expect((await runPlain('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir })).stdout).toBe('true\n');
+      expect((await run('git', ['rev-parse', '--is-inside-work-tree'], { cwd: dir })).stdout).toBe('true\n');
       const aborted = new AbortController();
       setTimeout(() => aborted.abort(), 200);
-      const stopped = await runPlain('git', ['-c', 'alias.slow=!sleep 30', 'slow'], { cwd: dir, signal: aborted.signal, reject: false });
+      const stopped = await run('git', ['-c', 'alias.slow=!sleep 30', 'slow'], { cwd: dir, signal: aborted.signal, reject: false });
       expect(stopped.signal).not.toBeNull();
     } finally {
       await stopForkServers();
@@ -123,7 +123,7 @@ describe('fork servers: git started by a long-lived shell, with the contract of 
   it('is counted: one user stopping leaves the servers to the others', async () => {
     useForkServers();
     useForkServers();
-    await runPlain('git', ['version'], { cwd: dir });
+    await run('git', ['version'], { cwd: dir });
     await stopForkServers();
     expect(childShells().length).toBeGreaterThan(0);
     await stopForkServers();

@@ -8,6 +8,8 @@ import { FORCE_KILL_MS, killGroup, serve, type Served } from './fork-server.js';
 
 export { shellQuote, useForkServers, stopForkServers } from './fork-server.js';
 
+const DEFAULT_MAX_BUFFER = 512 * 1024 * 1024;
+
 export interface ProcResult {
   command: string;
   args: string[];
@@ -72,6 +74,7 @@ function envOf(options: Pick<ProcOptions, 'cleanEnv' | 'env'>): Record<string, s
 export async function run(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
   const started = performance.now();
   const env = envOf(options);
+  // In the agent loop, git goes through a fork server (see there): no fork of this process.
   const served = serve(command, args, env, options);
   if (served) return settleServed(command, args, await served, started, options.reject);
   const subprocess = execa(command, args, {
@@ -83,7 +86,7 @@ export async function run(command: string, args: string[], options: ProcOptions)
     cancelSignal: options.signal,
     reject: false,
     stripFinalNewline: false,
-    maxBuffer: options.maxBuffer ?? 512 * 1024 * 1024,
+    maxBuffer: options.maxBuffer ?? DEFAULT_MAX_BUFFER,
     encoding: 'utf8',
     detached: options.ownGroup === true,
   });
@@ -97,72 +100,12 @@ export async function run(command: string, args: string[], options: ProcOptions)
     });
   }
   const child = await subprocess;
-  return settle(command, args, child, String(child.stdout ?? ''), String(child.stderr ?? ''), started, options.reject);
+  let stderr = String(child.stderr ?? '');
+  // Output past maxBuffer was cut (and the child stopped): never a result that looks whole.
+  if (child.isMaxBuffer) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}output exceeded maxBuffer (${options.maxBuffer ?? DEFAULT_MAX_BUFFER} bytes)\n`;
+  return settle(command, args, { ...child, exitCode: child.exitCode, signal: child.signal, overflow: child.isMaxBuffer }, String(child.stdout ?? ''), stderr, started, options.reject);
 }
 
-
-/**
- * `run` without execa: node's own spawn, for short hot calls made many times a step (git
- * plumbing). Same environment scrubbing, the same ProcResult and the same ProcError on a failed
- * spawn or (unless reject is false) a non-zero exit. Execa costs about a millisecond more per
- * child on a small VM (bench/loop in BENCHMARKS.md), which adds up at a dozen calls a step.
- */
-export function runPlain(command: string, args: string[], options: ProcOptions): Promise<ProcResult> {
-  const started = performance.now();
-  const maxBuffer = options.maxBuffer ?? 512 * 1024 * 1024;
-  const env = envOf(options);
-  const served = serve(command, args, env, options);
-  if (served) return served.then((s) => settleServed(command, args, s, started, options.reject));
-  return new Promise<ProcResult>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    let bytes = 0;
-    let timedOut = false;
-    let failure: string | undefined;
-    let forceKill: NodeJS.Timeout | undefined;
-    const stop = () => {
-      child.kill('SIGTERM');
-      forceKill ??= setTimeout(() => child.kill('SIGKILL'), FORCE_KILL_MS);
-    };
-    const collect = (into: Buffer[]) => (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes > maxBuffer) {
-        failure ??= `output exceeded maxBuffer (${maxBuffer} bytes)`;
-        stop();
-      } else into.push(chunk);
-    };
-    child.stdout?.on('data', collect(out));
-    child.stderr?.on('data', collect(err));
-    const timer = options.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), stop()), options.timeoutMs) : undefined;
-    const onAbort = () => stop();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) stop();
-    let settled = false;
-    const end = (finished: Finished) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      clearTimeout(forceKill);
-      options.signal?.removeEventListener('abort', onAbort);
-      let stderr = Buffer.concat(err).toString('utf8');
-      if (failure) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}${failure}\n`;
-      try {
-        resolve(settle(command, args, finished, Buffer.concat(out).toString('utf8'), stderr, started, options.reject));
-      } catch (e) {
-        reject(e);
-      }
-    };
-    // A spawn that failed (no such command, bad cwd) reports here, with no exit code.
-    child.on('error', (e) => end({ failed: true, message: e.message }));
-    child.on('close', (code, signal) => end({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}), timedOut, failed: code !== 0 }));
-    if (child.stdin) {
-      // A child may exit without reading all its input (EPIPE); its exit status tells what happened.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.input);
-    }
-  });
-}
 
 interface Finished {
   exitCode?: number;
@@ -170,6 +113,8 @@ interface Finished {
   timedOut?: boolean;
   failed?: boolean;
   message?: string;
+  /** Output was cut at maxBuffer: a failure even when the child exited 0. */
+  overflow?: boolean;
 }
 
 /** A command a fork server ran, as the ProcResult (or ProcError) a direct spawn would give. */
@@ -178,7 +123,7 @@ function settleServed(command: string, args: string[], s: Served, started: numbe
   if (s.overflow) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}output exceeded maxBuffer\n`;
   const finished: Finished = s.spawnFailed
     ? { failed: true, message: s.spawnFailed }
-    : { ...(s.exitCode !== null ? { exitCode: s.exitCode } : {}), ...(s.signal ? { signal: s.signal } : {}), timedOut: s.timedOut, failed: s.exitCode !== 0 };
+    : { ...(s.exitCode !== null ? { exitCode: s.exitCode } : {}), ...(s.signal ? { signal: s.signal } : {}), timedOut: s.timedOut, failed: s.exitCode !== 0, overflow: s.overflow };
   return settle(command, args, finished, s.stdout.toString('utf8'), stderr, started, reject);
 }
 
@@ -198,7 +143,7 @@ function settle(command: string, args: string[], child: Finished, stdout: string
     // Spawning itself failed (command not found, bad cwd): never a silent empty result.
     throw new ProcError({ ...result, stderr: child.message ?? 'spawn failed' });
   }
-  if (reject !== false && result.exitCode !== 0) throw new ProcError(result);
+  if (reject !== false && (result.exitCode !== 0 || child.overflow)) throw new ProcError(result);
   return result;
 }
 

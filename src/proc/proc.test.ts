@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openPipe, ProcError, run, runPlain } from './index.js';
+import { openPipe, ProcError, run } from './index.js';
 import { processAlive } from '../loop/lock.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,20 +8,18 @@ import { join } from 'node:path';
 const cwd = process.cwd();
 const printEnv = ['-e', 'process.stdout.write(JSON.stringify(process.env))'];
 
-describe('runPlain (the fast path) keeps run’s contract', () => {
+describe('run: one-shot children', () => {
   it('scrubs secrets from the environment, as run does, and passes the extra variables', async () => {
     process.env.EVOGIT_TEST_API_KEY = 'sk-secret';
     process.env.GITHUB_TOKEN_EVOGIT_TEST = 'ghp-secret';
     try {
-      for (const start of [run, runPlain]) {
-        const r = await start(process.execPath, printEnv, { cwd, env: { EXTRA: 'yes' } });
-        const env = JSON.parse(r.stdout) as Record<string, string>;
-        expect(env.EVOGIT_TEST_API_KEY).toBeUndefined();
-        expect(env.GITHUB_TOKEN_EVOGIT_TEST).toBeUndefined();
-        expect(env.EXTRA).toBe('yes');
-        expect(env.PATH).toBe(process.env.PATH);
-      }
-      const clean = await runPlain(process.execPath, printEnv, { cwd, cleanEnv: true, env: { ONLY: '1' } });
+      const r = await run(process.execPath, printEnv, { cwd, env: { EXTRA: 'yes' } });
+      const env = JSON.parse(r.stdout) as Record<string, string>;
+      expect(env.EVOGIT_TEST_API_KEY).toBeUndefined();
+      expect(env.GITHUB_TOKEN_EVOGIT_TEST).toBeUndefined();
+      expect(env.EXTRA).toBe('yes');
+      expect(env.PATH).toBe(process.env.PATH);
+      const clean = await run(process.execPath, printEnv, { cwd, cleanEnv: true, env: { ONLY: '1' } });
       expect(Object.keys(JSON.parse(clean.stdout) as object).filter((k) => k !== 'ONLY')).toEqual([]);
     } finally {
       delete process.env.EVOGIT_TEST_API_KEY;
@@ -30,31 +28,31 @@ describe('runPlain (the fast path) keeps run’s contract', () => {
   });
 
   it('a failing git command throws ProcError with git’s stderr; reject: false resolves with it', async () => {
-    const err = await runPlain('git', ['rev-parse', '--verify', 'no-such-rev-evogit'], { cwd }).catch((e: unknown) => e);
+    const err = await run('git', ['rev-parse', '--verify', 'no-such-rev-evogit'], { cwd }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProcError);
     const result = (err as ProcError).result;
     expect(result.exitCode).toBe(128);
     expect(result.stderr).toMatch(/fatal/);
     expect((err as Error).message).toMatch(/git rev-parse --verify no-such-rev-evogit exited with 128/);
-    const soft = await runPlain('git', ['rev-parse', '--verify', 'no-such-rev-evogit'], { cwd, reject: false });
+    const soft = await run('git', ['rev-parse', '--verify', 'no-such-rev-evogit'], { cwd, reject: false });
     expect(soft.exitCode).toBe(128);
   });
 
   it('feeds input, returns stdout, and reports a missing command, a timeout and an abort', async () => {
-    const echo = await runPlain(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { cwd, input: 'ü\nline\n' });
+    const echo = await run(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { cwd, input: 'ü\nline\n' });
     expect(echo.stdout).toBe('ü\nline\n');
     expect(echo.exitCode).toBe(0);
-    await expect(runPlain('evogit-no-such-command', [], { cwd })).rejects.toThrow(ProcError);
-    const slow = await runPlain(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { cwd, timeoutMs: 200, reject: false });
+    await expect(run('evogit-no-such-command', [], { cwd })).rejects.toThrow(ProcError);
+    const slow = await run(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { cwd, timeoutMs: 200, reject: false });
     expect(slow.timedOut).toBe(true);
     expect(slow.signal).toBe('SIGTERM');
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    const aborted = await runPlain(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { cwd, signal: ac.signal, reject: false });
+    const aborted = await run(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { cwd, signal: ac.signal, reject: false });
     expect(aborted.signal).toBe('SIGTERM');
-    const big = await runPlain(process.execPath, ['-e', 'process.stdout.write("x".repeat(100000))'], { cwd, maxBuffer: 1000, reject: false });
-    expect(big.exitCode).not.toBe(0);
-    expect(big.stderr).toMatch(/maxBuffer/);
+    const big = await run(process.execPath, ['-e', 'process.stdout.write("x".repeat(100000))'], { cwd, maxBuffer: 1000, reject: false });
+    expect(big.stderr).toMatch(/output exceeded maxBuffer \(1000 bytes\)/);
+    await expect(run(process.execPath, ['-e', 'process.stdout.write("x".repeat(100000))'], { cwd, maxBuffer: 1000 })).rejects.toThrow(/maxBuffer/);
   });
 });
 
