@@ -13,7 +13,7 @@ const command = z
   .describe('A command: a string run by /bin/sh -c inside the sandbox, or an argument array.');
 
 export const ResultFormatSchema = z
-  .enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'none'])
+  .enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'go-json', 'libtest-json', 'none'])
   .describe('Which machine-readable output the test runner writes; "auto" picks from the command.');
 
 export const TestSchema = z

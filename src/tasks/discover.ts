@@ -6,24 +6,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
-import { shellQuote } from '../proc/index.js';
-import type { TaskSpec, ResultFormat } from './types.js';
+import type { TaskSpec } from './types.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { listFiles } from '../git/reads.js';
 import { findSupport, type Support } from './support.js';
 import { Git } from '../git/index.js';
+import { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN, formatOf, runnerOf, testCommand } from './command.js';
 
-/** In a task command: replaced at run time by a result path chosen fresh for every run. */
-export const RESULTS_TOKEN = '{results}';
-/** The harness folder inside the work dir (overlaid from evogit's own copy every run). */
-export const HARNESS_DIR = '.evogit-harness';
-/**
- * In a task command: replaced at run time by the run's limit (test.timeout), in milliseconds or
- * seconds, where the runner takes a timeout of its own: it then ends the run itself and still
- * writes its report, and the sandbox's kill comes only a little later (tasks/timeout.ts).
- */
-export const TIMEOUT_MS_TOKEN = '{timeout_ms}';
-export const TIMEOUT_S_TOKEN = '{timeout_s}';
+export { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN, FILES_TOKEN, REPORT_FLAGS, formatOf, runnerOf, shellWords, testCommand, type Runner } from './command.js';
+
 /** Variables a task run gets beyond the sandbox's own: evogit's pytest plugin is importable. */
 export const HARNESS_ENV: Record<string, string> = { PYTHONPATH: `{work}/${HARNESS_DIR}` };
 
@@ -36,66 +27,12 @@ export function fillCommand(command: string[], run: { results: string; timeoutMs
 /** Does the command hand the limit to the runner (which then ends the run itself)? */
 export const runnerHasTimeout = (command: string[]): boolean => command.some((a) => a.includes(TIMEOUT_MS_TOKEN) || a.includes(TIMEOUT_S_TOKEN));
 
-export type Runner = 'node-test' | 'vitest' | 'jest' | 'pytest' | 'unittest' | 'custom';
-
 export const DEFAULT_PATTERNS: Record<'javascript' | 'python', string[]> = {
   javascript: ['**/*.{test,spec}.{js,mjs,cjs,ts,mts,cts,jsx,tsx}', '{test,tests,__tests__}/**/*.{js,mjs,cjs,ts,mts}'],
   python: ['**/test_*.py', '**/*_test.py'],
 };
 
 const IGNORED = ['node_modules/**', '**/node_modules/**', '.git/**', 'dist/**', '**/fixtures/**', '**/helpers/**'];
-
-export function runnerOf(command: string | string[]): Runner {
-  const text = Array.isArray(command) ? command.join(' ') : command;
-  if (/\bvitest\b/.test(text)) return 'vitest';
-  if (/\bjest\b/.test(text)) return 'jest';
-  if (/\bpytest\b/.test(text)) return 'pytest';
-  if (/\bunittest\b/.test(text)) return 'unittest';
-  if (/\bnode\b.*--test\b/.test(text) || /^npm (run )?test$/.test(text.trim())) return 'node-test';
-  return 'custom';
-}
-
-export function formatOf(runner: Runner): ResultFormat {
-  switch (runner) {
-    case 'node-test':
-      return 'tap';
-    case 'vitest':
-      return 'vitest-json';
-    case 'jest':
-      return 'jest-json';
-    case 'pytest':
-    case 'unittest':
-      return 'junit';
-    case 'custom':
-      return 'none';
-  }
-}
-
-/**
- * The argument array that runs `files` with `runner` and writes results to {results}.
- * Custom commands run through /bin/sh with `{files}` replaced by the quoted file list.
- */
-export function testCommand(runner: Runner, files: string[], custom?: string | string[]): string[] {
-  switch (runner) {
-    // node --test runs each file in a child process and ends a file that passes its timeout
-    // (a synchronous loop included); jest and vitest time out only tests that yield.
-    case 'node-test':
-      return ['node', '--test', `--test-timeout=${TIMEOUT_MS_TOKEN}`, '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, ...files];
-    case 'vitest':
-      return ['npx', '--no-install', 'vitest', 'run', `--testTimeout=${TIMEOUT_MS_TOKEN}`, '--reporter=json', `--outputFile=${RESULTS_TOKEN}`, ...files];
-    case 'jest':
-      return ['npx', '--no-install', 'jest', '--ci', `--testTimeout=${TIMEOUT_MS_TOKEN}`, '--json', `--outputFile=${RESULTS_TOKEN}`, ...files];
-    case 'pytest':
-      return ['python3', '-m', 'pytest', '-rA', '-p', 'no:cacheprovider', '-p', 'evogit_timeout', `--evogit-timeout=${TIMEOUT_S_TOKEN}`, `--junitxml=${RESULTS_TOKEN}`, ...files];
-    case 'unittest':
-      return ['python3', `{work}/${HARNESS_DIR}/unittest_junit.py`, '--out', RESULTS_TOKEN, '--timeout', TIMEOUT_S_TOKEN, ...files];
-    case 'custom': {
-      if (Array.isArray(custom)) return custom;
-      const text = custom ?? 'false';
-      return ['/bin/sh', '-c', text.includes('{files}') ? text.replace('{files}', files.map(shellQuote).join(' ')) : text];
-    }
-  }
-}
 
 export interface DiscoverOptions {
   mode: 'files' | 'shards' | 'single';
@@ -121,12 +58,11 @@ export function tasksFromFiles(files: string[], config: Config): TaskSpec[] {
   const patterns = config.test.tasks.pattern.length ? config.test.tasks.pattern : DEFAULT_PATTERNS[languageKey(config, files)];
   const tests = selectTestFiles(files, patterns);
   const format = config.test.format === 'auto' ? formatOf(runner) : config.test.format;
-  const custom = runner === 'custom' ? config.test.command : undefined;
   const make = (id: string, group: string[]): TaskSpec => ({
     id,
     setup: config.test.setup.length ? config.test.setup : undefined,
     hiddenFiles: group.length ? group : tests,
-    command: testCommand(runner, group, custom),
+    command: testCommand(runner, group, config.test.command),
     resultFile: runner === 'custom' ? config.test.resultFile : RESULTS_TOKEN,
     resultFormat: format,
     grading: { kind: 'exit-code' },

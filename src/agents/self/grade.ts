@@ -28,7 +28,8 @@ function extOf(format: SuiteTask['test']['format']): string {
  */
 export async function gradeTree(req: { repoDir: string; tree: string; base?: string; task: SuiteTask; config: Config; sandbox: Sandbox; signal?: AbortSignal }): Promise<TreeGrade> {
   const { task, config, sandbox } = req;
-  let image = config.sandbox.image;
+  // A suite task names its language's image (a Polyglot exercise); else the configured one.
+  let image = task.test.image ?? config.sandbox.image;
   let digest = await sandbox.imageId(image);
   if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, 'Build it: `evogit sandbox build --offline`.');
   let installLog = '';
@@ -36,7 +37,7 @@ export async function gradeTree(req: { repoDir: string; tree: string; base?: str
     // The task's dependencies, installed from the graded tree's manifests into a cached image.
     let environment;
     try {
-      environment = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, ...(req.base ? { reference: req.base } : {}), install: task.test.install, config, sandbox, signal: req.signal });
+      environment = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, ...(req.base ? { reference: req.base } : {}), install: task.test.install, config, sandbox, image, signal: req.signal });
     } catch (e) {
       if (!(e instanceof EvogitError && e.code === 'E_CANDIDATE_INSTALL')) throw e;
       return { outcome: 'fail', reason: e.message, log: `--- install ---\n${e.message}\n`, image: digest, truncated: false };
