@@ -52,11 +52,12 @@ packages_of() {
 
 # Image settings beyond the base's (user 1000, /work, HOME).
 changes_of() {
+  # A sandbox run sets PATH itself (/usr/local/bin:/usr/bin:/bin): tools must be found there.
   local path=/usr/local/bin:/usr/bin:/bin
   case "$1" in
-    go) echo "ENV PATH=/usr/lib/go-1.19/bin:$path|ENV GOCACHE=/tmp/go-cache|ENV GOPATH=/tmp/go|ENV GOFLAGS=-mod=mod|ENV CGO_ENABLED=0|ENV GOTOOLCHAIN=local" ;;
+    go) echo "ENV GOCACHE=/tmp/go-cache|ENV GOPATH=/tmp/go|ENV GOFLAGS=-mod=mod|ENV CGO_ENABLED=0|ENV GOTOOLCHAIN=local" ;;
     java) echo "ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64|ENV EVOGIT_JUNIT_CLASSPATH=/usr/share/java/junit-platform-console-standalone.jar:/usr/share/java/assertj-core.jar:/usr/share/java/byte-buddy.jar:/usr/share/java/json.jar" ;;
-    rust) echo "ENV PATH=/opt/rust/bin:$path|ENV CARGO_HOME=/tmp/cargo-home|ENV CARGO_TERM_COLOR=never" ;;
+    rust) echo "ENV PATH=$path|ENV CARGO_HOME=/tmp/cargo-home|ENV CARGO_TERM_COLOR=never" ;;
     *) echo "" ;;
   esac
 }
@@ -79,6 +80,9 @@ build_one() {
       cp -a "$sysroot"/bin/{cargo,rustc,rustdoc} "$root/opt/rust/bin/"
       tar -C "$sysroot/lib" --exclude=./rustlib/src --exclude=./rustlib/etc -cf - . | tar -C "$root/opt/rust/lib" -xf -
       [ -d "$sysroot/libexec" ] && cp -a "$sysroot/libexec" "$root/opt/rust/libexec"
+      # On the PATH a sandbox run has (it sets its own PATH, not the image's).
+      mkdir -p "$root/usr/local/bin"
+      for b in cargo rustc rustdoc; do ln -s "/opt/rust/bin/$b" "$root/usr/local/bin/$b"; done
       # Debian's packaged crates are the registry: cargo never reaches the network. cargo
       # reads /.cargo/config.toml from every run's working directory (an ancestor of /work).
       mkdir -p "$root/.cargo"

@@ -4,6 +4,7 @@
 #
 #   . sandbox/debian-packages.sh
 #   copy_packages ROOTFS PKG...      # fails naming any PKG that is not installed
+#   COPY_ONLY=REGEX copy_packages …  # only the packages of the closure whose name matches
 
 # The installed packages PKG... depend on (Depends and Pre-Depends, the first installed
 # alternative of each), PKG... included; one per line.
@@ -54,7 +55,7 @@ copy_packages() {
   fi
   local list
   list=$(mktemp)
-  package_closure "$@" | while read -r pkg; do dpkg -L "$pkg" 2>/dev/null; done \
+  package_closure "$@" | grep -E "${COPY_ONLY:-.}" | while read -r pkg; do dpkg -L "$pkg" 2>/dev/null; done \
     | grep -Ev '^/usr/share/(doc|man|info|locale|lintian|bug)/' | sort -u >"$list"
   # Canonical paths (on a merged-/usr system /lib, /bin, … are links into /usr), existing files
   # and links only, plus the /etc/alternatives links they point through; then one tar.

@@ -142,22 +142,43 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
       on(async (a) => (await import('./commands/maintenance.js')).sandboxBuildCommand(a)),
     )
     .command(
-      'tasks <action> [path]',
-      'Import and list benchmark task suites (SWE-bench JSON Lines, Polyglot exercises) for DGM mode',
+      'tasks <action> [args..]',
+      'Benchmark task suites (SWE-bench JSON Lines, Polyglot exercises): import PATH, list [SUITE], grade SUITE TASK, validate SUITE',
       (b) =>
         b
-          .positional('action', { type: 'string', choices: ['import', 'list'], demandOption: true })
-          .positional('path', { type: 'string', describe: 'With import: a .jsonl file (SWE-bench) or a Polyglot checkout' })
-          .option('format', { type: 'string', choices: ['swe', 'polyglot'], describe: 'Default: from the path' })
-          .option('name', { type: 'string', describe: 'Suite name (default: from the path)' })
-          .option('split', { type: 'string', describe: 'search,selection,held-out fractions (default 0.6,0.2,0.2)' })
-          .option('seed', { type: 'number', describe: 'Seed of the split' })
-          .option('force', { type: 'boolean', default: false, describe: 'Replace a suite of the same name' }),
+          .positional('action', { type: 'string', choices: ['import', 'list', 'grade', 'validate'], demandOption: true })
+          .positional('args', { type: 'string', array: true, describe: 'import: a .jsonl file (SWE-bench) or a Polyglot checkout; list: [SUITE]; grade: SUITE TASK; validate: SUITE' })
+          .option('format', { type: 'string', choices: ['swe', 'polyglot'], describe: 'import: default from the path' })
+          .option('name', { type: 'string', describe: 'import: suite name (default: from the path)' })
+          .option('split', { type: 'string', describe: 'import: search,selection,held-out fractions (default 0.6,0.2,0.2)' })
+          .option('seed', { type: 'number', describe: 'import: seed of the split' })
+          .option('force', { type: 'boolean', default: false, describe: 'import: replace a suite of the same name' })
+          .option('validate', { type: 'boolean', default: false, describe: 'import: run each SWE instance at its base first; refuse the import if a FAIL_TO_PASS test passes there or a PASS_TO_PASS test fails' })
+          .option('patch', { type: 'string', describe: 'grade: a unified diff against the task\'s base' })
+          .option('solution', { type: 'string', describe: 'grade: a folder of files named as the exercise\'s solution files' })
+          .option('reference', { type: 'boolean', default: false, describe: 'grade: the exercise\'s own reference solution (Polyglot)' })
+          .option('log', { type: 'boolean', default: false, describe: 'grade: print the run\'s log' })
+          .option('task', { type: 'string', array: true, describe: 'validate: only these task ids' }),
       on(async (a) => {
         const m = await import('./commands/tasks.js');
-        if (a.action === 'list') return m.tasksListCommand(a);
-        if (!a.path) throw new UsageError('`evogit tasks import` needs a path: a .jsonl file or a Polyglot checkout');
-        return m.tasksImportCommand(a);
+        const args = ((a.args as string[] | undefined) ?? []).map(String);
+        const want = (n: number, usage: string): void => {
+          if (args.length !== n) throw new UsageError(`usage: evogit tasks ${usage}`);
+        };
+        switch (a.action) {
+          case 'list':
+            if (args.length > 1) throw new UsageError('usage: evogit tasks list [SUITE]');
+            return m.tasksListCommand({ ...a, suite: args[0] });
+          case 'grade':
+            want(2, 'grade SUITE TASK [--patch FILE | --solution DIR | --reference]');
+            return m.tasksGradeCommand({ ...a, suite: args[0], task: args[1] });
+          case 'validate':
+            want(1, 'validate SUITE [--task ID…]');
+            return m.tasksValidateCommand({ ...a, suite: args[0] });
+          default:
+            if (args.length !== 1) throw new UsageError('`evogit tasks import` needs a path: a .jsonl file or a Polyglot checkout');
+            return m.tasksImportCommand({ ...a, path: args[0] });
+        }
       }),
     )
     .command(

@@ -5,6 +5,6 @@ export { splitOf, unitHash, parseFractions, checkFractions } from './split.js';
 export { parseSweJsonl, parseSweConfig, sweTestFor, patchPaths, type SweRecord, type SweSuiteConfig } from './swe.js';
 export { scanPolyglot, type Exercise } from './polyglot.js';
 export { polyglotTest, enableAllTests, referenceTargets, POLYGLOT_LANGUAGES, LANGUAGE_IMAGES, type PolyglotLanguage, type ExerciseRun } from './languages.js';
-export { importSuite, loadSuite, listSuites, tasksOf, evaluationTaskId, detectFormat, type ImportOptions, type ImportResult, type SuiteSummary } from './store.js';
+export { importSuite, loadSuite, listSuites, tasksOf, evaluationTaskId, detectFormat, SUITE_IMPORTS, type ImportOptions, type ImportResult, type SuiteSummary, type TaskProblem } from './store.js';
 export { taskBaseTree, treeWithout, treeWithChanges, treeWithPatch, gradedTree, treeDiff, parseLsFilesStage, parseLsTreeEntries, type FileChange } from './tree.js';
 export { toTaskSpec } from './spec.js';

@@ -48,7 +48,13 @@ export function polyglotTest(ex: ExerciseRun): SuiteTest {
         ),
       };
     case 'go':
-      return { image: LANGUAGE_IMAGES.go, format: 'go-json', resultFile: RESULTS_TOKEN, command: sh(`go test -json -count=1 -timeout=${TIMEOUT_S_TOKEN}s ./... > ${RESULTS_TOKEN}`) };
+      // The sandbox's /tmp cannot hold programs that run: the test binary is built in the work dir.
+      return {
+        image: LANGUAGE_IMAGES.go,
+        format: 'go-json',
+        resultFile: RESULTS_TOKEN,
+        command: sh(`mkdir -p .evogit-go && GOTMPDIR="$PWD/.evogit-go" go test -json -count=1 -timeout=${TIMEOUT_S_TOKEN}s ./... > ${RESULTS_TOKEN}`),
+      };
     case 'java':
       // The exercise's Gradle build fetches JUnit from Maven Central, which a sandbox cannot
       // reach: the same sources and test classes compile with javac and run on the JUnit

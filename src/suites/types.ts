@@ -74,6 +74,8 @@ export interface SuiteManifest {
   seed: number;
   fractions: SplitFractions;
   tasks: SuiteTask[];
+  /** Set by loadSuite, never stored: the commit the suite was read from (its files are read there). */
+  commit?: string;
 }
 
 /** Where suites live in the evolving repository (committed, protected). */
