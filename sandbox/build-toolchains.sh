@@ -7,7 +7,7 @@
 #
 #   sandbox/build-toolchains.sh [--force] [cpp] [go] [java] [javascript] [rust]   (default: all)
 #
-#   evogit/cpp:17    g++, cmake, make (Debian)             C++ exercises: CMake + the bundled Catch
+#   evogit/cpp:17    g++, cmake, make, Boost.Date_Time (Debian)   C++: CMake + the bundled Catch
 #   evogit/go:1      golang-go (Debian)                    go test
 #   evogit/java:17   openjdk-17-jdk-headless, junit5, libassertj-core-java,
 #                    libandroid-json-org-java (Debian)     javac + the JUnit console launcher
@@ -42,7 +42,7 @@ tag_of() {
 # Packages a language needs from this machine's dpkg database.
 packages_of() {
   case "$1" in
-    cpp) echo g++ cmake make ;;
+    cpp) echo g++ cmake make libboost-date-time-dev ;;
     go) echo golang-go ;;
     java) echo openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java ;;
     rust) echo gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev ;;

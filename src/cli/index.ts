@@ -34,7 +34,9 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
           .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
           .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'sandbox.kind: docker (default) or local (isolates nothing)' })
           .option('timeout', { type: 'string', describe: 'test.timeout: limit of one task run, e.g. 30s, or auto (default: from the root\'s measured run, at most 120s)' })
-          .option('template', { type: 'string', choices: ['agent'], describe: 'agent: start a coding-agent repository from the seed agent (DGM mode)' }),
+          .option('template', { type: 'string', choices: ['agent'], describe: 'agent: start a coding-agent repository from the seed agent (DGM mode)' })
+          .option('protect', { type: 'string', array: true, describe: 'A glob no candidate may change (test.protected; repeatable), beyond the tests, CI files and evogit.yml' })
+          .option('include', { type: 'string', array: true, describe: 'A glob of the files the mutate agent edits (agents.mutate.include; repeatable)' }),
       on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
     )
     .command(

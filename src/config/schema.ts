@@ -94,7 +94,7 @@ export const SandboxSchema = z
       .boolean()
       .default(true)
       .describe('Allow network for the dependency install (test.install) only; task runs never have network.'),
-    installTimeout: duration.default('10m').describe('Wall-clock limit of the dependency install.'),
+    installTimeout: duration.default('5m').describe('Wall-clock limit of the dependency install. An install that timed out is not run again for the same manifests and install lines (a longer limit retries it).'),
     envCache: z
       .string()
       .default('5g')

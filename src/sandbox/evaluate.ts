@@ -11,6 +11,7 @@ import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 import { parseBytes, parseDuration, type Config } from '../config/index.js';
 import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import { archiveStream, archiveTar, changedFiles, resolveCommit, showFile, treeBlobs } from '../git/reads.js';
+import { git } from '../git/index.js';
 import {
   HARNESS_DIR,
   HARNESS_ENV,
@@ -37,6 +38,7 @@ import { coverageRun } from './coverage.js';
 import { uidGid } from './docker.js';
 import { sandboxAssetsDir } from './image.js';
 import type { TarLayer } from './stream.js';
+import { InstallError, earlierTimeout, rememberTimeout } from './install.js';
 import { makeTar, type TarEntry } from './tar.js';
 import { OUT_TOKEN, SECURE_TOKEN, WORK_TOKEN, type Environment, type Sandbox, type SandboxRunResult } from './types.js';
 
@@ -133,18 +135,28 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
   const key = environmentKey(baseId, req.install, own, !trusted);
   const manifests = own.length ? archiveStream(req.repoDir, req.treeish, { paths: own.map(([f]) => f) }) : makeTar([]);
   const note = trusted || req.install.length === 0 ? undefined : 'dependencies installed without network and without lifecycle scripts: the manifests differ from the root\'s and every promoted node\'s';
+  const timeoutMs = parseDuration(config.sandbox.installTimeout);
+  const stateDir = path.join(path.resolve(req.repoDir, (await git(req.repoDir, ['rev-parse', '--git-common-dir'])).stdout.trim()), 'evogit');
   try {
-    const env = await sandbox.ensureEnvironment({
-      baseImage,
-      install: req.install,
-      manifests,
-      key,
-      network: trusted && config.sandbox.installNetwork,
-      ...(trusted ? {} : { env: UNTRUSTED_INSTALL_ENV }),
-      timeoutMs: parseDuration(config.sandbox.installTimeout),
-      signal: req.signal,
-    });
-    return note ? { ...env, note } : env;
+    // An install that timed out is not waited for again (every retry of every task would).
+    const earlier = await earlierTimeout(stateDir, key, timeoutMs);
+    if (earlier) throw earlier;
+    try {
+      const env = await sandbox.ensureEnvironment({
+        baseImage,
+        install: req.install,
+        manifests,
+        key,
+        network: trusted && config.sandbox.installNetwork,
+        ...(trusted ? {} : { env: UNTRUSTED_INSTALL_ENV }),
+        timeoutMs,
+        signal: req.signal,
+      });
+      return note ? { ...env, note } : env;
+    } catch (e) {
+      if (e instanceof InstallError && e.timedOut && !req.signal?.aborted) await rememberTimeout(stateDir, key, timeoutMs, e);
+      throw e;
+    }
   } catch (e) {
     if (req.reference && e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && !sameManifests(own, await manifestsOf(req.repoDir, req.reference))) {
       throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed: ${e.message}${note ? ` (${note})` : ''}`, 'The change to the dependency manifests does not install.', { cause: e });

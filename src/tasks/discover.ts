@@ -11,6 +11,7 @@ import { globToRegExp, matchesAny } from './glob.js';
 import { listFiles } from '../git/reads.js';
 import { findSupport, type Support } from './support.js';
 import { Git } from '../git/index.js';
+import { run } from '../proc/index.js';
 import { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN, formatOf, runnerOf, testCommand } from './command.js';
 
 export { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN, FILES_TOKEN, REPORT_FLAGS, formatOf, runnerOf, shellWords, testCommand, type Runner } from './command.js';
@@ -132,6 +133,48 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** Files git tracks in the working tree (none outside a repository). */
+async function trackedFiles(repoDir: string): Promise<string[]> {
+  const r = await run('git', ['ls-files', '-z'], { cwd: repoDir, reject: false });
+  return r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : [];
+}
+
+/**
+ * A Python project: a manifest (pyproject.toml, setup.py, setup.cfg, requirements.txt), a
+ * pytest layout (conftest.py, pytest.ini, tox.ini or setup.cfg with a pytest section), or test
+ * files (test_*.py, *_test.py). pytest when anything says so (its config, a conftest.py, a
+ * requirement, a test file that imports it), else unittest.
+ */
+async function detectPython(repoDir: string): Promise<DetectedProject | null> {
+  const files = await trackedFiles(repoDir);
+  const has = (f: string): boolean => files.includes(f);
+  const text = (f: string): Promise<string> => readFile(path.join(repoDir, f), 'utf8').catch(() => '');
+  const tests = selectTestFiles(files, DEFAULT_PATTERNS.python);
+  const manifests = ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt'].filter(has);
+  const conftest = files.some((f) => f === 'conftest.py' || f.endsWith('/conftest.py'));
+  if (!manifests.length && !conftest && !has('pytest.ini') && !has('tox.ini') && !tests.length) return null;
+  const [toml = '', reqs = '', cfg = '', tox = ''] = await Promise.all(['pyproject.toml', 'requirements.txt', 'setup.cfg', 'tox.ini'].map(text));
+  const testImportsPytest = async (): Promise<boolean> => {
+    for (const f of tests.slice(0, 20)) if (/^\s*(import pytest|from pytest\b)/m.test(await text(f))) return true;
+    return false;
+  };
+  const usesPytest = conftest || has('pytest.ini') || /\[tool\.pytest/.test(toml) || /pytest/.test(reqs) || /^\[(tool:)?pytest\]/m.test(cfg) || /^\[(tool:)?pytest\]/m.test(tox) || (await testImportsPytest());
+  const install = has('requirements.txt') ? ['pip install --user -r requirements.txt'] : has('pyproject.toml') || has('setup.py') ? ['pip install --user .'] : [];
+  return { language: 'python', testCommand: usesPytest ? 'python3 -m pytest' : 'python3 -m unittest', install, image: 'evogit/python:3' };
+}
+
+/** What to pass as --test when nothing says how the project is tested, in the project's own language. */
+export function testCommandHint(files: string[]): string {
+  const ext = (e: string): boolean => files.some((f) => f.endsWith(e));
+  if (ext('.py')) return 'evogit init --test "python3 -m pytest"';
+  if (ext('.go')) return 'evogit init --test "go test ./..."';
+  if (ext('.rs')) return 'evogit init --test "cargo test"';
+  if (ext('.java')) return 'evogit init --test "mvn -q test"';
+  if (ext('.c') || ext('.cpp') || ext('.cc')) return 'evogit init --test "make test"';
+  if (ext('.js') || ext('.ts') || ext('.mjs')) return 'evogit init --test "node --test"';
+  return 'evogit init --test "<the command that runs your tests>"';
+}
+
 /** What `evogit init` proposes for a working tree. */
 export async function detectProject(repoDir: string): Promise<DetectedProject> {
   const pkg = await readJson(path.join(repoDir, 'package.json'));
@@ -144,18 +187,10 @@ export async function detectProject(repoDir: string): Promise<DetectedProject> {
     const install = lock ? ['npm ci --no-audit --no-fund'] : Object.keys(deps).length ? ['npm install --no-audit --no-fund'] : [];
     return { language, testCommand, install, image: 'evogit/node:20' };
   }
-  const py = ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt'];
-  const found = await Promise.all(py.map((f) => exists(path.join(repoDir, f))));
-  const pyFiles = found.some(Boolean);
-  if (pyFiles) {
-    const toml = found[0] ? await readFile(path.join(repoDir, 'pyproject.toml'), 'utf8') : '';
-    const reqs = found[3] ? await readFile(path.join(repoDir, 'requirements.txt'), 'utf8') : '';
-    const usesPytest = /pytest/.test(toml) || /pytest/.test(reqs) || (await exists(path.join(repoDir, 'pytest.ini'))) || (await exists(path.join(repoDir, 'conftest.py')));
-    const install = found[3] ? ['pip install --user -r requirements.txt'] : found[0] || found[1] ? ['pip install --user .'] : [];
-    return { language: 'python', testCommand: usesPytest ? 'python3 -m pytest' : 'python3 -m unittest', install, image: 'evogit/python:3' };
-  }
-  if (await exists(path.join(repoDir, 'go.mod'))) return { language: 'go', testCommand: 'go test ./...', install: ['go mod download'], image: 'golang:1.22' };
-  if (await exists(path.join(repoDir, 'Cargo.toml'))) return { language: 'rust', testCommand: 'cargo test', install: ['cargo fetch'], image: 'rust:1' };
+  const python = await detectPython(repoDir);
+  if (python) return python;
+  if (await exists(path.join(repoDir, 'go.mod'))) return { language: 'go', testCommand: 'go test ./...', install: ['go mod download'], image: 'evogit/go:1' };
+  if (await exists(path.join(repoDir, 'Cargo.toml'))) return { language: 'rust', testCommand: 'cargo test', install: ['cargo fetch'], image: 'evogit/rust:1' };
   const makefile = await readFile(path.join(repoDir, 'Makefile'), 'utf8').catch(() => '');
   if (/^test\s*:/m.test(makefile)) return { language: 'other', testCommand: 'make test', install: [], image: 'evogit/node:20' };
   return { language: 'other', testCommand: null, install: [], image: 'evogit/node:20' };

@@ -47,6 +47,11 @@ describe('a runner that crashed', () => {
     expect(pass).toMatchObject({ outcome: 'pass', tests: { total: 1 } });
   });
 
+  it('Catch\'s JUnit: a test name with a raw ">" in its attribute', () => {
+    const xml = '<testsuite><testcase classname="allergies.global" name="eggs -> not allergic" time="0.1" status="run"/><testcase classname="allergies.global" name="eggs -> allergic" time="0.1" status="run"><failure message="x"/></testcase></testsuite>';
+    expect(parseJUnit(xml).tests).toEqual({ 'allergies.global.eggs -> not allergic': 'pass', 'allergies.global.eggs -> allergic': 'fail' });
+  });
+
   it('a pytest teardown error on a failed test is one test, not two', () => {
     const xml = '<testsuite><testcase classname="tests.test_x" name="test_a" file="tests/test_x.py"><failure message="x"/></testcase><testcase classname="tests.test_x" name="test_a" file="tests/test_x.py"><error message="teardown"/></testcase></testsuite>';
     expect(parseJUnit(xml).counts).toEqual({ passed: 0, failed: 1, skipped: 0, total: 1 });

@@ -19,6 +19,7 @@ export {
   tasksFromFiles,
   discoverTasks,
   detectProject,
+  testCommandHint,
   type Runner,
   type DetectedProject,
 } from './discover.js';

@@ -71,7 +71,8 @@ function pytestNodeId(file: string, classname: string, name: string): string {
 export function parseJUnit(xml: string): ParsedResults {
   const tests: Record<string, TestStatus> = {};
   let crashed: string | undefined;
-  const re = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
+  // Attribute values may hold a raw '>' (Catch writes test names like "a -> b" unescaped).
+  const re = /<testcase\b((?:[^>"']|"[^"]*"|'[^']*')*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (let m = re.exec(xml); m; m = re.exec(xml)) {
     const open = m[1]!;
     const body = m[3] ?? '';
