@@ -28,4 +28,18 @@ if ! docker info >/dev/null 2>&1; then
 fi
 echo "docker-setup: daemon $(docker info -f '{{.ServerVersion}}') is up"
 
+# Debian packages the offline images take from this machine: pytest for the Python images, and
+# the toolchains of the benchmark-suite language images (g++/cmake, Go, a JDK with JUnit 5 and
+# AssertJ, Debian's Rust crates). Rust itself comes from the machine's rustup toolchain.
+toolchain_pkgs="python3-pytest python3-pytest-timeout python3-pytest-cov g++ cmake make golang-go openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev"
+missing=""
+for p in $toolchain_pkgs; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "docker-setup: installing$missing"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+
 "$here/sandbox/build-offline.sh"
+# Kept between runs on the same machine: only missing images are built.
+"$here/sandbox/build-toolchains.sh"

@@ -42,7 +42,8 @@ tag_of() {
 # Packages a language needs from this machine's dpkg database.
 packages_of() {
   case "$1" in
-    cpp) echo g++ cmake make libboost-date-time-dev ;;
+    # Boost.Date_Time (two exercises use it) when this machine has it: its headers are large.
+    cpp) echo g++ cmake make; package_installed libboost-date-time-dev && echo libboost-date-time-dev ;;
     go) echo golang-go ;;
     java) echo openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java ;;
     rust) echo gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev ;;
@@ -74,8 +75,10 @@ build_one() {
   [ -n "$pkgs" ] && copy_packages "$root" $pkgs
   case "$lang" in
     rust)
-      local sysroot
-      sysroot=$(rustc --print sysroot)
+      local sysroot rustc_bin
+      rustc_bin=$(command -v rustc || echo "$HOME/.cargo/bin/rustc")
+      [ -x "$rustc_bin" ] || { echo "build-toolchains.sh: rust needs a rustup toolchain on this machine (rustc on PATH or in ~/.cargo/bin)" >&2; return 1; }
+      sysroot=$("$rustc_bin" --print sysroot)
       mkdir -p "$root/opt/rust/bin" "$root/opt/rust/lib"
       cp -a "$sysroot"/bin/{cargo,rustc,rustdoc} "$root/opt/rust/bin/"
       tar -C "$sysroot/lib" --exclude=./rustlib/src --exclude=./rustlib/etc -cf - . | tar -C "$root/opt/rust/lib" -xf -

@@ -135,11 +135,12 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
     )
     .command(
       'sandbox <action>',
-      'Build the sandbox base images (evogit/node:20, evogit/python:3)',
+      'Build the sandbox base images (evogit/node:20, evogit/python:3), and with --lang the language images of benchmark suites',
       (b) =>
         b
           .positional('action', { type: 'string', choices: ['build'], demandOption: true })
-          .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm and python3' })
+          .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm, python3 and toolchains (installed Debian packages, rustup)' })
+          .option('lang', { type: 'string', array: true, describe: 'Also these language images: cpp, go, java, javascript, rust, or all (comma-separated or repeated)' })
           .option('force', { type: 'boolean', default: false, describe: 'Rebuild even when the images exist' }),
       on(async (a) => (await import('./commands/maintenance.js')).sandboxBuildCommand(a)),
     )

@@ -6,18 +6,19 @@
  */
 import { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN } from '../tasks/index.js';
 import { shellQuote } from '../proc/index.js';
+import { TOOLCHAINS } from '../sandbox/image.js';
 import type { SuiteTest } from './types.js';
 
 export const POLYGLOT_LANGUAGES = ['cpp', 'go', 'java', 'javascript', 'python', 'rust'] as const;
 export type PolyglotLanguage = (typeof POLYGLOT_LANGUAGES)[number];
 
-/** The images `sandbox/build-toolchains.sh` builds (Dockerfiles under sandbox/<language>/). */
+/** The images `evogit sandbox build --lang` builds (sandbox/build-toolchains.sh offline). */
 export const LANGUAGE_IMAGES: Readonly<Record<Exclude<PolyglotLanguage, 'python'>, string>> = {
-  cpp: 'evogit/cpp:17',
-  go: 'evogit/go:1',
-  java: 'evogit/java:17',
-  javascript: 'evogit/jest:29',
-  rust: 'evogit/rust:1',
+  cpp: TOOLCHAINS.cpp.tag,
+  go: TOOLCHAINS.go.tag,
+  java: TOOLCHAINS.java.tag,
+  javascript: TOOLCHAINS.javascript.tag,
+  rust: TOOLCHAINS.rust.tag,
 };
 
 /** What the test command needs to know of an exercise. */

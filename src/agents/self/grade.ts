@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseBytes, type Config } from '../../config/index.js';
 import { EvogitError, InfraError } from '../../errors/index.js';
-import { environmentFor, harnessEntries, makeTar, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
+import { buildHint, environmentFor, harnessEntries, makeTar, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
 import type { SuiteTask } from '../../suites/index.js';
 import { archiveTar } from '../../git/reads.js';
 import { HARNESS_ENV, RESULTS_TOKEN, fillCommand, grade, killGraceMs, parseResults, runnerHasTimeout, taskTimeout, type Grade } from '../../tasks/index.js';
@@ -31,7 +31,7 @@ export async function gradeTree(req: { repoDir: string; tree: string; base?: str
   // A suite task names its language's image (a Polyglot exercise); else the configured one.
   let image = task.test.image ?? config.sandbox.image;
   let digest = await sandbox.imageId(image);
-  if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, 'Build it: `evogit sandbox build --offline`.');
+  if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, buildHint(image));
   let installLog = '';
   if (task.test.install?.length) {
     // The task's dependencies, installed from the graded tree's manifests into a cached image.
