@@ -131,7 +131,8 @@ async function interruptedInit(repoDir: string, root: string): Promise<InitResul
   for (const f of added) if (!(await access(path.join(repoDir, f)).then(() => true, () => false))) missing.push(f);
   await checkOutFiles(repoDir, root, missing);
   const config = parseConfigText((await git(repoDir, ['show', `${root}:${CONFIG_FILE}`])).stdout);
-  return { root, configFile: CONFIG_FILE, language: config.language, testCommand: config.test.command, image: config.sandbox.image, warnings: [`finished an interrupted \`evogit init\`: ${missing.join(', ')} checked out from the root ${root.slice(0, 12)}`] };
+  const protect = config.test.protected.filter((p) => !ALWAYS_PROTECTED.includes(p));
+  return { root, configFile: CONFIG_FILE, language: config.language, testCommand: config.test.command, image: config.sandbox.image, protect, include: config.agents.mutate.include, warnings: [`finished an interrupted \`evogit init\`: ${missing.join(', ')} checked out from the root ${root.slice(0, 12)}`] };
 }
 
 async function topLevel(dir: string): Promise<string> {
