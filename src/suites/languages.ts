@@ -106,13 +106,18 @@ export function enableAllTests(language: string, file: string, text: string): st
 
 /**
  * Where each reference file (`files.example`) goes in the exercise to make the reference
- * solution (pure): over the solution file of the same name, else over the only solution file
- * of the same extension; a reference copy of a file the exercise already provides is left out.
+ * solution (pure): over the solution file of the same name; over the only solution file of the
+ * same extension when no reference file has that file's name (`.meta/example.cpp` →
+ * `all_your_base.cpp`, `.meta/example.rs` → `src/lib.rs`); any other reference file is a
+ * helper of the solution, put beside it under its own name (Java's `Frame.java` next to
+ * `BowlingGame.java`). A reference copy of a file the exercise already provides is left out.
  */
 export function referenceTargets(example: string[], solution: string[], provided: string[]): Map<string, string> {
   const targets = new Map<string, string>();
   const base = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+  const dir = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/') + 1) : '');
   const ext = (p: string): string => (base(p).includes('.') ? base(p).slice(base(p).lastIndexOf('.')) : '');
+  const named = new Set(example.map(base));
   for (const e of example) {
     const same = solution.filter((s) => base(s) === base(e));
     if (same.length === 1) {
@@ -121,7 +126,8 @@ export function referenceTargets(example: string[], solution: string[], provided
     }
     if (provided.some((p) => base(p) === base(e))) continue;
     const byExt = solution.filter((s) => ext(s) === ext(e));
-    if (byExt.length === 1) targets.set(e, byExt[0]!);
+    if (byExt.length === 1 && !named.has(base(byExt[0]!))) targets.set(e, byExt[0]!);
+    else if (byExt.length) targets.set(e, `${dir(byExt[0]!)}${base(e)}`);
   }
   return targets;
 }

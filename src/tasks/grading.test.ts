@@ -154,3 +154,21 @@ describe('go test -json and libtest JSON', () => {
     expect(parseLibtestJson(text).tests).toEqual({ a: 'pass', b: 'fail', c: 'fail', d: 'skip' });
   });
 });
+
+describe('the reference solution of a Polyglot exercise', () => {
+  it('maps each reference file onto the solution files, helpers beside them', async () => {
+    const { referenceTargets } = await import('../suites/languages.js');
+    expect([...referenceTargets(['.meta/example.cpp', '.meta/example.h'], ['all_your_base.cpp', 'all_your_base.h'], [])]).toEqual([
+      ['.meta/example.cpp', 'all_your_base.cpp'],
+      ['.meta/example.h', 'all_your_base.h'],
+    ]);
+    expect([...referenceTargets(['.meta/example.rs'], ['src/lib.rs'], ['Cargo.toml'])]).toEqual([['.meta/example.rs', 'src/lib.rs']]);
+    // Java: the reference's helper classes go next to the solution; a provided class is kept.
+    const java = referenceTargets(['.meta/src/reference/java/BowlingGame.java', '.meta/src/reference/java/Frame.java'], ['src/main/java/BowlingGame.java'], ['src/main/java/BowlingGame.java']);
+    expect([...java]).toEqual([
+      ['.meta/src/reference/java/BowlingGame.java', 'src/main/java/BowlingGame.java'],
+      ['.meta/src/reference/java/Frame.java', 'src/main/java/Frame.java'],
+    ]);
+    expect([...referenceTargets(['.meta/src/reference/java/Connect.java', '.meta/src/reference/java/Winner.java'], ['src/main/java/Connect.java'], ['src/main/java/Winner.java'])]).toEqual([['.meta/src/reference/java/Connect.java', 'src/main/java/Connect.java']]);
+  });
+});
