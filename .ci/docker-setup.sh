@@ -29,9 +29,10 @@ fi
 echo "docker-setup: daemon $(docker info -f '{{.ServerVersion}}') is up"
 
 # Debian packages the offline images take from this machine: pytest for the Python images, and
-# the toolchains of the benchmark-suite language images (g++/cmake, Go, a JDK with JUnit 5 and
-# AssertJ, Debian's Rust crates). Rust itself comes from the machine's rustup toolchain.
-toolchain_pkgs="python3-pytest python3-pytest-timeout python3-pytest-cov g++ cmake make golang-go openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev"
+# the toolchains of the benchmark-suite language images (g++/cmake, a JDK with JUnit 5 and
+# AssertJ, Debian's Rust crates). Rust comes from the machine's rustup toolchain, and Go from
+# Debian's backports, unpacked into its image without being installed here.
+toolchain_pkgs="python3-pytest python3-pytest-timeout python3-pytest-cov g++ cmake make openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev"
 missing=""
 for p in $toolchain_pkgs; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done
 if [ -n "$missing" ]; then

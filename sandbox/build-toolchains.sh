@@ -8,7 +8,7 @@
 #   sandbox/build-toolchains.sh [--force] [cpp] [go] [java] [javascript] [rust]   (default: all)
 #
 #   evogit/cpp:17    g++, cmake, make, Boost.Date_Time (Debian)   C++: CMake + the bundled Catch
-#   evogit/go:1      golang-go (Debian)                    go test
+#   evogit/go:1      Go 1.23 from Debian's backports        go test (exercises need Go >= 1.21)
 #   evogit/java:17   openjdk-17-jdk-headless, junit5, libassertj-core-java,
 #                    libandroid-json-org-java (Debian)     javac + the JUnit console launcher
 #   evogit/jest:29   Jest 29 + Babel at /node_modules      the exercises' own package.json
@@ -44,7 +44,7 @@ packages_of() {
   case "$1" in
     # Boost.Date_Time (two exercises use it) when this machine has it: its headers are large.
     cpp) echo g++ cmake make; package_installed libboost-date-time-dev && echo libboost-date-time-dev ;;
-    go) echo golang-go ;;
+    go) echo ;;
     java) echo openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java ;;
     rust) echo gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev ;;
     javascript) echo ;;
@@ -74,6 +74,13 @@ build_one() {
   # shellcheck disable=SC2086
   [ -n "$pkgs" ] && copy_packages "$root" $pkgs
   case "$lang" in
+    go)
+      # Debian 12's own Go is 1.19; reference solutions use Go 1.21's standard library (slices).
+      unpack_backports "$root" golang-1.23-go golang-1.23-src
+      mkdir -p "$root/usr/local/bin"
+      ln -s /usr/lib/go-1.23/bin/go "$root/usr/local/bin/go"
+      ln -s /usr/lib/go-1.23/bin/gofmt "$root/usr/local/bin/gofmt"
+      ;;
     rust)
       local sysroot rustc_bin
       rustc_bin=$(command -v rustc || echo "$HOME/.cargo/bin/rustc")

@@ -90,3 +90,28 @@ PY
   rm -f "$list.canon"
   rm -f "$list"
 }
+
+# Unpack PKG... from this Debian release's backports (e.g. bookworm-backports) into ROOTFS,
+# without installing them on this machine: apt downloads them with a private source list,
+# made from the Debian archive this machine's own apt sources name, and dpkg -x unpacks them.
+#   unpack_backports ROOTFS PKG...
+unpack_backports() {
+  local root=$1; shift
+  local codename uri work
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || { echo "debian-packages.sh: no VERSION_CODENAME in /etc/os-release" >&2; return 1; }
+  # The archive that serves "<codename> main" here (deb822 .sources or one-line sources.list).
+  uri=$(awk -v c="$codename" '
+    /^URIs:/ { u = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) found = u } END { if (found) print found }' /etc/apt/sources.list.d/*.sources 2>/dev/null)
+  [ -n "$uri" ] || uri=$(awk -v c="$codename" '$1 == "deb" && $3 == c { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
+  [ -n "$uri" ] || { echo "debian-packages.sh: no apt source for $codename to take $codename-backports from" >&2; return 1; }
+  work=$(mktemp -d /tmp/evogit-backports.XXXXXX)
+  mkdir -p "$work/parts" "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+  printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" "$codename" >"$work/parts/backports.sources"
+  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$work/parts" -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" -qq update
+  (cd "$work/debs" && apt-get "${opts[@]}" -qq download "$@")
+  local deb
+  for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$root"; done
+  rm -rf "$work"
+}
