@@ -10,8 +10,10 @@
  * Run: npx tsx bench/suites.ts PATH/TO/polyglot-benchmark
  *   EVOGIT_SUITES_LANGS=cpp,go           only these languages
  *   EVOGIT_SUITES_LIMIT=3                the first N exercises of each language
+ *   EVOGIT_SUITES_ONLY=java/bowling,…    only these exercises
  *   EVOGIT_SUITES_JOBS=2                 exercises graded at once (default 2: one per core)
  *   EVOGIT_SUITES_OUT=file.jsonl         one line per exercise (appended; a rerun skips those there)
+ *   EVOGIT_SUITES_TIMEOUT=300s           test.timeout of a grade (a loaded machine compiles slowly)
  *   EVOGIT_SUITES_PIDS=4096              sandbox.pids (Java's bank-account starts 1000 threads)
  * Needs the language images: sandbox/build-toolchains.sh (and sandbox/build-offline.sh).
  */
@@ -31,9 +33,11 @@ if (!SOURCE) {
   process.exit(2);
 }
 const LANGS = process.env.EVOGIT_SUITES_LANGS?.split(',');
+const ONLY = process.env.EVOGIT_SUITES_ONLY?.split(',');
 const LIMIT = Number(process.env.EVOGIT_SUITES_LIMIT ?? Infinity);
 const JOBS = Number(process.env.EVOGIT_SUITES_JOBS ?? 2);
 const OUT = process.env.EVOGIT_SUITES_OUT ?? null;
+const TIMEOUT = process.env.EVOGIT_SUITES_TIMEOUT ?? '300s';
 const PIDS = Number(process.env.EVOGIT_SUITES_PIDS ?? 4096);
 
 interface Row {
@@ -63,11 +67,12 @@ async function main(): Promise<void> {
   const importSeconds = (performance.now() - t0) / 1000;
   process.stdout.write(`imported ${imported.tasks} exercise(s) in ${importSeconds.toFixed(1)} s${imported.skipped.length ? `; skipped: ${imported.skipped.join('; ')}` : ''}\n`);
   const suite = await loadSuite(repo, 'poly');
-  const config = defaultConfig({ test: { command: 'true', timeout: '300s' }, sandbox: { pids: PIDS, memory: '2g' } });
+  const config = defaultConfig({ test: { command: 'true', timeout: TIMEOUT }, sandbox: { pids: PIDS, memory: '2g' } });
   const sandbox = createSandbox(config);
   const byLang = new Map<string, SuiteTask[]>();
   for (const t of suite.tasks) {
     if (LANGS && !LANGS.includes(t.language!)) continue;
+    if (ONLY && !ONLY.includes(t.id)) continue;
     const list = byLang.get(t.language!) ?? [];
     if (list.length < LIMIT) list.push(t);
     byLang.set(t.language!, list);

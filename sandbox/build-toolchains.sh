@@ -7,7 +7,7 @@
 #
 #   sandbox/build-toolchains.sh [--force] [cpp] [go] [java] [javascript] [rust]   (default: all)
 #
-#   evogit/cpp:17    g++, cmake, make, Boost.Date_Time (Debian)   C++: CMake + the bundled Catch
+#   evogit/cpp:17    g++, cmake, make, Catch2, Boost.Date_Time (Debian)   C++: CMake + the bundled Catch
 #   evogit/go:1      Go 1.23 from Debian's backports        go test (exercises need Go >= 1.21)
 #   evogit/java:17   openjdk-17-jdk-headless, junit5, libassertj-core-java,
 #                    libandroid-json-org-java (Debian)     javac + the JUnit console launcher
@@ -15,7 +15,8 @@
 #   evogit/rust:1    this machine's rustc and cargo, gcc to link, and Debian's packaged crates
 #                    (librust-*-dev) as cargo's offline registry
 #
-# Debian packages the machine lacks are named with the apt-get line that installs them
+# EVOGIT_TOOLCHAIN_REPO=name builds name/cpp:17 … instead of evogit/… (to time a build beside
+# the images in use). Debian packages the machine lacks are named with the apt-get line that installs them
 # (.ci/docker-setup.sh installs them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -36,14 +37,15 @@ base=evogit/node:20
 docker image inspect "$base" >/dev/null 2>&1 || "$here/build-offline.sh" --tag "$base"
 
 tag_of() {
-  case "$1" in cpp) echo evogit/cpp:17 ;; go) echo evogit/go:1 ;; java) echo evogit/java:17 ;; javascript) echo evogit/jest:29 ;; rust) echo evogit/rust:1 ;; esac
+  local repo=${EVOGIT_TOOLCHAIN_REPO:-evogit}
+  case "$1" in cpp) echo "$repo/cpp:17" ;; go) echo "$repo/go:1" ;; java) echo "$repo/java:17" ;; javascript) echo "$repo/jest:29" ;; rust) echo "$repo/rust:1" ;; esac
 }
 
 # Packages a language needs from this machine's dpkg database.
 packages_of() {
   case "$1" in
     # Boost.Date_Time (two exercises use it) when this machine has it: its headers are large.
-    cpp) echo g++ cmake make; package_installed libboost-date-time-dev && echo libboost-date-time-dev ;;
+    cpp) echo g++ cmake make catch2; package_installed libboost-date-time-dev && echo libboost-date-time-dev ;;
     go) echo ;;
     java) echo openjdk-17-jdk-headless junit5 libassertj-core-java libandroid-json-org-java ;;
     rust) echo gcc libc6-dev librust-time-dev librust-anyhow-dev librust-rand-dev ;;
