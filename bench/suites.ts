@@ -78,7 +78,10 @@ async function main(): Promise<void> {
     byLang.set(t.language!, list);
   }
   const previous = await done();
-  const queue = [...byLang.values()].flat().filter((t) => !previous.has(t.id));
+  // Round robin over the languages: a run stopped early has graded each of them alike.
+  const pending = [...byLang.values()].map((ts) => ts.filter((t) => !previous.has(t.id)));
+  const queue: SuiteTask[] = [];
+  for (let i = 0; pending.some((ts) => i < ts.length); i++) for (const ts of pending) if (ts[i]) queue.push(ts[i]!);
   const rows: Row[] = [...previous.values()].filter((r) => byLang.get(r.language)?.some((t) => t.id === r.id));
   const started = performance.now();
   const worker = async (): Promise<void> => {
