@@ -4,7 +4,7 @@ import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/', 'bench/fixtures/', 'coverage/', 'agents/**/*.py', 'schema/', 'bench/repair/corpus/'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/', 'bench/fixtures/', 'test/fixtures/polyglot/', 'coverage/', 'agents/**/*.py', 'schema/', 'bench/repair/corpus/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -89,6 +89,18 @@ for so in "$py_lib"/lib-dynload/*.so; do
   ldd "$so" 2>/dev/null | awk '/=> \//{print $3}' | while read -r lib; do put "$lib"; done
 done
 
+# pytest from Debian's packages, when this machine has them (.ci/docker-setup.sh installs them):
+# the Python packages only (python3-pytest and what it imports), over the stdlib copied above.
+. "$(dirname "$0")/debian-packages.sh"
+pytest_pkgs=(python3-pytest python3-pytest-timeout python3-pytest-cov)
+have=()
+for p in "${pytest_pkgs[@]}"; do package_installed "$p" && have+=("$p"); done
+if [ ${#have[@]} -gt 0 ]; then
+  COPY_ONLY='^python3-(attr|more-itertools|pkg-resources|pluggy|py|iniconfig|packaging|coverage|pytest.*)$' copy_packages "$root" "${have[@]}"
+else
+  echo "build-offline.sh: no python3-pytest on this machine: the images have no pytest (apt-get install -y ${pytest_pkgs[*]})" >&2
+fi
+
 cat >"$root/etc/passwd" <<'P'
 root:x:0:0:root:/root:/bin/sh
 evogit:x:1000:1000:evogit sandbox user:/home/evogit:/bin/sh

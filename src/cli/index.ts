@@ -34,7 +34,9 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
           .option('image', { type: 'string', describe: 'The sandbox base image (default: by language)' })
           .option('sandbox', { type: 'string', choices: ['docker', 'local'], describe: 'sandbox.kind: docker (default) or local (isolates nothing)' })
           .option('timeout', { type: 'string', describe: 'test.timeout: limit of one task run, e.g. 30s, or auto (default: from the root\'s measured run, at most 120s)' })
-          .option('template', { type: 'string', choices: ['agent'], describe: 'agent: start a coding-agent repository from the seed agent (DGM mode)' }),
+          .option('template', { type: 'string', choices: ['agent'], describe: 'agent: start a coding-agent repository from the seed agent (DGM mode)' })
+          .option('protect', { type: 'string', array: true, describe: 'A glob no candidate may change (test.protected; repeatable), beyond the tests, CI files and evogit.yml' })
+          .option('include', { type: 'string', array: true, describe: 'A glob of the files the mutate agent edits (agents.mutate.include; repeatable)' }),
       on(async (a, io) => (await import('./commands/init.js')).initCommand(a, io)),
     )
     .command(
@@ -133,31 +135,53 @@ function commands(y: Argv, pending: { handler?: Handler }): Argv {
     )
     .command(
       'sandbox <action>',
-      'Build the sandbox base images (evogit/node:20, evogit/python:3)',
+      'Build the sandbox base images (evogit/node:20, evogit/python:3), and with --lang the language images of benchmark suites',
       (b) =>
         b
           .positional('action', { type: 'string', choices: ['build'], demandOption: true })
-          .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm and python3' })
+          .option('offline', { type: 'boolean', default: false, describe: 'No registry: build from this machine\'s own node, npm, python3 and toolchains (installed Debian packages, rustup)' })
+          .option('lang', { type: 'string', array: true, describe: 'Also these language images: cpp, go, java, javascript, rust, or all (comma-separated or repeated)' })
           .option('force', { type: 'boolean', default: false, describe: 'Rebuild even when the images exist' }),
       on(async (a) => (await import('./commands/maintenance.js')).sandboxBuildCommand(a)),
     )
     .command(
-      'tasks <action> [path]',
-      'Import and list benchmark task suites (SWE-bench JSON Lines, Polyglot exercises) for DGM mode',
+      'tasks <action> [args..]',
+      'Benchmark task suites (SWE-bench JSON Lines, Polyglot exercises): import PATH, list [SUITE], grade SUITE TASK, validate SUITE',
       (b) =>
         b
-          .positional('action', { type: 'string', choices: ['import', 'list'], demandOption: true })
-          .positional('path', { type: 'string', describe: 'With import: a .jsonl file (SWE-bench) or a Polyglot checkout' })
-          .option('format', { type: 'string', choices: ['swe', 'polyglot'], describe: 'Default: from the path' })
-          .option('name', { type: 'string', describe: 'Suite name (default: from the path)' })
-          .option('split', { type: 'string', describe: 'search,selection,held-out fractions (default 0.6,0.2,0.2)' })
-          .option('seed', { type: 'number', describe: 'Seed of the split' })
-          .option('force', { type: 'boolean', default: false, describe: 'Replace a suite of the same name' }),
+          .positional('action', { type: 'string', choices: ['import', 'list', 'grade', 'validate'], demandOption: true })
+          .positional('args', { type: 'string', array: true, describe: 'import: a .jsonl file (SWE-bench) or a Polyglot checkout; list: [SUITE]; grade: SUITE TASK; validate: SUITE' })
+          .option('format', { type: 'string', choices: ['swe', 'polyglot'], describe: 'import: default from the path' })
+          .option('name', { type: 'string', describe: 'import: suite name (default: from the path)' })
+          .option('split', { type: 'string', describe: 'import: search,selection,held-out fractions (default 0.6,0.2,0.2)' })
+          .option('seed', { type: 'number', describe: 'import: seed of the split' })
+          .option('force', { type: 'boolean', default: false, describe: 'import: replace a suite of the same name' })
+          .option('validate', { type: 'boolean', default: false, describe: 'import: run each SWE instance at its base first; refuse the import if a FAIL_TO_PASS test passes there or a PASS_TO_PASS test fails' })
+          .option('patch', { type: 'string', describe: 'grade: a unified diff against the task\'s base' })
+          .option('solution', { type: 'string', describe: 'grade: a folder of files named as the exercise\'s solution files' })
+          .option('reference', { type: 'boolean', default: false, describe: 'grade: the exercise\'s own reference solution (Polyglot)' })
+          .option('log', { type: 'boolean', default: false, describe: 'grade: print the run\'s log' })
+          .option('task', { type: 'string', array: true, describe: 'validate: only these task ids' }),
       on(async (a) => {
         const m = await import('./commands/tasks.js');
-        if (a.action === 'list') return m.tasksListCommand(a);
-        if (!a.path) throw new UsageError('`evogit tasks import` needs a path: a .jsonl file or a Polyglot checkout');
-        return m.tasksImportCommand(a);
+        const args = ((a.args as string[] | undefined) ?? []).map(String);
+        const want = (n: number, usage: string): void => {
+          if (args.length !== n) throw new UsageError(`usage: evogit tasks ${usage}`);
+        };
+        switch (a.action) {
+          case 'list':
+            if (args.length > 1) throw new UsageError('usage: evogit tasks list [SUITE]');
+            return m.tasksListCommand({ ...a, suite: args[0] });
+          case 'grade':
+            want(2, 'grade SUITE TASK [--patch FILE | --solution DIR | --reference]');
+            return m.tasksGradeCommand({ ...a, suite: args[0], task: args[1] });
+          case 'validate':
+            want(1, 'validate SUITE [--task ID…]');
+            return m.tasksValidateCommand({ ...a, suite: args[0] });
+          default:
+            if (args.length !== 1) throw new UsageError('`evogit tasks import` needs a path: a .jsonl file or a Polyglot checkout');
+            return m.tasksImportCommand({ ...a, path: args[0] });
+        }
       }),
     )
     .command(

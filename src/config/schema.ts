@@ -13,7 +13,7 @@ const command = z
   .describe('A command: a string run by /bin/sh -c inside the sandbox, or an argument array.');
 
 export const ResultFormatSchema = z
-  .enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'none'])
+  .enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'go-json', 'libtest-json', 'none'])
   .describe('Which machine-readable output the test runner writes; "auto" picks from the command.');
 
 export const TestSchema = z
@@ -94,7 +94,7 @@ export const SandboxSchema = z
       .boolean()
       .default(true)
       .describe('Allow network for the dependency install (test.install) only; task runs never have network.'),
-    installTimeout: duration.default('10m').describe('Wall-clock limit of the dependency install.'),
+    installTimeout: duration.default('5m').describe('Wall-clock limit of the dependency install. An install that timed out is not run again for the same manifests and install lines (a longer limit retries it).'),
     envCache: z
       .string()
       .default('5g')

@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { InfraError, errorMessage } from '../errors/index.js';
 import { HARNESS_DIR } from '../tasks/index.js';
+import { installError } from './install.js';
 import { sandboxAssetsDir } from './image.js';
 import { overCap, readUses, recordUse, type EnvImage } from './env-cache.js';
 import { FrameReader, concatTarStream, tarReadable } from './stream.js';
@@ -249,13 +250,7 @@ export class DockerSandbox implements Sandbox {
       const out = new CappedOutput(256 * 1024);
       const push = (c: Buffer) => out.push(c);
       const { exitCode, timedOut } = await this.startAndWait(container, push, push, spec.timeoutMs, spec.signal);
-      if (timedOut || exitCode !== 0) {
-        throw new InfraError(
-          'E_INSTALL_FAILED',
-          `install (${script}) ${timedOut ? 'timed out' : `exited with ${exitCode}`}: ${out.text().trim().split('\n').slice(-5).join(' | ')}`,
-          'Check test.install in evogit.yml; with sandbox.installNetwork false the install must work offline.',
-        );
-      }
+      if (timedOut || exitCode !== 0) throw installError({ script, exitCode, timedOut, timeoutMs: spec.timeoutMs, output: out.text(), network: spec.network });
       await container.commit({ repo: ENV_REPO, tag: spec.key, comment: `evogit environment ${spec.key}` });
       const digest = (await this.imageId(image)) ?? image;
       return { image, digest, cached: false, log: out.text() };

@@ -11,6 +11,7 @@ import type { ArchiveSnapshot, Evaluation } from '../archive/types.js';
 import { parseBytes, parseDuration, type Config } from '../config/index.js';
 import { EvogitError, InfraError, errorMessage } from '../errors/index.js';
 import { archiveStream, archiveTar, changedFiles, resolveCommit, showFile, treeBlobs } from '../git/reads.js';
+import { git } from '../git/index.js';
 import {
   HARNESS_DIR,
   HARNESS_ENV,
@@ -37,6 +38,7 @@ import { coverageRun } from './coverage.js';
 import { uidGid } from './docker.js';
 import { sandboxAssetsDir } from './image.js';
 import type { TarLayer } from './stream.js';
+import { InstallError, earlierTimeout, rememberTimeout } from './install.js';
 import { makeTar, type TarEntry } from './tar.js';
 import { OUT_TOKEN, SECURE_TOKEN, WORK_TOKEN, type Environment, type Sandbox, type SandboxRunResult } from './types.js';
 
@@ -59,6 +61,8 @@ export interface RunTaskRequest {
   trusted?: string[];
   /** The tests the root's latest graded run of this task named: each must run here (grade.ts missingRootTests). */
   rootTests?: Record<string, TestStatus>;
+  /** How many tests the root's graded runs of this task reported (the most): a failing run's totals are completed to it. */
+  taskTests?: number;
 }
 
 const LOG_TAIL = 2048;
@@ -119,9 +123,9 @@ export const UNTRUSTED_INSTALL_ENV: Record<string, string> = {
  * reference's, EvogitError E_CANDIDATE_INSTALL: the candidate's own manifests do not install,
  * which is its failure.
  */
-export async function environmentFor(req: { repoDir: string; treeish: string; reference?: string; trusted?: string[]; install: string[]; config: Config; sandbox: Sandbox; signal?: AbortSignal | undefined }): Promise<Environment> {
+export async function environmentFor(req: { repoDir: string; treeish: string; reference?: string; trusted?: string[]; install: string[]; config: Config; sandbox: Sandbox; image?: string; signal?: AbortSignal | undefined }): Promise<Environment> {
   const { config, sandbox } = req;
-  const baseImage = config.sandbox.image;
+  const baseImage = req.image ?? config.sandbox.image;
   const baseId = await sandbox.imageId(baseImage);
   if (!baseId) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${baseImage} is not present`, 'Build it: `evogit sandbox build --offline`.');
   const own = await manifestsOf(req.repoDir, req.treeish);
@@ -131,18 +135,28 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
   const key = environmentKey(baseId, req.install, own, !trusted);
   const manifests = own.length ? archiveStream(req.repoDir, req.treeish, { paths: own.map(([f]) => f) }) : makeTar([]);
   const note = trusted || req.install.length === 0 ? undefined : 'dependencies installed without network and without lifecycle scripts: the manifests differ from the root\'s and every promoted node\'s';
+  const timeoutMs = parseDuration(config.sandbox.installTimeout);
+  const stateDir = path.join(path.resolve(req.repoDir, (await git(req.repoDir, ['rev-parse', '--git-common-dir'])).stdout.trim()), 'evogit');
   try {
-    const env = await sandbox.ensureEnvironment({
-      baseImage,
-      install: req.install,
-      manifests,
-      key,
-      network: trusted && config.sandbox.installNetwork,
-      ...(trusted ? {} : { env: UNTRUSTED_INSTALL_ENV }),
-      timeoutMs: parseDuration(config.sandbox.installTimeout),
-      signal: req.signal,
-    });
-    return note ? { ...env, note } : env;
+    // An install that timed out is not waited for again (every retry of every task would).
+    const earlier = await earlierTimeout(stateDir, key, timeoutMs);
+    if (earlier) throw earlier;
+    try {
+      const env = await sandbox.ensureEnvironment({
+        baseImage,
+        install: req.install,
+        manifests,
+        key,
+        network: trusted && config.sandbox.installNetwork,
+        ...(trusted ? {} : { env: UNTRUSTED_INSTALL_ENV }),
+        timeoutMs,
+        signal: req.signal,
+      });
+      return note ? { ...env, note } : env;
+    } catch (e) {
+      if (e instanceof InstallError && e.timedOut && !req.signal?.aborted) await rememberTimeout(stateDir, key, timeoutMs, e);
+      throw e;
+    }
   } catch (e) {
     if (req.reference && e instanceof InfraError && e.code === 'E_INSTALL_FAILED' && !sameManifests(own, await manifestsOf(req.repoDir, req.reference))) {
       throw new EvogitError('E_CANDIDATE_INSTALL', `dependency install failed: ${e.message}${note ? ` (${note})` : ''}`, 'The change to the dependency manifests does not install.', { cause: e });
@@ -157,12 +171,13 @@ export async function environmentFor(req: { repoDir: string; treeish: string; re
  * latest run named (each must run again); and the promoted nodes, whose manifests may install
  * with network like the root's.
  */
-export function rootReference(snapshot: ArchiveSnapshot, task: string, config: Config): Pick<RunTaskRequest, 'rootRunMs' | 'baseline' | 'rootTests' | 'trusted'> {
+export function rootReference(snapshot: ArchiveSnapshot, task: string, config: Config): Pick<RunTaskRequest, 'rootRunMs' | 'baseline' | 'rootTests' | 'trusted' | 'taskTests'> {
   const runs = (snapshot.evaluations.get(snapshot.root) ?? []).filter((e) => e.task === task && e.outcome !== 'error');
   const baseline = config.test.objective ? runs.filter((e) => e.metrics).at(-1)?.metrics : undefined;
   const rootTests = runs.filter((e) => !e.tampered && e.testResults && Object.keys(e.testResults).length > 0).at(-1)?.testResults;
   const trusted = snapshot.nodes.filter((n) => n.promoted).map((n) => n.id);
-  return { rootRunMs: measuredRunMs(runs, task), ...(baseline ? { baseline } : {}), ...(rootTests ? { rootTests } : {}), ...(trusted.length ? { trusted } : {}) };
+  const taskTests = Math.max(0, ...runs.filter((e) => !e.tampered).map((e) => e.tests?.total ?? 0));
+  return { rootRunMs: measuredRunMs(runs, task), ...(baseline ? { baseline } : {}), ...(rootTests ? { rootTests } : {}), ...(trusted.length ? { trusted } : {}), ...(taskTests ? { taskTests } : {}) };
 }
 
 export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
@@ -272,6 +287,7 @@ export async function runTask(req: RunTaskRequest): Promise<Evaluation> {
       baseline: req.baseline,
       ...(plan.canaries ? { canaries: plan.canaries } : {}),
       ...(req.rootTests ? { rootTests: req.rootTests, testFiles: task.hiddenFiles } : {}),
+      ...(req.taskTests ? { taskTests: req.taskTests } : {}),
     });
     // Killed at the limit, or ended by the runner's own timeout (which is the same limit).
     const atLimit = result.timedOut || (graded.outcome === 'fail' && runnerHasTimeout(task.command) && result.runMs >= limit.ms);

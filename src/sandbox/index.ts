@@ -11,7 +11,7 @@ export { WORK_TOKEN, CappedOutput } from './types.js';
 export { DockerSandbox, type DockerSandboxOptions, LABEL_OWNER, LABEL_RUN, LABEL_PID, LABEL_HOST, ENV_REPO, ENV_DIR, WORK_DIR } from './docker.js';
 export { LocalSandbox, LOCAL_WARNING } from './local.js';
 export { runTask, rootReference, environmentFor, environmentKey, harnessEntries, type RunTaskRequest } from './evaluate.js';
-export { buildSandboxImages, sandboxAssetsDir, type BuildImageOptions } from './image.js';
+export { buildSandboxImages, sandboxAssetsDir, buildHint, TOOLCHAINS, type BuildImageOptions, type ToolchainLanguage } from './image.js';
 export { makeTar, readTar, chownTar, type TarEntry } from './tar.js';
 export { discoverTasks, detectProject, type DetectedProject } from '../tasks/index.js';
 

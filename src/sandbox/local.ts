@@ -8,8 +8,8 @@ import { mkdtemp, mkdir, rm, readFile, cp, stat, rename, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { run } from '../proc/index.js';
-import { InfraError } from '../errors/index.js';
 import { randomBytes } from 'node:crypto';
+import { installError } from './install.js';
 import { extractTar, makeTar } from './tar.js';
 import { layerBytes } from './stream.js';
 import { CappedOutput, OUT_TOKEN, SECURE_TOKEN, WORK_TOKEN, type Environment, type EnvironmentSpec, type GcResult, type Sandbox, type SandboxRunResult, type SandboxRunSpec } from './types.js';
@@ -49,8 +49,8 @@ export class LocalSandbox implements Sandbox {
       extractTar(await layerBytes(spec.manifests), staging);
       const script = spec.install.length ? spec.install.join(' && ') : 'true';
       const result = await run('/bin/sh', ['-c', script], { cwd: staging, env: spec.env, timeoutMs: spec.timeoutMs, signal: spec.signal, reject: false });
-      if (result.exitCode !== 0) {
-        throw new InfraError('E_INSTALL_FAILED', `install (${script}) exited with ${result.exitCode}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`, 'Check test.install in evogit.yml.');
+      if (result.exitCode !== 0 || result.timedOut) {
+        throw installError({ script, exitCode: result.exitCode, timedOut: result.timedOut, timeoutMs: spec.timeoutMs, output: result.stdout + result.stderr, network: true });
       }
       await writeFile(path.join(staging, READY), '');
       const log = result.stdout + result.stderr;

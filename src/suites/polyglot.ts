@@ -7,11 +7,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { EvogitError } from '../errors/index.js';
-import { HARNESS_DIR, RESULTS_TOKEN } from '../tasks/index.js';
-import type { SuiteTest } from './types.js';
-
-export const POLYGLOT_LANGUAGES = ['javascript', 'python'] as const;
-export type PolyglotLanguage = (typeof POLYGLOT_LANGUAGES)[number];
+import { POLYGLOT_LANGUAGES, type PolyglotLanguage } from './languages.js';
 
 export interface Exercise {
   /** `<language>/<slug>`. */
@@ -25,14 +21,8 @@ export interface Exercise {
   test: string[];
   example: string[];
   problem: string;
-}
-
-/** How a language's exercise tests run, with a machine-readable result file. */
-export function polyglotTest(language: PolyglotLanguage, testFiles: string[]): SuiteTest {
-  if (language === 'javascript') {
-    return { command: ['node', '--test', '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, ...testFiles], format: 'tap', resultFile: RESULTS_TOKEN };
-  }
-  return { command: ['python3', `{work}/${HARNESS_DIR}/unittest_junit.py`, '--out', RESULTS_TOKEN, ...testFiles], format: 'junit', resultFile: RESULTS_TOKEN };
+  /** JavaScript: its package.json declares Jest (the benchmark's exercises do). */
+  jest?: boolean;
 }
 
 async function isDir(p: string): Promise<boolean> {
@@ -49,6 +39,16 @@ function fileList(value: unknown, what: string, where: string): string[] {
   return value as string[];
 }
 
+/** Does the exercise's package.json name Jest (as a dependency or in its test script)? */
+async function declaresJest(dir: string): Promise<boolean> {
+  const pkg = await readFile(path.join(dir, 'package.json'), 'utf8').then(
+    (t) => JSON.parse(t) as { dependencies?: object; devDependencies?: object; scripts?: { test?: string } },
+    () => null,
+  );
+  if (!pkg) return false;
+  return 'jest' in (pkg.devDependencies ?? {}) || 'jest' in (pkg.dependencies ?? {}) || /\bjest\b/.test(pkg.scripts?.test ?? '');
+}
+
 /** Every exercise under a Polyglot checkout (languages it does not support are reported, not guessed). */
 export async function scanPolyglot(root: string): Promise<{ exercises: Exercise[]; skipped: string[] }> {
   const exercises: Exercise[] = [];
@@ -58,7 +58,8 @@ export async function scanPolyglot(root: string): Promise<{ exercises: Exercise[
     const practice = path.join(root, lang, 'exercises', 'practice');
     if (!(await isDir(practice))) continue;
     if (!(POLYGLOT_LANGUAGES as readonly string[]).includes(lang)) {
-      skipped.push(`${lang} (no test command for this language yet)`);
+      const n = (await readdir(practice, { withFileTypes: true })).filter((d) => d.isDirectory()).length;
+      skipped.push(`${lang}: ${n} exercise(s) not imported (evogit has no test command for ${lang})`);
       continue;
     }
     for (const slug of (await readdir(practice)).sort()) {
@@ -86,7 +87,8 @@ export async function scanPolyglot(root: string): Promise<{ exercises: Exercise[
       for (const f of test) {
         if (!(await stat(path.join(dir, f)).catch(() => null))) throw new EvogitError('E_SUITE_RECORD', `${where}: test file ${f} does not exist`, 'files.test must name files of the exercise.');
       }
-      exercises.push({ id: `${lang}/${slug}`, language: lang as PolyglotLanguage, slug, dir, solution, test, example, problem });
+      const jest = lang === 'javascript' && (await declaresJest(dir));
+      exercises.push({ id: `${lang}/${slug}`, language: lang as PolyglotLanguage, slug, dir, solution, test, example, problem, ...(jest ? { jest } : {}) });
     }
   }
   if (exercises.length === 0) {

@@ -10,9 +10,11 @@ import { Archive } from '../archive/index.js';
 import { CONFIG_FILE } from '../config/index.js';
 import { EvogitError } from '../errors/index.js';
 import { git } from '../git/index.js';
-import { scanPolyglot, polyglotTest } from './polyglot.js';
+import { polyglotTest } from './languages.js';
+import { scanPolyglot } from './polyglot.js';
 import { checkFractions, splitOf } from './split.js';
 import { parseSweConfig, parseSweJsonl, sweTestFor } from './swe.js';
+import { treeWithPatch } from './tree.js';
 import { DEFAULT_FRACTIONS, SPLITS, SUITES_DIR, SUITE_REFS, type Split, type SplitFractions, type SuiteFormat, type SuiteManifest, type SuiteTask } from './types.js';
 
 export interface ImportOptions {
@@ -25,6 +27,17 @@ export interface ImportOptions {
   seed?: number;
   /** Replace a suite of the same name. */
   force?: boolean;
+  /**
+   * Checks the tasks before anything is committed (`--validate`: each SWE instance run at its
+   * base with its test patch); the import is refused, naming them, when any task has a problem.
+   */
+  validate?: (tasks: SuiteTask[]) => Promise<TaskProblem[]>;
+}
+
+/** Why a task cannot be graded honestly. */
+export interface TaskProblem {
+  id: string;
+  reason: string;
 }
 
 export interface ImportResult {
@@ -35,10 +48,17 @@ export interface ImportResult {
   commit: string;
   /** The archive root moved to the import commit (it was the commit the import extended). */
   rootMoved: boolean;
+  /** --force on a suite whose content did not change: nothing was committed. */
+  unchanged: boolean;
   skipped: string[];
 }
 
 const PROTECT = `${SUITES_DIR}/**`;
+/**
+ * The commit that imported each suite, so grading finds the evaluator's copy of a suite whose
+ * import is not the archive root (the import extended a commit on top of the root).
+ */
+export const SUITE_IMPORTS = 'refs/evogit/suite-imports';
 
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(
@@ -93,6 +113,10 @@ async function sweTasks(repoDir: string, source: string, name: string, seed: num
     for (const r of records) {
       const ok = await git(repoDir, ['cat-file', '-e', `${r.baseCommit}^{commit}`], { reject: false });
       if (ok.exitCode !== 0) throw new EvogitError('E_SUITE_RECORD', `${file}:${r.line}: base_commit ${r.baseCommit} is not in ${r.repo}`, 'The base commit must be reachable from a branch or tag of the repository.');
+      // The hidden tests must go in wherever the agent starts: the test patch applies to the base.
+      await treeWithPatch(repoDir, `${r.baseCommit}^{tree}`, r.testPatch).catch((e: unknown) => {
+        throw new EvogitError('E_SUITE_RECORD', `${file}:${r.line}: test_patch does not apply to base_commit ${r.baseCommit.slice(0, 12)}: ${(e as Error).message.replace(/^the patch does not apply: /, '')}`, 'Make test_patch against base_commit.');
+      });
     }
     const tasks: SuiteTask[] = records.map((r) => ({
       id: r.instanceId,
@@ -127,7 +151,8 @@ async function polyglotTasks(repoDir: string, source: string, name: string, seed
       // The agent sees the stubs and the instructions; never the tests nor the example solution.
       base: { kind: 'dir', path: rel, exclude: ['.meta/**', ...ex.test, ...ex.example] },
       testFiles: ex.test,
-      test: polyglotTest(ex.language, ex.test),
+      solutionFiles: ex.solution,
+      test: polyglotTest(ex),
       grading: { kind: 'exit-code' },
     });
   }
@@ -168,9 +193,21 @@ export async function importSuite(opts: ImportOptions): Promise<ImportResult> {
     await mkdir(dir, { recursive: true });
     tasks = format === 'swe' ? await sweTasks(repoDir, source, name, seed, fractions) : await polyglotTasks(repoDir, source, name, seed, fractions, skipped);
   } catch (e) {
-    // Nothing imported: the folder goes, the working tree is as before.
-    await rm(dir, { recursive: true, force: true });
+    // Nothing imported: the working tree is as before.
+    await restore(repoDir, dir, name);
     throw e;
+  }
+  const problems = opts.validate ? await opts.validate(tasks).catch(async (e: unknown) => {
+    await restore(repoDir, dir, name);
+    throw e;
+  }) : [];
+  if (problems.length) {
+    await restore(repoDir, dir, name);
+    throw new EvogitError(
+      'E_SUITE_INVALID',
+      `${problems.length} of ${tasks.length} task(s) cannot be graded honestly: ${problems.map((p) => `${p.id}: ${p.reason}`).join('; ')}`,
+      'Nothing was imported. Fix or remove those instances and import again.',
+    );
   }
   const manifest: SuiteManifest = { version: 1, name, format, seed, fractions, tasks };
   await writeFile(path.join(dir, 'suite.json'), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -178,24 +215,49 @@ export async function importSuite(opts: ImportOptions): Promise<ImportResult> {
   const paths = [path.posix.join(SUITES_DIR, name)];
   if (await protectSuites(repoDir)) paths.push(CONFIG_FILE);
   await git(repoDir, ['add', '--all', '--', ...paths]);
+  const splits = { search: 0, selection: 0, heldout: 0 } as Record<Split, number>;
+  for (const t of tasks) splits[t.split]++;
+  // --force with the same content: nothing to commit, and the import stands as it was.
+  const staged = await git(repoDir, ['diff', '--cached', '--quiet', '--', ...paths], { reject: false });
+  if (staged.exitCode === 0) {
+    const pinned = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${SUITE_IMPORTS}/${name}^{commit}`], { reject: false });
+    const commit = pinned.exitCode === 0 ? pinned.stdout.trim() : oldHead;
+    if (pinned.exitCode !== 0) await git(repoDir, ['update-ref', `${SUITE_IMPORTS}/${name}`, commit]);
+    return { name, format, tasks: tasks.length, splits, commit, rootMoved: false, unchanged: true, skipped };
+  }
   await git(repoDir, ['commit', '--quiet', '--no-verify', '-m', `evogit: import suite ${name} (${format}, ${tasks.length} tasks)`, '-m', 'Hidden tests live here: candidates may not change this folder.', '--', ...paths]);
   const commit = (await git(repoDir, ['rev-parse', '--verify', 'HEAD^{commit}'])).stdout.trim();
+  await git(repoDir, ['update-ref', `${SUITE_IMPORTS}/${name}`, commit]);
   const root = await archive.root();
   let rootMoved = false;
   if (root === oldHead) {
     await archive.createRoot(commit, { force: true });
     rootMoved = true;
   }
-  const splits = { search: 0, selection: 0, heldout: 0 } as Record<Split, number>;
-  for (const t of tasks) splits[t.split]++;
-  return { name, format, tasks: tasks.length, splits, commit, rootMoved, skipped };
+  return { name, format, tasks: tasks.length, splits, commit, rootMoved, unchanged: false, skipped };
 }
 
-/** A suite as committed at `rev` (the root, for grading: the evaluator's copy). */
-export async function loadSuite(repoDir: string, name: string, rev = 'HEAD'): Promise<SuiteManifest> {
-  const r = await git(repoDir, ['cat-file', 'blob', `${rev}:${SUITES_DIR}/${name}/suite.json`], { reject: false });
-  if (r.exitCode !== 0) throw new EvogitError('E_NO_SUITE', `no suite named ${name} at ${rev.slice(0, 12)}`, 'Import it first: `evogit tasks import <path> --name NAME`; `evogit tasks list` shows what exists.');
-  return JSON.parse(r.stdout) as SuiteManifest;
+/** A refused import leaves the working tree as it was: the suite folder as committed, or none. */
+async function restore(repoDir: string, dir: string, name: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  const rel = path.posix.join(SUITES_DIR, name);
+  const tracked = await git(repoDir, ['ls-tree', '--name-only', 'HEAD', '--', rel], { reject: false });
+  if (tracked.stdout.trim()) await git(repoDir, ['checkout', 'HEAD', '--', rel]);
+}
+
+/**
+ * A suite as committed at `rev` (the root: the evaluator's copy), else at the commit that
+ * imported it (kept at refs/evogit/suite-imports/<name>) when `rev` descends from the root the
+ * import was not made on. `commit` says where it was read from: grading reads the suite's files there.
+ */
+export async function loadSuite(repoDir: string, name: string, rev = 'HEAD'): Promise<SuiteManifest & { commit: string }> {
+  for (const at of [rev, `${SUITE_IMPORTS}/${name}`]) {
+    const commit = await git(repoDir, ['rev-parse', '--verify', '--quiet', `${at}^{commit}`], { reject: false });
+    if (commit.exitCode !== 0) continue;
+    const r = await git(repoDir, ['cat-file', 'blob', `${commit.stdout.trim()}:${SUITES_DIR}/${name}/suite.json`], { reject: false });
+    if (r.exitCode === 0) return { ...(JSON.parse(r.stdout) as SuiteManifest), commit: commit.stdout.trim() };
+  }
+  throw new EvogitError('E_NO_SUITE', `no suite named ${name} at ${rev.slice(0, 12)}`, 'Import it first: `evogit tasks import <path> --name NAME`; `evogit tasks list` shows what exists.');
 }
 
 export interface SuiteSummary {

@@ -5,6 +5,7 @@
  * and rejects the whole file on the first malformed record, with its line number.
  */
 import { z } from 'zod';
+import { ResultFormatSchema } from '../config/schema.js';
 import { EvogitError } from '../errors/index.js';
 import { formatOf, runnerOf, RESULTS_TOKEN, testCommand } from '../tasks/index.js';
 import type { ResultFormat } from '../tasks/types.js';
@@ -84,7 +85,7 @@ export function parseSweJsonl(text: string, file = 'suite.jsonl'): SweRecord[] {
 const TestConfig = z
   .object({
     command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('The test command; node --test, pytest and unittest get machine-readable output automatically.'),
-    format: z.enum(['auto', 'junit', 'tap', 'vitest-json', 'jest-json', 'pytest', 'none']).default('auto'),
+    format: ResultFormatSchema.default('auto'),
     resultFile: z.string().optional(),
     setup: z.array(z.string()).default([]),
     install: z.array(z.string()).default([]).describe('Dependency install commands, run once per manifest content (package.json, requirements.txt, …) into a cached image, with network as sandbox.installNetwork says.'),
@@ -116,12 +117,14 @@ export function sweTestFor(config: SweSuiteConfig, instanceId: string): SuiteTes
   const t = { ...config.test, ...(config.instances[instanceId]?.test ?? {}) };
   const runner = runnerOf(t.command);
   const format: ResultFormat = t.format === 'auto' ? formatOf(runner) : t.format;
-  // A known runner gets its reporter flags; a custom command runs as written.
-  const command = runner === 'custom' || runner === 'unittest' ? testCommand('custom', [], t.command) : testCommand(runner, [], undefined);
+  // The command as the user wrote it; a runner evogit recognises gets its report flags added
+  // (unittest-style commands run as written: the user names their result file, if any).
+  const reports = runner !== 'custom' && runner !== 'unittest';
+  const command = reports ? testCommand(runner, [], t.command) : testCommand('custom', [], t.command);
   return {
     command,
     format,
-    ...(runner === 'custom' || runner === 'unittest' ? (t.resultFile ? { resultFile: t.resultFile } : {}) : { resultFile: RESULTS_TOKEN }),
+    ...(reports ? { resultFile: RESULTS_TOKEN } : t.resultFile ? { resultFile: t.resultFile } : {}),
     ...(t.setup.length ? { setup: t.setup } : {}),
     ...(t.install.length ? { install: t.install } : {}),
     ...(t.timeout ? { timeoutMs: t.timeout } : {}),

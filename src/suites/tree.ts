@@ -10,6 +10,7 @@ import path from 'node:path';
 import { EvogitError } from '../errors/index.js';
 import { git } from '../git/index.js';
 import { matchesAny } from '../tasks/index.js';
+import { enableAllTests } from './languages.js';
 import { patchPaths } from './swe.js';
 import type { SuiteTask } from './types.js';
 
@@ -105,6 +106,33 @@ export async function treeWithPatch(repoDir: string, base: string, patch: string
   });
 }
 
+/** Folders of a Polyglot exercise that are never part of what is built and tested. */
+const EXERCISE_DOCS = ['.meta/**', '.docs/**', '.approaches/**', '.articles/**'];
+
+/**
+ * The index lines that put a Polyglot exercise's hidden files back from the suite at `root`:
+ * its tests, with every test switched on as the benchmark runs them, and — when the task names
+ * its solution files — every other file it ships (build files, helpers), so that only the
+ * solution files are the agent's.
+ */
+async function exerciseFilesInfo(repoDir: string, root: string, task: SuiteTask, dir: string): Promise<string> {
+  const files = parseLsTreeEntries((await git(repoDir, ['ls-tree', '-r', '-z', `${root}:${dir}`])).stdout);
+  const tests = new Set(task.testFiles ?? []);
+  let info = '';
+  for (const [f, e] of files) {
+    if (tests.has(f)) {
+      const text = (await git(repoDir, ['cat-file', 'blob', e.oid])).stdout;
+      const enabled = enableAllTests(task.language ?? '', f, text);
+      const oid = enabled === text ? e.oid : await out(repoDir, ['hash-object', '-w', '--stdin'], {}, enabled);
+      info += `100644 ${oid}\t${f}\0`;
+    } else if (task.solutionFiles && !task.solutionFiles.includes(f) && !matchesAny(f, EXERCISE_DOCS) && e.mode !== '160000') {
+      info += `${e.mode} ${e.oid}\t${f}\0`;
+    }
+  }
+  for (const f of tests) if (!files.has(f)) throw new EvogitError('E_SUITE_RECORD', `${task.id}: test file ${f} is not in the suite`, 'Re-import the suite.');
+  return info;
+}
+
 /**
  * The tree that is graded: the agent's tree with every hidden test file reset to the
  * evaluator's copy (SWE: the files the test patch touches are reset to the base commit, then
@@ -125,11 +153,7 @@ export async function gradedTree(repoDir: string, root: string, task: SuiteTask,
       const applied = await git(repoDir, ['apply', '--cached', '--whitespace=nowarn', '-'], { env, input: patch, reject: false });
       if (applied.exitCode !== 0) throw new EvogitError('E_TEST_PATCH', `the test patch of ${task.id} does not apply to its base commit: ${applied.stderr.trim()}`, 'Check the suite: test_patch must apply to base_commit.');
     } else {
-      let info = '';
-      for (const f of task.testFiles ?? []) {
-        const oid = await out(repoDir, ['rev-parse', '--verify', `${root}:${task.base.path}/${f}`]);
-        info += `100644 ${oid}\t${f}\0`;
-      }
+      const info = await exerciseFilesInfo(repoDir, root, task, task.base.path);
       if (info) await git(repoDir, ['update-index', '--add', '-z', '--index-info'], { env, input: info });
     }
     return out(repoDir, ['write-tree'], env);

@@ -33,6 +33,8 @@ export interface SuiteTest {
    */
   install?: string[];
   timeoutMs?: number;
+  /** The sandbox image the tests run in (a language's toolchain); else sandbox.image. */
+  image?: string;
 }
 
 /** Where the tree the agent starts from comes from. */
@@ -56,6 +58,11 @@ export interface SuiteTask {
   testPatch?: string;
   /** Polyglot: the hidden test files, relative to the exercise directory. */
   testFiles?: string[];
+  /**
+   * Polyglot: the files the exercise asks to edit (files.solution). Every other file of the
+   * exercise (build files, helpers) is put back from the suite for grading, like the tests.
+   */
+  solutionFiles?: string[];
   test: SuiteTest;
   grading: Grading;
 }
@@ -67,6 +74,8 @@ export interface SuiteManifest {
   seed: number;
   fractions: SplitFractions;
   tasks: SuiteTask[];
+  /** Set by loadSuite, never stored: the commit the suite was read from (its files are read there). */
+  commit?: string;
 }
 
 /** Where suites live in the evolving repository (committed, protected). */

@@ -6,24 +6,16 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
-import { shellQuote } from '../proc/index.js';
-import type { TaskSpec, ResultFormat } from './types.js';
+import type { TaskSpec } from './types.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import { listFiles } from '../git/reads.js';
 import { findSupport, type Support } from './support.js';
 import { Git } from '../git/index.js';
+import { run } from '../proc/index.js';
+import { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN, formatOf, runnerOf, testCommand } from './command.js';
 
-/** In a task command: replaced at run time by a result path chosen fresh for every run. */
-export const RESULTS_TOKEN = '{results}';
-/** The harness folder inside the work dir (overlaid from evogit's own copy every run). */
-export const HARNESS_DIR = '.evogit-harness';
-/**
- * In a task command: replaced at run time by the run's limit (test.timeout), in milliseconds or
- * seconds, where the runner takes a timeout of its own: it then ends the run itself and still
- * writes its report, and the sandbox's kill comes only a little later (tasks/timeout.ts).
- */
-export const TIMEOUT_MS_TOKEN = '{timeout_ms}';
-export const TIMEOUT_S_TOKEN = '{timeout_s}';
+export { HARNESS_DIR, RESULTS_TOKEN, TIMEOUT_MS_TOKEN, TIMEOUT_S_TOKEN, FILES_TOKEN, REPORT_FLAGS, formatOf, runnerOf, shellWords, testCommand, type Runner } from './command.js';
+
 /** Variables a task run gets beyond the sandbox's own: evogit's pytest plugin is importable. */
 export const HARNESS_ENV: Record<string, string> = { PYTHONPATH: `{work}/${HARNESS_DIR}` };
 
@@ -36,66 +28,12 @@ export function fillCommand(command: string[], run: { results: string; timeoutMs
 /** Does the command hand the limit to the runner (which then ends the run itself)? */
 export const runnerHasTimeout = (command: string[]): boolean => command.some((a) => a.includes(TIMEOUT_MS_TOKEN) || a.includes(TIMEOUT_S_TOKEN));
 
-export type Runner = 'node-test' | 'vitest' | 'jest' | 'pytest' | 'unittest' | 'custom';
-
 export const DEFAULT_PATTERNS: Record<'javascript' | 'python', string[]> = {
   javascript: ['**/*.{test,spec}.{js,mjs,cjs,ts,mts,cts,jsx,tsx}', '{test,tests,__tests__}/**/*.{js,mjs,cjs,ts,mts}'],
   python: ['**/test_*.py', '**/*_test.py'],
 };
 
 const IGNORED = ['node_modules/**', '**/node_modules/**', '.git/**', 'dist/**', '**/fixtures/**', '**/helpers/**'];
-
-export function runnerOf(command: string | string[]): Runner {
-  const text = Array.isArray(command) ? command.join(' ') : command;
-  if (/\bvitest\b/.test(text)) return 'vitest';
-  if (/\bjest\b/.test(text)) return 'jest';
-  if (/\bpytest\b/.test(text)) return 'pytest';
-  if (/\bunittest\b/.test(text)) return 'unittest';
-  if (/\bnode\b.*--test\b/.test(text) || /^npm (run )?test$/.test(text.trim())) return 'node-test';
-  return 'custom';
-}
-
-export function formatOf(runner: Runner): ResultFormat {
-  switch (runner) {
-    case 'node-test':
-      return 'tap';
-    case 'vitest':
-      return 'vitest-json';
-    case 'jest':
-      return 'jest-json';
-    case 'pytest':
-    case 'unittest':
-      return 'junit';
-    case 'custom':
-      return 'none';
-  }
-}
-
-/**
- * The argument array that runs `files` with `runner` and writes results to {results}.
- * Custom commands run through /bin/sh with `{files}` replaced by the quoted file list.
- */
-export function testCommand(runner: Runner, files: string[], custom?: string | string[]): string[] {
-  switch (runner) {
-    // node --test runs each file in a child process and ends a file that passes its timeout
-    // (a synchronous loop included); jest and vitest time out only tests that yield.
-    case 'node-test':
-      return ['node', '--test', `--test-timeout=${TIMEOUT_MS_TOKEN}`, '--test-reporter=tap', `--test-reporter-destination=${RESULTS_TOKEN}`, ...files];
-    case 'vitest':
-      return ['npx', '--no-install', 'vitest', 'run', `--testTimeout=${TIMEOUT_MS_TOKEN}`, '--reporter=json', `--outputFile=${RESULTS_TOKEN}`, ...files];
-    case 'jest':
-      return ['npx', '--no-install', 'jest', '--ci', `--testTimeout=${TIMEOUT_MS_TOKEN}`, '--json', `--outputFile=${RESULTS_TOKEN}`, ...files];
-    case 'pytest':
-      return ['python3', '-m', 'pytest', '-rA', '-p', 'no:cacheprovider', '-p', 'evogit_timeout', `--evogit-timeout=${TIMEOUT_S_TOKEN}`, `--junitxml=${RESULTS_TOKEN}`, ...files];
-    case 'unittest':
-      return ['python3', `{work}/${HARNESS_DIR}/unittest_junit.py`, '--out', RESULTS_TOKEN, '--timeout', TIMEOUT_S_TOKEN, ...files];
-    case 'custom': {
-      if (Array.isArray(custom)) return custom;
-      const text = custom ?? 'false';
-      return ['/bin/sh', '-c', text.includes('{files}') ? text.replace('{files}', files.map(shellQuote).join(' ')) : text];
-    }
-  }
-}
 
 export interface DiscoverOptions {
   mode: 'files' | 'shards' | 'single';
@@ -121,12 +59,11 @@ export function tasksFromFiles(files: string[], config: Config): TaskSpec[] {
   const patterns = config.test.tasks.pattern.length ? config.test.tasks.pattern : DEFAULT_PATTERNS[languageKey(config, files)];
   const tests = selectTestFiles(files, patterns);
   const format = config.test.format === 'auto' ? formatOf(runner) : config.test.format;
-  const custom = runner === 'custom' ? config.test.command : undefined;
   const make = (id: string, group: string[]): TaskSpec => ({
     id,
     setup: config.test.setup.length ? config.test.setup : undefined,
     hiddenFiles: group.length ? group : tests,
-    command: testCommand(runner, group, custom),
+    command: testCommand(runner, group, config.test.command),
     resultFile: runner === 'custom' ? config.test.resultFile : RESULTS_TOKEN,
     resultFormat: format,
     grading: { kind: 'exit-code' },
@@ -196,6 +133,48 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
+/** Files git tracks in the working tree (none outside a repository). */
+async function trackedFiles(repoDir: string): Promise<string[]> {
+  const r = await run('git', ['ls-files', '-z'], { cwd: repoDir, reject: false });
+  return r.exitCode === 0 ? r.stdout.split('\0').filter(Boolean) : [];
+}
+
+/**
+ * A Python project: a manifest (pyproject.toml, setup.py, setup.cfg, requirements.txt), a
+ * pytest layout (conftest.py, pytest.ini, tox.ini or setup.cfg with a pytest section), or test
+ * files (test_*.py, *_test.py). pytest when anything says so (its config, a conftest.py, a
+ * requirement, a test file that imports it), else unittest.
+ */
+async function detectPython(repoDir: string): Promise<DetectedProject | null> {
+  const files = await trackedFiles(repoDir);
+  const has = (f: string): boolean => files.includes(f);
+  const text = (f: string): Promise<string> => readFile(path.join(repoDir, f), 'utf8').catch(() => '');
+  const tests = selectTestFiles(files, DEFAULT_PATTERNS.python);
+  const manifests = ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt'].filter(has);
+  const conftest = files.some((f) => f === 'conftest.py' || f.endsWith('/conftest.py'));
+  if (!manifests.length && !conftest && !has('pytest.ini') && !has('tox.ini') && !tests.length) return null;
+  const [toml = '', reqs = '', cfg = '', tox = ''] = await Promise.all(['pyproject.toml', 'requirements.txt', 'setup.cfg', 'tox.ini'].map(text));
+  const testImportsPytest = async (): Promise<boolean> => {
+    for (const f of tests.slice(0, 20)) if (/^\s*(import pytest|from pytest\b)/m.test(await text(f))) return true;
+    return false;
+  };
+  const usesPytest = conftest || has('pytest.ini') || /\[tool\.pytest/.test(toml) || /pytest/.test(reqs) || /^\[(tool:)?pytest\]/m.test(cfg) || /^\[(tool:)?pytest\]/m.test(tox) || (await testImportsPytest());
+  const install = has('requirements.txt') ? ['pip install --user -r requirements.txt'] : has('pyproject.toml') || has('setup.py') ? ['pip install --user .'] : [];
+  return { language: 'python', testCommand: usesPytest ? 'python3 -m pytest' : 'python3 -m unittest', install, image: 'evogit/python:3' };
+}
+
+/** What to pass as --test when nothing says how the project is tested, in the project's own language. */
+export function testCommandHint(files: string[]): string {
+  const ext = (e: string): boolean => files.some((f) => f.endsWith(e));
+  if (ext('.py')) return 'evogit init --test "python3 -m pytest"';
+  if (ext('.go')) return 'evogit init --test "go test ./..."';
+  if (ext('.rs')) return 'evogit init --test "cargo test"';
+  if (ext('.java')) return 'evogit init --test "mvn -q test"';
+  if (ext('.c') || ext('.cpp') || ext('.cc')) return 'evogit init --test "make test"';
+  if (ext('.js') || ext('.ts') || ext('.mjs')) return 'evogit init --test "node --test"';
+  return 'evogit init --test "<the command that runs your tests>"';
+}
+
 /** What `evogit init` proposes for a working tree. */
 export async function detectProject(repoDir: string): Promise<DetectedProject> {
   const pkg = await readJson(path.join(repoDir, 'package.json'));
@@ -208,18 +187,10 @@ export async function detectProject(repoDir: string): Promise<DetectedProject> {
     const install = lock ? ['npm ci --no-audit --no-fund'] : Object.keys(deps).length ? ['npm install --no-audit --no-fund'] : [];
     return { language, testCommand, install, image: 'evogit/node:20' };
   }
-  const py = ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt'];
-  const found = await Promise.all(py.map((f) => exists(path.join(repoDir, f))));
-  const pyFiles = found.some(Boolean);
-  if (pyFiles) {
-    const toml = found[0] ? await readFile(path.join(repoDir, 'pyproject.toml'), 'utf8') : '';
-    const reqs = found[3] ? await readFile(path.join(repoDir, 'requirements.txt'), 'utf8') : '';
-    const usesPytest = /pytest/.test(toml) || /pytest/.test(reqs) || (await exists(path.join(repoDir, 'pytest.ini'))) || (await exists(path.join(repoDir, 'conftest.py')));
-    const install = found[3] ? ['pip install --user -r requirements.txt'] : found[0] || found[1] ? ['pip install --user .'] : [];
-    return { language: 'python', testCommand: usesPytest ? 'python3 -m pytest' : 'python3 -m unittest', install, image: 'evogit/python:3' };
-  }
-  if (await exists(path.join(repoDir, 'go.mod'))) return { language: 'go', testCommand: 'go test ./...', install: ['go mod download'], image: 'golang:1.22' };
-  if (await exists(path.join(repoDir, 'Cargo.toml'))) return { language: 'rust', testCommand: 'cargo test', install: ['cargo fetch'], image: 'rust:1' };
+  const python = await detectPython(repoDir);
+  if (python) return python;
+  if (await exists(path.join(repoDir, 'go.mod'))) return { language: 'go', testCommand: 'go test ./...', install: ['go mod download'], image: 'evogit/go:1' };
+  if (await exists(path.join(repoDir, 'Cargo.toml'))) return { language: 'rust', testCommand: 'cargo test', install: ['cargo fetch'], image: 'evogit/rust:1' };
   const makefile = await readFile(path.join(repoDir, 'Makefile'), 'utf8').catch(() => '');
   if (/^test\s*:/m.test(makefile)) return { language: 'other', testCommand: 'make test', install: [], image: 'evogit/node:20' };
   return { language: 'other', testCommand: null, install: [], image: 'evogit/node:20' };

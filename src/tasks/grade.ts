@@ -30,6 +30,11 @@ export interface GradeInput {
   rootTests?: Record<string, TestStatus>;
   /** The task's test files (to tell a file-level result of the root's run from a test). */
   testFiles?: string[];
+  /**
+   * How many tests the task runs (the most the root's graded runs of it reported): a failing
+   * run's counts are completed to it, the tests that did not run counted failed.
+   */
+  taskTests?: number;
 }
 
 export interface Grade {
@@ -41,10 +46,27 @@ export interface Grade {
   testResults?: Record<string, TestStatus>;
 }
 
-/** Find a named test among the results: exact id, or an id that ends with it after a separator. */
-export function lookupTest(tests: Record<string, TestStatus>, name: string): TestStatus | undefined {
+/**
+ * A test id as SWE-bench's harness writes it, in the form evogit's parsers give: Django's
+ * `test_name (module.Class)` and `test_name (module.Class.test_name)` are `module.Class.test_name`.
+ */
+export function normalizeTestId(name: string): string {
+  const django = /^(\S+) \(([\w.]+)\)$/.exec(name);
+  if (!django) return name;
+  const [, test, where] = django as unknown as [string, string, string];
+  return where.endsWith(`.${test}`) ? where : `${where}.${test}`;
+}
+
+/**
+ * Find a named test among the results: exact id (pytest node ids as SWE-bench lists them), the
+ * Django form, or an id that ends with it after a separator (`.`, ` > `, `::`, or a path's `/`:
+ * a node id of a run started in a subfolder); sympy's bare `test_name` is such a suffix.
+ */
+export function lookupTest(tests: Record<string, TestStatus>, raw: string): TestStatus | undefined {
+  if (raw in tests) return tests[raw];
+  const name = normalizeTestId(raw);
   if (name in tests) return tests[name];
-  const hits = Object.keys(tests).filter((id) => id.endsWith(`.${name}`) || id.endsWith(` > ${name}`) || id.endsWith(`::${name}`));
+  const hits = Object.keys(tests).filter((id) => id.endsWith(`.${name}`) || id.endsWith(` > ${name}`) || id.endsWith(`::${name}`) || id.endsWith(`/${name}`) || (name.includes('::') && name.endsWith(`/${id}`)));
   if (hits.length === 0) return undefined;
   // Ambiguous suffixes: every match must pass.
   return hits.some((id) => tests[id] === 'fail') ? 'fail' : hits.every((id) => tests[id] === 'skip') ? 'skip' : 'pass';
@@ -114,7 +136,38 @@ export function missingRootTests(results: ParsedResults, rootTests: Record<strin
   return { missing, skipped };
 }
 
+/**
+ * Did the runner crash rather than report? Its report says so (pytest's internal error), or a
+ * signal ended it (a segfault, an abort: exit 128+n). Then its results are only what provably
+ * ran before the crash: the tests it reported, every other test of the task failed.
+ */
+export function runnerCrash(input: Pick<GradeInput, 'exitCode' | 'parsed' | 'timedOut' | 'oomKilled'>): string | null {
+  if (input.parsed?.crashed) return `${input.parsed.crashed} (exit ${input.exitCode})`;
+  if (!input.timedOut && !input.oomKilled && input.exitCode !== null && input.exitCode >= 128) return `the runner was killed by signal ${input.exitCode - 128} (exit ${input.exitCode})`;
+  return null;
+}
+
+/**
+ * A failing run's counts completed to the task's test count: tests it did not report (it
+ * crashed, timed out, stopped at the first failure) are failed, so totals always equal the
+ * task's test count and a run that ended early never looks better than one that ran them all.
+ */
+export function completedCounts(counts: TestCounts, taskTests: number | undefined): { counts: TestCounts; missing: number } {
+  const missing = Math.max(0, (taskTests ?? 0) - counts.total);
+  if (missing === 0) return { counts, missing };
+  return { counts: { ...counts, failed: counts.failed + missing, total: counts.total + missing }, missing };
+}
+
 export function grade(input: GradeInput): Grade {
+  const crash = runnerCrash(input);
+  const graded = gradeRun(input, crash);
+  if (graded.outcome === 'pass' || graded.tampered || !graded.tests) return graded;
+  const { counts, missing } = completedCounts(graded.tests, input.taskTests);
+  const ran = crash ? `; graded from what ran before the crash: ${counts.passed} of ${counts.total} test(s) passed, every other one failed` : missing ? `; ${missing} test(s) of the task's ${counts.total} did not run (counted failed)` : '';
+  return { ...graded, reason: graded.reason + ran, tests: counts };
+}
+
+function gradeRun(input: GradeInput, crash: string | null): Grade {
   let parsed = input.parsed && input.canaries ? withoutCanaries(input.parsed, input.canaries) : input.parsed;
   let exitCode = input.exitCode;
   const failWith = (reason: string): Grade => ({ outcome: 'fail', reason, ...(parsed ? { tests: parsed.counts, testResults: parsed.tests } : {}) });
@@ -123,10 +176,12 @@ export function grade(input: GradeInput): Grade {
   if (input.format !== 'none' && !parsed) return failWith('the runner wrote no readable result file');
   if (input.canaries && input.parsed) {
     const c = canaryRule(input.parsed, input.canaries, exitCode);
-    if (c.verdict) return c.verdict;
+    // A crash that ended the process before the canaries ran is reported as the crash.
+    if (c.verdict) return crash && !c.verdict.tampered ? { ...c.verdict, reason: `the runner crashed: ${crash}` } : c.verdict;
     parsed = c.results;
     exitCode = c.exitCode;
   }
+  if (crash) return failWith(`the runner crashed: ${crash}`);
   if (input.rootTests && parsed) {
     const { missing, skipped } = missingRootTests(parsed, input.rootTests, input.testFiles ?? []);
     if (missing.length) return failWith(`${missing.length} test(s) the root's run named did not run: ${missing.slice(0, 5).join(', ')}`);

@@ -6,6 +6,9 @@ export {
   HARNESS_ENV,
   TIMEOUT_MS_TOKEN,
   TIMEOUT_S_TOKEN,
+  FILES_TOKEN,
+  REPORT_FLAGS,
+  shellWords,
   fillCommand,
   runnerHasTimeout,
   DEFAULT_PATTERNS,
@@ -16,12 +19,13 @@ export {
   tasksFromFiles,
   discoverTasks,
   detectProject,
+  testCommandHint,
   type Runner,
   type DetectedProject,
 } from './discover.js';
 export { MANIFEST_PATTERNS, manifestFiles } from './manifests.js';
-export { parseJUnit, parseTap, parseJestJson, parsePytest, parseResults, extractMetrics, countsOf, type ParsedResults, type TestStatus } from './parsers.js';
-export { grade, lookupTest, type Grade, type GradeInput, type Objective } from './grade.js';
+export { parseJUnit, parseTap, parseJestJson, parsePytest, parseGoJson, parseLibtestJson, parseResults, extractMetrics, countsOf, type ParsedResults, type TestStatus } from './parsers.js';
+export { grade, lookupTest, normalizeTestId, runnerCrash, completedCounts, type Grade, type GradeInput, type Objective } from './grade.js';
 export { protectedPatterns, tamperedPaths, CI_PATHS } from './protect.js';
 export { globToRegExp, matchesAny } from './glob.js';
 export { findSupport, packageTestFields, testRoot, jsImports, pyImports, RUNNER_CONFIGS, type Support } from './support.js';

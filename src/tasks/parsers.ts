@@ -11,6 +11,8 @@ export type TestStatus = 'pass' | 'fail' | 'skip';
 export interface ParsedResults {
   tests: Record<string, TestStatus>;
   counts: TestCounts;
+  /** The report itself says the runner crashed (an internal error): see grade()'s crash rule. */
+  crashed?: string;
 }
 
 export function countsOf(tests: Record<string, TestStatus>): TestCounts {
@@ -43,20 +45,54 @@ function attr(tag: string, name: string): string | undefined {
   return m ? unescapeXml(m[2] ?? m[3] ?? '') : undefined;
 }
 
-/** JUnit XML (pytest --junitxml, node's junit reporter, the unittest harness). Id: `classname.name`. */
+/**
+ * pytest's node id from an xunit1 testcase (`file="tests/test_x.py" classname="tests.test_x.TestA"
+ * name="test_b[1]"` → `tests/test_x.py::TestA::test_b[1]`), the id SWE-bench's lists use.
+ */
+function pytestNodeId(file: string, classname: string, name: string): string {
+  const stem = file.replace(/\.py$/, '').split('/');
+  const parts = classname ? classname.split('.') : [];
+  let at = -1;
+  if (stem.every((s, i) => parts[i] === s)) at = stem.length;
+  else {
+    const i = parts.lastIndexOf(stem[stem.length - 1]!);
+    if (i >= 0) at = i + 1;
+  }
+  const classes = at >= 0 ? parts.slice(at) : [];
+  return [file, ...classes, name].join('::');
+}
+
+/**
+ * JUnit XML (pytest --junitxml, Catch, the JUnit console launcher, the unittest harness). Id:
+ * `classname.name`; pytest's xunit1 report (it names each test's file) gives pytest's node id.
+ * A testcase with no name, or pytest's `internal` entry, is not a test: it is the runner
+ * reporting its own crash (`crashed`).
+ */
 export function parseJUnit(xml: string): ParsedResults {
   const tests: Record<string, TestStatus> = {};
-  const re = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
+  let crashed: string | undefined;
+  // Attribute values may hold a raw '>' (Catch writes test names like "a -> b" unescaped).
+  const re = /<testcase\b((?:[^>"']|"[^"]*"|'[^']*')*?)(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (let m = re.exec(xml); m; m = re.exec(xml)) {
     const open = m[1]!;
     const body = m[3] ?? '';
-    const name = attr(open, 'name') ?? '(unnamed)';
+    const name = attr(open, 'name');
     const classname = attr(open, 'classname');
-    const id = classname ? `${classname}.${name}` : name;
+    if (!name || (classname === 'pytest' && name === 'internal')) {
+      crashed = name ? 'the runner reported an internal error' : 'the runner reported a test case with no name';
+      continue;
+    }
     const status: TestStatus = /<(failure|error)\b/.test(body) ? 'fail' : /<skipped\b/.test(body) ? 'skip' : 'pass';
-    record(tests, id, status);
+    const file = attr(open, 'file');
+    if (file?.endsWith('.py')) {
+      // A node id is unique: a second entry is the same test's teardown, and a failure wins.
+      const id = pytestNodeId(file, classname ?? '', name);
+      if (tests[id] === undefined || status === 'fail') tests[id] = status;
+      continue;
+    }
+    record(tests, classname ? `${classname}.${name}` : name, status);
   }
-  return { tests, counts: countsOf(tests) };
+  return { tests, counts: countsOf(tests), ...(crashed ? { crashed } : {}) };
 }
 
 /**
@@ -154,6 +190,93 @@ export function parsePytest(text: string): ParsedResults {
   return { tests, counts: countsOf(tests) };
 }
 
+/** The JSON object on each line that is one; other lines (a build's own output) are passed over. */
+function jsonLines(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Record<string, unknown>);
+    } catch {
+      // A line that only looks like JSON (cut at the output cap): not an event.
+      continue;
+    }
+  }
+  return out;
+}
+
+/**
+ * Tests that started and never reported an outcome (the process died in them) fail; a parent
+ * whose subtests reported counts only when it failed with no failing subtest (pure helper).
+ */
+function settle(order: string[], status: Map<string, TestStatus | 'started'>, separator: string): ParsedResults {
+  const tests: Record<string, TestStatus> = {};
+  const names = [...new Set(order)];
+  for (const name of names) {
+    const s = status.get(name);
+    const st: TestStatus = s === 'started' || s === undefined ? 'fail' : s;
+    const children = names.filter((n) => n.startsWith(`${name}${separator}`));
+    if (children.length && (st !== 'fail' || children.some((c) => status.get(c) === 'fail' || status.get(c) === 'started'))) continue;
+    tests[name] = st;
+  }
+  return { tests, counts: countsOf(tests) };
+}
+
+/** `go test -json` (test2json events). Id: the test name, subtests as `TestX/case`. */
+export function parseGoJson(text: string): ParsedResults {
+  const status = new Map<string, TestStatus | 'started'>();
+  const order: string[] = [];
+  const packageFailed = new Set<string>();
+  const packagesWithTests = new Set<string>();
+  for (const e of jsonLines(text)) {
+    const action = String(e.Action ?? '');
+    const pkg = String(e.Package ?? '');
+    if (typeof e.Test !== 'string') {
+      if (action === 'fail' && pkg) packageFailed.add(pkg);
+      continue;
+    }
+    packagesWithTests.add(pkg);
+    const name = e.Test;
+    if (action === 'run') {
+      order.push(name);
+      if (!status.has(name)) status.set(name, 'started');
+    } else if (action === 'pass' || action === 'fail' || action === 'skip') {
+      order.push(name);
+      status.set(name, action === 'pass' ? 'pass' : action === 'fail' ? 'fail' : 'skip');
+    }
+  }
+  const parsed = settle(order, status, '/');
+  // A package that failed before any test ran (it does not build): a failure of its own.
+  for (const pkg of packageFailed) if (!packagesWithTests.has(pkg)) record(parsed.tests, `${pkg} (build)`, 'fail');
+  return { tests: parsed.tests, counts: countsOf(parsed.tests) };
+}
+
+/** Rust libtest `--format json` events (cargo test, every test binary). Id: the test's path. */
+export function parseLibtestJson(text: string): ParsedResults {
+  const tests: Record<string, TestStatus> = {};
+  let started = new Map<string, boolean>();
+  const flush = (): void => {
+    // The binary ended (or the next began) with tests that never finished: they died.
+    for (const [name, done] of started) if (!done) record(tests, name, 'fail');
+    started = new Map();
+  };
+  for (const e of jsonLines(text)) {
+    if (e.type === 'suite' && e.event === 'started') flush();
+    if (e.type !== 'test' || typeof e.name !== 'string') continue;
+    if (e.event === 'started') {
+      started.set(e.name, false);
+      continue;
+    }
+    const status: TestStatus | null = e.event === 'ok' ? 'pass' : e.event === 'failed' ? 'fail' : e.event === 'ignored' ? 'skip' : null;
+    if (!status) continue;
+    started.set(e.name, true);
+    record(tests, e.name, status);
+  }
+  flush();
+  return { tests, counts: countsOf(tests) };
+}
+
 /** Parse by format; null for 'none' or an unparseable file. */
 export function parseResults(format: ResultFormat, text: string): ParsedResults | null {
   try {
@@ -167,6 +290,10 @@ export function parseResults(format: ResultFormat, text: string): ParsedResults 
         return parseJestJson(text);
       case 'pytest':
         return parsePytest(text);
+      case 'go-json':
+        return parseGoJson(text);
+      case 'libtest-json':
+        return parseLibtestJson(text);
       case 'none':
         return null;
     }

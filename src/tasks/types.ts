@@ -9,7 +9,8 @@ export type Grading =
   | { kind: 'tests'; failToPass: string[]; passToPass: string[] };
 
 /** Which machine-readable output the command produces, for parsing per-test results. */
-export type ResultFormat = 'junit' | 'tap' | 'vitest-json' | 'jest-json' | 'pytest' | 'none';
+/** go-json: `go test -json` events; libtest-json: Rust's libtest `--format json` events. */
+export type ResultFormat = 'junit' | 'tap' | 'vitest-json' | 'jest-json' | 'pytest' | 'go-json' | 'libtest-json' | 'none';
 
 export interface TaskSpec {
   id: string;

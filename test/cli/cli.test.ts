@@ -83,6 +83,44 @@ describe('evogit CLI', () => {
     expect((await sh(dir, 'git', ['show', '--name-only', '--format=', 'HEAD'])).stdout.trim()).toBe('evogit.yml');
   });
 
+  it('detects a pytest layout with no manifest, keeps the user\'s flags, and sets protected and mutable paths at init', async () => {
+    const dir = track(
+      await makeRepo({
+        'conftest.py': 'import sys\n',
+        'calc.py': 'def add(a, b):\n    return a - b\n',
+        'tests/test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n',
+        'data/golden.txt': '5\n',
+      }),
+    );
+    const r = await evogit(dir, ['init', '--test', 'python3 -m pytest -x --timeout 0.1', '--protect', 'data/**', '--include', 'calc.py', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ language: 'python', image: 'evogit/python:3', protect: ['data/**'], include: ['calc.py'] });
+    const config = await readFile(path.join(dir, 'evogit.yml'), 'utf8');
+    expect(config).toMatch(/protected:\n\s+- evogit.yml\n\s+- data\/\*\*/);
+    expect(config).toMatch(/mutate:\n\s+include:\n\s+- calc.py/);
+    // The task runs the user's command with its flags, evogit's report flags after "pytest".
+    const { discoverTasks } = await import('../../src/tasks/index.js');
+    const { loadConfig } = await import('../../src/config/index.js');
+    const tasks = await discoverTasks(dir, 'HEAD', await loadConfig(dir));
+    expect(tasks.map((t) => t.id)).toEqual(['tests/test_calc.py']);
+    expect(tasks[0]!.command.slice(0, 3)).toEqual(['python3', '-m', 'pytest']);
+    expect(tasks[0]!.command.slice(-4)).toEqual(['-x', '--timeout', '0.1', 'tests/test_calc.py']);
+    // Detected without --test: pytest, from the conftest.py.
+    const auto = track(await makeRepo({ 'conftest.py': '', 'test_x.py': 'def test_x():\n    assert True\n' }));
+    const d = await evogit(auto, ['init', '--json']);
+    expect(d.exitCode, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout)).toMatchObject({ language: 'python', testCommand: 'python3 -m pytest' });
+  });
+
+  it('with no test command to detect, the hint is in the project\'s language', async () => {
+    const dir = track(await makeRepo({ 'tool.py': 'print(1)\n' }));
+    const r = await evogit(dir, ['init']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('E_NO_TEST_COMMAND');
+    expect(r.stderr).toContain('evogit init --test "python3 -m pytest"');
+    expect(r.stderr).not.toContain('npm test');
+  });
+
   it('reports a malformed config by path, with a non-zero exit', async () => {
     const dir = track(await makeRepo(nodeProject));
     expect((await evogit(dir, ['init'])).exitCode).toBe(0);

@@ -1,11 +1,11 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dgmReportCommand, dgmRunCommand } from '../../src/cli/commands/dgm.js';
 import { tasksListCommand } from '../../src/cli/commands/tasks.js';
 import type { Io } from '../../src/cli/index.js';
 import { removeDir } from '../helpers/repo.js';
-import { SECRET_KEY, agentRepo, scriptedLlm, type ScriptedLlm } from './helpers.js';
+import { SECRET_KEY, action, agentRepo, scriptedLlm, type ScriptedLlm } from './helpers.js';
 import { dgmModel } from './solver.js';
 
 const KEY_ENV = 'EVOGIT_DGM_TEST_KEY';
@@ -44,5 +44,22 @@ describe('the dgm and tasks commands', () => {
     expect(report.text).toMatch(/^root .* held-out 0\/1 resolved/m);
     expect(report.data).toMatchObject({ suite: 'poly', heldOutTasks: 1 });
     expect(llm.server.requests.every((r) => r.headers.authorization === `Bearer ${SECRET_KEY}`)).toBe(true);
+  });
+
+  it('dgm run that stops before its budget for another reason exits non-zero and says why', async () => {
+    // A model that never edits: every expansion is rejected, no evaluation is ever made.
+    const idle = await scriptedLlm(() => ({ text: action({ tool: 'done', summary: 'nothing to do' }) }));
+    const text = await import('node:fs/promises').then((fs) => fs.readFile(path.join(repo, 'evogit.yml'), 'utf8'));
+    try {
+      await writeFile(path.join(repo, 'evogit.yml'), text.replace(llm.server.openaiBaseUrl, idle.server.openaiBaseUrl));
+      const ran = await dgmRunCommand({ C: repo, json: false, 'max-evals': 20, 'max-expansions': 4, seed: 4 }, io);
+      expect(ran.exitCode, ran.text).toBe(1);
+      expect(ran.data).toMatchObject({ stoppedEarly: true });
+      expect(ran.text).toMatch(/too many rejected expansions \(\d+; the last: /);
+      expect(ran.text).toMatch(/stopped before the budget \(\d+ of 20 evaluations\)/);
+    } finally {
+      await writeFile(path.join(repo, 'evogit.yml'), text);
+      await idle.close();
+    }
   });
 });

@@ -61,3 +61,11 @@ export async function ownContainers(): Promise<Docker.ContainerInfo[]> {
     filters: JSON.stringify({ label: ['evogit.owner=evogit', `evogit.pid=${process.pid}`] }),
   });
 }
+
+let toolchains: Promise<void> | null = null;
+
+/** The language images of benchmark suites (sandbox/build-toolchains.sh; existing ones are kept). */
+export function ensureToolchainImages(): Promise<void> {
+  toolchains ??= ensureTestImage().then(() => run(path.join(repoRoot, 'sandbox', 'build-toolchains.sh'), [], { cwd: repoRoot, timeoutMs: 20 * 60_000 }).then(() => undefined));
+  return toolchains;
+}

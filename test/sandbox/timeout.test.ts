@@ -136,7 +136,7 @@ describe('a looping candidate under pytest (local sandbox, evogit_timeout plugin
       expect(e.timeoutMs).toBe(5000);
       expect(e.durationMs).toBeLessThan(5000 + 4000);
       // test_c never started: it is not in the report, so the grade counts it as not run.
-      expect(e.testResults).toEqual({ 'test_stats.test_a': 'pass', 'test_stats.test_b': 'fail' });
+      expect(e.testResults).toEqual({ 'test_stats.py::test_a': 'pass', 'test_stats.py::test_b': 'fail' });
       expect(e.log).toContain('timed out after 5 s');
     } finally {
       await removeDir(repo);

@@ -1,10 +1,10 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
 import { importSuite, listSuites, loadSuite, parseSweConfig, parseSweJsonl, splitOf, sweTestFor, SUITES_DIR } from '../../src/suites/index.js';
-import { makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { evogit, makeRepo, removeDir, sh } from '../helpers/repo.js';
 import { polyglotCopy, sweSuite } from './fixtures.js';
 
 const dirs: string[] = [];
@@ -109,5 +109,65 @@ describe('tasks import', () => {
     expect(counts.heldout / 2000).toBeGreaterThan(0.16);
     expect(counts.heldout / 2000).toBeLessThan(0.24);
     expect(ids.map((id) => splitOf(id, 3, f))).toEqual(ids.map((id) => splitOf(id, 3, f)));
+  });
+});
+
+describe('tasks import: the bugs a new user met', () => {
+  it('--force on an unchanged suite commits nothing and succeeds; a changed one is committed', async () => {
+    const repo = await evolvingRepo();
+    const src = await polyglotCopy();
+    dirs.push(src);
+    const first = await importSuite({ repoDir: repo, source: src, name: 'poly' });
+    const again = await importSuite({ repoDir: repo, source: src, name: 'poly', force: true });
+    expect(again).toMatchObject({ unchanged: true, commit: first.commit, rootMoved: false });
+    expect((await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim()).toBe(first.commit);
+    const changed = await importSuite({ repoDir: repo, source: src, name: 'poly', force: true, seed: 5 });
+    expect(changed.unchanged).toBe(false);
+    expect(changed.commit).not.toBe(first.commit);
+    // The bin, as the issue ran it: exit 0, not 70.
+    const cli = await evogit(repo, ['tasks', 'import', src, '--name', 'poly', '--force', '--seed', '5']);
+    expect(cli.exitCode, cli.stderr).toBe(0);
+    expect(cli.stdout).toContain('unchanged');
+  });
+
+  it('a suite imported on a commit on top of the root is found by the evaluator (the root does not move)', async () => {
+    const repo = await evolvingRepo();
+    const root = await (await Archive.open({ repoDir: repo })).root();
+    await writeFile(path.join(repo, 'agent.md'), 'more\n');
+    await sh(repo, 'git', ['add', 'agent.md']);
+    await sh(repo, 'git', ['commit', '-qm', 'work after init']);
+    const src = await polyglotCopy();
+    dirs.push(src);
+    const r = await importSuite({ repoDir: repo, source: src, name: 'poly' });
+    expect(r.rootMoved).toBe(false);
+    expect(await (await Archive.open({ repoDir: repo })).root()).toBe(root);
+    const suite = await loadSuite(repo, 'poly', root!);
+    expect(suite.commit).toBe(r.commit);
+    expect(suite.tasks).toHaveLength(3);
+    await expect(loadSuite(repo, 'nope', root!)).rejects.toMatchObject({ code: 'E_NO_SUITE' });
+  });
+
+  it('refuses a test patch that does not apply to its base commit, naming the line', async () => {
+    const repo = await evolvingRepo();
+    const swe = await sweSuite();
+    dirs.push(swe.dir);
+    const lines = (await readFile(swe.jsonl, 'utf8')).split('\n').filter(Boolean);
+    const rec = JSON.parse(lines[1]!) as Record<string, string>;
+    rec.test_patch = rec.test_patch!.replace(/^ (.*)$/m, ' $1 // not in the base');
+    await writeFile(swe.jsonl, `${lines[0]}\n${JSON.stringify(rec)}\n`);
+    const err = await importSuite({ repoDir: repo, source: swe.jsonl }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'E_SUITE_RECORD' });
+    expect((err as Error).message).toMatch(/^swe\.jsonl:2: test_patch does not apply to base_commit [0-9a-f]{12}: /);
+    expect(await listSuites(repo)).toEqual([]);
+  });
+
+  it('names the languages it cannot test and how many exercises that drops', async () => {
+    const repo = await evolvingRepo();
+    const src = await polyglotCopy();
+    dirs.push(src);
+    await mkdir(path.join(src, 'cobol', 'exercises', 'practice', 'a'), { recursive: true });
+    await mkdir(path.join(src, 'cobol', 'exercises', 'practice', 'b'), { recursive: true });
+    const r = await importSuite({ repoDir: repo, source: src, name: 'poly' });
+    expect(r.skipped).toEqual(['cobol: 2 exercise(s) not imported (evogit has no test command for cobol)']);
   });
 });

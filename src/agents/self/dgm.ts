@@ -46,6 +46,8 @@ export interface DgmRunResult {
   evaluations: number;
   rejected: number;
   reason: string;
+  /** It ended before its budget for a reason other than the budget (the CLI exits non-zero). */
+  stoppedEarly: boolean;
 }
 
 /** The suite the config names, or a usage error that says how to name one. */
@@ -141,9 +143,9 @@ export async function runDgm(opts: DgmRunOptions): Promise<DgmRunResult> {
   const seed = opts.seed ?? config.scorer.seed ?? 0;
   const rng = createRng(seed);
   const logDir = path.join(archive.gitCommonDir, 'evogit', 'logs');
-  const result: DgmRunResult = { expansions: 0, evaluations: 0, rejected: 0, reason: '' };
+  const result: DgmRunResult = { expansions: 0, evaluations: 0, rejected: 0, reason: '', stoppedEarly: false };
   for (let step = 0; ; step++) {
-    if (opts.signal?.aborted) return { ...result, reason: 'stopped' };
+    if (opts.signal?.aborted) return { ...result, reason: 'stopped', stoppedEarly: true };
     const snapshot = await archive.load();
     let spent = 0;
     for (const lines of snapshot.evaluations.values()) for (const e of lines) if (e.outcome !== 'error' && byId.has(e.task)) spent++;
@@ -170,7 +172,9 @@ export async function runDgm(opts: DgmRunOptions): Promise<DgmRunResult> {
         result.rejected++;
         emit({ type: 'rejected', parent: node.id, reason: made.reason });
         // Rejections cost no evaluation: bound them so a stubborn agent cannot spin forever.
-        if (result.rejected > 3 * (opts.budget.expansions ?? opts.budget.evaluations)) return { ...result, reason: 'too many rejected expansions' };
+        if (result.rejected > 3 * (opts.budget.expansions ?? opts.budget.evaluations)) {
+          return { ...result, reason: `too many rejected expansions (${result.rejected}; the last: ${made.reason})`, stoppedEarly: true };
+        }
       }
     } else {
       const task = byId.get(decision.task)!;

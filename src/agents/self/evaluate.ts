@@ -55,7 +55,7 @@ export async function evaluateAgentOnTask(req: EvaluateAgentRequest): Promise<Ev
     return { ...base, ...fields, durationMs: Math.round(performance.now() - started), time: new Date().toISOString(), log: tail(log) };
   };
   try {
-    const baseTree = await taskBaseTree(req.repoDir, root, req.task);
+    const baseTree = await taskBaseTree(req.repoDir, req.suite.commit ?? root, req.task);
     const agent = await runAgentProgram({
       repoDir: req.repoDir,
       agentCommit: node,
@@ -93,7 +93,7 @@ export async function evaluateAgentOnTask(req: EvaluateAgentRequest): Promise<Ev
 }
 
 async function gradeGradedTree(req: EvaluateAgentRequest, root: string, agentTree: string, baseTree: string): Promise<TreeGrade> {
-  const tree = await gradedTree(req.repoDir, root, req.task, agentTree);
+  const tree = await gradedTree(req.repoDir, req.suite.commit ?? root, req.task, agentTree);
   return gradeTree({ repoDir: req.repoDir, tree, base: baseTree, task: req.task, config: req.config, sandbox: req.sandbox, ...(req.signal ? { signal: req.signal } : {}) });
 }
 

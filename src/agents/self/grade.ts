@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseBytes, type Config } from '../../config/index.js';
 import { EvogitError, InfraError } from '../../errors/index.js';
-import { environmentFor, harnessEntries, makeTar, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
+import { buildHint, environmentFor, harnessEntries, makeTar, WORK_TOKEN, type Sandbox } from '../../sandbox/index.js';
 import type { SuiteTask } from '../../suites/index.js';
 import { archiveTar } from '../../git/reads.js';
 import { HARNESS_ENV, RESULTS_TOKEN, fillCommand, grade, killGraceMs, parseResults, runnerHasTimeout, taskTimeout, type Grade } from '../../tasks/index.js';
@@ -28,15 +28,16 @@ function extOf(format: SuiteTask['test']['format']): string {
  */
 export async function gradeTree(req: { repoDir: string; tree: string; base?: string; task: SuiteTask; config: Config; sandbox: Sandbox; signal?: AbortSignal }): Promise<TreeGrade> {
   const { task, config, sandbox } = req;
-  let image = config.sandbox.image;
+  // A suite task names its language's image (a Polyglot exercise); else the configured one.
+  let image = task.test.image ?? config.sandbox.image;
   let digest = await sandbox.imageId(image);
-  if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, 'Build it: `evogit sandbox build --offline`.');
+  if (!digest) throw new InfraError('E_IMAGE_MISSING', `sandbox image ${image} is not present`, buildHint(image));
   let installLog = '';
   if (task.test.install?.length) {
     // The task's dependencies, installed from the graded tree's manifests into a cached image.
     let environment;
     try {
-      environment = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, ...(req.base ? { reference: req.base } : {}), install: task.test.install, config, sandbox, signal: req.signal });
+      environment = await environmentFor({ repoDir: req.repoDir, treeish: req.tree, ...(req.base ? { reference: req.base } : {}), install: task.test.install, config, sandbox, image, signal: req.signal });
     } catch (e) {
       if (!(e instanceof EvogitError && e.code === 'E_CANDIDATE_INSTALL')) throw e;
       return { outcome: 'fail', reason: e.message, log: `--- install ---\n${e.message}\n`, image: digest, truncated: false };

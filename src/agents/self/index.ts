@@ -1,6 +1,7 @@
 /** The `self` agent and DGM mode: a node's own agent program, evaluated on task suites and run on itself. */
 export { evaluateAgentOnTask, gradePatch, type EvaluateAgentRequest } from './evaluate.js';
 export { gradeTree, type TreeGrade } from './grade.js';
+export { gradeTask, checkTask, taskValidator, baseProblem, referenceChanges, solutionChanges, type Candidate, type GradeTaskRequest, type TaskCheck } from './check.js';
 export { runAgentProgram, parseRunnerResult, type AgentLlm, type AgentProgramRequest, type AgentProgramResult } from './program.js';
 export { openSocketBridge, dockerWithReadOnlyBind, agentDockerSandbox, type SocketBridge } from './bridge.js';
 export { agentTemplateFiles, seedAgentDir } from './template.js';

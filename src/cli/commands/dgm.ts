@@ -75,7 +75,9 @@ export async function dgmRunCommand(a: GlobalArgs & Record<string, unknown>, io:
         if (!a.json) io.stderr(`${eventText(e)}\n`);
       },
     });
-    return { data: result, text: `${result.expansions} node(s) made, ${result.evaluations} evaluation(s), ${result.rejected} rejected: ${result.reason}` };
+    const text = `${result.expansions} node(s) made, ${result.evaluations} evaluation(s), ${result.rejected} rejected: ${result.reason}`;
+    // Stopping before the budget for any other reason is a failure a script must see.
+    return { data: result, text: result.stoppedEarly ? `${text}\nstopped before the budget (${result.evaluations} of ${Number(a['max-evals'] ?? config.budget.evaluations)} evaluations)` : text, ...(result.stoppedEarly ? { exitCode: 1 } : {}) };
   } finally {
     await host.close();
   }

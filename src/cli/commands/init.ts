@@ -6,7 +6,7 @@ import { EvogitError } from '../../errors/index.js';
 import { checkOutFiles, commitFilesOnHead } from '../../git/commit-files.js';
 import { git, parseNulList, parsePorcelainZ } from '../../git/index.js';
 import { agentTemplateFiles, seedAgentDir } from '../../agents/self/index.js';
-import { detectProject } from '../../tasks/index.js';
+import { detectProject, testCommandHint } from '../../tasks/index.js';
 import type { CommandOutput, GlobalArgs, Io } from '../context.js';
 
 export interface InitResult {
@@ -15,6 +15,10 @@ export interface InitResult {
   language: string;
   testCommand: string | string[];
   image: string;
+  /** Paths protected beyond the tests, the CI files and evogit.yml (--protect). */
+  protect: string[];
+  /** What the mutate agent may edit (--include); empty: any file the failing tests reach. */
+  include: string[];
   warnings: string[];
 }
 
@@ -28,6 +32,10 @@ export interface InitOptions {
   scorer?: ConfigInput['scorer'];
   /** `agent`: the repository is a coding agent (DGM mode), started from agents/seed. */
   template?: 'agent';
+  /** More paths no candidate may change (test.protected), beyond the tests and CI files. */
+  protect?: string[];
+  /** The only files the mutate agent edits (agents.mutate.include). */
+  include?: string[];
 }
 
 /**
@@ -73,10 +81,11 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   const detected = await detectProject(template.length ? seedAgentDir() : repoDir);
   const testCommand = opts.test ?? detected.testCommand;
   if (!testCommand) {
+    const files = (await git(repoDir, ['ls-files', '-z'])).stdout.split('\0').filter(Boolean);
     throw new EvogitError(
       'E_NO_TEST_COMMAND',
-      'could not detect a test command (no package.json test script, pytest, go.mod, Cargo.toml or Makefile test target)',
-      'Pass one: `evogit init --test "npm test"`.',
+      'could not detect a test command (no package.json, no Python manifest, pytest layout or test_*.py file, no go.mod, Cargo.toml or Makefile test target)',
+      `Pass one: \`${testCommandHint(files)}\`.`,
     );
   }
   const config: ConfigInput = {
@@ -85,13 +94,13 @@ export async function init(opts: InitOptions): Promise<InitResult> {
     test: {
       command: testCommand,
       install: detected.install,
-      protected: [...ALWAYS_PROTECTED],
+      protected: [...ALWAYS_PROTECTED, ...(opts.protect ?? []).filter((p) => !ALWAYS_PROTECTED.includes(p))],
       // Written out, so the file shows where a run's limit comes from (the README explains auto).
       timeout: opts.timeout ?? 'auto',
     },
     sandbox: { ...(opts.sandbox ? { kind: opts.sandbox } : {}), image: opts.image ?? detected.image },
     ...(opts.scorer ? { scorer: opts.scorer } : {}),
-    ...(opts.template === 'agent' ? { dgm: { mode: 'agent' as const }, agents: { kind: 'self' as const } } : {}),
+    ...(opts.template === 'agent' ? { dgm: { mode: 'agent' as const }, agents: { kind: 'self' as const } } : opts.include?.length ? { agents: { mutate: { include: opts.include } } } : {}),
   };
   const text = `# evogit configuration: see the README's config reference, or schema/evogit.schema.json.\n${stringifyConfig(config)}`;
   parseConfigText(text); // what we write must load
@@ -99,7 +108,16 @@ export async function init(opts: InitOptions): Promise<InitResult> {
   const message = `evogit: init${template.length ? ' (the seed coding agent)' : ''}\n\nThe archive root: candidates branch from this commit.\n`;
   const { commit } = await commitFilesOnHead(repoDir, { head: headCommit, files, message, also: [{ ref: rootRefOf(archive?.prefix), old: root }] });
   await checkOutFiles(repoDir, commit, files.map((f) => f.path));
-  return { root: commit, configFile: CONFIG_FILE, language: detected.language, testCommand, image: opts.image ?? detected.image, warnings };
+  return {
+    root: commit,
+    configFile: CONFIG_FILE,
+    language: detected.language,
+    testCommand,
+    image: opts.image ?? detected.image,
+    protect: (opts.protect ?? []).filter((p) => !ALWAYS_PROTECTED.includes(p)),
+    include: opts.include ?? [],
+    warnings,
+  };
 }
 
 /**
@@ -113,7 +131,8 @@ async function interruptedInit(repoDir: string, root: string): Promise<InitResul
   for (const f of added) if (!(await access(path.join(repoDir, f)).then(() => true, () => false))) missing.push(f);
   await checkOutFiles(repoDir, root, missing);
   const config = parseConfigText((await git(repoDir, ['show', `${root}:${CONFIG_FILE}`])).stdout);
-  return { root, configFile: CONFIG_FILE, language: config.language, testCommand: config.test.command, image: config.sandbox.image, warnings: [`finished an interrupted \`evogit init\`: ${missing.join(', ')} checked out from the root ${root.slice(0, 12)}`] };
+  const protect = config.test.protected.filter((p) => !ALWAYS_PROTECTED.includes(p));
+  return { root, configFile: CONFIG_FILE, language: config.language, testCommand: config.test.command, image: config.sandbox.image, protect, include: config.agents.mutate.include, warnings: [`finished an interrupted \`evogit init\`: ${missing.join(', ')} checked out from the root ${root.slice(0, 12)}`] };
 }
 
 async function topLevel(dir: string): Promise<string> {
@@ -137,6 +156,8 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     timeout: a.timeout as string | undefined,
     scorer: a.scorer as ConfigInput['scorer'] | undefined,
     template: a.template as 'agent' | undefined,
+    ...(a.protect ? { protect: (a.protect as unknown[]).map(String) } : {}),
+    ...(a.include ? { include: (a.include as unknown[]).map(String) } : {}),
   });
   for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
   const cmd = Array.isArray(result.testCommand) ? result.testCommand.join(' ') : result.testCommand;
@@ -145,6 +166,8 @@ export async function initCommand(a: GlobalArgs & Record<string, unknown>, io: I
     `  language      ${result.language}`,
     `  test command  ${cmd}`,
     `  sandbox image ${result.image}`,
+    ...(result.protect.length ? [`  protected     ${result.protect.join(', ')} (and every test file, CI file and evogit.yml)`] : []),
+    ...(result.include.length ? [`  mutate edits  only ${result.include.join(', ')}`] : []),
     `  root node     ${result.root.slice(0, 12)} (committed ${result.configFile})`,
     '',
     a.template === 'agent'

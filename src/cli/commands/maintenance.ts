@@ -5,7 +5,8 @@ import { loadConfig } from '../../config/index.js';
 import { openPr, planPr } from '../../forge/index.js';
 import { verifyNode } from '../../loop/verify.js';
 import { keepsPasses, logDirOf, prepareWork } from '../../loop/work.js';
-import { buildSandboxImages, createSandbox, gc } from '../../sandbox/index.js';
+import { TOOLCHAINS, buildSandboxImages, createSandbox, gc, type ToolchainLanguage } from '../../sandbox/index.js';
+import { UsageError } from '../../errors/index.js';
 import { betaQuantile } from '../../scorer/index.js';
 import type { CommandOutput, GlobalArgs } from '../context.js';
 
@@ -27,9 +28,14 @@ export async function remoteHookCommand(a: GlobalArgs & Record<string, unknown>)
 }
 
 export async function sandboxBuildCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
-  const results = await buildSandboxImages({ offline: Boolean(a.offline), force: Boolean(a.force) });
+  const asked = ((a.lang as string[] | undefined) ?? []).flatMap((l) => String(l).split(',')).filter(Boolean);
+  const known = Object.keys(TOOLCHAINS) as ToolchainLanguage[];
+  const languages = asked.includes('all') ? known : (asked as ToolchainLanguage[]);
+  const unknown = languages.filter((l) => !known.includes(l));
+  if (unknown.length) throw new UsageError(`--lang takes ${known.join(', ')} or all, not ${unknown.join(', ')}`);
+  const results = await buildSandboxImages({ offline: Boolean(a.offline), force: Boolean(a.force), languages });
   const text = results.map((r) => r.stdout.trim()).filter(Boolean).join('\n') || 'Sandbox images are ready.';
-  return { data: { images: ['evogit/node:20', 'evogit/python:3'], steps: results.length }, text };
+  return { data: { images: ['evogit/node:20', 'evogit/python:3', ...languages.map((l) => TOOLCHAINS[l].tag)], steps: results.length }, text };
 }
 
 export async function prCommand(a: GlobalArgs & Record<string, unknown>): Promise<CommandOutput> {
