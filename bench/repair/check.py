@@ -82,16 +82,15 @@ def same(a, b):
 # ---- graphs (built afresh for each call: programs may mutate them) ----
 
 def node_class():
-    here = os.path.dirname(os.path.abspath(__file__))
+    # QuixBugs' own Node class, beside the known fix in the layout the bench builds.
     fix = sys.argv[4]
-    for d in (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(fix))), "python_testcases"), os.path.join(here, "corpus", "quixbugs", "python_testcases")):
-        p = os.path.join(d, "node.py")
-        if os.path.exists(p):
-            spec = importlib.util.spec_from_file_location("quixbugs_node", p)
-            m = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(m)
-            return m.Node
-    raise SystemExit("node.py not found")
+    p = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(fix))), "python_testcases", "node.py")
+    if not os.path.exists(p):
+        raise SystemExit(f"{p} not found: the known fix must sit in a QuixBugs layout")
+    spec = importlib.util.spec_from_file_location("quixbugs_node", p)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m.Node
 
 
 def random_digraph(r, n, p):
