@@ -41,7 +41,17 @@ export interface JsBugManifest {
   module: 'module' | 'commonjs';
   /** Module specifiers of the test files → what they become (`stand-in:tape.cjs` = our stand-in). */
   imports?: Record<string, string>;
-  /** Turn `const x = require('y')` into `import x from 'y'` in the tests (an ES module under test). */
+  /**
+   * Module specifiers of the source files (the buggy one and `sources`, and the known fix) →
+   * what they become: extensionless relative imports that the project's ESM loader resolved
+   * (`./utils` → `./utils.js`), so node runs them as they are.
+   */
+  sourceImports?: Record<string, string>;
+  /**
+   * Turn `const x = require('y')` into an import in the tests (an ES module under test, which
+   * the project's build turned into CommonJS): `import x from 'y'`, or `import * as x from 'y'`
+   * when `y` is one of our sources without a default export.
+   */
   requireToImport?: boolean;
   /** Default `node --test`. */
   test?: string;
@@ -81,22 +91,50 @@ export function jsNeeds(bugs: JsBug[]): Need[] {
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A test file with its imports pointed at the sources and the stand-ins. */
-export function rewriteTest(text: string, testPath: string, m: Pick<JsBugManifest, 'imports' | 'requireToImport'>): { text: string; standIns: string[] } {
+/** `text` with each module specifier of `map` replaced; `used` collects those that occurred (all must, without it). */
+export function rewriteSpecifiers(text: string, file: string, map: Record<string, string>, used?: Set<string>): string {
   let out = text;
-  const standIns: string[] = [];
-  if (m.requireToImport) out = out.replace(/^(\s*)(?:const|let|var)\s+([\w$]+)\s*=\s*require\((['"][^'"]+['"])\);?/gm, '$1import $2 from $3;');
-  for (const [from, to] of Object.entries(m.imports ?? {})) {
-    let target = to;
-    if (to.startsWith('stand-in:')) {
-      const file = to.slice('stand-in:'.length);
-      standIns.push(file);
-      target = path.posix.relative(path.posix.dirname(testPath), `${HELPERS}/${file}`);
-      if (!target.startsWith('.')) target = `./${target}`;
-    }
+  for (const [from, to] of Object.entries(map)) {
     const re = new RegExp(`(\\bfrom\\s*|\\brequire\\(\\s*|\\bimport\\(\\s*|^\\s*import\\s+)(['"])${escape(from)}\\2`, 'gm');
-    if (!re.test(out)) throw new Error(`${testPath}: no import of '${from}' to rewrite`);
-    out = out.replace(re, (_all, lead: string, quote: string) => `${lead}${quote}${target}${quote}`);
+    if (!re.test(out)) {
+      if (!used) throw new Error(`${file}: no import of '${from}' to rewrite`);
+      continue;
+    }
+    used?.add(from);
+    out = out.replace(re, (_all, lead: string, quote: string) => `${lead}${quote}${to}${quote}`);
+  }
+  return out;
+}
+
+/**
+ * A test file with its imports pointed at the sources and the stand-ins. `sourceText` gives
+ * the content of a repository-relative source file (to tell a default export from named ones).
+ */
+export function rewriteTest(
+  text: string,
+  testPath: string,
+  m: Pick<JsBugManifest, 'imports' | 'requireToImport'>,
+  sourceText: (rel: string) => string | undefined = () => undefined,
+): { text: string; standIns: string[] } {
+  const standIns: string[] = [];
+  const map: Record<string, string> = {};
+  for (const [from, to] of Object.entries(m.imports ?? {})) {
+    if (!to.startsWith('stand-in:')) {
+      map[from] = to;
+      continue;
+    }
+    const file = to.slice('stand-in:'.length);
+    standIns.push(file);
+    const target = path.posix.relative(path.posix.dirname(testPath), `${HELPERS}/${file}`);
+    map[from] = target.startsWith('.') ? target : `./${target}`;
+  }
+  let out = rewriteSpecifiers(text, testPath, map);
+  if (m.requireToImport) {
+    out = out.replace(/^(\s*)(?:const|let|var)\s+([\w$]+)\s*=\s*require\((['"])([^'"]+)\3\);?/gm, (_all, indent: string, name: string, q: string, spec: string) => {
+      const source = spec.startsWith('.') ? sourceText(path.posix.join(path.posix.dirname(testPath), spec)) : undefined;
+      const namespace = source !== undefined && !/^\s*export\s+default\b/m.test(source);
+      return `${indent}import ${namespace ? `* as ${name}` : name} from ${q}${spec}${q};`;
+    });
   }
   return { text: out, standIns };
 }
@@ -116,11 +154,19 @@ export async function jsPrograms(bugs: JsBug[], snapshots: Map<string, Snapshot>
     const repo = path.join(dir, 'repo');
     const parent = `${m.commit}^`;
     const files = new Map<string, string>();
-    for (const rel of [m.buggy, ...(m.sources ?? [])]) files.set(rel, await put(repo, rel, await need(s, parent, rel)));
+    const texts = new Map<string, string>();
+    const used = new Set<string>();
+    const source = (rel: string, text: string): string => (/\.[cm]?js$/.test(rel) && m.sourceImports ? rewriteSpecifiers(text, rel, m.sourceImports, used) : text);
+    for (const rel of [m.buggy, ...(m.sources ?? [])]) {
+      texts.set(rel, source(rel, await need(s, parent, rel)));
+      files.set(rel, await put(repo, rel, texts.get(rel)!));
+    }
+    const unused = Object.keys(m.sourceImports ?? {}).filter((k) => !used.has(k));
+    if (unused.length > 0) throw new Error(`js/${name}: no source imports ${unused.map((u) => `'${u}'`).join(', ')} to rewrite`);
     for (const rel of m.fixtures ?? []) files.set(rel, await put(repo, rel, await need(s, m.commit, rel)));
     const standIns = new Set<string>();
     for (const rel of m.tests) {
-      const t = rewriteTest(await need(s, m.commit, rel), rel, m);
+      const t = rewriteTest(await need(s, m.commit, rel), rel, m, (r) => texts.get(r));
       t.standIns.forEach((f) => standIns.add(f));
       files.set(rel, await put(repo, rel, t.text));
     }
@@ -132,7 +178,7 @@ export async function jsPrograms(bugs: JsBug[], snapshots: Map<string, Snapshot>
     }
     const pkgName = m.repo.split('/')[1]!;
     files.set('package.json', await put(repo, 'package.json', `${JSON.stringify({ name: pkgName, private: true, type: m.module })}\n`));
-    const fix = await put(dir, `fix/${path.basename(m.buggy)}`, await need(s, m.commit, m.buggy));
+    const fix = await put(dir, `fix/${path.basename(m.buggy)}`, source(m.buggy, await need(s, m.commit, m.buggy)));
     programs.push({
       id: `js/${name}`,
       language: 'javascript',

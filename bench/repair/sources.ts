@@ -50,6 +50,7 @@ export class MissingSourcesError extends Error {
       `Get each one into one directory, e.g. DIR=${dir ?? '~/evogit-repair-sources'}:`,
       ...missing.map((m) => `  git clone --bare https://github.com/${m.repo} "$DIR/${m.repo.replace('/', '+')}"`),
       `then pass --sources DIR (or set ${SOURCES_ENV}=DIR), or one at a time with --source OWNER/NAME=PATH.`,
+      `In an evogit session, the session's fetch tool gets each one (${missing.map((m) => `fetch github:${m.repo}`).join(', ')}) into /work/.mirror, which is read when no directory is given.`,
     ];
     super(lines.join('\n'));
     this.name = 'MissingSourcesError';
