@@ -128,7 +128,8 @@ async function runBench(): Promise<void> {
   const done = new Set((await readResults(RESULTS, label)).map((r) => `${r.program}#${r.seed}`));
   const queue: { program: Program; seed: number }[] = [];
   for (let s = 1; s <= seeds; s++) for (const program of programs) if (!done.has(`${program.id}#${s}`)) queue.push({ program, seed: s });
-  const build = (await run('git', ['-C', evogit, 'log', '-1', '--format=%h %s'], { cwd: evogit, reject: false })).stdout.trim();
+  // The build's last commit, or (a `git archive` copy) its directory's name.
+  const build = (await run('git', ['-C', evogit, 'log', '-1', '--format=%h %s'], { cwd: evogit, reject: false })).stdout.trim() || path.basename(evogit);
   process.stdout.write(`${label}: ${queue.length} runs (${done.size} already done), ${jobs} at a time, evogit ${evogit}, ${strategy}, ${sandbox} sandbox\n`);
   await mkdir(RESULTS, { recursive: true });
   const worker = async (): Promise<void> => {
