@@ -182,7 +182,7 @@ async function main(): Promise<void> {
       const labels = (flag('labels') ?? 'current').split(',');
       const results = new Map<string, LoadedResult[]>();
       for (const l of labels) results.set(l, await readResults(RESULTS, l));
-      const text = await report({ programs: corpus, results, machine: await machine(), resultsDir: RESULTS });
+      const text = await report({ programs, results, machine: await machine(), resultsDir: RESULTS });
       process.stdout.write(`${text}\n`);
       if (process.argv.includes('--write')) await writeFile(path.join(RESULTS, 'report.md'), `${text}\n`);
     }
