@@ -41,9 +41,9 @@ export default tseslint.config(
     // The coverage preload is CommonJS: `--require` works on every Node the sandbox may have.
     files: ['sandbox/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', __filename: 'readonly', performance: 'readonly' } },
-      rules: { '@typescript-eslint/no-require-imports': 'off' },
-    },
-    {
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // bench/repair's stand-in for tape is CommonJS: the projects' tests `require` it.
     files: ['bench/repair/stand-ins/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
