@@ -4,7 +4,7 @@ import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'examples/', 'bench/fixtures/', 'test/fixtures/polyglot/', 'coverage/', 'agents/**/*.py', 'schema/', 'bench/repair/corpus/'] },
+  { ignores: ['dist/', 'node_modules/', 'examples/', 'bench/fixtures/', 'test/fixtures/polyglot/', 'coverage/', 'agents/**/*.py', 'schema/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -41,6 +41,12 @@ export default tseslint.config(
     // The coverage preload is CommonJS: `--require` works on every Node the sandbox may have.
     files: ['sandbox/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', require: 'readonly', __filename: 'readonly', performance: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // bench/repair's stand-in for tape is CommonJS: the projects' tests `require` it.
+    files: ['bench/repair/stand-ins/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -4,7 +4,8 @@
  *   node check-js.mjs NAME CANDIDATE.js KNOWN_FIX.js
  *
  * Runs the candidate and the known fix on seeded random inputs (none from the project's test
- * file) and prints one JSON line like check.py: {"correct", "agreed", "inputs", "detail"}.
+ * file) and prints one JSON line like check.py: {"correct", "agreed", "inputs", "detail"}, where
+ * `agreed` counts the inputs before the first disagreement (which ends the check).
  */
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
@@ -27,13 +28,16 @@ const rand = () => {
 const int = (n) => Math.floor(rand() * n);
 const pick = (xs) => xs[int(xs.length)];
 
-const CJS = new Set(['mri-null-default']);
+const CJS = new Set(['mri-null-default', 'minimist-bool-alias', 'minimist-dash', 'minimist-proto']);
+/** The function under test, where the module exports more than one. */
+const EXPORT = { 'qss-decode-key': 'decode' };
 const dir = mkdtempSync(path.join(tmpdir(), 'evogit-check-js-'));
 async function load(file, as) {
   const ext = CJS.has(name) ? '.cjs' : '.mjs';
   const target = path.join(dir, `${as}${ext}`);
   copyFileSync(file, target);
   const m = await import(pathToFileURL(target).href);
+  if (EXPORT[name]) return m[EXPORT[name]];
   return m.default?.default ?? m.default ?? m.dset ?? m;
 }
 
@@ -43,6 +47,8 @@ function outcome(fn, args, view) {
     return { ok: view(fn(...args), args) };
   } catch (e) {
     return { threw: e?.constructor?.name ?? String(e) };
+  } finally {
+    delete Object.prototype.polluted; // what a polluting program left, so the next call starts clean
   }
 }
 
@@ -89,7 +95,49 @@ const GEN = {
     // mri fills in its options object: each call gets its own copy (through JSON, so an `undefined` default is dropped).
     return { args: [argv, opts], fresh: () => [argv.slice(), JSON.parse(JSON.stringify(opts))], view: (out) => JSON.parse(JSON.stringify(out)) };
   },
+  'clsx-array-check': clsxInput,
+  'clsx-functions': clsxInput,
+  'qss-decode-key': () => {
+    const part = () => encodeURIComponent(pick(['a', 'b c', 'ä', 'x[y]', 'k=1', '&', '%', 'a+b', '1']));
+    const str = Array.from({ length: 1 + int(4) }, () => `${part()}=${pick([part(), '', 'true', 'false', '42', '0.5'])}`).join('&');
+    return { args: [str], view: (out) => out };
+  },
+  'qss-false-values': () => {
+    const value = () => pick([false, true, 0, 1, '', 'x y', null, undefined, NaN, [1, false], [], ['a', 0]]);
+    const obj = Object.fromEntries(Array.from({ length: int(4) }, () => [pick(['a', 'b', 'c d', 'ä']), value()]));
+    return { args: [obj, pick([undefined, '?', '#'])], view: (out) => out };
+  },
+  'minimist-bool-alias': minimistInput,
+  'minimist-dash': minimistInput,
+  'minimist-proto': minimistInput,
 };
+
+function clsxInput() {
+  const leaf = () => pick(['a', 'b', '', 0, 1, 42, true, false, null, undefined, () => 'f', { x: true, y: 0, z: 'q' }, { push: 1, a: true }, { call: 1 }]);
+  const arg = (d) => (d < 2 && rand() < 0.3 ? Array.from({ length: int(3) }, () => arg(d + 1)) : leaf());
+  return { args: Array.from({ length: int(4) }, () => arg(0)), view: (out) => out };
+}
+
+/** minimist on random command lines: values, aliases of booleans, dashes, and keys that reach Object.prototype. */
+function minimistInput() {
+  const token = () =>
+    pick(['-a', '--foo', 'bar', '--no-baz', '-xyz', '--n=3', '5', '--', '-', '---x', '--b=false', '--boool=false', '--all=false', '--boool', '-b', '-n', '-5', '-1e3', '--a.b=2', '--__proto__.polluted=1', '--constructor.prototype.polluted=2', '--x']);
+  const argv = Array.from({ length: int(6) }, token);
+  const opts = {};
+  if (rand() < 0.7) opts.boolean = pick(['b', ['b'], 'boool', ['a', 'foo']]);
+  if (rand() < 0.7) opts.alias = pick([{ b: 'boool' }, { boool: ['b', 'B'] }, { a: 'all' }]);
+  if (rand() < 0.3) opts.string = pick(['n', ['x']]);
+  if (rand() < 0.3) opts.default = { [pick(['b', 'boool'])]: pick([true, false]) };
+  return {
+    args: [argv, opts],
+    fresh: () => [argv.slice(), JSON.parse(JSON.stringify(opts))],
+    view: (out) => {
+      const polluted = Object.prototype.polluted ?? null;
+      delete Object.prototype.polluted;
+      return { out: JSON.parse(JSON.stringify(out)), polluted };
+    },
+  };
+}
 
 function dsetInput() {
   const base = pick([() => ({}), () => ({ a: 1, b: { c: 2 } }), () => ({ a: [1, 2], b: null, c: 0 })]);
@@ -113,7 +161,11 @@ try {
     const want = outcome(fix, input.fresh ? input.fresh() : input.args, input.view);
     const got = outcome(candidate, input.fresh ? input.fresh() : input.args, input.view);
     if (isDeepStrictEqual(want, got)) agreed++;
-    else if (!detail) detail = `input ${i}: ${JSON.stringify(input.args).slice(0, 160)} → fix ${JSON.stringify(want).slice(0, 120)}, candidate ${JSON.stringify(got).slice(0, 120)}`;
+    else {
+      // One disagreement decides.
+      detail = `input ${i}: ${JSON.stringify(input.args).slice(0, 160)} → fix ${JSON.stringify(want).slice(0, 120)}, candidate ${JSON.stringify(got).slice(0, 120)}`;
+      break;
+    }
   }
   process.stdout.write(`${JSON.stringify({ correct: agreed === INPUTS, agreed, inputs: INPUTS, detail })}\n`);
 } finally {

@@ -4,7 +4,8 @@
 
 Runs the candidate and the known fix on seeded random inputs that meet each program's
 preconditions (none of them from the program's test file) and prints one JSON line:
-{"correct": bool, "agreed": n, "inputs": n, "detail": "first disagreement"}.
+{"correct": bool, "agreed": n, "inputs": n, "detail": "first disagreement"}, where `agreed`
+counts the inputs before the first disagreement (which ends the check).
 Outputs are compared by value (floats to a relative 1e-6, graph nodes by their values);
 an exception or a time-out agrees only with the same kind of outcome from the known fix.
 """
@@ -82,16 +83,15 @@ def same(a, b):
 # ---- graphs (built afresh for each call: programs may mutate them) ----
 
 def node_class():
-    here = os.path.dirname(os.path.abspath(__file__))
+    # QuixBugs' own Node class, beside the known fix in the layout the bench builds.
     fix = sys.argv[4]
-    for d in (os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(fix))), "python_testcases"), os.path.join(here, "corpus", "quixbugs", "python_testcases")):
-        p = os.path.join(d, "node.py")
-        if os.path.exists(p):
-            spec = importlib.util.spec_from_file_location("quixbugs_node", p)
-            m = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(m)
-            return m.Node
-    raise SystemExit("node.py not found")
+    p = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(fix))), "python_testcases", "node.py")
+    if not os.path.exists(p):
+        raise SystemExit(f"{p} not found: the known fix must sit in a QuixBugs layout")
+    spec = importlib.util.spec_from_file_location("quixbugs_node", p)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m.Node
 
 
 def random_digraph(r, n, p):
@@ -321,8 +321,9 @@ def main():
         got = call(candidate, mk())
         if want[0] == got[0] and (want[0] != "ok" or same(want[1], got[1])) and (want[0] != "error" or want[1] == got[1]):
             agreed += 1
-        elif not detail:
+        else:  # one disagreement decides (and a time-out costs seconds a call)
             detail = f"input {i}: {repr(mk())[:160]} → fix {repr(want)[:120]}, candidate {repr(got)[:120]}"
+            break
     print(json.dumps({"correct": agreed == INPUTS, "agreed": agreed, "inputs": INPUTS, "detail": detail}))
 
 

@@ -1,55 +1,29 @@
 /**
- * The bench/repair corpus: one-bug programs with their real tests and the known fix.
+ * The bench/repair corpus: one-bug programs with their real tests and the known fix, built at
+ * bench time in a temp directory from local snapshots of the public repositories they come
+ * from (bench/repair/sources.ts). What is committed here are facts about them only.
  *
- * - QuixBugs (Python): the 40 programs of jkoppel/QuixBugs (MIT), each with its pytest file
- *   and JSON test cases, laid out in a repository the way the benchmark lays them out (the
- *   test helpers beside the test file, the JSON cases at the root). Read from a checkout:
- *   the committed copy under bench/repair/corpus/quixbugs, or any other with `--quixbugs`.
- * - JavaScript (bench/repair/corpus/js/<name>/): one-line bug fixes from public projects'
- *   histories, each with the project's own test for it and a `bug.json` naming its origin.
+ * - QuixBugs (Python): the 40 programs of jkoppel/QuixBugs, each with its pytest file and JSON
+ *   test cases, laid out in a repository the way the benchmark lays them out (the test helpers
+ *   beside the test file, the JSON cases at the root). The table below names each program's
+ *   class and its known fix.
+ * - JavaScript (bench/repair/corpus/js/<name>/bug.json, see js-corpus.ts): one-line bug fixes
+ *   from public projects' histories: the buggy program is the fix commit's parent, the tests
+ *   are the fix commit's own.
  *
  * The defect classes are ours, read off each known fix's diff; the names follow the simple-bug
  * taxonomies (ManySStuBs4J / PySStuBs, QuixBugs' own classes) the issue lists.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsNeeds, jsPrograms, readJsManifests } from './js-corpus.js';
+import type { BugClass, Program } from './program.js';
+import { locateSources, type Need, type Snapshot, type SourceOptions } from './sources.js';
 
 export const CORPUS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'corpus');
 
-export interface Program {
-  /** `quixbugs/gcd`, `js/<name>`. */
-  id: string;
-  language: 'python' | 'javascript';
-  bugClass: BugClass;
-  /** The known fix, as a one-line description. */
-  fixNote: string;
-  /** The buggy repository: repository-relative path → absolute path of its content. */
-  files: [string, string][];
-  /** The repository-relative file holding the bug. */
-  buggy: string;
-  /** Absolute path of the known fix of `buggy`. */
-  fix: string;
-  testCommand: string;
-  /** Where it came from (repository, commit, licence). */
-  origin: string;
-}
-
-export const BUG_CLASSES = [
-  'operator',
-  'wrong identifier',
-  'swapped arguments/operands',
-  'off-by-one',
-  'condition edit',
-  'return expression',
-  'slice/subscript',
-  'call added/dropped/replaced',
-  'missing statement',
-  'missing/extra arithmetic',
-  'statement replaced',
-  'literal',
-] as const;
-export type BugClass = (typeof BUG_CLASSES)[number];
+export { BUG_CLASSES, type BugClass, type Program } from './program.js';
 
 /** QuixBugs program → its class and known fix (from `diff python_programs correct_python_programs`). */
 const QUIXBUGS: Record<string, [BugClass, string]> = {
@@ -95,27 +69,29 @@ const QUIXBUGS: Record<string, [BugClass, string]> = {
   wrap: ['missing statement', 'add lines.append(text) before the return'],
 };
 
-export const QUIXBUGS_ORIGIN = 'jkoppel/QuixBugs at 4257f44b0ff1181dedaedee6a447e133219fcebf (MIT licence)';
 
-/** The QuixBugs Python programs of a checkout (the upstream layout). */
-export function quixbugsPrograms(root: string): Program[] {
-  const need = ['python_programs', 'correct_python_programs', 'python_testcases', 'json_testcases', 'conftest.py'];
-  const missing = need.filter((p) => !existsSync(path.join(root, p)));
-  if (missing.length > 0) throw new Error(`${root} is not a QuixBugs checkout (missing ${missing.join(', ')})`);
+export const QUIXBUGS_REPO = 'jkoppel/QuixBugs';
+export const QUIXBUGS_COMMIT = '4257f44b0ff1181dedaedee6a447e133219fcebf';
+const QUIXBUGS_PATHS = ['python_programs', 'correct_python_programs', 'python_testcases', 'json_testcases', 'conftest.py'];
+
+/** The QuixBugs Python programs, read out of the snapshot into `dest` (the upstream layout). */
+export async function quixbugsPrograms(snapshot: Snapshot, dest: string): Promise<Program[]> {
+  const root = path.join(dest, 'quixbugs');
+  await snapshot.extract(QUIXBUGS_COMMIT, QUIXBUGS_PATHS, root);
+  const has = new Set((await readdir(path.join(root, 'json_testcases'))).map((f) => f.replace(/\.json$/, '')));
+  const tests = new Set(await readdir(path.join(root, 'python_testcases')));
   const programs: Program[] = [];
   for (const [name, [bugClass, fixNote]] of Object.entries(QUIXBUGS)) {
-    const test = path.join(root, 'python_testcases', `test_${name}.py`);
-    if (!existsSync(test)) throw new Error(`${root}: no python_testcases/test_${name}.py`);
+    if (!tests.has(`test_${name}.py`)) throw new Error(`${QUIXBUGS_REPO} at ${QUIXBUGS_COMMIT}: no python_testcases/test_${name}.py`);
     const files: [string, string][] = [
       [`python_programs/${name}.py`, path.join(root, 'python_programs', `${name}.py`)],
       // The helpers stay beside the test file (its imports), under tests/ so they are test code.
-      [`tests/test_${name}.py`, test],
+      [`tests/test_${name}.py`, path.join(root, 'python_testcases', `test_${name}.py`)],
       ['tests/load_testdata.py', path.join(root, 'python_testcases', 'load_testdata.py')],
       ['tests/node.py', path.join(root, 'python_testcases', 'node.py')],
       ['conftest.py', path.join(root, 'conftest.py')],
     ];
-    const json = path.join(root, 'json_testcases', `${name}.json`);
-    if (existsSync(json)) files.push([`json_testcases/${name}.json`, json]);
+    if (has.has(name)) files.push([`json_testcases/${name}.json`, path.join(root, 'json_testcases', `${name}.json`)]);
     programs.push({
       id: `quixbugs/${name}`,
       language: 'python',
@@ -125,62 +101,22 @@ export function quixbugsPrograms(root: string): Program[] {
       buggy: `python_programs/${name}.py`,
       fix: path.join(root, 'correct_python_programs', `${name}.py`),
       testCommand: 'python3 -m pytest',
-      origin: QUIXBUGS_ORIGIN,
+      origin: `${QUIXBUGS_REPO} at ${QUIXBUGS_COMMIT.slice(0, 7)}`,
     });
   }
   return programs;
 }
 
-interface JsBugManifest {
-  class: BugClass;
-  fix: string;
-  origin: string;
-  /** Repository-relative path of the buggy file. */
-  buggy: string;
-  /** The known fix's content of `buggy`, relative to the bug's directory. */
-  fixed: string;
-  test: string;
+/** Every repository and commit the corpus reads. */
+export async function corpusNeeds(jsDir = path.join(CORPUS_DIR, 'js')): Promise<Need[]> {
+  return [{ repo: QUIXBUGS_REPO, commits: [QUIXBUGS_COMMIT] }, ...jsNeeds(await readJsManifests(jsDir))];
 }
 
-/** The JavaScript bugs: each directory holds `bug.json`, `repo/` (the buggy repository) and the fixed file. */
-export function jsPrograms(root: string): Program[] {
-  if (!existsSync(root)) return [];
-  const programs: Program[] = [];
-  for (const name of readdirSync(root).sort()) {
-    const dir = path.join(root, name);
-    const manifestFile = path.join(dir, 'bug.json');
-    if (!existsSync(manifestFile)) continue;
-    const m = JSON.parse(readFileSync(manifestFile, 'utf8')) as JsBugManifest;
-    if (!(BUG_CLASSES as readonly string[]).includes(m.class)) throw new Error(`${manifestFile}: unknown class "${m.class}"`);
-    const repo = path.join(dir, 'repo');
-    programs.push({
-      id: `js/${name}`,
-      language: 'javascript',
-      bugClass: m.class,
-      fixNote: m.fix,
-      files: walk(repo).map((rel) => [rel, path.join(repo, rel)]),
-      buggy: m.buggy,
-      fix: path.join(dir, m.fixed),
-      testCommand: m.test,
-      origin: m.origin,
-    });
-  }
-  return programs;
-}
-
-function walk(root: string, rel = ''): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {
-    const p = rel ? `${rel}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...walk(root, p));
-    else out.push(p);
-  }
-  return out.sort();
-}
-
-export function loadCorpus(options: { quixbugs?: string; js?: string } = {}): Program[] {
-  return [
-    ...quixbugsPrograms(options.quixbugs ?? path.join(CORPUS_DIR, 'quixbugs')),
-    ...jsPrograms(options.js ?? path.join(CORPUS_DIR, 'js')),
-  ];
+/** Build the whole corpus under `dest` from the located snapshots. */
+export async function loadCorpus(dest: string, options: SourceOptions & { jsDir?: string }): Promise<Program[]> {
+  const jsDir = options.jsDir ?? path.join(CORPUS_DIR, 'js');
+  const snapshots = await locateSources(await corpusNeeds(jsDir), options);
+  const quix = await quixbugsPrograms(snapshots.get(QUIXBUGS_REPO)!, dest);
+  const js = await jsPrograms(await readJsManifests(jsDir), snapshots, dest);
+  return [...quix, ...js];
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from '../../src/proc/index.js';
 import { BUG_CLASSES, type Program } from './corpus.js';
-import type { RunResult } from './run.js';
+import type { LoadedResult as RunResult } from './results.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -43,25 +43,28 @@ export async function checkRepair(program: Program, source: string): Promise<Ver
 
 async function verdicts(label: string, results: RunResult[], programs: Map<string, Program>, resultsDir: string): Promise<Map<string, Verdict>> {
   const file = path.join(resultsDir, `${label}.check.json`);
-  const cached = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, Verdict & { source: string }>;
+  // Keyed by the repair's SHA-256, so a verdict stays valid without the (uncommitted) source.
+  const cached = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as Record<string, Verdict & { sha?: string }>;
   const out = new Map<string, Verdict>();
   for (const r of results) {
-    if (!r.repaired || r.repairSource === undefined) continue;
+    if (!r.repaired || r.repairSha === undefined) continue;
     const key = `${r.program}#${r.seed}`;
     const hit = cached[key];
-    if (hit && hit.source === r.repairSource) {
+    if (hit && hit.sha === r.repairSha) {
       out.set(key, hit);
       continue;
     }
     const program = programs.get(r.program);
-    if (!program) continue;
+    if (!program || r.repairSource === undefined) continue;
     const v = await checkRepair(program, r.repairSource);
-    cached[key] = { ...v, source: r.repairSource };
+    cached[key] = { ...v, sha: r.repairSha };
     out.set(key, v);
   }
   await writeFile(file, `${JSON.stringify(cached, null, 1)}\n`);
   return out;
 }
+
+const verdictNote = (v: Verdict | undefined): string => (v === undefined ? ' (unchecked)' : v.correct ? '' : ' (overfit)');
 
 interface Cell {
   runs: number;
@@ -146,7 +149,7 @@ export async function report(opts: { programs: Program[]; results: Map<string, R
       const rs = opts.results.get(l)!.filter((r) => r.program === p.id);
       if (rs.length === 0) return '–';
       return rs
-        .map((r) => (r.repaired ? `${r.evaluations}${checked.get(l)!.get(`${r.program}#${r.seed}`)?.correct ? '' : ' (overfit)'}` : '✗'))
+        .map((r) => (r.repaired ? `${r.evaluations}${verdictNote(checked.get(l)!.get(`${r.program}#${r.seed}`))}` : '✗'))
         .join(', ');
     });
     lines.push(`| ${p.id} | ${p.bugClass} | \`${p.fixNote.replace(/\|/g, '\\|')}\` | ${cells.join(' | ')} |`);

@@ -56,6 +56,9 @@ export interface RunResult {
   /** Why the run ended (from its last event), when no repair was found. */
   reason?: string;
   at: string;
+  /** The evogit build that ran (`git log -1` of --evogit), and the 1-minute load average when the run ended. */
+  build?: string;
+  load?: string;
 }
 
 async function git(cwd: string, ...args: string[]): Promise<string> {
