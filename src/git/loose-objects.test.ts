@@ -46,6 +46,17 @@ describe('Git.writeObject kept open: git writes every object', () => {
     expect(await readdir(join(g.dir, '.git', 'evogit', 'tmp'))).toEqual([]);
   });
 
+  it('keeps two kept-open Gits of one process apart: each object is the bytes it was given', async () => {
+    const g = await repo();
+    const other = new Git(g.dir);
+    g.keepOpen();
+    other.keepOpen();
+    const contents = Array.from({ length: 40 }, (_, i) => `object ${i}\n`);
+    const ids = await Promise.all(contents.map((c, i) => (i % 2 ? other : g).writeObject('blob', c)));
+    await Promise.all([g.close(), other.close()]);
+    for (const [i, id] of ids.entries()) expect(await g.out(['cat-file', 'blob', id])).toBe(contents[i]);
+  });
+
   it('leaves no filter between the bytes and the object (a clean filter or autocrlf would change them)', async () => {
     const g = await repo();
     await g.run(['config', 'core.autocrlf', 'true']);

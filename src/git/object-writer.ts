@@ -14,10 +14,11 @@ import type { ProcPipe } from '../proc/index.js';
 export type ObjectType = 'blob' | 'tree' | 'commit';
 
 const ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+/** Shared by every writer of this process: two kept-open Gits never name a file alike. */
+let seq = 0;
 
 export class ObjectWriter {
   private readonly pipes = new Map<ObjectType, ProcPipe>();
-  private seq = 0;
 
   /**
    * `tmpDir`: where the content waits for git to read it (under the repository's own git dir,
@@ -34,7 +35,7 @@ export class ObjectWriter {
   }
 
   async write(type: ObjectType, content: string | Buffer): Promise<string> {
-    const file = path.join(this.tmpDir, `object-${process.pid}-${++this.seq}`);
+    const file = path.join(this.tmpDir, `object-${process.pid}-${++seq}`);
     try {
       writeFileSync(file, content);
     } catch (e) {
