@@ -106,7 +106,6 @@ export async function run(command: string, args: string[], options: ProcOptions)
   return settle(command, args, { ...child, exitCode: child.exitCode, signal: child.signal, overflow: child.isMaxBuffer }, String(child.stdout ?? ''), stderr, started, options.reject);
 }
 
-
 interface Finished {
   exitCode?: number;
   signal?: string;
