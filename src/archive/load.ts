@@ -29,7 +29,7 @@ import {
   type RawCommit,
   type TreeChange,
 } from '../git/index.js';
-import { EvogitError } from '../errors/index.js';
+import { EvogitError, unlessMissing } from '../errors/index.js';
 import { intern, NOTES_PER_PARSE, PARALLEL_READ_FROM, parseClaim, parseNotes, stripLogMembersBytes } from './notes.js';
 import { commitParents, diffRefText } from './ref-delta.js';
 import { RefLayout, WRITER_RE } from './refs.js';
@@ -1086,13 +1086,9 @@ export const DISPUTED = 'disputed';
 /** Under .git/evogit/: refs the last fetch of each remote did not take ({remote, ref} JSON lines). */
 export const FETCH_IGNORED = 'fetch-ignored';
 
+/** A state file's non-empty lines; none when it does not exist. */
 function readLines(file: string): string[] {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  return (unlessMissing(() => readFileSync(file, 'utf8')) ?? '').split('\n').filter(Boolean);
 }
 
 type CacheChunk =

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { unlessMissing } from '../errors/index.js';
 import type { Git } from '../git/index.js';
 
 export interface SignedTrust {
@@ -122,11 +123,7 @@ export class SignatureCheck {
   }
 }
 
+/** A state file's non-empty lines; none when it does not exist. */
 function readLines(file: string): string[] {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  return (unlessMissing(() => readFileSync(file, 'utf8')) ?? '').split('\n').filter(Boolean);
 }

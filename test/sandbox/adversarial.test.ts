@@ -3,7 +3,6 @@
  * Docker container: every one must come back `fail` (or rejected as tampering), with the host
  * untouched and no container of ours left behind.
  */
-import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { defaultConfig, type Config } from '../../src/config/index.js';
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo } from './fixture.js';
+import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo, hitCounter } from './fixture.js';
 
 const FAKE_KEY = 'sk-evogit-fake-host-secret-1234567890';
 
@@ -22,9 +21,8 @@ describeDocker('runTask in Docker against hostile candidates', () => {
   let sandbox: Sandbox;
   let config: Config;
   let task: TaskSpec;
-  let server: Server;
+  let listener: Awaited<ReturnType<typeof hitCounter>> | undefined;
   let port = 0;
-  let hits = 0;
   const logDir = () => path.join(repo.dir, '.git', 'evogit', 'logs');
   const grade = (commit: string, overrides: Partial<TaskSpec> = {}): Promise<Evaluation> =>
     runTask({ repoDir: repo.dir, commit, root: repo.root, task: { ...task, ...overrides }, config, sandbox, writer: 'tester', logDir: logDir() });
@@ -41,12 +39,8 @@ describeDocker('runTask in Docker against hostile candidates', () => {
     repo = await makeFixtureRepo('node-calc', config);
     sandbox = createSandbox(config);
     task = (await discoverTasks(repo.dir, repo.root, config))[0]!;
-    server = createServer((_req, res) => {
-      hits++;
-      res.end('reached');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-    port = (server.address() as { port: number }).port;
+    listener = await hitCounter();
+    port = listener.port;
   });
 
   afterEach(async () => {
@@ -58,7 +52,7 @@ describeDocker('runTask in Docker against hostile candidates', () => {
   afterAll(async () => {
     delete process.env.EVOGIT_TEST_API_KEY;
     delete process.env.OPENAI_API_KEY;
-    server?.close();
+    listener?.close();
     await repo?.cleanup();
   });
 
@@ -111,10 +105,10 @@ for (const url of ${JSON.stringify(targets)}) {
     if (String(out).includes('reached')) reached = true;
   } catch (e) { console.log('blocked', url); }
 }`;
-    const before = hits;
+    const before = listener!.hits();
     const ev = await grade(await repo.candidate({ 'src/calc.js': calc(probe, 'reached') }, 'phone home'));
     expect(ev.outcome).toBe('fail');
-    expect(hits).toBe(before);
+    expect(listener!.hits()).toBe(before);
     expect(ev.log).toContain('blocked');
   });
 

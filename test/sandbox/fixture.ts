@@ -1,5 +1,7 @@
 /** Throw-away git repos made from test/fixtures/, and candidate commits on them. */
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,4 +74,15 @@ export function hostAddresses(): string[] {
   const out = new Set(['127.0.0.1']);
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4') out.add(a.address);
   return [...out];
+}
+
+/** A listener on every address of the host that counts the requests reaching it: a candidate's network hits. */
+export async function hitCounter(): Promise<{ port: number; hits: () => number; close: () => void }> {
+  let hits = 0;
+  const server = createServer((_req, res) => {
+    hits++;
+    res.end('reached');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  return { port: (server.address() as AddressInfo).port, hits: () => hits, close: () => server.close() };
 }

@@ -5,7 +5,6 @@
  * entries. Each is graded fail (or contained), never an infrastructure error; a loopback/bridge
  * listener counts zero hits; the work dir never grows past sandbox.disk.
  */
-import { createServer, type Server } from 'node:http';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,16 +17,15 @@ import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/s
 import { readUses } from '../../src/sandbox/env-cache.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo } from './fixture.js';
+import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo, hitCounter } from './fixture.js';
 
 describeDocker('host resources, the install, and trees that cannot be unpacked', () => {
   let repo: FixtureRepo;
   let sandbox: Sandbox;
   let config: Config;
   let task: TaskSpec;
-  let server: Server;
+  let listener: Awaited<ReturnType<typeof hitCounter>> | undefined;
   let port = 0;
-  let hits = 0;
   let cacheDir: string;
   const grade = (commit: string): Promise<Evaluation> => runTask({ repoDir: repo.dir, commit, root: repo.root, task, config, sandbox, writer: 'res', logDir: path.join(repo.dir, '.git', 'evogit', 'logs') });
   /** A candidate commit whose tree is the root's with `entries` (mktree lines) added at the top. */
@@ -52,17 +50,13 @@ describeDocker('host resources, the install, and trees that cannot be unpacked',
     repo = await makeFixtureRepo('node-calc', config);
     sandbox = createSandbox(config);
     task = (await discoverTasks(repo.dir, repo.root, config))[0]!;
-    server = createServer((_req, res) => {
-      hits++;
-      res.end('reached');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-    port = (server.address() as { port: number }).port;
+    listener = await hitCounter();
+    port = listener.port;
   });
 
   afterAll(async () => {
     delete process.env.EVOGIT_CACHE_DIR;
-    server?.close();
+    listener?.close();
     await repo?.cleanup();
     await rm(cacheDir, { recursive: true, force: true });
     expect(await ownContainers()).toEqual([]);
@@ -78,9 +72,9 @@ describeDocker('host resources, the install, and trees that cannot be unpacked',
     const pkg = JSON.parse(await readFile(path.join(repo.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
     pkg.scripts = { preinstall: `node -e ${JSON.stringify(phone)}; sleep 3`, test: 'node --test' };
     const probe = "console.log('PLANTED', require('fs').existsSync('/env/PLANTED'));";
-    const before = hits;
+    const before = listener!.hits();
     const ev = await grade(await repo.candidate({ 'package.json': `${JSON.stringify(pkg, null, 2)}\n`, 'src/calc.js': calc(probe, 'false') }, 'a preinstall script'));
-    expect(hits).toBe(before);
+    expect(listener!.hits()).toBe(before);
     expect(ev.outcome).toBe('fail');
     const logs = await Promise.all((await readdir(path.join(repo.dir, '.git', 'evogit', 'logs'))).map((f) => readFile(path.join(repo.dir, '.git', 'evogit', 'logs', f), 'utf8')));
     expect(logs.some((l) => l.includes('without network and without lifecycle scripts') && l.includes('PLANTED false'))).toBe(true);
