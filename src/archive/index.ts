@@ -12,7 +12,7 @@ import { ProcError } from '../proc/index.js';
 import { commitText, formatTree, FOR_EACH_REF_FORMAT, Git, RefFiles, parseForEachRef, parsePushRejections, parseTree, TREE_MODE, FULL_ID, zeroIdLike, type TreeObjectEntry } from '../git/index.js';
 import { ArchiveState, DISPUTED, FETCH_IGNORED, PROMOTED_HERE, type LoadStats, type TrustOptions } from './load.js';
 import { parseNoteLines } from './notes.js';
-import { screenLines } from './screen.js';
+import { formatTargets, parseTargets, screenLines } from './screen.js';
 import { RefLayout, WRITER_RE } from './refs.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
@@ -34,6 +34,8 @@ export interface WriteNodeRequest {
   operator: Operator;
   model?: string;
   cost?: number;
+  /** The tasks the edit is aimed at (ArchiveNode.targets). */
+  targets?: string[];
   /** A claim ref of this writer to delete in the same ref transaction that creates the branch. */
   releaseClaim?: string;
   /**
@@ -266,6 +268,8 @@ export class Archive {
     ];
     if (req.model !== undefined) trailers.push(['Evogit-Model', oneLine(req.model)]);
     if (req.cost !== undefined) trailers.push(['Evogit-Cost', String(req.cost)]);
+    const targets = req.targets !== undefined ? formatTargets(req.targets) : undefined;
+    if (targets !== undefined) trailers.push(['Evogit-Targets', targets]);
     const message = `${req.message.trimEnd() || 'evogit node'}\n\n${trailers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n`;
     const time = Math.floor(Date.now() / 1000);
     // The commit `git commit-tree` would write, without a process per node when git is kept open.
@@ -304,6 +308,7 @@ export class Archive {
         };
         if (req.model !== undefined) node.model = oneLine(req.model);
         if (req.cost !== undefined) node.cost = req.cost;
+        if (targets !== undefined) node.targets = parseTargets(targets);
         return node;
       }
       if (req.parentBranch !== undefined && (await this.revParse(`refs/heads/${req.parentBranch}`)) !== req.parents[0]) {

@@ -33,13 +33,14 @@ import { EvogitError, unlessMissing } from '../errors/index.js';
 import { intern, NOTES_PER_PARSE, PARALLEL_READ_FROM, parseClaim, parseNotes, stripLogMembersBytes } from './notes.js';
 import { commitParents, diffRefText } from './ref-delta.js';
 import { RefLayout, WRITER_RE } from './refs.js';
-import { screenLines, trailerProblem, type Ignored } from './screen.js';
+import { parseTargets, screenLines, trailerProblem, type Ignored } from './screen.js';
 import { SignatureCheck, type SignedTrust } from './signatures.js';
 import type { ArchiveNode, ArchiveSnapshot, Claim, Evaluation, Operator } from './types.js';
 
 // 2: evaluation lines are kept without their log tails. 3: no note blob ids (read by path when needed).
 // 4: lines screened (screen.ts), with what was ignored; trailer problems on node records.
-const CACHE_VERSION = 4;
+// 5: node records carry their Evogit-Targets.
+const CACHE_VERSION = 5;
 
 /** What a commit says about itself; the marks (branch, pruned, promoted) come from the refs. */
 export interface NodeRecord extends Omit<ArchiveNode, 'branch' | 'pruned' | 'promoted'> {
@@ -109,6 +110,8 @@ export function recordFromCommit(c: RawCommit, isRoot: boolean): NodeRecord {
   if (issue !== null) rec.trailerIssue = issue;
   const cost = t['Evogit-Cost'] !== undefined ? Number(t['Evogit-Cost']) : NaN;
   if (Number.isFinite(cost) && cost >= 0) rec.cost = cost;
+  const targets = parseTargets(t['Evogit-Targets']);
+  if (targets) rec.targets = targets;
   return rec;
 }
 
@@ -878,6 +881,7 @@ export class ArchiveState {
     if (untrusted !== undefined) node.untrusted = untrusted;
     if (r.model !== undefined) node.model = r.model;
     if (r.cost !== undefined) node.cost = r.cost;
+    if (r.targets !== undefined) node.targets = r.targets;
     (r as CachedRecord)[NODE_OBJECT] = node;
     return node;
   }

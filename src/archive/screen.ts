@@ -98,3 +98,28 @@ export function trailerProblem(trailers: Record<string, string>, branchWriter: s
   if (w !== undefined && branchWriter !== null && w !== branchWriter) return `Evogit-Writer ${JSON.stringify(w)} on a branch of ${branchWriter}`;
   return null;
 }
+
+/** Most tasks an Evogit-Targets trailer names; past that it says nothing useful. */
+const MAX_TARGETS = 64;
+
+/** The Evogit-Targets trailer's value: the task ids as a JSON array on one line. */
+export function formatTargets(tasks: readonly string[]): string | undefined {
+  const kept = tasks.filter((t) => t.length > 0 && t.length <= 1000).slice(0, MAX_TARGETS);
+  return kept.length > 0 ? JSON.stringify(kept) : undefined;
+}
+
+/**
+ * The tasks an Evogit-Targets trailer names, or undefined when it is missing or malformed. It
+ * only orders a node's first runs, so another writer's odd value is dropped, not held against it.
+ */
+export function parseTargets(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > MAX_TARGETS) return undefined;
+  return parsed.every((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 1000) ? parsed : undefined;
+}

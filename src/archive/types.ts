@@ -25,6 +25,12 @@ export interface ArchiveNode {
   model?: string;
   /** `Evogit-Cost` trailer, in USD. */
   cost?: number;
+  /**
+   * `Evogit-Targets` trailer: the tasks the edit is aimed at (its parent's failing tasks whose
+   * coverage names a changed file). The scorer runs them first; a node that helps none of
+   * them is known to be no better than its parent after one run.
+   */
+  targets?: string[];
   /** Commit time, seconds since the epoch. */
   time: number;
   subject: string;

@@ -27,7 +27,7 @@ export interface RawCommit {
   trailers: Record<string, string>;
 }
 
-export const TRAILER_KEYS = ['Evogit-Writer', 'Evogit-Agent', 'Evogit-Operator', 'Evogit-Model', 'Evogit-Cost'] as const;
+export const TRAILER_KEYS = ['Evogit-Writer', 'Evogit-Agent', 'Evogit-Operator', 'Evogit-Model', 'Evogit-Cost', 'Evogit-Targets'] as const;
 
 /**
  * Six NUL-terminated fields per commit. The trailers come in one `%(trailers)` pass with a

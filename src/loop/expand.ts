@@ -11,6 +11,7 @@ import { changedFiles } from '../git/reads.js';
 import { protectedPatterns, tamperedPaths } from '../tasks/index.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { ClaimHolder } from './claims.js';
+import { targetTasks } from './targets.js';
 import type { AgentWorktree } from './worktree.js';
 
 export interface ExpandRequest {
@@ -75,6 +76,8 @@ export async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; 
   const changed = (await archive.git.diffTrees(`${req.root}^{tree}`, tree))?.map((c) => c.path) ?? (await changedFiles(repoDir, req.root, tree));
   const touched = tamperedPaths(changed, [...protectedPatterns(req.config.test.protected, req.tasks), ...req.extraProtected]);
   if (touched.length > 0) return { node: null, reason: 'protected paths touched', detail: touched.slice(0, 5).join(', '), agentMs };
+  const edited = (await archive.git.diffTrees(parent.tree, tree))?.map((c) => c.path) ?? (await changedFiles(repoDir, parent.id, tree));
+  const targets = targetTasks(snapshot, parent.id, edited);
 
   // The parent may have been pruned (`git branch -D`) while the agent worked: the node's branch
   // is created only if the parent's still points at it (same ref transaction), else no child.
@@ -89,6 +92,7 @@ export async function expand(req: ExpandRequest): Promise<({ node: ArchiveNode; 
         operator: out.operator,
         ...(out.model ? { model: out.model } : {}),
         ...(out.cost ? { cost: out.cost } : {}),
+        ...(targets.length > 0 ? { targets } : {}),
         ...(parent.branch ? { parentBranch: parent.branch } : {}),
         releaseClaim: claimRef,
       }),

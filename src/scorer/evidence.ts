@@ -59,6 +59,21 @@ export function lineCounts(line: Evaluation, mode: EvidenceMode): Counts {
 }
 
 /**
+ * What one graded line adds to its node's evidence, given how many tests each task runs
+ * (expectedTests): a failed run is charged the tests it did not pass, so a crash never looks
+ * cheaper than one failing test. Null for `error` and tampered lines, which count nothing.
+ */
+export function gradedCounts(line: Evaluation, mode: EvidenceMode, expected: ReadonlyMap<string, number>): Counts | null {
+  if (line.outcome === 'error' || line.tampered) return null;
+  const known = mode === 'tests' ? (expected.get(line.task) ?? 0) : 0;
+  const counted = line.tests !== undefined || line.testResults !== undefined;
+  if (mode === 'tasks' || (!counted && known === 0)) return line.outcome === 'pass' ? { ns: 1, nf: 0 } : { ns: 0, nf: 1 };
+  const c = counted ? lineCounts(line, mode) : { ns: 0, nf: 0 };
+  // A test that did not run counts as failed.
+  return { ns: c.ns, nf: line.outcome === 'fail' ? Math.max(c.nf, known - c.ns, 1) : c.nf };
+}
+
+/**
  * The evaluations map as the last evidence pass saw it, in the map's iteration order. The
  * archive's copy-on-write keeps that order (kept keys keep their place, new keys come last),
  * so the next snapshot's map is compared entry by entry, without a lookup per node, and only
@@ -240,17 +255,15 @@ function countNode(ev: EvidenceArrays, i: number, lines: Evaluation[], mode: Evi
       continue;
     }
     if (line.outcome === 'error') continue;
-    const known = mode === 'tests' ? (expected.get(line.task) ?? 0) : 0;
     const counted = line.tests !== undefined || line.testResults !== undefined;
     // The common line (no per-test counts) is counted inline: no allocation per line.
-    if (mode === 'tasks' || (!counted && known === 0)) {
+    if (mode === 'tasks' || (!counted && !expected.has(line.task))) {
       if (line.outcome === 'pass') ev.ns[i]!++;
       else ev.nf[i]!++;
     } else {
-      const c = counted ? lineCounts(line, mode) : { ns: 0, nf: 0 };
+      const c = gradedCounts(line, mode, expected)!;
       ev.ns[i]! += c.ns;
-      // A test that did not run counts as failed.
-      ev.nf[i]! += line.outcome === 'fail' ? Math.max(c.nf, known - c.ns, 1) : c.nf;
+      ev.nf[i]! += c.nf;
     }
     ev.runs[i]!++;
   }

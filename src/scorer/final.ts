@@ -5,6 +5,7 @@
 import type { ArchiveSnapshot } from '../archive/types.js';
 import { betaQuantile } from './beta.js';
 import { indexSnapshot } from './archive-index.js';
+import { FEW_TASKS } from './breadth.js';
 import { cladeSums, computeEvidence, type Counts, type EvidenceMode } from './evidence.js';
 
 export interface FinalAnswer {
@@ -28,19 +29,39 @@ export interface FinalAnswerConfig {
   rule?: 'quantile' | 'mean';
 }
 
+/** Distinct tasks with a graded run, per node. */
+function gradedTasks(snapshot: ArchiveSnapshot, id: string): number {
+  const tasks = new Set<string>();
+  for (const e of snapshot.evaluations.get(id) ?? []) if (e.outcome !== 'error' && !e.tampered) tasks.add(e.task);
+  return tasks.size;
+}
+
 /**
  * The node to hand to a person. Pruned and tampered nodes never win; unevaluated nodes never
- * beat evaluated ones (with no evaluated node at all, the root is the answer). Ties go to the
+ * beat evaluated ones (with no evaluated node at all, the root is the answer). With few tasks
+ * graded per test case (the breadth schedule, where a child that beat nothing stops after its
+ * first task), a node graded on fewer tasks than the root never beats one graded on as many:
+ * five of five tests of one file say less than twelve of fifteen of three. Ties go to the
  * earlier node, so the answer is stable.
  */
 export function finalAnswer(snapshot: ArchiveSnapshot, cfg: FinalAnswerConfig): FinalAnswer {
   const index = indexSnapshot(snapshot);
   const ev = computeEvidence(index, cfg.evidence ?? 'tests');
   const rule = cfg.rule ?? 'quantile';
+  const rootTasks = (cfg.evidence ?? 'tests') === 'tests' ? gradedTasks(snapshot, index.ids[index.rootIndex] ?? snapshot.root) : 0;
+  const partial = new Uint8Array(index.ids.length);
+  let complete = 0;
+  if (rootTasks > 1 && rootTasks <= FEW_TASKS) {
+    for (let i = 0; i < index.ids.length; i++) {
+      if (ev.runs[i]! === 0) continue;
+      if (gradedTasks(snapshot, index.ids[i]!) < rootTasks) partial[i] = 1;
+      else if (!index.pruned[i] && !ev.tampered[i]) complete++;
+    }
+  }
   let best = -1;
   let bestScore = -Infinity;
   for (let i = 0; i < index.ids.length; i++) {
-    if (index.pruned[i] || ev.tampered[i] || ev.ns[i]! + ev.nf[i]! === 0) continue;
+    if (index.pruned[i] || ev.tampered[i] || ev.ns[i]! + ev.nf[i]! === 0 || (complete > 0 && partial[i])) continue;
     const score = rule === 'mean' ? ev.ns[i]! / (ev.ns[i]! + ev.nf[i]!) : betaQuantile(cfg.epsilon, 1 + ev.ns[i]!, 1 + ev.nf[i]!);
     if (score > bestScore) {
       bestScore = score;

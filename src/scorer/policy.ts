@@ -30,7 +30,7 @@ import {
   type EvidenceMode,
 } from './evidence.js';
 import { indexSnapshot, type ArchiveIndex } from './archive-index.js';
-import { breadthApplies, breadthExpand } from './breadth.js';
+import { breadthApplies, breadthExpand, worthCompleting } from './breadth.js';
 import { beta, createRng, hashString, randomInt, type Rng } from './random.js';
 
 export type ScorerConfig = z.infer<typeof ScorerSchema>;
@@ -164,12 +164,16 @@ export function tasksLeft(s: Situation, i: number): string[] {
 }
 
 /**
- * The tasks to run a node on first: those its first parent failed, when some are left. A child
- * that fixes nothing is then known to be no better than its parent after one cheap run.
+ * The tasks to run a node on first: those its edit aimed at (Evogit-Targets), else those its
+ * first parent failed, when some are left. A child that fixes nothing is then known to be no
+ * better than its parent after one cheap run.
  */
 function firstTasks(s: Situation, i: number, left: string[]): string[] {
   const parent = s.index.firstParent[i]!;
   if (parent < 0 || left.length < 2) return left;
+  const targets = s.index.snapshot.nodes[i]!.targets;
+  const aimed = targets ? left.filter((t) => targets.includes(t)) : [];
+  if (aimed.length > 0) return aimed;
   const lines = s.index.snapshot.evaluations.get(s.index.ids[parent]!);
   if (!lines) return left;
   const failed = new Set<string>();
@@ -224,17 +228,25 @@ function scheduledPolicy(chooser: Chooser): Policy {
         }
         return { kind: 'expand', node };
       };
-      const tryEvaluate = (): Decision | null => {
+      const tryEvaluate = (among: (i: number) => boolean = () => true): Decision | null => {
         if (input.tasks.length === 0) return null;
         const candidates: number[] = [];
-        for (let i = 0; i < n; i++) if (s.choosable[i] && hasTasksLeft(s, i)) candidates.push(i);
+        for (let i = 0; i < n; i++) if (s.choosable[i] && among(i) && hasTasksLeft(s, i)) candidates.push(i);
         if (candidates.length === 0) return null;
         const pick = chooser.evaluate(s, candidates);
         const left = firstTasks(s, pick, tasksLeft(s, pick));
         return { kind: 'evaluate', node: s.index.ids[pick]!, task: left[randomInt(s.rng, left.length)]! };
       };
 
-      const decision = wantExpand ? (tryExpand() ?? tryEvaluate()) : (tryEvaluate() ?? tryExpand());
+      // Cheap children (breadth.ts, rule 1): grade every new node once, finish the ones that
+      // beat their parent, else grow; the rest of a node's tasks only when nothing can grow.
+      const fresh = (i: number): boolean => s.ev.runs[i] === 0 && !s.claimedTasks.has(i);
+      const decision =
+        chooser.name === 'hgm' && breadthApplies(s)
+          ? (tryEvaluate(fresh) ?? tryEvaluate((i) => worthCompleting(s, i)) ?? tryExpand() ?? tryEvaluate())
+          : wantExpand
+            ? (tryExpand() ?? tryEvaluate())
+            : (tryEvaluate() ?? tryExpand());
       if (decision) return decision;
       return { kind: 'done', reason: 'nothing left to choose: every node is pruned, fully evaluated or past the expansion budget' };
     },

@@ -378,3 +378,22 @@ describe('Archive: the cache is disposable', () => {
     await archive.close();
   });
 });
+
+describe('Archive: what a node aimed at (Evogit-Targets)', () => {
+  it('round-trips the targets through the commit, and drops a malformed trailer without distrusting the node', async () => {
+    const { dir, base, archive } = await setup();
+    const aimed = await archive.writeNode({ writer: 'a1', parents: [base], tree: await treeWith(dir, 'one\n'), message: 'aimed', agent: 'mutate', operator: 'mutate', targets: ['test/dates.test.js', 'tests/test_x.py::test_a[a b]'] });
+    expect(aimed.targets).toEqual(['test/dates.test.js', 'tests/test_x.py::test_a[a b]']);
+    // Another writer's odd value: a string, not a list.
+    const tree = await treeWith(dir, 'two\n');
+    const odd = (await git(dir, ['commit-tree', tree, '-p', base, '-m', 'odd\n\nEvogit-Writer: b2\nEvogit-Agent: x\nEvogit-Operator: mutate\nEvogit-Targets: test/dates.test.js'])).trim();
+    await git(dir, ['update-ref', 'refs/heads/evo/b2/1', odd]);
+    for (const reader of [archive, await Archive.open({ repoDir: dir })]) {
+      const byId = new Map((await reader.load()).nodes.map((n) => [n.id, n]));
+      expect(byId.get(aimed.id)?.targets).toEqual(aimed.targets);
+      expect(byId.get(odd)).toMatchObject({ writer: 'b2', operator: 'mutate' });
+      expect(byId.get(odd)?.targets).toBeUndefined();
+      expect(byId.get(odd)?.untrusted).toBeUndefined();
+    }
+  });
+});

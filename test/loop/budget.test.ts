@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Archive, thisHost } from '../../src/archive/index.js';
 import { processAlive } from '../../src/loop/lock.js';
 import { removeDir } from '../helpers/repo.js';
-import { archiveRoot, claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
+import { archiveRoot, claimRefs, counted, demoRepo, expectCleanRepo, git, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -71,6 +71,35 @@ describe('evogit run on one machine', () => {
     const later = lines.filter((l) => l.node !== root);
     expect(later.length).toBeGreaterThan(0);
     for (const l of later) expect(l.timeoutMs).toBeLessThan(120_000);
+  }, 120_000);
+
+  it('grades a child first on the test file its edit is aimed at, and runs its other files only when it beat its parent', async () => {
+    const repo = await demoRepo();
+    dirs.push(repo);
+    const run = start(repo, ['run', '--agents', '1', '--max-evals', '15', '--sandbox', 'local', '--seed', '3']);
+    const { code } = await run.exit;
+    expect(code, run.stderr.join('\n')).toBe(0);
+    const root = await archiveRoot(repo);
+    const runs = run.events.flatMap((e) => (e.type === 'evaluated' ? [e] : []));
+    const byNode = new Map<string, typeof runs>();
+    for (const e of runs) byNode.set(e.node, [...(byNode.get(e.node) ?? []), e]);
+    const children = [...byNode.keys()].filter((n) => n !== root);
+    // Three test files, 15 runs: one file per child that fixed nothing, so well over 4 children.
+    expect(children.length).toBeGreaterThan(6);
+    let aimed = 0;
+    for (const child of children) {
+      const message = await git(repo, ['log', '-1', '--format=%B', child]);
+      const targets = /^Evogit-Targets: (.*)$/m.exec(message);
+      if (targets) {
+        aimed++;
+        expect(JSON.parse(targets[1]!), message).toContain(byNode.get(child)![0]!.task);
+      }
+      // The rest of its files only after its first run beat the root on that file.
+      const [first, ...rest] = byNode.get(child)!;
+      const before = byNode.get(root)!.find((e) => e.task === first!.task)!;
+      if (rest.length > 0) expect(first!.tests!.passed, `${child} ran ${rest.length + 1} files`).toBeGreaterThan(before.tests!.passed);
+    }
+    expect(aimed).toBe(children.length);
   }, 120_000);
 
   it('waits for a claim from another machine, says so once, and takes the slot when the claim is gone', async () => {

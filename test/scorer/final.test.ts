@@ -19,12 +19,32 @@ describe('finalAnswer', () => {
     expect(finalAnswer(snap, { epsilon: 0.05, evidence: 'tasks', rule: 'mean' }).node).toBe('lucky');
   });
 
+  it('with few tasks, never hands over a node graded on fewer tasks than the root', () => {
+    const tests = (passed: number, failed: number) => ({ tests: { passed, failed, skipped: 0, total: passed + failed } });
+    const files = ['dates', 'stats', 'text'];
+    const snap = snapshot(
+      [node('r'), node('whole', ['r']), node('part', ['r'])],
+      [
+        ...files.map((f) => line('r', f, 'fail', tests(3, 2))),
+        ...files.map((f) => line('whole', f, f === 'text' ? 'fail' : 'pass', f === 'text' ? tests(4, 1) : tests(5, 0))),
+        // Five of five on the one file it ran: a higher quantile, but nothing known of the rest.
+        line('part', 'dates', 'pass', tests(5, 0)),
+      ],
+    );
+    expect(finalAnswer(snap, { epsilon: 0.05 }).node).toBe('whole');
+  });
+
   it('never lets an unevaluated, pruned or tampered node win (property)', () => {
     fc.assert(
       fc.property(archiveArb, (snap) => {
         const scores = nodeScores(snap);
         const answer = finalAnswer(snap, { epsilon: 0.05 });
-        const eligible = snap.nodes.filter((n) => !n.pruned && scores.get(n.id)!.own.ns + scores.get(n.id)!.own.nf > 0);
+        const graded = (id: string) => new Set((snap.evaluations.get(id) ?? []).filter((e) => e.outcome !== 'error' && !e.tampered).map((e) => e.task)).size;
+        let eligible = snap.nodes.filter((n) => !n.pruned && scores.get(n.id)!.own.ns + scores.get(n.id)!.own.nf > 0);
+        // With two or three tasks graded on the root, nodes graded on fewer come last.
+        const rootTasks = graded(snap.root);
+        const complete = eligible.filter((n) => graded(n.id) >= rootTasks);
+        if (rootTasks > 1 && rootTasks <= 3 && complete.length > 0) eligible = complete;
         if (eligible.length === 0) {
           expect(answer.node).toBe(snap.root);
           expect(answer.rule).toMatch(/root/);
