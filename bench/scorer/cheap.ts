@@ -7,7 +7,10 @@
  * has one effect wherever it is applied: the fix of a bug (its failing tests pass), neutral
  * (nothing changes; 35% of edits), destructive (it breaks a fixed random subset of the tests),
  * or an overfit that makes a few of a bug's failing tests pass. A node is the set of edits
- * applied to the root; its one task passes when every test does. The agent draws a node's
+ * applied to the root; its one task passes when every test does. With `files` > 1 the tests are
+ * split into that many test files (tasks), bug b's in file b; every edit lies in one module and
+ * moves only that file's tests, and says so the way the loop does (Evogit-Targets: the file's
+ * task when the parent fails it). A node is repaired when it passes every file. The agent draws a node's
  * children without replacement in its own order (targeted: the fixes and overfits ranked early
  * among the noise, as a fault localiser would; or uniform), and every child is evaluated once.
  * Each policy runs through the real `decide` loop until its first full repair or the budget.
@@ -27,59 +30,76 @@ export interface Scenario {
   edits: number;
   /** The agent's order: targeted (fixes ranked early) or uniform. */
   order: 'targeted' | 'uniform';
+  /** Test files (tasks); default 1. */
+  files?: number;
 }
 
 export const SCENARIOS: Scenario[] = [
   { name: 'one bug, one-edit fix', tests: 10, bugTests: [6], fixEdits: 1, overfits: 0, edits: 150, order: 'targeted' },
   { name: 'one bug, one-edit fix, overfits', tests: 10, bugTests: [6], fixEdits: 1, overfits: 2, edits: 150, order: 'targeted' },
-  { name: 'three bugs (the demo)', tests: 15, bugTests: [3, 2, 2], fixEdits: 1, overfits: 0, edits: 150, order: 'targeted' },
+  { name: 'three bugs, one test file', tests: 15, bugTests: [3, 2, 2], fixEdits: 1, overfits: 0, edits: 150, order: 'targeted' },
+  { name: 'three bugs, three test files (the demo)', tests: 15, bugTests: [4, 2, 1], fixEdits: 1, overfits: 1, edits: 150, order: 'targeted', files: 3 },
   { name: 'one bug, two-edit fix', tests: 10, bugTests: [6], fixEdits: 2, overfits: 0, edits: 60, order: 'targeted' },
   { name: 'one bug, one-edit fix, uniform agent', tests: 10, bugTests: [6], fixEdits: 1, overfits: 0, edits: 150, order: 'uniform' },
 ];
 
-type Effect = { kind: 'fix'; bug: number } | { kind: 'neutral' } | { kind: 'destroy'; breaks: Set<number> } | { kind: 'overfit'; bug: number; passes: Set<number> };
+type Effect = ({ kind: 'fix'; bug: number } | { kind: 'neutral' } | { kind: 'destroy'; breaks: Set<number> } | { kind: 'overfit'; bug: number; passes: Set<number> }) & { file: number };
 
 interface World {
   effects: Effect[];
+  /** Test → its file. */
+  fileOf: number[];
   /** Test → the bug that makes it fail, or -1. */
   bugOf: number[];
   /** Per edit, its rank weight in a targeted agent's order (higher: earlier). */
   salience: number[];
 }
 
+const filesOf = (sc: Scenario): number => sc.files ?? 1;
+
 function makeWorld(sc: Scenario, rng: Rng): World {
+  const files = filesOf(sc);
+  const perFile = sc.tests / files;
+  const fileOf = Array.from({ length: sc.tests }, (_, t) => Math.floor(t / perFile));
   const bugOf: number[] = new Array<number>(sc.tests).fill(-1);
+  // One file: the bugs' tests one after the other; several: bug b's at the start of file b.
   let t = 0;
   sc.bugTests.forEach((n, b) => {
+    if (files > 1) t = Math.round(b * perFile);
     for (let k = 0; k < n; k++) bugOf[t++] = b;
   });
+  const bugFile = (b: number): number => (files > 1 ? b : 0);
   const effects: Effect[] = [];
   const salience: number[] = [];
   for (let b = 0; b < sc.bugTests.length; b++) {
-    for (let k = 0; k < sc.fixEdits; k++) effects.push({ kind: 'fix', bug: b });
+    for (let k = 0; k < sc.fixEdits; k++) effects.push({ kind: 'fix', bug: b, file: bugFile(b) });
     for (let k = 0; k < sc.overfits; k++) {
       const failing = bugOf.map((x, i) => (x === b ? i : -1)).filter((i) => i >= 0);
       const passes = new Set<number>();
       while (passes.size < Math.min(2, failing.length)) passes.add(failing[randomInt(rng, failing.length)]!);
-      effects.push({ kind: 'overfit', bug: b, passes });
+      effects.push({ kind: 'overfit', bug: b, passes, file: bugFile(b) });
     }
   }
   const special = effects.length;
   while (effects.length < sc.edits) {
-    if (rng.next() < 0.35) effects.push({ kind: 'neutral' });
+    const file = files > 1 ? randomInt(rng, files) : 0;
+    if (rng.next() < 0.35) effects.push({ kind: 'neutral', file });
     else {
+      // An edit of one module breaks tests of its own file only.
+      const own = fileOf.flatMap((f, i) => (f === file ? [i] : []));
       const breaks = new Set<number>();
-      for (let i = 0; i < sc.tests; i++) if (rng.next() < 0.5) breaks.add(i);
-      if (breaks.size === 0) breaks.add(randomInt(rng, sc.tests));
-      effects.push({ kind: 'destroy', breaks });
+      for (const i of own) if (rng.next() < 0.5) breaks.add(i);
+      if (breaks.size === 0) breaks.add(own[randomInt(rng, own.length)]!);
+      effects.push({ kind: 'destroy', breaks, file });
     }
   }
   // A targeted agent ranks the edits on the faulty lines early, not first: salience 3 vs 1.
   for (let e = 0; e < effects.length; e++) salience.push(e < special ? 3 : 1);
-  return { effects, bugOf, salience };
+  return { effects, fileOf, bugOf, salience };
 }
 
-function testsPassed(sc: Scenario, w: World, applied: number[]): number {
+/** Tests of `file` (all of them: -1) that pass with the edits applied. */
+function testsPassed(sc: Scenario, w: World, applied: number[], file = -1): number {
   const fixes = new Map<number, number>();
   const broken = new Set<number>();
   const overfit = new Set<number>();
@@ -91,6 +111,7 @@ function testsPassed(sc: Scenario, w: World, applied: number[]): number {
   }
   let passed = 0;
   for (let t = 0; t < sc.tests; t++) {
+    if (file >= 0 && w.fileOf[t] !== file) continue;
     const bug = w.bugOf[t]!;
     const ok = bug < 0 || (fixes.get(bug) ?? 0) >= sc.fixEdits || overfit.has(t);
     if (ok && !broken.has(t)) passed++;
@@ -110,9 +131,13 @@ function childOrder(sc: Scenario, w: World, applied: Set<number>, rng: Rng): num
   return keyed.sort((a, b) => b[0] - a[0]).map(([, e]) => e);
 }
 
-function simNode(id: string, parents: string[]): ArchiveNode {
-  return { id, parents, tree: id, branch: id, writer: 'sim', agent: 'sim', operator: parents.length ? 'mutate' : 'root', time: 0, subject: id, pruned: false, promoted: false };
+function simNode(id: string, parents: string[], targets?: string[]): ArchiveNode {
+  const node: ArchiveNode = { id, parents, tree: id, branch: id, writer: 'sim', agent: 'sim', operator: parents.length ? 'mutate' : 'root', time: 0, subject: id, pruned: false, promoted: false };
+  if (targets) node.targets = targets;
+  return node;
 }
+
+const taskOf = (f: number): string => `test_${f}.py`;
 
 export interface CheapResult {
   repaired: boolean;
@@ -129,12 +154,24 @@ export function simulateCheap(sc: Scenario, config: ScorerConfig, budget: number
   const orders = new Map<string, number[]>();
   const depth = new Map<string, number>([['n0', 0]]);
   const snapshot: ArchiveSnapshot = { root: 'n0', nodes: [simNode('n0', [])], evaluations: new Map(), claims: [] };
+  const files = filesOf(sc);
+  const tasks = Array.from({ length: files }, (_, f) => taskOf(f));
+  const parentOf = new Map<string, string>();
+  const perFile = sc.tests / files;
+  // The loop's Evogit-Targets: the edit's file when the nearest graded run of it up the lineage failed.
+  const targetsOf = (parent: string, file: number): string[] | undefined => {
+    for (let id: string | undefined = parent; id !== undefined; id = parentOf.get(id)) {
+      const run = snapshot.evaluations.get(id)?.find((e) => e.task === taskOf(file));
+      if (run) return run.outcome === 'fail' ? [run.task] : undefined;
+    }
+    return undefined;
+  };
   let spent = 0;
   let rootChildren = 0;
   let maxDepth = 0;
   let idle = 0;
   for (;;) {
-    const d = decide({ snapshot, tasks: ['test_program.py'], now: 0, budget: { evaluations: budget }, config, rng: decider, evidence: 'tests' });
+    const d = decide({ snapshot, tasks, now: 0, budget: { evaluations: budget }, config, rng: decider, evidence: 'tests' });
     if (d.kind === 'done') break;
     if (d.kind === 'expand') {
       const edits = applied.get(d.node)!;
@@ -152,14 +189,16 @@ export function simulateCheap(sc: Scenario, config: ScorerConfig, budget: number
       depth.set(id, depth.get(d.node)! + 1);
       maxDepth = Math.max(maxDepth, depth.get(id)!);
       if (d.node === 'n0') rootChildren++;
-      snapshot.nodes.push(simNode(id, [d.node]));
+      parentOf.set(id, d.node);
+      snapshot.nodes.push(simNode(id, [d.node], files > 1 ? targetsOf(d.node, world.effects[next]!.file) : undefined));
     } else {
-      const passed = testsPassed(sc, world, applied.get(d.node)!);
+      const file = tasks.indexOf(d.task);
+      const passed = testsPassed(sc, world, applied.get(d.node)!, files > 1 ? file : -1);
       const line: Evaluation = {
         node: d.node,
         task: d.task,
-        outcome: passed === sc.tests ? 'pass' : 'fail',
-        tests: { passed, failed: sc.tests - passed, skipped: 0, total: sc.tests },
+        outcome: passed === perFile ? 'pass' : 'fail',
+        tests: { passed, failed: perFile - passed, skipped: 0, total: perFile },
         durationMs: 0,
         harness: 'sim',
         writer: 'sim',
@@ -167,7 +206,8 @@ export function simulateCheap(sc: Scenario, config: ScorerConfig, budget: number
       };
       snapshot.evaluations.set(d.node, [...(snapshot.evaluations.get(d.node) ?? []), line]);
       spent++;
-      if (passed === sc.tests) return { repaired: true, evaluations: spent, rootChildren, maxDepth };
+      const runs = snapshot.evaluations.get(d.node)!;
+      if (tasks.every((t) => runs.some((e) => e.task === t && e.outcome === 'pass'))) return { repaired: true, evaluations: spent, rootChildren, maxDepth };
     }
   }
   return { repaired: false, evaluations: spent, rootChildren, maxDepth };
