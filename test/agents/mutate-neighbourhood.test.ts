@@ -228,6 +228,61 @@ describe('lateral children', () => {
   });
 });
 
+describe('lateral children of a chain of edits of one line', () => {
+  const BUGGY = 'def isleap(year):\n    return year % 4 == 0 and (year % 100 != 0 and year % 400 == 0)\n';
+  const BROKEN = BUGGY.replace('year % 100', 'year * 100');
+  // A lateral child of the broken one: `*` undone, the inner clause negated (4 of 5 dates right).
+  const PARTIAL = BUGGY.replace('and (year', 'and not (year');
+  const FIXED = BUGGY.replace('!= 0 and year', '!= 0 or year');
+
+  it('undo the whole chain back to the line\'s first text, so the right edit of the original line is one step away', async () => {
+    const repo = await makeRepo({ 'calendar.py': BUGGY, 'util.py': 'def double(x):\n    return x * 2\n' });
+    try {
+      const head = async () => (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const rootId = await head();
+      await writeFile(path.join(repo, 'calendar.py'), BROKEN);
+      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at calendar.py:2\n\n- binary-operator calendar.py:2: year % 100 → year * 100\n\nSeed: 1']);
+      const brokenId = await head();
+      await writeFile(path.join(repo, 'calendar.py'), PARTIAL);
+      await sh(repo, 'git', ['commit', '-qam', 'mutate: unary-operator at calendar.py:2\n\n- binary-operator calendar.py:2: year * 100 → year % 100\n- unary-operator calendar.py:2: year % 100 != 0 and year % 400 == 0 → not (year % 100 != 0 and year % 400 == 0)\n\nSeed: 2']);
+      const partialId = await head();
+      await writeFile(path.join(repo, 'util.py'), 'def double(x):\n    return x + x\n');
+      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at util.py:2\n\n- binary-operator util.py:2: x * 2 → x + x\n\nSeed: 3']);
+      const parentId = await head();
+      const snapshot: ArchiveSnapshot = {
+        root: rootId,
+        nodes: [
+          node(rootId, null, 'root'),
+          { ...node(brokenId, rootId, 'mutate: binary-operator at calendar.py:2', 1), branch: 'evo/a1/1' },
+          { ...node(partialId, brokenId, 'mutate: unary-operator at calendar.py:2', 2), branch: 'evo/a1/2' },
+          node(parentId, partialId, 'mutate: binary-operator at util.py:2', 3),
+        ],
+        evaluations: new Map(),
+        claims: [],
+      };
+      const source = async (f: string) => (await sh(repo, 'git', ['show', `${parentId}:${f}`])).stdout;
+      const files = [
+        { path: 'calendar.py', language: 'python' as const, source: await source('calendar.py') },
+        { path: 'util.py', language: 'python' as const, source: await source('util.py') },
+      ];
+      const suspicion = suspicionOf([{ file: 'calendar.py', line: 2, score: 1, ef: 1, ep: 0, frames: 0 }], new Map());
+      const texts = new Set<string>();
+      for (let seed = 0; seed < 60; seed++) {
+        const choice = await chooseChild({ files, suspicion, seed, maxEdits: 1, worktree: repo, archive: archiveContext(snapshot, parentId), hasher: null });
+        if ('kind' in choice && choice.kind === 'lateral') {
+          texts.add(choice.sources.get('calendar.py')!);
+          // The other file's fix stays.
+          expect(choice.sources.has('util.py')).toBe(false);
+        }
+      }
+      // One step back gives BROKEN's line (where the fix is two edits away); the whole chain gives the root's.
+      expect(texts).toContain(FIXED);
+    } finally {
+      await removeDir(repo);
+    }
+  });
+});
+
 describe('edits that did not help elsewhere', () => {
   it('come after every edit not made yet: a neutral sibling does not repeat its cousin\'s failed try', async () => {
     const repo = await makeRepo({ 'src/a.js': SOURCE });
