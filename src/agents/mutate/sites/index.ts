@@ -11,7 +11,7 @@ import { FUNCTION_TYPES, functionName, siteContext } from './common.js';
 import { conditionSites } from './conditions.js';
 import { constantSites, offByOneSites } from './constants.js';
 import { fieldSites, identifierSites } from './identifiers.js';
-import { augmentedSites, binarySites, operandDropSites, operandSwapSites, unarySites } from './operators.js';
+import { augmentedSites, binarySites, operandAddSites, operandDropSites, operandSwapSites, unarySites } from './operators.js';
 import { returnInsertSites, returnValueSites } from './returns.js';
 import { sliceSites } from './slices.js';
 import { statementSites } from './statements.js';
@@ -28,6 +28,7 @@ export function sitesOfTree(root: Node, source: string, language: MutateLanguage
     ...unarySites(ctx),
     ...operandSwapSites(ctx),
     ...operandDropSites(ctx),
+    ...operandAddSites(ctx),
     ...constantSites(ctx),
     ...offByOneSites(ctx),
     ...identifierSites(ctx),

@@ -2,10 +2,11 @@
  * Operator edits: a binary operator replaced within its class (arithmetic, bitwise, shift,
  * comparison, boolean), an augmented assignment's operator replaced (or made a plain
  * assignment), a unary operator added or removed (`not`/`!`, `-`, `~`), the operands of a
- * non-commutative operator swapped, and one operand of an arithmetic operator dropped.
+ * non-commutative operator swapped, one operand of an arithmetic operator dropped, and a
+ * missing term added to an index or a recursive call's argument.
  */
 import type { Node } from 'web-tree-sitter';
-import { atomic, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
+import { atomic, enclosingFunction, functionName, namedChildren, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
 import type { MutationSite } from './types.js';
 
 /** Alternatives of each operator, the likeliest slip first. */
@@ -197,6 +198,63 @@ export function operandDropSites(ctx: SiteContext): MutationSite[] {
     // The operand that looks like the real computation (a call, a longer expression) is kept first.
     const keep = [right, left].sort((a, b) => b.text.length - a.text.length).map((n) => atomic(n));
     const s = replacementSite('operand-drop', node, node, keep);
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/** Locals of a function assigned a count or an arithmetic result (`num_less = len(below)`, `mid = lo + hi >> 1`). */
+function arithmeticLocals(ctx: SiteContext, fn: Node): string[] {
+  const out: string[] = [];
+  for (const node of fn.descendantsOfType(ctx.python ? ['assignment'] : ['variable_declarator', 'assignment_expression'])) {
+    const target = node?.childForFieldName('left') ?? node?.childForFieldName('name');
+    const value = node?.childForFieldName('right') ?? node?.childForFieldName('value');
+    if (!node || target?.type !== 'identifier' || !value || enclosingFunction(node)?.id !== fn.id) continue;
+    const op = value.childForFieldName('operator')?.text ?? '';
+    const counted =
+      (value.type === 'call' && value.childForFieldName('function')?.text === 'len') ||
+      (value.type === 'member_expression' && value.childForFieldName('property')?.text === 'length') ||
+      ((value.type === 'binary_operator' || value.type === 'binary_expression') && ['+', '-', '*', '//', '/', '%', '>>'].includes(op));
+    if (counted && !out.includes(target.text)) out.push(target.text);
+  }
+  return out;
+}
+
+/** Names a function compares or computes with (a direct operand): numbers, not collections. */
+function numericNames(ctx: SiteContext, fn: Node): Set<string> {
+  const names = new Set<string>();
+  for (const node of fn.descendantsOfType(ctx.python ? ['comparison_operator', 'binary_operator'] : ['binary_expression'])) {
+    const op = node?.childForFieldName('operator')?.text ?? '';
+    if (!node || (node.type === 'binary_expression' && ['&&', '||', '??', 'in', 'instanceof'].includes(op))) continue;
+    if (node.type === 'comparison_operator' && node.childrenForFieldName('operators').some((o) => ['in', 'not in', 'is', 'is not'].includes(o?.text ?? ''))) continue;
+    for (const operand of node.namedChildren) if (operand?.type === 'identifier') names.add(operand.text);
+  }
+  return names;
+}
+
+/**
+ * A missing arithmetic term (QuixBugs' "missing arithmetic expression"), the inverse of
+ * operand-drop: an index or an argument of a recursive call, `e`, made `e - v` or `e + v` with
+ * v a local the function computed as a count or a sum (`kth(above, k)` → `kth(above, k - num_lessoreq)`).
+ */
+export function operandAddSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  const positions: Node[] = [];
+  for (const node of ctx.root.descendantsOfType(ctx.python ? ['call', 'subscript'] : ['call_expression', 'subscript_expression'])) {
+    const fn = node ? enclosingFunction(node) : null;
+    if (!node || !fn) continue;
+    if (node.type === 'subscript') positions.push(...node.childrenForFieldName('subscript').filter((n): n is Node => n?.type === 'identifier'));
+    else if (node.type === 'subscript_expression') positions.push(...[node.childForFieldName('index')].filter((n): n is Node => n?.type === 'identifier'));
+    else if (node.childForFieldName('function')?.text === functionName(fn)) {
+      positions.push(...namedChildren(node.childForFieldName('arguments')).filter((a) => a.type === 'identifier'));
+    }
+  }
+  for (const e of positions) {
+    const fn = enclosingFunction(e) as Node;
+    if (!numericNames(ctx, fn).has(e.text)) continue;
+    const visible = new Set(ctx.scopes.values(e));
+    const terms = arithmeticLocals(ctx, fn).filter((v) => v !== e.text && visible.has(v)).slice(0, 4);
+    const s = replacementSite('operand-add', e.parent ?? e, e, terms.flatMap((v) => [`${e.text} - ${v}`, `${e.text} + ${v}`]));
     if (s) out.push(s);
   }
   return out;
