@@ -6,7 +6,7 @@
  * missing term added to an index or a recursive call's argument.
  */
 import type { Node } from 'web-tree-sitter';
-import { atomic, enclosingFunction, functionName, namedChildren, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
+import { atomic, enclosingFunction, functionName, identifiersIn, namedChildren, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
 import type { MutationSite } from './types.js';
 
 /** Alternatives of each operator, the likeliest slip first. */
@@ -203,19 +203,28 @@ export function operandDropSites(ctx: SiteContext): MutationSite[] {
   return out;
 }
 
-/** Locals of a function assigned a count or an arithmetic result (`num_less = len(below)`, `mid = lo + hi >> 1`). */
+/** Locals of a function assigned a count or an arithmetic result (`num_less = len(below)`, `seen += size`), running totals first. */
 function arithmeticLocals(ctx: SiteContext, fn: Node): string[] {
   const out: string[] = [];
-  for (const node of fn.descendantsOfType(ctx.python ? ['assignment'] : ['variable_declarator', 'assignment_expression'])) {
+  const types = ctx.python ? ['assignment', 'augmented_assignment'] : ['variable_declarator', 'assignment_expression', 'augmented_assignment_expression'];
+  for (const node of fn.descendantsOfType(types)) {
     const target = node?.childForFieldName('left') ?? node?.childForFieldName('name');
     const value = node?.childForFieldName('right') ?? node?.childForFieldName('value');
     if (!node || target?.type !== 'identifier' || !value || enclosingFunction(node)?.id !== fn.id) continue;
     const op = value.childForFieldName('operator')?.text ?? '';
+    // A running count (`seen += size`) is a computed term too.
+    const running = node.type.startsWith('augmented') && ['+=', '-='].includes(node.childForFieldName('operator')?.text ?? '');
     const counted =
+      running ||
       (value.type === 'call' && value.childForFieldName('function')?.text === 'len') ||
       (value.type === 'member_expression' && value.childForFieldName('property')?.text === 'length') ||
       ((value.type === 'binary_operator' || value.type === 'binary_expression') && ['+', '-', '*', '//', '/', '%', '>>'].includes(op));
-    if (counted && !out.includes(target.text)) out.push(target.text);
+    if (!counted) continue;
+    // A running total is the offset a relative index or rank forgets most: it goes first.
+    const at = out.indexOf(target.text);
+    if (at !== -1 && running) out.splice(at, 1);
+    if (running) out.unshift(target.text);
+    else if (at === -1) out.push(target.text);
   }
   return out;
 }
@@ -230,6 +239,23 @@ function numericNames(ctx: SiteContext, fn: Node): Set<string> {
     for (const operand of node.namedChildren) if (operand?.type === 'identifier') names.add(operand.text);
   }
   return names;
+}
+
+/** Names compared with `name` within a node (`k < n` gives n). */
+function comparedWith(ctx: SiteContext, within: Node, name: string): Set<string> {
+  const out = new Set<string>();
+  for (const node of [within, ...within.descendantsOfType(ctx.python ? ['comparison_operator'] : ['binary_expression'])]) {
+    if (!node || (node.type !== 'comparison_operator' && node.type !== 'binary_expression')) continue;
+    if (node.type === 'binary_expression' && !(node.childForFieldName('operator')?.text ?? '').match(/^[<>=!]=?=?$/)) continue;
+    const sides = node.namedChildren.filter((n): n is Node => n !== null);
+    const at = sides.findIndex((n) => n.type === 'identifier' && n.text === name);
+    if (sides.length !== 2 || at === -1) continue;
+    // `n < seen + size`: every name of the other side.
+    const names = new Set<string>();
+    identifiersIn(sides[1 - at] as Node, names);
+    for (const v of names) if (v !== name) out.add(v);
+  }
+  return out;
 }
 
 /**
@@ -253,7 +279,20 @@ export function operandAddSites(ctx: SiteContext): MutationSite[] {
     const fn = enclosingFunction(e) as Node;
     if (!numericNames(ctx, fn).has(e.text)) continue;
     const visible = new Set(ctx.scopes.values(e));
-    const terms = arithmeticLocals(ctx, fn).filter((v) => v !== e.text && visible.has(v)).slice(0, 4);
+    // A term compared with e in the branch's own condition (`elif k >= n_upto:`) is the likeliest
+    // one it forgot, then one compared with e anywhere in the function.
+    const guard = new Set<string>();
+    for (let n = e.parent; n && n.id !== fn.id; n = n.parent) {
+      const condition = n.childForFieldName('condition');
+      if (condition && ['if_statement', 'elif_clause', 'while_statement'].includes(n.type)) for (const v of comparedWith(ctx, condition, e.text)) guard.add(v);
+      if (n.type === 'else_clause' || n.type === 'elif_clause') break;
+    }
+    const compared = comparedWith(ctx, fn, e.text);
+    const rank = (v: string): number => (guard.has(v) ? 0 : compared.has(v) ? 1 : 2);
+    const terms = arithmeticLocals(ctx, fn)
+      .filter((v) => v !== e.text && visible.has(v))
+      .sort((a, b) => rank(a) - rank(b))
+      .slice(0, 4);
     const s = replacementSite('operand-add', e.parent ?? e, e, terms.flatMap((v) => [`${e.text} - ${v}`, `${e.text} + ${v}`]));
     if (s) out.push(s);
   }
