@@ -158,6 +158,14 @@ const BUGS: RealBug[] = [
     operator: 'operand-add',
   },
   {
+    name: 'power set: the subsets without the first element dropped',
+    language: 'python',
+    buggy: 'def subsets(xs):\n    if not xs:\n        return [[]]\n    head, *tail = xs\n    without = subsets(tail)\n    return [[head] + s for s in without]\n',
+    bug: 'return [[head] + s for s in without]',
+    fix: 'return without + [[head] + s for s in without]',
+    operator: 'operand-add',
+  },
+  {
     name: 'deep set: continue past a forbidden key where the loop must stop',
     language: 'javascript',
     buggy: "export function put(obj, keys, value) {\n  let target = obj;\n  for (let i = 0; i < keys.length; i++) {\n    const key = keys[i];\n    if (key === '__proto__' || key === 'constructor') continue;\n    target = target[key] = i === keys.length - 1 ? value : target[key] || {};\n  }\n}\n",

@@ -3,7 +3,8 @@
  * comparison, boolean), an augmented assignment's operator replaced (or made a plain
  * assignment), a unary operator added or removed (`not`/`!`, `-`, `~`), the operands of a
  * non-commutative operator swapped, one operand of an arithmetic operator dropped, and a
- * missing term added to an index or a recursive call's argument.
+ * missing term added to an index or a recursive call's argument (or a comprehension's source
+ * to the list it builds).
  */
 import type { Node } from 'web-tree-sitter';
 import { atomic, enclosingFunction, functionName, identifiersIn, namedChildren, replacementSite, site, snippet, unwrapParens, withPrior, type SiteContext } from './common.js';
@@ -275,6 +276,7 @@ export function operandAddSites(ctx: SiteContext): MutationSite[] {
       positions.push(...namedChildren(node.childForFieldName('arguments')).filter((a) => a.type === 'identifier'));
     }
   }
+  out.push(...keptSourceSites(ctx));
   for (const e of positions) {
     const fn = enclosingFunction(e) as Node;
     if (!numericNames(ctx, fn).has(e.text)) continue;
@@ -294,6 +296,23 @@ export function operandAddSites(ctx: SiteContext): MutationSite[] {
       .sort((a, b) => rank(a) - rank(b))
       .slice(0, 4);
     const s = replacementSite('operand-add', e.parent ?? e, e, terms.flatMap((v) => [`${e.text} - ${v}`, `${e.text} + ${v}`]));
+    if (s) out.push(s);
+  }
+  return out;
+}
+
+/**
+ * QuixBugs' "variable prepend": a list built from a collection where the collection itself had
+ * to be kept too (`return [[first] + s for s in rest]` → `return rest + [[first] + s for s in rest]`).
+ * Python comprehensions over a local, returned or assigned.
+ */
+function keptSourceSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  if (!ctx.python) return out;
+  for (const comp of ctx.root.descendantsOfType('list_comprehension')) {
+    const source = comp?.descendantsOfType('for_in_clause')[0]?.childForFieldName('right');
+    if (!comp || source?.type !== 'identifier' || !['return_statement', 'assignment'].includes(comp.parent?.type ?? '') || !ctx.scopes.values(comp).includes(source.text)) continue;
+    const s = replacementSite('operand-add', comp.parent ?? comp, comp, [`${source.text} + ${comp.text}`, `${comp.text} + ${source.text}`]);
     if (s) out.push(s);
   }
   return out;
