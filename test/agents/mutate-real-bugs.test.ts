@@ -166,6 +166,14 @@ const BUGS: RealBug[] = [
     operator: 'operand-add',
   },
   {
+    name: 'option defaults: a lookup with no list for an unexpected type',
+    language: 'javascript',
+    buggy: "export function byType(defaults) {\n  const out = { string: [], number: [], boolean: [] };\n  for (const k in defaults) {\n    out[typeof defaults[k]].push(k);\n  }\n  return out;\n}\n",
+    bug: 'out[typeof defaults[k]].push(k)',
+    fix: '(out[typeof defaults[k]] || []).push(k)',
+    operator: 'receiver',
+  },
+  {
     name: 'deep set: continue past a forbidden key where the loop must stop',
     language: 'javascript',
     buggy: "export function put(obj, keys, value) {\n  let target = obj;\n  for (let i = 0; i < keys.length; i++) {\n    const key = keys[i];\n    if (key === '__proto__' || key === 'constructor') continue;\n    target = target[key] = i === keys.length - 1 ? value : target[key] || {};\n  }\n}\n",

@@ -10,7 +10,7 @@ import { callSites } from './calls.js';
 import { FUNCTION_TYPES, functionName, siteContext } from './common.js';
 import { conditionSites } from './conditions.js';
 import { constantSites, offByOneSites } from './constants.js';
-import { fieldSites, identifierSites } from './identifiers.js';
+import { fieldSites, identifierSites, receiverDefaultSites } from './identifiers.js';
 import { augmentedSites, binarySites, operandAddSites, operandDropSites, operandSwapSites, unarySites } from './operators.js';
 import { returnInsertSites, returnValueSites } from './returns.js';
 import { sliceSites } from './slices.js';
@@ -33,6 +33,7 @@ export function sitesOfTree(root: Node, source: string, language: MutateLanguage
     ...offByOneSites(ctx),
     ...identifierSites(ctx),
     ...fieldSites(ctx),
+    ...receiverDefaultSites(ctx),
     ...callSites(ctx),
     ...conditionSites(ctx),
     ...returnValueSites(ctx),
