@@ -2,7 +2,7 @@
  * Bugs that only one operator repairs in one edit (every other edit of the buggy file was run
  * against the tests and fails them), repaired by the mutate agent through the same
  * generate-and-test search as the bundled examples: the operator is in the neighbourhood,
- * and the weighting reaches it within a small budget (today: 87 and 15 candidates).
+ * and the weighting reaches it within a small budget (a few seconds each here).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,9 @@ const BUDGET = 150;
 
 const BUGS: { bug: ExampleBug; operator: string; fix: RegExp }[] = [
   {
-    bug: { id: 'operator-bugs/item-at', example: 'operator-bugs', root: FIXTURES, file: 'bugs/item_at.py', command: ['python3', '-m', 'unittest', 'tests.test_item_at'] },
-    operator: 'operand-add',
-    fix: /^\+\s+return page\[n - seen\]$/m,
+    bug: { id: 'operator-bugs/group-options', example: 'operator-bugs', root: FIXTURES, file: 'src/group-options.js', command: ['node', 'test/group-options.test.js'] },
+    operator: 'receiver',
+    fix: /^\+\s+\(groups\[typeof defaults\[name\]\] \|\| \[\]\)\.push\(name\);$/m,
   },
   {
     bug: { id: 'operator-bugs/path-length', example: 'operator-bugs', root: FIXTURES, file: 'bugs/path_length.py', command: ['python3', '-m', 'unittest', 'tests.test_path_length'] },

@@ -158,6 +158,14 @@ const BUGS: RealBug[] = [
     operator: 'operand-add',
   },
   {
+    name: 'paged list: an index into one page that forgets the pages before it',
+    language: 'python',
+    buggy: 'def item_at(pages, n):\n    seen = 0\n    for page in pages:\n        size = len(page)\n        if n < seen + size:\n            return page[n]\n        seen += size\n    return None\n',
+    bug: 'return page[n]',
+    fix: 'return page[n - seen]',
+    operator: 'operand-add',
+  },
+  {
     name: 'power set: the subsets without the first element dropped',
     language: 'python',
     buggy: 'def subsets(xs):\n    if not xs:\n        return [[]]\n    head, *tail = xs\n    without = subsets(tail)\n    return [[head] + s for s in without]\n',
