@@ -6,6 +6,7 @@
  *        [--seeds 1] [--budget 30] [--jobs 1] [--only gcd,knapsack] [--sample K/N] [--sandbox local|docker]
  *   npx tsx bench/repair.ts report --labels base,uniform,current [--write]
  *   npx tsx bench/repair.ts sources                     # what the corpus reads, and whether it is here
+ *   npx tsx bench/repair.ts reach [--only …]            # which known fixes are one mutation away (no runs)
  *
  * Corpus: built at bench time in a temp directory from local snapshots of the public
  * repositories it comes from (none of their code is committed here): `--sources DIR` or
@@ -31,6 +32,7 @@ import { run } from '../src/proc/index.js';
 import { appendResult, readResults, type LoadedResult } from './repair/results.js';
 import { repairRun, runTestsOnce, type Strategy } from './repair/run.js';
 import { checkRepair, report } from './repair/report.js';
+import { reach } from './repair/reach.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'repair', 'results');
@@ -157,8 +159,8 @@ async function main(): Promise<void> {
     process.stdout.write(`all ${needs.length} repositories found\n`);
     return;
   }
-  if (!['validate', 'run', 'report'].includes(command ?? '')) {
-    process.stderr.write('usage: npx tsx bench/repair.ts validate|run|report|sources [options] (see the comment at the top)\n');
+  if (!['validate', 'run', 'report', 'reach'].includes(command ?? '')) {
+    process.stderr.write('usage: npx tsx bench/repair.ts validate|run|report|reach|sources [options] (see the comment at the top)\n');
     process.exitCode = 2;
     return;
   }
@@ -178,6 +180,8 @@ async function main(): Promise<void> {
       if (bad.length > 0) process.exitCode = 1;
     } else if (command === 'run') {
       await runBench();
+    } else if (command === 'reach') {
+      await reach(programs, (line) => process.stdout.write(`${line}\n`));
     } else {
       const labels = (flag('labels') ?? 'current').split(',');
       const results = new Map<string, LoadedResult[]>();

@@ -17,7 +17,9 @@ export const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export interface ExampleBug {
   /** e.g. `js-bugs/range`. */
   id: string;
-  example: 'js-bugs' | 'py-bugs';
+  example: 'js-bugs' | 'py-bugs' | 'operator-bugs';
+  /** The directory holding the example (default: examples/). */
+  root?: string;
   /** The module holding the bug (what the uniform baseline is given). */
   file: string;
   /** The test command for this bug, run from the example's root (a node:test file runs in-process when executed directly, so a timeout kills the whole run). */
@@ -42,10 +44,10 @@ async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 /** Copy an example into a fresh git repository with one commit: the buggy parent. */
-export async function checkoutExample(example: string): Promise<{ dir: string; head: string; cleanup: () => Promise<void> }> {
+export async function checkoutExample(example: string, from = EXAMPLES): Promise<{ dir: string; head: string; cleanup: () => Promise<void> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'evogit-mutate-'));
   const dir = path.join(root, example);
-  await cp(path.join(EXAMPLES, example), dir, { recursive: true });
+  await cp(path.join(from, example), dir, { recursive: true });
   await git(dir, 'init', '-q', '-b', 'main');
   await git(dir, 'add', '-A');
   await git(dir, '-c', 'user.name=evogit test', '-c', 'user.email=test@evogit.invalid', 'commit', '-qm', 'buggy parent');
@@ -119,7 +121,7 @@ export async function repairSearch(
   bug: ExampleBug,
   options: { strategy: 'mutate' | 'uniform'; budget: number; firstSeed: number },
 ): Promise<RepairResult> {
-  const { dir, head, cleanup } = await checkoutExample(bug.example);
+  const { dir, head, cleanup } = await checkoutExample(bug.example, bug.root);
   try {
     const baseline = await runBugTests(dir, bug);
     if (baseline.passed) throw new Error(`${bug.id}: the buggy parent already passes its tests`);

@@ -60,6 +60,7 @@ export function walk(graph, start, limit) {
     queue.push(node, graph.next);
     const rest = queue.slice(1, limit);
     const spare = limit - graph.size;
+    if (node === queue[limit]) continue;
     visit(rest, Math.max(spare, Number(limit)));
     visit(rest);
   }
@@ -91,6 +92,7 @@ export function walk(graph: { size: number; next: number }, start: number, limit
     queue.push(node, graph.next);
     const rest = queue.slice(1, limit);
     const spare = limit - graph.size;
+    if (node === queue[limit]) continue;
     visit(rest, Math.max(spare, Number(limit)));
     visit(rest);
   }
@@ -131,6 +133,8 @@ def walk(graph, start, limit):
         queue.append(node, graph.next)
         rest = queue[1:limit]
         spare = limit - graph.size
+        if node == queue[limit]:
+            continue
         visit(rest, max(spare, int(limit)))
         visit(rest)
 `;
@@ -258,6 +262,40 @@ describe('mutation operators', () => {
       const result = await applyMutation(PY, 'python', insert!.mutation(i));
       expect(result.ok).toBe(true);
     }
+  });
+});
+
+describe('operators for the simple-bug classes', () => {
+  const edits = async (source: string, language: MutateLanguage, operator: string): Promise<string[]> =>
+    (await listMutationSites(source, language)).filter((s) => s.operator === operator).flatMap((s) => Array.from({ length: s.size }, (_, i) => s.mutation(i).after));
+
+  it("jump-replace swaps a loop's break and continue, never a switch case's break or a labelled jump", async () => {
+    const js = 'function f(xs) {\n  outer: for (const x of xs) {\n    switch (x) {\n      case 1:\n        break;\n    }\n    if (x) continue outer;\n    while (x) { if (x > 2) break; }\n  }\n}\n';
+    expect(await edits(js, 'javascript', 'jump-replace')).toEqual(['if (x > 2) continue;']);
+    const py = 'def f(xs):\n    for x in xs:\n        if x:\n            continue\n';
+    expect(await edits(py, 'python', 'jump-replace')).toEqual(['break']);
+  });
+
+  it('operand-add adds a computed count to a numeric index or recursive argument, never to a collection', async () => {
+    const py = 'def pick(xs, k):\n    n = len(xs) - 1\n    if k > n:\n        return pick(xs[1:], k)\n    return xs[k]\n';
+    const added = await edits(py, 'python', 'operand-add');
+    expect(added).toEqual(['(xs[1:], k - n)', '(xs[1:], k + n)', 'xs[k - n]', 'xs[k + n]']);
+  });
+
+  it("call-wrap wraps a value in another one-argument function of the file, never in its own call's function or print", async () => {
+    const py = 'def show(x):\n    print(x)\n    y = norm(x)\n    return norm(y)\n\n\ndef norm(v):\n    return abs(v)\n';
+    const wrapped = await edits(py, 'python', 'call-wrap');
+    expect(wrapped).toContain('y = abs(norm(x))');
+    expect(wrapped).toContain('(abs(y))');
+    expect(wrapped.some((w) => w.includes('print(') || w.includes('norm(norm(') || w.includes('abs(abs('))).toBe(false);
+  });
+
+  it('conjunct-add writes operands bare where they bind tighter, parenthesized where they do not', async () => {
+    const js = 'function f(a, b) {\n  if (a < b || b > 2) return 1;\n  if (a === 0) return 2;\n}\n';
+    const added = await edits(js, 'javascript', 'conjunct-add');
+    expect(added).toContain('(a < b || b > 2) && a === 0');
+    expect(added).toContain('a < b || b > 2 || a === 0');
+    expect(added).toContain('a === 0 && (a < b || b > 2)');
   });
 });
 

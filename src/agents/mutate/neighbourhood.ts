@@ -22,6 +22,7 @@ export const OPERATOR_PRIOR: Record<MutationOperator, number> = {
   'unary-operator': 1.5,
   'operand-swap': 1,
   'operand-drop': 0.8,
+  'operand-add': 0.8,
   constant: 2,
   'off-by-one': 2,
   identifier: 1.5,
@@ -46,6 +47,7 @@ export const OPERATOR_PRIOR: Record<MutationOperator, number> = {
   'statement-swap': 0.4,
   'statement-insert': 0.8,
   'collection-insert': 1,
+  'jump-replace': 1,
 };
 
 /** Suspiciousness counts cubed: a line twice as suspicious is drawn first eight times as often. */

@@ -2,8 +2,8 @@
  * Call edits: two arguments swapped (tuple and subscript elements too), an argument added or
  * dropped where another call of the same function (or its definition) has that arity, the
  * called function replaced by a confusable one or another of the same arity the file calls
- * (or the call by a local value), a one-argument call unwrapped, and a computed value wrapped
- * in min/max.
+ * (or the call by a local value), a one-argument call unwrapped, a computed value wrapped
+ * in min/max, and a value wrapped in a one-argument function the file calls elsewhere.
  */
 import type { Node } from 'web-tree-sitter';
 import { enclosingFunction, namedChildren, replacementSite, site, snippet, withPrior, type SiteContext } from './common.js';
@@ -84,15 +84,18 @@ function indexCalls(ctx: SiteContext): CallIndex {
 /** Swap two elements of an argument list, a tuple or a multi-index subscript. */
 export function argumentSwapSites(ctx: SiteContext): MutationSite[] {
   const out: MutationSite[] = [];
-  const lists = ctx.root.descendantsOfType(ctx.python ? ['argument_list', 'tuple', 'expression_list'] : ['arguments', 'array']);
+  const lists = ctx.root.descendantsOfType(ctx.python ? ['argument_list', 'tuple', 'expression_list', 'subscript'] : ['arguments', 'array']);
   for (const list of lists) {
-    if (!list || !enclosingFunction(list) || list.parent?.type === 'assignment' || list.parent?.type === 'for_statement') continue;
-    const items = namedChildren(list).filter((a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'spread_element');
+    if (!list || !enclosingFunction(list) || (list.type !== 'subscript' && (list.parent?.type === 'assignment' || list.parent?.type === 'for_statement'))) continue;
+    // `d[j, k]`: a multi-index subscript's indices are its own children, not a tuple's.
+    const elements = list.type === 'subscript' ? list.childrenForFieldName('subscript').filter((n): n is Node => n !== null && n.type !== 'slice') : namedChildren(list);
+    if (list.type === 'subscript' && elements.length !== list.childrenForFieldName('subscript').length) continue;
+    const items = elements.filter((a) => a.type !== 'keyword_argument' && a.type !== 'list_splat' && a.type !== 'spread_element');
     if (items.length < 2 || items.length > 6) continue;
     const pairs: [Node, Node][] = [];
     for (let i = 0; i < items.length; i++) for (let j = i + 1; j < items.length; j++) if (items[i]!.text !== items[j]!.text) pairs.push([items[i]!, items[j]!]);
     if (pairs.length === 0) continue;
-    const context = list.parent ?? list;
+    const context = list.type === 'subscript' ? list : (list.parent ?? list);
     out.push(
       site(
         'argument-swap',
@@ -198,8 +201,43 @@ export function callWrapSites(ctx: SiteContext): MutationSite[] {
   return out;
 }
 
+/** Functions whose value is no transformation of their argument. */
+const NO_WRAPPERS = new Set(['print', 'require', 'super', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask', 'Error', 'TypeError', 'RangeError', 'ValueError', 'KeyError', 'IndexError', 'Exception']);
+const WRAPPABLE = new Set(['identifier', 'member_expression', 'attribute', 'subscript', 'subscript_expression', 'call', 'call_expression']);
+const MAX_WRAPPERS = 4;
+
+/**
+ * A missing function call (QuixBugs' class; `k = tmp.shift()` → `k = decodeURIComponent(tmp.shift())`,
+ * `tmp.set(key, …)` → `tmp.set(klona(key), …)`): an assigned value or a call argument wrapped
+ * in a function the file calls elsewhere with one argument, the nearest such calls first.
+ */
+export function unaryWrapSites(ctx: SiteContext, index = indexCalls(ctx)): MutationSite[] {
+  const unary = index.calls.filter((c) => c.childForFieldName('function')?.type === 'identifier' && argsOf(c).length === 1 && !NO_WRAPPERS.has(c.childForFieldName('function')!.text));
+  if (unary.length === 0) return [];
+  const values: Node[] = [];
+  for (const node of ctx.root.descendantsOfType(ctx.python ? ['assignment'] : ['assignment_expression', 'variable_declarator'])) {
+    const value = node?.childForFieldName('right') ?? node?.childForFieldName('value');
+    if (value && enclosingFunction(value)) values.push(value);
+  }
+  for (const call of index.calls) if (enclosingFunction(call)) values.push(...argsOf(call));
+  const out: MutationSite[] = [];
+  for (const value of values) {
+    if (!WRAPPABLE.has(value.type)) continue;
+    const owner = value.parent?.type === 'argument_list' || value.parent?.type === 'arguments' ? value.parent.parent : null;
+    const ownName = (n: Node | null | undefined) => (n && (n.type === 'call' || n.type === 'call_expression') ? n.childForFieldName('function')?.text : undefined);
+    const near = [...unary].sort((a, b) => Math.abs(a.startIndex - value.startIndex) - Math.abs(b.startIndex - value.startIndex));
+    const names = [...new Set(near.map((c) => c.childForFieldName('function')!.text))]
+      // f(f(x)) is no fix of f(x); a value is not wrapped in the call it is the argument of.
+      .filter((f) => f !== ownName(value) && f !== ownName(owner))
+      .slice(0, MAX_WRAPPERS);
+    const s = replacementSite('call-wrap', value.parent ?? value, value, names.map((f) => `${f}(${value.text})`));
+    if (s) out.push(withPrior(s, 0.5));
+  }
+  return out;
+}
+
 export function callSites(ctx: SiteContext): MutationSite[] {
   const index = indexCalls(ctx);
-  return [...argumentSwapSites(ctx), ...argumentAritySites(ctx, index), ...callReplaceSites(ctx, index), ...callUnwrapSites(ctx, index), ...callWrapSites(ctx)];
+  return [...argumentSwapSites(ctx), ...argumentAritySites(ctx, index), ...callReplaceSites(ctx, index), ...callUnwrapSites(ctx, index), ...callWrapSites(ctx), ...unaryWrapSites(ctx, index)];
 }
 

@@ -48,15 +48,43 @@ export function negateSites(ctx: SiteContext): MutationSite[] {
   return out;
 }
 
-/** The function's other conditions (texts), nearest first. */
-function donorConditions(all: { owner: Node; condition: Node }[], at: Node): string[] {
+/** The function's other conditions, nearest first, one of each text. */
+function donorNodes(all: { owner: Node; condition: Node }[], at: Node): Node[] {
   const fn = enclosingFunction(at);
   return all
     .filter((c) => c.condition.id !== at.id && enclosingFunction(c.condition)?.id === fn?.id && !isLiteral(c.condition))
     .sort((a, b) => Math.abs(a.condition.startIndex - at.startIndex) - Math.abs(b.condition.startIndex - at.startIndex))
-    .map((c) => c.condition.text)
-    .filter((t, i, list) => list.indexOf(t) === i && t !== at.text)
+    .map((c) => c.condition)
+    .filter((n, i, list) => list.findIndex((m) => m.text === n.text) === i && n.text !== at.text)
     .slice(0, MAX_DONORS);
+}
+
+function donorConditions(all: { owner: Node; condition: Node }[], at: Node): string[] {
+  return donorNodes(all, at).map((n) => n.text);
+}
+
+const LOGICAL = new Set(['and', 'or', '&&', '||', '??']);
+
+/**
+ * A condition as an operand of `and`/`or`: bare when it binds tighter (a comparison, a call, a
+ * negation, the same operator again), so the edit reads as a person would write it.
+ */
+function operandOf(node: Node, op: string): string {
+  const inner = unwrapParens(node);
+  const innerOp = inner.childForFieldName('operator')?.text;
+  if (inner.type === 'boolean_operator' || (inner.type === 'binary_expression' && LOGICAL.has(innerOp ?? ''))) return innerOp === op ? inner.text : `(${inner.text})`;
+  const tighter = ['comparison_operator', 'not_operator', 'binary_operator', 'binary_expression', 'unary_expression', 'await', 'await_expression'];
+  return tighter.includes(inner.type) ? inner.text : atomic(inner);
+}
+
+/** Receivers the condition dereferences (`hare` of `hare.successor is None`), for a missing null guard. */
+function dereferenced(condition: Node, python: boolean): string[] {
+  const out: string[] = [];
+  for (const m of condition.descendantsOfType(python ? 'attribute' : 'member_expression')) {
+    const object = m?.childForFieldName('object');
+    if (object?.type === 'identifier' && !out.includes(object.text)) out.push(object.text);
+  }
+  return out.slice(0, 2);
 }
 
 /** `while True:` → `while queue:`: a literal condition replaced by a local value or another condition. */
@@ -95,12 +123,21 @@ export function conjunctAddSites(ctx: SiteContext): MutationSite[] {
   const [and, or] = ctx.python ? ['and', 'or'] : ['&&', '||'];
   for (const { condition } of all) {
     if (isLiteral(condition) || !enclosingFunction(condition)) continue;
-    const c = atomic(condition);
-    const donors = donorConditions(all, condition).map((d) => (/^[\w.]+$/.test(d) || /^\(.*\)$/.test(d) ? d : `(${d})`));
+    const [cAnd, cOr] = [operandOf(condition, and), operandOf(condition, or)];
+    const donors = donorNodes(all, condition).map((d) => [operandOf(d, and), operandOf(d, or)] as const);
     // A guard for a collection parameter (`if total < 0` → `if total < 0 or not coins`).
     const guards = ctx.scopes.values(condition).slice(0, 4).map((v) => (ctx.python ? `not ${v}` : `!${v}`));
-    const alternatives = [...donors.flatMap((d) => [`${c} ${and} ${d}`, `${c} ${or} ${d}`, `${d} ${or} ${c}`, `${d} ${and} ${c}`]), ...guards.flatMap((g) => [`${c} ${or} ${g}`, `${g} ${or} ${c}`])];
-    const s = replacementSite('conjunct-add', condition, condition, alternatives, donors.length * 4);
+    // A missing null check before a dereference (`hare.successor is None` → `hare is None or hare.successor is None`).
+    const locals = new Set(ctx.scopes.values(condition));
+    const nullChecks = dereferenced(condition, ctx.python)
+      .filter((x) => locals.has(x))
+      .flatMap((x) => (ctx.python ? [`${x} is None ${or} ${cOr}`, `${x} is not None ${and} ${cAnd}`] : [`${x} == null ${or} ${cOr}`, `${x} != null ${and} ${cAnd}`]));
+    const alternatives = [
+      ...donors.flatMap(([dAnd, dOr]) => [`${cAnd} ${and} ${dAnd}`, `${cOr} ${or} ${dOr}`, `${dOr} ${or} ${cOr}`, `${dAnd} ${and} ${cAnd}`]),
+      ...nullChecks,
+      ...guards.flatMap((g) => [`${cOr} ${or} ${g}`, `${g} ${or} ${cOr}`]),
+    ];
+    const s = replacementSite('conjunct-add', condition, condition, alternatives, donors.length * 4 + nullChecks.length);
     if (s) out.push(withPrior(s, 0.7));
   }
   return out;

@@ -122,9 +122,12 @@ export function offByOneSites(ctx: SiteContext): MutationSite[] {
   for (const { node, prior, wrap } of spots(ctx)) {
     if (seen.has(node.id)) continue;
     seen.add(node.id);
-    const e = node.type === 'binary_operator' || node.type === 'binary_expression' ? `(${node.text})` : node.text;
-    const alternatives = [`${e} + 1`, `${e} - 1`].map((a) => (wrap ? `(${a})` : a));
-    const s = replacementSite('off-by-one', node.parent ?? node, node, alternatives);
+    // `(len(xs)) * [0]` → `(len(xs) - 1) * [0]`: inside parentheses the offset goes inside them.
+    const inner = node.type === 'parenthesized_expression' && node.namedChildCount === 1 ? node.namedChild(0) : null;
+    const target = inner && isIntegerLike(inner) ? inner : node;
+    const e = target === node && (node.type === 'binary_operator' || node.type === 'binary_expression') ? `(${node.text})` : target.text;
+    const alternatives = [`${e} + 1`, `${e} - 1`].map((a) => (wrap && target === node ? `(${a})` : a));
+    const s = replacementSite('off-by-one', node.parent ?? node, target, alternatives);
     if (s) out.push(withPrior(s, prior));
   }
   return out;

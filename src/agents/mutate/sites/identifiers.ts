@@ -1,7 +1,8 @@
 /**
  * Wrong-name edits: a variable read (or written) replaced by another local value in scope
  * (parameter, variable, loop variable; never a function, class or import), a method call's
- * receiver replaced, and a field replaced by another field the file uses.
+ * receiver replaced (or given a default when it is a lookup that may miss), and a field
+ * replaced by another field the file uses.
  */
 import type { Node } from 'web-tree-sitter';
 import { enclosingFunction, replacementSite, statementOf, withPrior, type SiteContext } from './common.js';
@@ -134,6 +135,27 @@ export function fieldSites(ctx: SiteContext): MutationSite[] {
     const alternatives = [...same, ...[...all].filter((f) => !same.includes(f))].filter((f) => f !== nameNode.text).slice(0, MAX_ALTERNATIVES);
     const s = replacementSite('field', a, nameNode, alternatives, same.length - 1);
     if (s) out.push(s);
+  }
+  return out;
+}
+
+/** Array methods whose receiver, looked up by key, may be missing. */
+const ARRAY_METHODS = new Set(['push', 'concat', 'forEach', 'map', 'filter', 'indexOf', 'includes', 'slice', 'join', 'some', 'every']);
+
+/**
+ * A looked-up collection that may be missing, given a default where its method is called
+ * (`opts[type].push(k)` → `(opts[type] || []).push(k)`): the missing null/default check class
+ * of the bug-fix studies. JavaScript; a receiver that is a computed lookup (`a[k]`).
+ */
+export function receiverDefaultSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  if (ctx.python) return out;
+  for (const call of ctx.root.descendantsOfType('call_expression')) {
+    const callee = call?.childForFieldName('function');
+    const object = callee?.type === 'member_expression' ? callee.childForFieldName('object') : null;
+    if (!call || !object || object.type !== 'subscript_expression' || !ARRAY_METHODS.has(callee?.childForFieldName('property')?.text ?? '') || !enclosingFunction(call)) continue;
+    const s = replacementSite('receiver', call, object, [`(${object.text} || [])`]);
+    if (s) out.push(withPrior(s, 0.5));
   }
   return out;
 }

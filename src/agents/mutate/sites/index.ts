@@ -10,8 +10,8 @@ import { callSites } from './calls.js';
 import { FUNCTION_TYPES, functionName, siteContext } from './common.js';
 import { conditionSites } from './conditions.js';
 import { constantSites, offByOneSites } from './constants.js';
-import { fieldSites, identifierSites } from './identifiers.js';
-import { augmentedSites, binarySites, operandDropSites, operandSwapSites, unarySites } from './operators.js';
+import { fieldSites, identifierSites, receiverDefaultSites } from './identifiers.js';
+import { augmentedSites, binarySites, operandAddSites, operandDropSites, operandSwapSites, unarySites } from './operators.js';
 import { returnInsertSites, returnValueSites } from './returns.js';
 import { sliceSites } from './slices.js';
 import { statementSites } from './statements.js';
@@ -28,10 +28,12 @@ export function sitesOfTree(root: Node, source: string, language: MutateLanguage
     ...unarySites(ctx),
     ...operandSwapSites(ctx),
     ...operandDropSites(ctx),
+    ...operandAddSites(ctx),
     ...constantSites(ctx),
     ...offByOneSites(ctx),
     ...identifierSites(ctx),
     ...fieldSites(ctx),
+    ...receiverDefaultSites(ctx),
     ...callSites(ctx),
     ...conditionSites(ctx),
     ...returnValueSites(ctx),

@@ -26,6 +26,13 @@ function comparisonVariants(ctx: SiteContext, fn: Node): string[] {
   return [...new Set(out)];
 }
 
+/** The plain parameter names of a function (no defaults, no splats, no self). */
+function parameters(fn: Node): string[] {
+  return namedChildren(fn.childForFieldName('parameters'))
+    .filter((p) => p.type === 'identifier' && p.text !== 'self' && p.text !== 'cls')
+    .map((p) => p.text);
+}
+
 const CONSTANT = new Set(['true', 'false', 'integer', 'number', 'float', 'none', 'null', 'undefined', 'string', 'list', 'array']);
 
 export function returnValueSites(ctx: SiteContext): MutationSite[] {
@@ -42,6 +49,12 @@ export function returnValueSites(ctx: SiteContext): MutationSite[] {
       const comparisons = comparisonVariants(ctx, fn);
       alternatives = [...comparisons, ...locals, ...locals.map((n) => (ctx.python ? `not ${n}` : `!${n}`))];
       preferred = comparisons.length;
+    } else if ((value.type === 'list' || value.type === 'array') && value.namedChildCount === 0) {
+      // The wrong data-structure constant (QuixBugs' class): the base case returns the empty
+      // collection where it meant the collection of one empty one, or of the parameter.
+      const structures = ['[[]]', ...parameters(fn).map((p) => `[${p}]`)];
+      alternatives = [...structures, ...locals];
+      preferred = structures.length + locals.length;
     } else if (CONSTANT.has(value.type)) {
       alternatives = [...locals, ...comparisonVariants(ctx, fn)];
       preferred = locals.length;

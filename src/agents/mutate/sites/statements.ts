@@ -3,10 +3,10 @@
  * same function's first, those whose names are all bound where they land before the rest),
  * and the missing insertion of an element into a collection the function keeps
  * (`visited.add(node)`, `lines.append(text)`), before any statement of the function or at
- * the end of any of its blocks (after a loop header, before a return).
+ * the end of any of its blocks (after a loop header, before a return); and `break` ↔ `continue`.
  */
 import type { Node } from 'web-tree-sitter';
-import { enclosingFunction, identifiersIn, lineEndOf, lineStartOf, namedChildren, site, snippet, type SiteContext } from './common.js';
+import { FUNCTION_TYPES, enclosingFunction, identifiersIn, lineEndOf, lineStartOf, namedChildren, site, snippet, type SiteContext } from './common.js';
 import type { Mutation, MutationSite, Replacement } from './types.js';
 
 const JS_SKIPPED = new Set(['comment', 'function_declaration', 'generator_function_declaration', 'class_declaration', 'empty_statement']);
@@ -227,6 +227,45 @@ function collectionInsertSites(ctx: SiteContext, statements: Statement[]): Mutat
   return out;
 }
 
+const LOOPS = new Set(['for_statement', 'for_in_statement', 'while_statement', 'do_statement']);
+
+/** Is the jump a loop's (not a `switch` case's `break`, nor outside any loop)? */
+function inLoop(jump: Node): boolean {
+  for (let n = jump.parent; n && !FUNCTION_TYPES.has(n.type); n = n.parent) {
+    if (LOOPS.has(n.type)) return true;
+    if (n.type === 'switch_case' || n.type === 'switch_default') return false;
+  }
+  return false;
+}
+
+/**
+ * The wrong loop jump: `continue` where the loop had to stop, or `break` where only this
+ * element was to be skipped (a one-token fix in both directions, in JS and Python alike).
+ */
+export function jumpReplaceSites(ctx: SiteContext): MutationSite[] {
+  const out: MutationSite[] = [];
+  for (const jump of ctx.root.descendantsOfType(['break_statement', 'continue_statement'])) {
+    // A labelled jump (`continue outer`) names its loop: swapping its keyword is another edit.
+    if (!jump || jump.namedChildCount > 0 || !inLoop(jump)) continue;
+    const [from, to] = jump.type === 'break_statement' ? ['break', 'continue'] : ['continue', 'break'];
+    const keyword = jump.child(0);
+    if (!keyword || keyword.text !== from) continue;
+    const context = jump.parent?.type === 'if_statement' || jump.parent?.type === 'block' || jump.parent?.type === 'statement_block' ? jump.parent : jump;
+    out.push(
+      site('jump-replace', jump, [
+        {
+          operator: 'jump-replace',
+          line: jump.startPosition.row + 1,
+          before: snippet(context.text),
+          after: snippet(context.text.slice(0, keyword.startIndex - context.startIndex) + to + context.text.slice(keyword.endIndex - context.startIndex)),
+          replacements: [{ start: keyword.startIndex, end: keyword.endIndex, text: to }],
+        },
+      ]),
+    );
+  }
+  return out;
+}
+
 export function statementSites(ctx: SiteContext): MutationSite[] {
   const statements = collectStatements(ctx);
   const out: MutationSite[] = [];
@@ -235,6 +274,6 @@ export function statementSites(ctx: SiteContext): MutationSite[] {
     const insert = insertSite(ctx, statements, s);
     if (insert) out.push(insert);
   }
-  out.push(...collectionInsertSites(ctx, statements));
+  out.push(...collectionInsertSites(ctx, statements), ...jumpReplaceSites(ctx));
   return out;
 }

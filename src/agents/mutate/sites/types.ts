@@ -5,14 +5,14 @@
 
 /** The operators, grouped by family (the file under sites/ that makes them). */
 export const OPERATOR_FAMILIES = {
-  operators: ['binary-operator', 'augmented-assignment', 'unary-operator', 'operand-swap', 'operand-drop'],
+  operators: ['binary-operator', 'augmented-assignment', 'unary-operator', 'operand-swap', 'operand-drop', 'operand-add'],
   constants: ['constant', 'off-by-one'],
   identifiers: ['identifier', 'receiver', 'field'],
   calls: ['argument-swap', 'argument-add', 'argument-drop', 'call-replace', 'call-unwrap', 'call-wrap'],
   conditions: ['negate-condition', 'condition-replace', 'conjunct-drop', 'conjunct-add'],
   returns: ['return-value', 'return-insert'],
   slices: ['slice-add', 'slice-drop'],
-  statements: ['statement-delete', 'statement-copy', 'statement-swap', 'statement-insert', 'collection-insert'],
+  statements: ['statement-delete', 'statement-copy', 'statement-swap', 'statement-insert', 'collection-insert', 'jump-replace'],
 } as const;
 
 export type MutationOperator = (typeof OPERATOR_FAMILIES)[keyof typeof OPERATOR_FAMILIES][number];
