@@ -1,8 +1,9 @@
 /**
  * What an HTML report carries: the archive as `evogit report` read it, embedded in the page and
  * read by the viewer. Shared by the collector (Node) and the viewer (browser), so it imports
- * nothing: plain data, JSON all the way.
+ * only types: plain data, JSON all the way.
  */
+import type { StatusNode } from '../status.js';
 
 export const REPORT_FORMAT = 1;
 
@@ -23,22 +24,14 @@ export interface ReportEvaluation {
   log?: string;
 }
 
-export interface ReportNode {
-  id: string;
-  /** Full SHAs; the first is the git first parent, a second one makes the node a crossover. */
-  parents: string[];
-  branch: string | null;
-  writer: string;
-  agent: string;
-  operator: string;
+/** A node as `evogit status --json` has it (parents: full SHAs, the first the git first parent), and more. */
+export interface ReportNode extends Pick<StatusNode, 'id' | 'parents' | 'branch' | 'writer' | 'agent' | 'operator' | 'pruned' | 'promoted'> {
   model?: string;
   cost?: number;
   /** Commit time, seconds since the epoch. */
   time: number;
   /** The whole commit message. */
   message: string;
-  pruned: boolean;
-  promoted: boolean;
   /** Some run found it touching protected paths: rejected, never chosen. */
   tampered: boolean;
   /** Task runs: passed, failed, infrastructure errors. */
