@@ -76,7 +76,7 @@ describe('command agent', () => {
     const input = await agentInput(repo.dir, { config: config({ agents: { command: { run: template('--commit') } } }) });
     const out = await new CommandAgent().propose(input);
     expect(out.outcome).toBe('edited');
-    expect((await git(repo.dir, 'rev-parse', 'HEAD')).trim()).toBe(input.parent.id);
+    expect((await git(repo.dir, ['rev-parse', 'HEAD'])).trim()).toBe(input.parent.id);
     const transcript = JSON.parse(await readFile(out.transcript!, 'utf8')) as CommandTranscript;
     expect(transcript.undidCommit).toMatch(/^[0-9a-f]{40}$/);
     expect(await readFile(path.join(repo.dir, 'src/calc.js'), 'utf8')).toContain('a + b');

@@ -23,17 +23,17 @@ interface Fixture {
 /** root: a=1 b=2 c=3. parent: a=10, c=30, deletes gone.js. mate: b=20, c=300, adds extra.js, edits gone.js. */
 async function fixture(): Promise<Fixture> {
   const repo = await tempRepo({ 'lib.js': lib(1, 2, 3), 'gone.js': 'export const g = 1;\n' });
-  await git(repo.dir, 'checkout', '-q', '-b', 'mate');
+  await git(repo.dir, ['checkout', '-q', '-b', 'mate']);
   await repo.write('lib.js', lib(1, 20, 300));
   await repo.write('extra.js', 'export const extra = true;\n');
   await repo.write('gone.js', 'export const g = 2;\n');
   const mate = await repo.commit('mate');
-  await git(repo.dir, 'checkout', '-q', 'main');
+  await git(repo.dir, ['checkout', '-q', 'main']);
   await repo.write('lib.js', lib(10, 2, 30));
-  await git(repo.dir, 'rm', '-q', 'gone.js');
+  await git(repo.dir, ['rm', '-q', 'gone.js']);
   const parent = await repo.commit('parent');
   const worktree = path.join(await mkdtemp(path.join(os.tmpdir(), 'evogit-wt-')), 'wt');
-  await git(repo.dir, 'worktree', 'add', '-q', '--detach', worktree, parent);
+  await git(repo.dir, ['worktree', 'add', '-q', '--detach', worktree, parent]);
   return { repo, parent, mate, worktree };
 }
 
@@ -45,9 +45,9 @@ async function evaluate(worktree: string): Promise<string> {
 
 async function assertCleanMergeState(f: Fixture): Promise<void> {
   expect((await run('git', ['rev-parse', '-q', '--verify', 'MERGE_HEAD'], { cwd: f.worktree, reject: false })).exitCode).not.toBe(0);
-  expect((await git(f.worktree, 'rev-parse', 'HEAD')).trim()).toBe(f.parent);
+  expect((await git(f.worktree, ['rev-parse', 'HEAD'])).trim()).toBe(f.parent);
   expect(await readFile(path.join(f.worktree, 'lib.js'), 'utf8')).not.toMatch(/^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|)/m);
-  expect((await git(f.worktree, 'ls-files', '-u')).trim()).toBe('');
+  expect((await git(f.worktree, ['ls-files', '-u'])).trim()).toBe('');
 }
 
 describe('crossover agent', () => {
@@ -73,9 +73,9 @@ describe('crossover agent', () => {
     expect(t.hunks).toEqual([{ path: 'lib.js', hunk: 1, resolvedBy: 'theirs' }]);
     expect(t.files).toEqual(expect.arrayContaining([{ path: 'lib.js', how: 'hunks' }, { path: 'gone.js', how: 'whole-file' }]));
     // The loop can commit it with both parents.
-    const tree = (await git(f.worktree, 'write-tree')).trim();
-    const merged = (await git(f.worktree, 'commit-tree', tree, '-p', f.parent, '-p', f.mate, '-m', out.message)).trim();
-    expect((await git(f.worktree, 'rev-list', '--parents', '-n', '1', merged)).trim().split(' ')).toEqual([merged, f.parent, f.mate]);
+    const tree = (await git(f.worktree, ['write-tree'])).trim();
+    const merged = (await git(f.worktree, ['commit-tree', tree, '-p', f.parent, '-p', f.mate, '-m', out.message])).trim();
+    expect((await git(f.worktree, ['rev-list', '--parents', '-n', '1', merged])).trim().split(' ')).toEqual([merged, f.parent, f.mate]);
   });
 
   it('takes the parent\'s hunk (and its deletion) when the parent scores better, from lineage', async () => {
@@ -120,7 +120,7 @@ describe('crossover agent', () => {
 
   it('reports no-edit when the mate is already contained in the parent', async () => {
     f = await fixture();
-    const root = (await git(f.repo.dir, 'rev-list', '--max-parents=0', 'HEAD')).trim();
+    const root = (await git(f.repo.dir, ['rev-list', '--max-parents=0', 'HEAD'])).trim();
     const out = await new CrossoverAgent().propose(await agentInput(f.worktree, { parent: node(f.parent), mate: node(root) }));
     expect(out.outcome).toBe('no-edit');
     expect(out.extraParents).toBeUndefined();

@@ -5,11 +5,10 @@ import path from 'node:path';
 import type { AgentInput } from '../../src/agents/types.js';
 import type { ArchiveNode } from '../../src/archive/types.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../src/config/index.js';
-import { run } from '../../src/proc/index.js';
+import { git } from '../helpers/repo.js';
 
-export async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd })).stdout;
-}
+export { git };
+
 
 export interface TempRepo {
   dir: string;
@@ -21,19 +20,19 @@ export interface TempRepo {
 
 export async function tempRepo(files: Record<string, string>): Promise<TempRepo> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'evogit-agents-'));
-  await git(dir, 'init', '-q', '-b', 'main');
-  await git(dir, 'config', 'user.name', 'Test');
-  await git(dir, 'config', 'user.email', 'test@example.invalid');
-  await git(dir, 'config', 'commit.gpgsign', 'false');
+  await git(dir, ['init', '-q', '-b', 'main']);
+  await git(dir, ['config', 'user.name', 'Test']);
+  await git(dir, ['config', 'user.email', 'test@example.invalid']);
+  await git(dir, ['config', 'commit.gpgsign', 'false']);
   const write = async (rel: string, content: string): Promise<void> => {
     await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
     await writeFile(path.join(dir, rel), content);
   };
   for (const [rel, content] of Object.entries(files)) await write(rel, content);
   const commit = async (message: string): Promise<string> => {
-    await git(dir, 'add', '-A');
-    await git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-    return (await git(dir, 'rev-parse', 'HEAD')).trim();
+    await git(dir, ['add', '-A']);
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', message]);
+    return (await git(dir, ['rev-parse', 'HEAD'])).trim();
   };
   await commit('root');
   return { dir, commit, write, cleanup: () => rm(dir, { recursive: true, force: true }) };
@@ -49,7 +48,7 @@ export function config(input: Partial<ConfigInput> = {}): Config {
 
 export async function agentInput(dir: string, overrides: Partial<AgentInput> = {}): Promise<AgentInput> {
   const transcriptDir = await mkdtemp(path.join(os.tmpdir(), 'evogit-transcript-'));
-  const head = (await git(dir, 'rev-parse', 'HEAD')).trim();
+  const head = (await git(dir, ['rev-parse', 'HEAD'])).trim();
   return {
     worktree: dir,
     parent: node(head),

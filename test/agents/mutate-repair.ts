@@ -11,6 +11,7 @@ import type { ArchiveNode } from '../../src/archive/types.js';
 import { createMutateAgent, languageOfPath, searchEdits } from '../../src/agents/mutate/index.js';
 import { defaultConfig } from '../../src/config/index.js';
 import { run } from '../../src/proc/index.js';
+import { git } from '../helpers/repo.js';
 
 export const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -38,20 +39,16 @@ export const EXAMPLE_BUGS: readonly ExampleBug[] = [
 /** A stale .pyc with the same size and mtime as an edited module would hide the edit. */
 const ENV = { PYTHONDONTWRITEBYTECODE: '1', NODE_OPTIONS: '' };
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const result = await run('git', args, { cwd, timeoutMs: 30_000 });
-  return result.stdout.trim();
-}
 
 /** Copy an example into a fresh git repository with one commit: the buggy parent. */
 export async function checkoutExample(example: string, from = EXAMPLES): Promise<{ dir: string; head: string; cleanup: () => Promise<void> }> {
   const root = await mkdtemp(path.join(tmpdir(), 'evogit-mutate-'));
   const dir = path.join(root, example);
   await cp(path.join(from, example), dir, { recursive: true });
-  await git(dir, 'init', '-q', '-b', 'main');
-  await git(dir, 'add', '-A');
-  await git(dir, '-c', 'user.name=evogit test', '-c', 'user.email=test@evogit.invalid', 'commit', '-qm', 'buggy parent');
-  const head = await git(dir, 'rev-parse', 'HEAD');
+  await git(dir, ['init', '-q', '-b', 'main']);
+  await git(dir, ['add', '-A']);
+  await git(dir, ['-c', 'user.name=evogit test', '-c', 'user.email=test@evogit.invalid', 'commit', '-qm', 'buggy parent']);
+  const head = (await git(dir, ['rev-parse', 'HEAD'])).trim();
   return { dir, head, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
@@ -72,7 +69,7 @@ const outcomes = new Map<string, boolean>();
 export const testRuns = { real: 0, reused: 0 };
 
 async function evaluateCandidate(dir: string, bug: ExampleBug): Promise<{ passed: boolean; diff: string }> {
-  const diff = await git(dir, 'diff', '--no-color', '--no-ext-diff');
+  const diff = (await git(dir, ['diff', '--no-color', '--no-ext-diff'])).trim();
   const key = `${bug.id}\0${diff}`;
   const known = outcomes.get(key);
   if (known !== undefined) {
@@ -132,7 +129,7 @@ export async function repairSearch(
     let evaluations = 0;
     for (let seed = options.firstSeed; evaluations < options.budget; seed++) {
       if (seed - options.firstSeed > options.budget * 4) break;
-      await git(dir, 'reset', '-q', '--hard', head);
+      await git(dir, ['reset', '-q', '--hard', head]);
       let repair: string;
       if (options.strategy === 'mutate') {
         const output = await agent.propose({

@@ -1,20 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../src/proc/index.js';
 import type { Evaluation } from '../../src/archive/index.js';
+import { git } from '../helpers/repo.js';
 
-const ENV = {
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@localhost',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@localhost',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
-
-export async function git(cwd: string, args: string[], input?: string): Promise<string> {
-  return (await run('git', args, { cwd, env: ENV, input })).stdout;
-}
+export { git };
 
 export const dirs: string[] = [];
 

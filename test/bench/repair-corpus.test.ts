@@ -9,15 +9,11 @@ import { jsPrograms, type JsBug } from '../../bench/repair/js-corpus.js';
 import { runTestsOnce } from '../../bench/repair/run.js';
 import { appendResult, readResults } from '../../bench/repair/results.js';
 import { locateSources, MissingSourcesError } from '../../bench/repair/sources.js';
-import { run } from '../../src/proc/index.js';
+import { git } from '../helpers/repo.js';
 
-const ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@evogit.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@evogit.invalid' };
 let root: string;
 let fixCommit: string;
 
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd, env: ENV })).stdout.trim();
-}
 
 async function write(dir: string, rel: string, text: string): Promise<void> {
   await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -29,16 +25,16 @@ beforeAll(async () => {
   // A clone under the snapshot directory as `owner+name` (the layout a session's fetch leaves is `owner+name/repo`).
   const up = path.join(root, 'snapshots', 'someone+sums', 'repo');
   await mkdir(up, { recursive: true });
-  await git(up, 'init', '-q', '-b', 'main');
+  await git(up, ['init', '-q', '-b', 'main']);
   await write(up, 'license', 'MIT\n');
   await write(up, 'src/index.js', 'export function total(xs) {\n  let s = 0;\n  for (let i = 1; i < xs.length; i++) s += xs[i];\n  return s;\n}\n');
-  await git(up, 'add', '-A');
-  await git(up, 'commit', '-qm', 'sums');
+  await git(up, ['add', '-A']);
+  await git(up, ['commit', '-qm', 'sums']);
   await write(up, 'src/index.js', 'export function total(xs) {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) s += xs[i];\n  return s;\n}\n');
   await write(up, 'test/index.js', "const test = require('tape');\nconst sums = require('../dist/sums');\n\ntest('total', (t) => {\n  t.is(sums.total([1, 2, 3]), 6);\n  t.end();\n});\n");
-  await git(up, 'add', '-A');
-  await git(up, 'commit', '-qm', 'fix: count the first item');
-  fixCommit = await git(up, 'rev-parse', 'HEAD');
+  await git(up, ['add', '-A']);
+  await git(up, ['commit', '-qm', 'fix: count the first item']);
+  fixCommit = (await git(up, ['rev-parse', 'HEAD'])).trim();
 });
 
 afterAll(async () => {

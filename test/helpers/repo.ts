@@ -15,6 +15,11 @@ export async function sh(cwd: string, command: string, args: string[]): Promise<
   return run(command, args, { cwd, env: GIT_ENV });
 }
 
+/** git ARGS in cwd with the test identity and no system config; its stdout. Throws when git fails. */
+export async function git(cwd: string, args: string[], input?: string): Promise<string> {
+  return (await run('git', args, { cwd, env: { ...GIT_ENV, GIT_CONFIG_NOSYSTEM: '1' }, ...(input !== undefined ? { input } : {}) })).stdout;
+}
+
 export async function tempDir(prefix = 'evogit-test-'): Promise<string> {
   return mkdtemp(path.join(tmpdir(), prefix));
 }

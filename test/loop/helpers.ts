@@ -11,7 +11,7 @@ import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run } from '../../src/proc/index.js';
 import type { LoopEvent } from '../../src/loop/index.js';
-import { GIT_ENV, evogit, sh, tempDir } from '../helpers/repo.js';
+import { GIT_ENV, evogit, git, sh, tempDir } from '../helpers/repo.js';
 
 export const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'evogit.js');
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
@@ -109,9 +109,7 @@ export async function waitFor(until: () => boolean, timeoutMs: number, what: str
   }
 }
 
-export async function git(cwd: string, args: string[]): Promise<string> {
-  return (await run('git', args, { cwd, env: GIT_ENV })).stdout;
-}
+export { git };
 
 /** Every evaluation line of every writer's notes, read with plain git (not the archive code). */
 export async function noteLines(repo: string): Promise<{ node: string; task: string; outcome: string; writer: string; timeoutMs?: number }[]> {

@@ -45,7 +45,7 @@ describeDocker('runTask in Docker against hostile candidates', () => {
 
   afterEach(async () => {
     // The host repo is untouched and no container of ours survives a run.
-    expect(await git(repo.dir, 'status', '--porcelain', '--untracked-files=all')).toBe('');
+    expect((await git(repo.dir, ['status', '--porcelain', '--untracked-files=all'])).trim()).toBe('');
     expect(await ownContainers()).toEqual([]);
   });
 
@@ -84,7 +84,7 @@ describeDocker('runTask in Docker against hostile candidates', () => {
     const ev = await grade(await repo.candidate({ 'src/calc.js': calc(bomb, 'false') }, 'fork bomb'), { timeoutMs: 8000 });
     expect(ev.outcome).toBe('fail');
     // The host still forks fine, and the container is gone (afterEach).
-    expect((await git(repo.dir, 'rev-parse', 'HEAD')).length).toBe(40);
+    expect((await git(repo.dir, ['rev-parse', 'HEAD'])).trim().length).toBe(40);
   });
 
   it('kills a memory bomb at the memory limit', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringifyConfig, type ConfigInput } from '../../src/config/index.js';
 import { run } from '../../src/proc/index.js';
+import { git } from '../helpers/repo.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
@@ -18,9 +19,6 @@ export interface FixtureRepo {
   cleanup(): Promise<void>;
 }
 
-async function git(dir: string, ...args: string[]): Promise<string> {
-  return (await run('git', args, { cwd: dir, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
-}
 
 let seq = 0;
 
@@ -36,15 +34,15 @@ export async function makeFixtureRepo(name: 'node-calc' | 'py-calc', config: Con
   }
   await writeFile(path.join(dir, '.gitignore'), 'node_modules/\n__pycache__/\n');
   await writeFile(path.join(dir, 'evogit.yml'), stringifyConfig(config));
-  await git(dir, 'init', '-q', '-b', 'main');
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-q', '-m', 'base');
-  const root = await git(dir, 'rev-parse', 'HEAD');
+  await git(dir, ['init', '-q', '-b', 'main']);
+  await git(dir, ['add', '-A']);
+  await git(dir, ['commit', '-q', '-m', 'base']);
+  const root = (await git(dir, ['rev-parse', 'HEAD'])).trim();
   return {
     dir,
     root,
     async candidate(files, message) {
-      await git(dir, 'checkout', '-q', '-B', `cand-${++seq}`, root);
+      await git(dir, ['checkout', '-q', '-B', `cand-${++seq}`, root]);
       for (const [file, content] of Object.entries(files)) {
         if (content === null) await rm(path.join(dir, file), { force: true });
         else {
@@ -52,10 +50,10 @@ export async function makeFixtureRepo(name: 'node-calc' | 'py-calc', config: Con
           await writeFile(path.join(dir, file), content);
         }
       }
-      await git(dir, 'add', '-A');
-      await git(dir, 'commit', '-q', '--allow-empty', '-m', message);
-      const sha = await git(dir, 'rev-parse', 'HEAD');
-      await git(dir, 'checkout', '-q', 'main');
+      await git(dir, ['add', '-A']);
+      await git(dir, ['commit', '-q', '--allow-empty', '-m', message]);
+      const sha = (await git(dir, ['rev-parse', 'HEAD'])).trim();
+      await git(dir, ['checkout', '-q', 'main']);
       return sha;
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),

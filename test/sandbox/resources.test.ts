@@ -30,11 +30,10 @@ describeDocker('host resources, the install, and trees that cannot be unpacked',
   const grade = (commit: string): Promise<Evaluation> => runTask({ repoDir: repo.dir, commit, root: repo.root, task, config, sandbox, writer: 'res', logDir: path.join(repo.dir, '.git', 'evogit', 'logs') });
   /** A candidate commit whose tree is the root's with `entries` (mktree lines) added at the top. */
   const rawCandidate = async (entries: string[], message: string) => {
-    const rootTree = await git(repo.dir, 'rev-parse', `${repo.root}^{tree}`);
-    const listing = (await git(repo.dir, 'ls-tree', rootTree)).split('\n').filter(Boolean);
-    const { run } = await import('../../src/proc/index.js');
-    const tree = (await run('git', ['mktree'], { cwd: repo.dir, input: [...listing, ...entries].join('\n') + '\n' })).stdout.trim();
-    return git(repo.dir, 'commit-tree', tree, '-p', repo.root, '-m', message);
+    const rootTree = (await git(repo.dir, ['rev-parse', `${repo.root}^{tree}`])).trim();
+    const listing = (await git(repo.dir, ['ls-tree', rootTree])).split('\n').filter(Boolean);
+    const tree = (await git(repo.dir, ['mktree'], [...listing, ...entries].join('\n') + '\n')).trim();
+    return (await git(repo.dir, ['commit-tree', tree, '-p', repo.root, '-m', message])).trim();
   };
 
   beforeAll(async () => {
@@ -112,16 +111,15 @@ console.log('WROTE', wrote);`;
   });
 
   it('grades a tree with a ".." or ".git" entry fail (unpackable), not an infrastructure error', async () => {
-    const blob = await git(repo.dir, 'rev-parse', `${repo.root}:src/calc.js`);
-    const { run } = await import('../../src/proc/index.js');
-    const sub = (await run('git', ['mktree'], { cwd: repo.dir, input: `100644 blob ${blob}\tx\n` })).stdout.trim();
+    const blob = (await git(repo.dir, ['rev-parse', `${repo.root}:src/calc.js`])).trim();
+    const sub = (await git(repo.dir, ['mktree'], `100644 blob ${blob}\tx\n`)).trim();
     for (const entry of [`040000 tree ${sub}\t..`, `040000 tree ${sub}\t.git`]) {
       const ev = await grade(await rawCandidate([entry], 'a path git refuses'));
       expect(ev.outcome).toBe('fail');
       expect(ev.reason).toMatch(/^unpackable: the tree has paths git refuses/);
     }
     // A symbolic link out of the work dir is unpacked as it is, and is harmless in the container.
-    const link = (await run('git', ['hash-object', '-w', '--stdin'], { cwd: repo.dir, input: '/etc' })).stdout.trim();
+    const link = (await git(repo.dir, ['hash-object', '-w', '--stdin'], '/etc')).trim();
     const ev = await grade(await rawCandidate([`120000 blob ${link}\tevil`], 'a link out'));
     expect(ev.outcome).toBe('fail');
     expect(ev.reason).not.toMatch(/unpackable/);
