@@ -2,7 +2,7 @@
 import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from '../../src/proc/index.js';
-import { GIT_ENV, tempDir } from '../helpers/repo.js';
+import { GIT_ENV, git, tempDir } from '../helpers/repo.js';
 
 export const EXAMPLES = path.resolve(import.meta.dirname, '..', '..', 'examples', 'suites');
 
@@ -29,34 +29,34 @@ export interface SweSuite {
 export async function pytestSweSuite(): Promise<SweSuite> {
   const dir = await tempDir('evogit-swe-py-');
   const repo = path.join(dir, 'pycalc');
-  const git = (...args: string[]) => run('git', args, { cwd: repo, env: GIT_ENV });
+  const g = (...args: string[]) => git(repo, args);
   const { mkdir, writeFile } = await import('node:fs/promises');
   const put = async (files: Record<string, string>) => {
     for (const [f, text] of Object.entries(files)) {
       await mkdir(path.dirname(path.join(repo, f)), { recursive: true });
       await writeFile(path.join(repo, f), text);
     }
-    await git('add', '--all');
+    await g('add', '--all');
   };
   await mkdir(repo, { recursive: true });
-  await git('init', '--quiet', '--initial-branch=main');
+  await g('init', '--quiet', '--initial-branch=main');
   await put({
     'pycalc/__init__.py': 'def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    return sum(xs) // len(xs)\n',
     'tests/test_calc.py':
       'import pytest\n\nfrom pycalc import add, mean\n\n\nclass TestAdd:\n    @pytest.mark.parametrize("a,b,want", [(1, 2, 3), (-1, 1, 0)])\n    def test_add(self, a, b, want):\n        assert add(a, b) == want\n\n\ndef test_mean_whole():\n    assert mean([2, 4]) == 3\n',
     'setup.cfg': '[tool:pytest]\naddopts = -p no:randomly\n',
   });
-  await git('commit', '--quiet', '-m', 'pycalc: add and mean');
-  const base = (await git('rev-parse', 'HEAD')).stdout.trim();
+  await g('commit', '--quiet', '-m', 'pycalc: add and mean');
+  const base = (await g('rev-parse', 'HEAD')).trim();
   await put({
     'pycalc/__init__.py': 'def add(a, b):\n    return a + b\n\n\ndef mean(xs):\n    return sum(xs) / len(xs)\n',
     'tests/test_calc.py':
       'import pytest\n\nfrom pycalc import add, mean\n\n\nclass TestAdd:\n    @pytest.mark.parametrize("a,b,want", [(1, 2, 3), (-1, 1, 0)])\n    def test_add(self, a, b, want):\n        assert add(a, b) == want\n\n\ndef test_mean_whole():\n    assert mean([2, 4]) == 3\n\n\n@pytest.mark.parametrize("xs,want", [([1, 2], 1.5), ([1.0, 2.0, 4.0], 7 / 3)])\ndef test_mean_fraction(xs, want):\n    assert mean(xs) == pytest.approx(want)\n',
   });
-  await git('commit', '--quiet', '-m', 'Fix mean: true division');
-  const fix = (await git('rev-parse', 'HEAD')).stdout.trim();
-  const testPatch = (await git('diff', '--no-color', base, fix, '--', 'tests')).stdout;
-  const patch = (await git('diff', '--no-color', base, fix, '--', '.', ':(exclude)tests')).stdout;
+  await g('commit', '--quiet', '-m', 'Fix mean: true division');
+  const fix = (await g('rev-parse', 'HEAD')).trim();
+  const testPatch = await g('diff', '--no-color', base, fix, '--', 'tests');
+  const patch = await g('diff', '--no-color', base, fix, '--', '.', ':(exclude)tests');
   const record = (id: string, f2p: string[], p2p: string[]) => ({
     instance_id: id,
     repo: 'evogit/pycalc',
