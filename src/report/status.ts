@@ -5,14 +5,9 @@
 import { Archive, ownCounts, type ArchiveNode, type ArchiveSnapshot, type Ignored } from '../archive/index.js';
 import { loadConfig } from '../config/index.js';
 import { nodeScores, posterior } from '../scorer/index.js';
+import type { NodeIdentity } from './node.js';
 
-export interface StatusNode {
-  id: string;
-  parents: string[];
-  branch: string | null;
-  writer: string;
-  agent: string;
-  operator: string;
+export interface StatusNode extends NodeIdentity {
   subject: string;
   /** Task runs on this node. */
   own: { pass: number; fail: number; error: number };
@@ -23,8 +18,6 @@ export interface StatusNode {
   cmp: number | null;
   /** 95% posterior interval of the clade pass rate, Beta(1+pass, 1+fail). */
   interval: [number, number];
-  pruned: boolean;
-  promoted: boolean;
   /** Why the node's own trailers are not believed: never chosen, its runs not counted. */
   untrusted?: string;
 }

@@ -3,7 +3,7 @@
  * read by the viewer. Shared by the collector (Node) and the viewer (browser), so it imports
  * only types: plain data, JSON all the way.
  */
-import type { StatusNode } from '../status.js';
+import type { NodeIdentity } from '../node.js';
 
 export const REPORT_FORMAT = 1;
 
@@ -24,8 +24,8 @@ export interface ReportEvaluation {
   log?: string;
 }
 
-/** A node as `evogit status --json` has it (parents: full SHAs, the first the git first parent), and more. */
-export interface ReportNode extends Pick<StatusNode, 'id' | 'parents' | 'branch' | 'writer' | 'agent' | 'operator' | 'pruned' | 'promoted'> {
+/** A node as `evogit status --json` has it (NodeIdentity), and what the page shows of it besides. */
+export interface ReportNode extends NodeIdentity {
   model?: string;
   cost?: number;
   /** Commit time, seconds since the epoch. */
