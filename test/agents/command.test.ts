@@ -1,10 +1,10 @@
 /** The command agent runs a real scripted CLI "agent" (a node script) on a real temp repo. */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CommandAgent, expandTemplate, type CommandTranscript } from '../../src/agents/command/index.js';
-import { agentInput, config, git, tempRepo, type TempRepo } from './llm-fixtures.js';
+import { revParse, tempDir } from '../helpers/repo.js';
+import { agentInput, config, tempRepo, type TempRepo } from './llm-fixtures.js';
 
 const CALC = 'export function add(a, b) {\n  return a - b;\n}\n';
 
@@ -29,7 +29,7 @@ setInterval(() => {}, 1000);
 
 let scripts: string;
 beforeAll(async () => {
-  scripts = await mkdtemp(path.join(os.tmpdir(), 'evogit-cli-'));
+  scripts = await tempDir('evogit-cli-');
   await writeFile(path.join(scripts, 'fixer.mjs'), FIXER);
   await writeFile(path.join(scripts, 'sleeper.mjs'), SLEEPER);
 });
@@ -76,7 +76,7 @@ describe('command agent', () => {
     const input = await agentInput(repo.dir, { config: config({ agents: { command: { run: template('--commit') } } }) });
     const out = await new CommandAgent().propose(input);
     expect(out.outcome).toBe('edited');
-    expect((await git(repo.dir, ['rev-parse', 'HEAD'])).trim()).toBe(input.parent.id);
+    expect(await revParse(repo.dir)).toBe(input.parent.id);
     const transcript = JSON.parse(await readFile(out.transcript!, 'utf8')) as CommandTranscript;
     expect(transcript.undidCommit).toMatch(/^[0-9a-f]{40}$/);
     expect(await readFile(path.join(repo.dir, 'src/calc.js'), 'utf8')).toContain('a + b');

@@ -1,13 +1,13 @@
 /** Crossover of two branches of a real temp repo, in a detached worktree like the loop's. */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CrossoverAgent, parseConflicts, betterSide, type CrossoverTranscript } from '../../src/agents/crossover/index.js';
 import { run } from '../../src/proc/index.js';
 import { startLlmServer, type LlmServer } from '../helpers/llm-server.js';
-import { agentInput, config, git, node, tempRepo, type TempRepo } from './llm-fixtures.js';
+import { git, gitResult, revParse, tempDir } from '../helpers/repo.js';
+import { agentInput, config, node, tempRepo, type TempRepo } from './llm-fixtures.js';
 
 const spacer = (tag: string): string => Array.from({ length: 6 }, (_, i) => `// ${tag} spacer ${i}`).join('\n');
 const lib = (a: number, b: number, c: number): string =>
@@ -32,7 +32,7 @@ async function fixture(): Promise<Fixture> {
   await repo.write('lib.js', lib(10, 2, 30));
   await git(repo.dir, ['rm', '-q', 'gone.js']);
   const parent = await repo.commit('parent');
-  const worktree = path.join(await mkdtemp(path.join(os.tmpdir(), 'evogit-wt-')), 'wt');
+  const worktree = path.join(await tempDir('evogit-wt-'), 'wt');
   await git(repo.dir, ['worktree', 'add', '-q', '--detach', worktree, parent]);
   return { repo, parent, mate, worktree };
 }
@@ -44,8 +44,8 @@ async function evaluate(worktree: string): Promise<string> {
 }
 
 async function assertCleanMergeState(f: Fixture): Promise<void> {
-  expect((await run('git', ['rev-parse', '-q', '--verify', 'MERGE_HEAD'], { cwd: f.worktree, reject: false })).exitCode).not.toBe(0);
-  expect((await git(f.worktree, ['rev-parse', 'HEAD'])).trim()).toBe(f.parent);
+  expect((await gitResult(f.worktree, ['rev-parse', '-q', '--verify', 'MERGE_HEAD'])).exitCode).not.toBe(0);
+  expect(await revParse(f.worktree)).toBe(f.parent);
   expect(await readFile(path.join(f.worktree, 'lib.js'), 'utf8')).not.toMatch(/^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|)/m);
   expect((await git(f.worktree, ['ls-files', '-u'])).trim()).toBe('');
 }

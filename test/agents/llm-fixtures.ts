@@ -1,14 +1,10 @@
 /** Shared fixtures for the agent tests: a real temp git repo, a config, an AgentInput. */
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentInput } from '../../src/agents/types.js';
 import type { ArchiveNode } from '../../src/archive/types.js';
 import { ConfigSchema, type Config, type ConfigInput } from '../../src/config/index.js';
-import { git } from '../helpers/repo.js';
-
-export { git };
-
+import { commitAll, makeRepo, removeDir, revParse, tempDir, writeFiles } from '../helpers/repo.js';
 
 export interface TempRepo {
   dir: string;
@@ -19,23 +15,13 @@ export interface TempRepo {
 }
 
 export async function tempRepo(files: Record<string, string>): Promise<TempRepo> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'evogit-agents-'));
-  await git(dir, ['init', '-q', '-b', 'main']);
-  await git(dir, ['config', 'user.name', 'Test']);
-  await git(dir, ['config', 'user.email', 'test@example.invalid']);
-  await git(dir, ['config', 'commit.gpgsign', 'false']);
-  const write = async (rel: string, content: string): Promise<void> => {
-    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-    await writeFile(path.join(dir, rel), content);
+  const dir = await makeRepo(files, await tempDir('evogit-agents-'), { message: 'root' });
+  return {
+    dir,
+    commit: (message) => commitAll(dir, message, { allowEmpty: true }),
+    write: (rel, content) => writeFiles(dir, { [rel]: content }),
+    cleanup: () => removeDir(dir),
   };
-  for (const [rel, content] of Object.entries(files)) await write(rel, content);
-  const commit = async (message: string): Promise<string> => {
-    await git(dir, ['add', '-A']);
-    await git(dir, ['commit', '-q', '--allow-empty', '-m', message]);
-    return (await git(dir, ['rev-parse', 'HEAD'])).trim();
-  };
-  await commit('root');
-  return { dir, commit, write, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
 export function node(id: string, operator: ArchiveNode['operator'] = 'root'): ArchiveNode {
@@ -47,8 +33,8 @@ export function config(input: Partial<ConfigInput> = {}): Config {
 }
 
 export async function agentInput(dir: string, overrides: Partial<AgentInput> = {}): Promise<AgentInput> {
-  const transcriptDir = await mkdtemp(path.join(os.tmpdir(), 'evogit-transcript-'));
-  const head = (await git(dir, ['rev-parse', 'HEAD'])).trim();
+  const transcriptDir = await tempDir('evogit-transcript-');
+  const head = await revParse(dir);
   return {
     worktree: dir,
     parent: node(head),

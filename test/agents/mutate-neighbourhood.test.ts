@@ -23,7 +23,7 @@ import {
   type FileSites,
   type HelpfulNode,
 } from '../../src/agents/mutate/index.js';
-import { makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
 
 const SOURCE = `export function f(a, b) {
   if (a < b) {
@@ -80,9 +80,9 @@ describe('candidate trees', () => {
     for (const [file, content] of [['src/a.js', SOURCE.replace('a < b', 'a <= b')], ['src/deep/b.py', 'x = 2\n']] as const) {
       const predicted = hasher.treeWith(new Map([[file, content]]));
       await writeFile(path.join(repo, file), content);
-      await sh(repo, 'git', ['add', '-A']);
-      expect(predicted).toBe((await sh(repo, 'git', ['write-tree'])).stdout.trim());
-      await sh(repo, 'git', ['reset', '-q', '--hard']);
+      await git(repo, ['add', '-A']);
+      expect(predicted).toBe((await git(repo, ['write-tree'])).trim());
+      await git(repo, ['reset', '-q', '--hard']);
     }
     expect(hasher.treeWith(new Map([['src/missing.js', '']]))).toBeNull();
   });
@@ -163,10 +163,10 @@ describe('carrying an edit over', () => {
   it('reads a node\'s edit from git, with the edit lines of its message', async () => {
     const repo = await makeRepo({ 'src/a.js': SOURCE });
     try {
-      const parent = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const parent = await revParse(repo);
       await writeFile(path.join(repo, 'src/a.js'), SOURCE.replace('a * 2', 'a * 3'));
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: constant at src/a.js:5\n\n- constant src/a.js:5: a * 2 → a * 3\n\nSeed: 1']);
-      const child = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      await git(repo, ['commit', '-qam', 'mutate: constant at src/a.js:5\n\n- constant src/a.js:5: a * 2 → a * 3\n\nSeed: 1']);
+      const child = await revParse(repo);
       const edit = (await readEdit(repo, parent, child))!;
       expect(edit.lines).toEqual(['- constant src/a.js:5: a * 2 → a * 3']);
       expect(applyEdit(new Map([['src/a.js', SOURCE]]), edit)?.get('src/a.js')).toBe(SOURCE.replace('a * 2', 'a * 3'));
@@ -186,14 +186,14 @@ describe('lateral children', () => {
   it('undo a still-suspicious ancestor edit and make another of its line\'s edits, keeping the rest', async () => {
     const repo = await makeRepo({ 'calendar.py': BUGGY, 'util.py': 'def double(x):\n    return x * 2\n' });
     try {
-      const rootId = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const rootId = await revParse(repo);
       await writeFile(path.join(repo, 'calendar.py'), PARTIAL);
-      await sh(repo, 'git', ['commit', '-qam', `mutate: unary-operator at calendar.py:3\n\n- unary-operator calendar.py:3: year % 100 != 0 and year % 400 == 0 → not (year % 100 != 0 and year % 400 == 0)\n\nSeed: 1`]);
-      const partialId = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      await git(repo, ['commit', '-qam', `mutate: unary-operator at calendar.py:3\n\n- unary-operator calendar.py:3: year % 100 != 0 and year % 400 == 0 → not (year % 100 != 0 and year % 400 == 0)\n\nSeed: 1`]);
+      const partialId = await revParse(repo);
       // Another fix further down the lineage stays in every lateral child.
       await writeFile(path.join(repo, 'util.py'), 'def double(x):\n    return x + x\n');
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at util.py:2\n\n- binary-operator util.py:2: x * 2 → x + x\n\nSeed: 2']);
-      const parentId = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      await git(repo, ['commit', '-qam', 'mutate: binary-operator at util.py:2\n\n- binary-operator util.py:2: x * 2 → x + x\n\nSeed: 2']);
+      const parentId = await revParse(repo);
       const snapshot: ArchiveSnapshot = {
         root: rootId,
         nodes: [node(rootId, null, 'root'), { ...node(partialId, rootId, 'mutate: unary-operator at calendar.py:3', 1), branch: 'evo/a1/1' }, node(parentId, partialId, 'mutate: binary-operator at util.py:2', 2)],
@@ -201,7 +201,7 @@ describe('lateral children', () => {
         claims: [],
       };
       const context = archiveContext(snapshot, parentId);
-      const source = async (f: string) => (await sh(repo, 'git', ['show', `${parentId}:${f}`])).stdout;
+      const source = (f: string) => git(repo, ['show', `${parentId}:${f}`]);
       const files = [
         { path: 'calendar.py', language: 'python' as const, source: await source('calendar.py') },
         { path: 'util.py', language: 'python' as const, source: await source('util.py') },
@@ -238,16 +238,16 @@ describe('lateral children of a chain of edits of one line', () => {
   it('undo the whole chain back to the line\'s first text, so the right edit of the original line is one step away', async () => {
     const repo = await makeRepo({ 'calendar.py': BUGGY, 'util.py': 'def double(x):\n    return x * 2\n' });
     try {
-      const head = async () => (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const head = () => revParse(repo);
       const rootId = await head();
       await writeFile(path.join(repo, 'calendar.py'), BROKEN);
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at calendar.py:2\n\n- binary-operator calendar.py:2: year % 100 → year * 100\n\nSeed: 1']);
+      await git(repo, ['commit', '-qam', 'mutate: binary-operator at calendar.py:2\n\n- binary-operator calendar.py:2: year % 100 → year * 100\n\nSeed: 1']);
       const brokenId = await head();
       await writeFile(path.join(repo, 'calendar.py'), PARTIAL);
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: unary-operator at calendar.py:2\n\n- binary-operator calendar.py:2: year * 100 → year % 100\n- unary-operator calendar.py:2: year % 100 != 0 and year % 400 == 0 → not (year % 100 != 0 and year % 400 == 0)\n\nSeed: 2']);
+      await git(repo, ['commit', '-qam', 'mutate: unary-operator at calendar.py:2\n\n- binary-operator calendar.py:2: year * 100 → year % 100\n- unary-operator calendar.py:2: year % 100 != 0 and year % 400 == 0 → not (year % 100 != 0 and year % 400 == 0)\n\nSeed: 2']);
       const partialId = await head();
       await writeFile(path.join(repo, 'util.py'), 'def double(x):\n    return x + x\n');
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at util.py:2\n\n- binary-operator util.py:2: x * 2 → x + x\n\nSeed: 3']);
+      await git(repo, ['commit', '-qam', 'mutate: binary-operator at util.py:2\n\n- binary-operator util.py:2: x * 2 → x + x\n\nSeed: 3']);
       const parentId = await head();
       const snapshot: ArchiveSnapshot = {
         root: rootId,
@@ -260,7 +260,7 @@ describe('lateral children of a chain of edits of one line', () => {
         evaluations: new Map(),
         claims: [],
       };
-      const source = async (f: string) => (await sh(repo, 'git', ['show', `${parentId}:${f}`])).stdout;
+      const source = (f: string) => git(repo, ['show', `${parentId}:${f}`]);
       const files = [
         { path: 'calendar.py', language: 'python' as const, source: await source('calendar.py') },
         { path: 'util.py', language: 'python' as const, source: await source('util.py') },
@@ -287,15 +287,15 @@ describe('edits that did not help elsewhere', () => {
   it('come after every edit not made yet: a neutral sibling does not repeat its cousin\'s failed try', async () => {
     const repo = await makeRepo({ 'src/a.js': SOURCE });
     try {
-      const head = async () => (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const head = () => revParse(repo);
       const rootId = await head();
       await writeFile(path.join(repo, 'src/a.js'), SOURCE.replace('a < b', 'a <= b'));
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: binary-operator at src/a.js:2\n\n- binary-operator src/a.js:2: a < b → a <= b\n\nSeed: 1']);
+      await git(repo, ['commit', '-qam', 'mutate: binary-operator at src/a.js:2\n\n- binary-operator src/a.js:2: a < b → a <= b\n\nSeed: 1']);
       const failedId = await head();
-      await sh(repo, 'git', ['checkout', '-q', rootId]);
+      await git(repo, ['checkout', '-q', rootId]);
       const neutral = SOURCE.replace('a * 2', 'a * 3');
       await writeFile(path.join(repo, 'src/a.js'), neutral);
-      await sh(repo, 'git', ['commit', '-qam', 'mutate: constant at src/a.js:5\n\n- constant src/a.js:5: a * 2 → a * 3\n\nSeed: 2']);
+      await git(repo, ['commit', '-qam', 'mutate: constant at src/a.js:5\n\n- constant src/a.js:5: a * 2 → a * 3\n\nSeed: 2']);
       const neutralId = await head();
       const fails = (n: string) => [run(n, 'A', { t1: 'fail', t2: 'pass' })];
       const snapshot = (evaluated: boolean): ArchiveSnapshot => ({

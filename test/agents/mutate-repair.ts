@@ -3,15 +3,14 @@
  * bench/agents.ts: children of the buggy parent are made with successive seeds and run with
  * the example's real test command; the search stops at the first child that passes.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ArchiveNode } from '../../src/archive/types.js';
 import { createMutateAgent, languageOfPath, searchEdits } from '../../src/agents/mutate/index.js';
 import { defaultConfig } from '../../src/config/index.js';
 import { run } from '../../src/proc/index.js';
-import { git } from '../helpers/repo.js';
+import { copyRepo, git, removeDir, revParse, tempDir } from '../helpers/repo.js';
 
 export const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -39,17 +38,11 @@ export const EXAMPLE_BUGS: readonly ExampleBug[] = [
 /** A stale .pyc with the same size and mtime as an edited module would hide the edit. */
 const ENV = { PYTHONDONTWRITEBYTECODE: '1', NODE_OPTIONS: '' };
 
-
 /** Copy an example into a fresh git repository with one commit: the buggy parent. */
 export async function checkoutExample(example: string, from = EXAMPLES): Promise<{ dir: string; head: string; cleanup: () => Promise<void> }> {
-  const root = await mkdtemp(path.join(tmpdir(), 'evogit-mutate-'));
-  const dir = path.join(root, example);
-  await cp(path.join(from, example), dir, { recursive: true });
-  await git(dir, ['init', '-q', '-b', 'main']);
-  await git(dir, ['add', '-A']);
-  await git(dir, ['-c', 'user.name=evogit test', '-c', 'user.email=test@evogit.invalid', 'commit', '-qm', 'buggy parent']);
-  const head = (await git(dir, ['rev-parse', 'HEAD'])).trim();
-  return { dir, head, cleanup: () => rm(root, { recursive: true, force: true }) };
+  const root = await tempDir('evogit-mutate-');
+  const dir = await copyRepo(path.join(from, example), path.join(root, example), { message: 'buggy parent' });
+  return { dir, head: await revParse(dir), cleanup: () => removeDir(root) };
 }
 
 export async function runBugTests(dir: string, bug: ExampleBug): Promise<{ passed: boolean; log: string }> {

@@ -3,8 +3,7 @@
  * choices are reproducible from the seed; test files are never edited; failing-log
  * targeting aims at the failing function far more often than chance.
  */
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveNode } from '../../src/archive/types.js';
@@ -25,7 +24,7 @@ import {
 } from '../../src/agents/mutate/index.js';
 import { parse } from '../../src/agents/mutate/parser.js';
 import { defaultConfig } from '../../src/config/index.js';
-import { run } from '../../src/proc/index.js';
+import { git, makeRepo, removeDir, tempDir } from '../helpers/repo.js';
 
 const JS = `export function sumRange(from, to) {
   let total = 0;
@@ -403,20 +402,10 @@ describe('the agent on a worktree', () => {
   const testSource = `import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { sumRange } from '../src/range.js';\ntest('sum', () => { assert.equal(sumRange(1, 3), 6); if (1 < 2) { assert.ok(true); } });\n`;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'evogit-mutate-agent-'));
-    await mkdir(path.join(dir, 'src'));
-    await mkdir(path.join(dir, 'test'));
-    await mkdir(path.join(dir, 'spec'));
-    await writeFile(path.join(dir, 'src/range.js'), JS);
-    await writeFile(path.join(dir, 'test/range.test.js'), testSource);
-    await writeFile(path.join(dir, 'spec/guard.js'), 'export function guard(a) {\n  return a < 1;\n}\n');
-    await run('git', ['init', '-q'], { cwd: dir });
-    await run('git', ['add', '-A'], { cwd: dir });
-    await run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', 'commit', '-qm', 'parent'], { cwd: dir });
+    const files = { 'src/range.js': JS, 'test/range.test.js': testSource, 'spec/guard.js': 'export function guard(a) {\n  return a < 1;\n}\n' };
+    dir = await makeRepo(files, await tempDir('evogit-mutate-agent-'), { message: 'parent' });
   });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => removeDir(dir));
 
   const parent: ArchiveNode = {
     id: '0'.repeat(40),
@@ -437,7 +426,7 @@ describe('the agent on a worktree', () => {
     const config = defaultConfig({ test: { command: 'node --test', protected: ['spec/**'] } });
     const transcriptDir = path.join(dir, '.git', 'evogit', 't');
     for (let seed = 0; seed < 30; seed++) {
-      await run('git', ['checkout', '-q', '--', '.'], { cwd: dir });
+      await git(dir, ['checkout', '-q', '--', '.']);
       const output = await agent.propose({
         worktree: dir,
         parent,
@@ -450,7 +439,7 @@ describe('the agent on a worktree', () => {
         transcriptDir,
       });
       expect(output.outcome).toBe('edited');
-      const changed = (await run('git', ['diff', '--name-only', '-z'], { cwd: dir })).stdout.split('\0').filter(Boolean);
+      const changed = (await git(dir, ['diff', '--name-only', '-z'])).split('\0').filter(Boolean);
       expect(changed).toEqual(['src/range.js']);
       expect(output.message).toMatch(/^mutate: /);
       expect(output.message).toMatch(/src\/range\.js:\d+: .+ → .+/);

@@ -4,12 +4,13 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archive, cladeOf, ownCounts, thisHost } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
-import { cleanup, evaluation, git, makeRepo, tempDir, treeWith } from './helpers.js';
+import { git } from '../helpers/repo.js';
+import { cleanup, evaluation, baseRepo, tempDir, treeWith } from './helpers.js';
 
 afterAll(cleanup);
 
 async function setup(opts: { keepGitOpen?: boolean } = {}) {
-  const { dir, base } = await makeRepo();
+  const { dir, base } = await baseRepo();
   const archive = await Archive.open({ repoDir: dir, ...opts });
   await archive.createRoot('HEAD');
   return { dir, base, archive };
@@ -243,7 +244,7 @@ describe('Archive: bad input', () => {
     await expect(Archive.open({ repoDir: plain })).rejects.toMatchObject({ code: 'E_NO_COMMITS', hint: expect.stringMatching(/commit/) });
 
     const { dir, archive } = await (async () => {
-      const r = await makeRepo();
+      const r = await baseRepo();
       return { dir: r.dir, archive: await Archive.open({ repoDir: r.dir }) };
     })();
     await expect(archive.load()).rejects.toMatchObject({ code: 'E_NO_ROOT', hint: expect.stringMatching(/evogit init/) });

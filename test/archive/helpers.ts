@@ -1,31 +1,26 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * Fixtures for the archive tests: a base repository, trees and evaluation lines. Every
+ * directory made here is removed by cleanup().
+ */
 import type { Evaluation } from '../../src/archive/index.js';
-import { git } from '../helpers/repo.js';
+import { git, makeRepo, removeDir, revParse, tempDir as newTempDir } from '../helpers/repo.js';
 
-export { git };
-
-export const dirs: string[] = [];
+const dirs: string[] = [];
 
 export async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'evogit-archive-'));
+  const d = await newTempDir('evogit-archive-');
   dirs.push(d);
   return d;
 }
 
 export async function cleanup(): Promise<void> {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })));
+  await Promise.all(dirs.splice(0).map(removeDir));
 }
 
-/** A repo with one commit (the base), whose SHA is returned. */
-export async function makeRepo(): Promise<{ dir: string; base: string }> {
-  const dir = await tempDir();
-  await git(dir, ['init', '-q', '-b', 'main']);
-  await writeFile(join(dir, 'a.txt'), 'base\n');
-  await git(dir, ['add', '-A']);
-  await git(dir, ['commit', '-q', '-m', 'base']);
-  return { dir, base: (await git(dir, ['rev-parse', 'HEAD'])).trim() };
+/** A repository whose one commit (the base, its SHA returned) holds a.txt. */
+export async function baseRepo(): Promise<{ dir: string; base: string }> {
+  const dir = await makeRepo({ 'a.txt': 'base\n' }, await tempDir(), { message: 'base' });
+  return { dir, base: await revParse(dir) };
 }
 
 /** A tree that differs from the base by one file's content. */

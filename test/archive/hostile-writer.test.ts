@@ -15,9 +15,9 @@ import { spent } from '../../src/loop/index.js';
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { evogit } from '../helpers/repo.js';
+import { evogit, git, initRepo } from '../helpers/repo.js';
 import { makeFixtureRepo, type FixtureRepo } from '../sandbox/fixture.js';
-import { git, tempDir, cleanup } from './helpers.js';
+import { tempDir, cleanup } from './helpers.js';
 
 const FIXED = "const { double } = require('tiny-dep');\nmodule.exports = { add: (a, b) => a + b, twice: (x) => double(x) };\n";
 
@@ -64,7 +64,7 @@ describeDocker('a hostile writer on a shared remote', () => {
     await alice.createRoot(repo.root);
     task = (await discoverTasks(repo.dir, repo.root, config))[0]!;
     remote = path.join(await tempDir(), 'shared.git');
-    await gitIn(repo.dir, 'init', '-q', '--bare', '-b', 'main', remote);
+    await initRepo(remote, { bare: true });
     await gitIn(repo.dir, 'push', '-q', remote, 'main', 'evo/root');
 
     // alice: a real fix, graded in the sandbox, and the root's real (failing) run.
@@ -178,7 +178,7 @@ describeDocker('a hostile writer on a shared remote', () => {
 
   it('refuses every forgery at a remote guarded by `evogit remote-hook`, and takes the honest pushes', async () => {
     const guarded = path.join(await tempDir(), 'guarded.git');
-    await gitIn(repo.dir, 'init', '-q', '--bare', '-b', 'main', guarded);
+    await initRepo(guarded, { bare: true });
     const hook = await evogit(repo.dir, ['remote-hook']);
     expect(hook.exitCode).toBe(0);
     await mkdir(path.join(guarded, 'hooks'), { recursive: true });

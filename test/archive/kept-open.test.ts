@@ -1,20 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive, type Evaluation } from '../../src/archive/index.js';
 import { commitText, Git } from '../../src/git/index.js';
-import { cleanup, evaluation, git, makeRepo } from './helpers.js';
+import { git, revParse } from '../helpers/repo.js';
+import { cleanup, evaluation, baseRepo } from './helpers.js';
 
 afterAll(cleanup);
 
 describe('Archive with git kept open (the loop’s long-lived processes)', () => {
   it('writes notes git reads back, laid out as fast-import lays them out, fan-out included', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     const open = await Archive.open({ repoDir: dir, keepGitOpen: true });
     const oneShot = await Archive.open({ repoDir: dir });
     await oneShot.createRoot('HEAD');
     // 300 distinct commits to annotate: past the 256 notes where git fans a notes tree out.
     const g = new Git(dir);
     g.keepOpen();
-    const tree = (await git(dir, ['rev-parse', 'HEAD^{tree}'])).trim();
+    const tree = await revParse(dir, 'HEAD^{tree}');
     const nodes: string[] = [];
     for (let i = 0; i < 300; i++) nodes.push(await g.writeObject('commit', commitText({ tree, parents: [base], message: `n${i}\n`, time: 1_700_000_000 + i })));
     await g.close();
@@ -53,7 +54,7 @@ describe('Archive with git kept open (the loop’s long-lived processes)', () =>
   });
 
   it('appends after the notes ref moved behind its back (another process of the writer) lose nothing', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     const first = await Archive.open({ repoDir: dir, keepGitOpen: true });
     const second = await Archive.open({ repoDir: dir, keepGitOpen: true });
     await first.createRoot('HEAD');
@@ -69,12 +70,12 @@ describe('Archive with git kept open (the loop’s long-lived processes)', () =>
   });
 
   it('claims and nodes written through it are created only, and released in the same transaction', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     const archive = await Archive.open({ repoDir: dir, keepGitOpen: true });
     await archive.createRoot('HEAD');
     const claim = await archive.putClaim({ writer: 'a1', node: base, kind: 'expand', expires: Date.now() + 60_000 });
     expect((await archive.load()).claims.map((c) => c.node)).toEqual([base]);
-    const tree = (await git(dir, ['rev-parse', 'HEAD^{tree}'])).trim();
+    const tree = await revParse(dir, 'HEAD^{tree}');
     const node = await archive.writeNode({ writer: 'a1', parents: [base], tree, message: 'child', agent: 'x', operator: 'command', releaseClaim: claim, parentBranch: 'evo/root' });
     const snap = await archive.load();
     expect(snap.claims).toEqual([]);

@@ -6,13 +6,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
-import { cleanup, git, makeRepo } from './helpers.js';
+import { git } from '../helpers/repo.js';
+import { cleanup, baseRepo } from './helpers.js';
 
 afterAll(cleanup);
 
 describe('a refresh with very many changes', () => {
   it('drops 150k nodes whose branches were all deleted at once', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     const archive = await Archive.open({ repoDir: dir });
     await archive.createRoot('HEAD');
     // 150k commits, each on its own branch, written by fast-import (a minute of agents' work).

@@ -3,7 +3,8 @@ import { symlink, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RefFiles, FOR_EACH_REF_FORMAT } from '../../src/git/index.js';
 import { RefLayout } from '../../src/archive/refs.js';
-import { cleanup, git, makeRepo } from './helpers.js';
+import { git } from '../helpers/repo.js';
+import { cleanup, baseRepo } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -16,7 +17,7 @@ function forEachRef(dir: string): Promise<string> {
 describe('RefFiles: the ref listing read from the files, as for-each-ref prints it', () => {
   // Trusting every unchanged stat at once (racy window 0) too: git replaces ref files, never rewrites them in place.
   it.each([['the default racy window', undefined], ['no racy window', 0n]])('matches git through loose writes, updates, deletions, pack-refs and same-tick rewrites (%s)', async (_, racyMs) => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     const blob = (await git(dir, ['hash-object', '-w', '--stdin'], 'claim')).trim();
     const commits = [base];
     for (let i = 0; i < 4; i++) commits.push((await git(dir, ['commit-tree', `${base}^{tree}`, '-p', base, '-m', `c${i}`])).trim());
@@ -51,7 +52,7 @@ describe('RefFiles: the ref listing read from the files, as for-each-ref prints 
   });
 
   it('sees a loose ref file rewritten in place within the same clock tick (not only replaced)', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     const other = (await git(dir, ['commit-tree', `${base}^{tree}`, '-p', base, '-m', 'other'])).trim();
     await git(dir, ['update-ref', 'refs/heads/evo/a/1', base]);
     const files = new RefFiles(join(dir, '.git'), PATTERNS);
@@ -63,7 +64,7 @@ describe('RefFiles: the ref listing read from the files, as for-each-ref prints 
   });
 
   it('hands over to git for what it does not read itself: symbolic refs and odd names', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     await git(dir, ['update-ref', 'refs/heads/evo/a/1', base]);
     const files = new RefFiles(join(dir, '.git'), PATTERNS);
     expect(files.list()).toBe(await forEachRef(dir));
@@ -80,7 +81,7 @@ describe('RefFiles: the ref listing read from the files, as for-each-ref prints 
   });
 
   it('reads the refs of the main repository from a linked worktree', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     await git(dir, ['update-ref', 'refs/heads/evo/a/1', base]);
     const wt = join(dir, '..', `${dir.split('/').pop()}-wt`);
     await git(dir, ['worktree', 'add', '--detach', wt, base]);
@@ -90,7 +91,7 @@ describe('RefFiles: the ref listing read from the files, as for-each-ref prints 
     await git(dir, ['worktree', 'remove', '--force', wt]);
   });
   it('reads a packed-refs file that does not say it is sorted (old git, other tools), however large', async () => {
-    const { dir, base } = await makeRepo();
+    const { dir, base } = await baseRepo();
     // 150k refs in reverse order, under a header without the "sorted" trait.
     const lines = ['# pack-refs with: peeled'];
     for (let i = 150_000; i >= 1; i--) lines.push(`${base} refs/heads/evo/w${i % 7}/${i}`);

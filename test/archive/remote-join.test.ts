@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
-import { cleanup, evaluation, git, makeRepo, tempDir, treeWith } from './helpers.js';
+import { git, initRepo, revParse } from '../helpers/repo.js';
+import { cleanup, evaluation, baseRepo, tempDir, treeWith } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -18,7 +19,7 @@ async function refs(dir: string): Promise<string> {
 
 /** A repository with a root and two local writers' nodes and notes, as a local `evogit run` leaves it. */
 async function localArchive(): Promise<{ dir: string; archive: Archive; nodes: string[] }> {
-  const { dir, base } = await makeRepo();
+  const { dir, base } = await baseRepo();
   const archive = await Archive.open({ repoDir: dir });
   await archive.createRoot(base);
   const a = await archive.writeNode({ writer: 'a1', parents: [base], tree: await treeWith(dir, 'a'), message: 'a', agent: 'a1', operator: 'mutate' });
@@ -32,7 +33,7 @@ describe('Archive.fetch from a remote that lacks the archive', () => {
   it("keeps this machine's root, nodes and notes, and publishes the root so others can join", async () => {
     const { dir, archive, nodes } = await localArchive();
     const remote = join(await tempDir(), 'empty.git');
-    await git(dir, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await initRepo(remote, { bare: true });
     const before = await refs(dir);
 
     await archive.fetch(remote, 'host-a1');
@@ -55,11 +56,11 @@ describe('Archive.fetch from a remote that lacks the archive', () => {
 
   it('refuses a remote whose archive has another root, and changes nothing', async () => {
     const { dir, archive } = await localArchive();
-    const elsewhere = await makeRepo();
+    const elsewhere = await baseRepo();
     await git(elsewhere.dir, ['commit', '-q', '--allow-empty', '-m', 'another project']);
-    elsewhere.base = (await git(elsewhere.dir, ['rev-parse', 'HEAD'])).trim();
+    elsewhere.base = await revParse(elsewhere.dir);
     const remote = join(await tempDir(), 'other-root.git');
-    await git(dir, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await initRepo(remote, { bare: true });
     await git(elsewhere.dir, ['push', '-q', remote, `${elsewhere.base}:refs/heads/evo/root`]);
     const before = await refs(dir);
     const err = await archive.fetch(remote, 'host-a1').catch((e: unknown) => e);
@@ -73,7 +74,7 @@ describe('Archive.fetch from a remote that lacks the archive', () => {
   it('refuses a remote in another object format in words that say so, and changes nothing', async () => {
     const { dir, archive } = await localArchive();
     const remote = join(await tempDir(), 'sha256.git');
-    await git(dir, ['init', '-q', '--bare', '--object-format=sha256', remote]);
+    await initRepo(remote, { bare: true, objectFormat: 'sha256' });
     const before = await refs(dir);
     const err = await archive.fetch(remote, 'host-a1').catch((e: unknown) => e);
     expect((err as EvogitError).code).toBe('E_OBJECT_FORMAT');

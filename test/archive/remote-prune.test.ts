@@ -2,15 +2,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Archive } from '../../src/archive/index.js';
-import { cleanup, git, makeRepo, tempDir, treeWith } from './helpers.js';
+import { git, initRepo } from '../helpers/repo.js';
+import { cleanup, baseRepo, tempDir, treeWith } from './helpers.js';
 
 afterAll(cleanup);
 
 describe('Archive: pruning on the shared remote', () => {
   it('drops an own branch that was deleted on the remote and never pushes it again', async () => {
-    const { dir: seed, base } = await makeRepo();
+    const { dir: seed, base } = await baseRepo();
     const remote = join(await tempDir(), 'shared.git');
-    await git(seed, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await initRepo(remote, { bare: true });
     const seedArchive = await Archive.open({ repoDir: seed });
     await seedArchive.createRoot(base);
     await git(seed, ['push', '-q', remote, 'main', 'evo/root']);

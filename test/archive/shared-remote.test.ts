@@ -3,7 +3,8 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archive, type Evaluation } from '../../src/archive/index.js';
 import { InfraError } from '../../src/errors/index.js';
-import { cleanup, evaluation, git, makeRepo, tempDir, treeWith } from './helpers.js';
+import { git, initRepo } from '../helpers/repo.js';
+import { cleanup, evaluation, baseRepo, tempDir, treeWith } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -26,9 +27,9 @@ async function withRetries<T>(f: () => Promise<T>): Promise<T> {
 
 describe('Archive: two writers, one shared remote', () => {
   it('writes nodes and notes concurrently through two clones; everything arrives, nothing is forced', async () => {
-    const { dir: seed, base } = await makeRepo();
+    const { dir: seed, base } = await baseRepo();
     const remote = join(await tempDir(), 'shared.git');
-    await git(seed, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await initRepo(remote, { bare: true });
     await git(remote, ['config', 'receive.denyNonFastForwards', 'true']);
     await writeFile(join(remote, 'hooks', 'pre-receive'), PRE_RECEIVE);
     await chmod(join(remote, 'hooks', 'pre-receive'), 0o755);
@@ -116,9 +117,9 @@ describe('Archive: two writers, one shared remote', () => {
   });
 
   it('merges a rejected notes push instead of forcing it (one writer name on two machines)', async () => {
-    const { dir: seed, base } = await makeRepo();
+    const { dir: seed, base } = await baseRepo();
     const remote = join(await tempDir(), 'shared.git');
-    await git(seed, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await initRepo(remote, { bare: true });
     await git(remote, ['config', 'receive.denyNonFastForwards', 'true']);
     await (await Archive.open({ repoDir: seed })).createRoot(base);
     await git(seed, ['push', '-q', remote, 'main', 'evo/root']);

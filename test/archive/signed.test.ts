@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive, type TrustOptions } from '../../src/archive/index.js';
 import { run } from '../../src/proc/index.js';
-import { cleanup, evaluation, git, makeRepo, tempDir } from './helpers.js';
+import { git, initRepo, revParse } from '../helpers/repo.js';
+import { cleanup, evaluation, baseRepo, tempDir } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -23,9 +24,9 @@ describe('trust: signed', () => {
     const keys = await tempDir();
     const [aliceKey, malloryKey] = await Promise.all([sshKey(keys, 'alice'), sshKey(keys, 'mallory')]);
     const trust: TrustOptions = { mode: 'signed', writers: { alice: { keys: [aliceKey.pub] }, mallory: { keys: [malloryKey.pub] } } };
-    const { dir: seed, base } = await makeRepo();
+    const { dir: seed, base } = await baseRepo();
     const remote = path.join(await tempDir(), 'shared.git');
-    await git(seed, ['init', '-q', '--bare', '-b', 'main', remote]);
+    await initRepo(remote, { bare: true });
     await (await Archive.open({ repoDir: seed })).createRoot(base);
     await git(seed, ['push', '-q', remote, 'main', 'evo/root']);
     const clone = async (name: string, key?: string) => {
@@ -42,7 +43,7 @@ describe('trust: signed', () => {
 
     // alice signs her node and her notes (evogit signs through git when trust is signed).
     const alice = await clone('alice', aliceKey.file);
-    const aliceNode = await alice.archive.writeNode({ writer: 'alice', parents: [base], tree: (await git(alice.dir, ['rev-parse', `${base}^{tree}`])).trim(), message: 'signed', agent: 'x', operator: 'manual' });
+    const aliceNode = await alice.archive.writeNode({ writer: 'alice', parents: [base], tree: await revParse(alice.dir, `${base}^{tree}`), message: 'signed', agent: 'x', operator: 'manual' });
     await alice.archive.appendEvaluations('alice', [evaluation(aliceNode.id, 't', 'pass', 'alice')]);
     await alice.archive.push(remote, 'alice');
     expect(await git(alice.dir, ['cat-file', '-p', aliceNode.id])).toContain('-----BEGIN SSH SIGNATURE-----');
@@ -50,7 +51,7 @@ describe('trust: signed', () => {
     // mallory: an unsigned node with unsigned passes, a node in alice's namespace signed with
     // mallory's own key, and a properly signed node of her own.
     const mallory = await clone('mallory');
-    const tree = (await git(mallory.dir, ['rev-parse', `${base}^{tree}`])).trim();
+    const tree = await revParse(mallory.dir, `${base}^{tree}`);
     const trailers = (w: string) => `\n\nEvogit-Writer: ${w}\nEvogit-Agent: x\nEvogit-Operator: mutate\n`;
     const unsigned = (await git(mallory.dir, ['commit-tree', tree, '-p', base, '-m', `unsigned${trailers('mallory')}`])).trim();
     await git(mallory.dir, ['config', 'gpg.format', 'ssh']);

@@ -1,45 +1,32 @@
 // bench/repair builds its JavaScript programs from a snapshot of the upstream repository: the
 // fix commit's parent with the fix commit's tests, their imports pointed at the sources and our
 // tape stand-in. Here the upstream is a real git repository made in a temp dir.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsPrograms, type JsBug } from '../../bench/repair/js-corpus.js';
 import { runTestsOnce } from '../../bench/repair/run.js';
 import { appendResult, readResults } from '../../bench/repair/results.js';
 import { locateSources, MissingSourcesError } from '../../bench/repair/sources.js';
-import { git } from '../helpers/repo.js';
+import { commitAll, writeFiles, makeRepo, tempDir, removeDir } from '../helpers/repo.js';
 
 let root: string;
 let fixCommit: string;
 
 
-async function write(dir: string, rel: string, text: string): Promise<void> {
-  await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
-  await writeFile(path.join(dir, rel), text);
-}
-
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'evogit-repair-corpus-test-'));
+  root = await tempDir('evogit-repair-corpus-test-');
   // A clone under the snapshot directory as `owner+name` (the layout a session's fetch leaves is `owner+name/repo`).
   const up = path.join(root, 'snapshots', 'someone+sums', 'repo');
-  await mkdir(up, { recursive: true });
-  await git(up, ['init', '-q', '-b', 'main']);
-  await write(up, 'license', 'MIT\n');
-  await write(up, 'src/index.js', 'export function total(xs) {\n  let s = 0;\n  for (let i = 1; i < xs.length; i++) s += xs[i];\n  return s;\n}\n');
-  await git(up, ['add', '-A']);
-  await git(up, ['commit', '-qm', 'sums']);
-  await write(up, 'src/index.js', 'export function total(xs) {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) s += xs[i];\n  return s;\n}\n');
-  await write(up, 'test/index.js', "const test = require('tape');\nconst sums = require('../dist/sums');\n\ntest('total', (t) => {\n  t.is(sums.total([1, 2, 3]), 6);\n  t.end();\n});\n");
-  await git(up, ['add', '-A']);
-  await git(up, ['commit', '-qm', 'fix: count the first item']);
-  fixCommit = (await git(up, ['rev-parse', 'HEAD'])).trim();
+  await makeRepo({ license: 'MIT\n', 'src/index.js': 'export function total(xs) {\n  let s = 0;\n  for (let i = 1; i < xs.length; i++) s += xs[i];\n  return s;\n}\n' }, up, { message: 'sums' });
+  await writeFiles(up, {
+    'src/index.js': 'export function total(xs) {\n  let s = 0;\n  for (let i = 0; i < xs.length; i++) s += xs[i];\n  return s;\n}\n',
+    'test/index.js': "const test = require('tape');\nconst sums = require('../dist/sums');\n\ntest('total', (t) => {\n  t.is(sums.total([1, 2, 3]), 6);\n  t.end();\n});\n",
+  });
+  fixCommit = await commitAll(up, 'fix: count the first item');
 });
 
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+afterAll(() => removeDir(root));
 
 const bug = (): JsBug => ({
   name: 'sums-first-item',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { startGitHubServer } from '../helpers/github-server.js';
-import { evogit, makeRepo, removeDir, sh, tempDir } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removeDir, revParse, tempDir } from '../helpers/repo.js';
 
 const made: string[] = [];
 afterAll(async () => Promise.all(made.map(removeDir)));
@@ -49,7 +49,7 @@ describe('evogit CLI', () => {
 
   it('refuses a repository with no commits', async () => {
     const dir = track(await tempDir());
-    await sh(dir, 'git', ['init', '--quiet']);
+    await git(dir, ['init', '--quiet']);
     const r = await evogit(dir, ['init']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/E_NO_COMMITS/);
@@ -62,16 +62,15 @@ describe('evogit CLI', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const config = await readFile(path.join(dir, 'evogit.yml'), 'utf8');
     expect(config).toMatch(/language: javascript/);
-    const log = await sh(dir, 'git', ['log', '--format=%s', '-1']);
-    expect(log.stdout.trim()).toBe('evogit: init');
-    const root = await sh(dir, 'git', ['rev-parse', 'evo/root']);
-    const head = await sh(dir, 'git', ['rev-parse', 'HEAD']);
-    expect(root.stdout).toBe(head.stdout);
+    const log = await git(dir, ['log', '--format=%s', '-1']);
+    expect(log.trim()).toBe('evogit: init');
+    const root = await revParse(dir, 'evo/root');
+    expect(root).toBe(await revParse(dir, 'HEAD'));
 
     const again = await evogit(dir, ['init']);
     expect(again.exitCode).toBe(1);
     expect(again.stderr).toMatch(/E_ALREADY_INITIALISED/);
-    expect((await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout).toBe(root.stdout);
+    expect(await revParse(dir, 'evo/root')).toBe(root);
   });
 
   it('warns about a dirty tree and says what it ignores', async () => {
@@ -80,7 +79,7 @@ describe('evogit CLI', () => {
     const r = await evogit(dir, ['init']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/warning: 1 uncommitted change \(notes\.txt\) will be ignored/);
-    expect((await sh(dir, 'git', ['show', '--name-only', '--format=', 'HEAD'])).stdout.trim()).toBe('evogit.yml');
+    expect((await git(dir, ['show', '--name-only', '--format=', 'HEAD'])).trim()).toBe('evogit.yml');
   });
 
   it('detects a pytest layout with no manifest, keeps the user\'s flags, and sets protected and mutable paths at init', async () => {
@@ -185,7 +184,7 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
   it('eval --json runs every task on a commit, records it in the archive, and best names the evidence', async () => {
     const dir = await initLocal();
     await writeFile(path.join(dir, 'src/add.js'), 'export const add = (a, b) => a + b;\n');
-    await sh(dir, 'git', ['commit', '-qam', 'fix add by hand']);
+    await git(dir, ['commit', '-qam', 'fix add by hand']);
     const r = await evogit(dir, ['eval', 'HEAD', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/isolates nothing/i);
@@ -193,8 +192,8 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
     expect(result.runs).toHaveLength(1);
     expect(result.runs[0]).toMatchObject({ task: 'test/add.test.js', outcome: 'pass', tests: { passed: 1, total: 1 } });
     expect(result.runs[0]!.durationMs).toBeGreaterThan(0);
-    const notes = await sh(dir, 'git', ['log', '--notes=evogit/*', '-1', '--format=%N', result.commit]);
-    expect(notes.stdout).toMatch(/"outcome":"pass"/);
+    const notes = await git(dir, ['log', '--notes=evogit/*', '-1', '--format=%N', result.commit]);
+    expect(notes).toMatch(/"outcome":"pass"/);
 
     const broken = await evogit(dir, ['eval', 'evo/root', '--json']);
     expect(broken.exitCode, broken.stderr).toBe(0);
@@ -202,7 +201,7 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
 
     // A commit that changes the evaluator's config is never graded: it is tampering.
     await writeFile(path.join(dir, 'evogit.yml'), `${await readFile(path.join(dir, 'evogit.yml'), 'utf8')}\ngoal: anything goes\n`);
-    await sh(dir, 'git', ['commit', '-qam', 'edit the config']);
+    await git(dir, ['commit', '-qam', 'edit the config']);
     const tampered = JSON.parse((await evogit(dir, ['eval', 'HEAD', '--json'])).stdout) as { runs: { outcome: string; tampered?: boolean }[] };
     expect(tampered.runs[0]).toMatchObject({ outcome: 'fail', tampered: true });
 
@@ -214,9 +213,9 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
   it('pr with forge.minimize re-runs the node\'s passed tasks in the sandbox and proposes only the hunks they need', async () => {
     const dir = await initLocal();
     const remote = track(await tempDir());
-    await sh(remote, 'git', ['init', '--quiet', '--bare', '--initial-branch=main']);
-    await sh(dir, 'git', ['remote', 'add', 'origin', remote]);
-    await sh(dir, 'git', ['push', '--quiet', 'origin', 'main']);
+    await git(remote, ['init', '--quiet', '--bare', '--initial-branch=main']);
+    await git(dir, ['remote', 'add', 'origin', remote]);
+    await git(dir, ['push', '--quiet', 'origin', 'main']);
     const token = 'ghp_FAKE_minimize_0123456789';
     const gh = await startGitHubServer({ token, owner: 'octo', repo: 'lib', bareRepo: remote });
     try {
@@ -225,19 +224,19 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
       expect(config).not.toMatch(/^forge:/m);
       await writeFile(path.join(dir, 'evogit.yml'), `${config}\nforge:\n  repo: octo/lib\n  baseUrl: ${gh.url}\n  base: main\n  minimize: true\n  rule: { margin: 0, minEvaluations: 3 }\n`);
       // A node on top of the root: the fix, plus two hunks the test does not need.
-      await sh(dir, 'git', ['checkout', '--quiet', '--detach', 'evo/root']);
+      await git(dir, ['checkout', '--quiet', '--detach', 'evo/root']);
       await writeFile(path.join(dir, 'src/add.js'), 'export const add = (a, b) => a + b;\n');
       await writeFile(path.join(dir, 'NOTES.md'), 'scratch\n');
       await writeFile(path.join(dir, 'package.json'), nodeProject['package.json'].replace('1.0.0', '1.0.1'));
-      await sh(dir, 'git', ['add', 'src/add.js', 'NOTES.md', 'package.json']);
-      await sh(dir, 'git', ['commit', '--quiet', '-m', 'Fix add, bump the version, take notes']);
-      await sh(dir, 'git', ['branch', 'evo/manual/1']);
-      await sh(dir, 'git', ['checkout', '--quiet', 'main']);
+      await git(dir, ['add', 'src/add.js', 'NOTES.md', 'package.json']);
+      await git(dir, ['commit', '--quiet', '-m', 'Fix add, bump the version, take notes']);
+      await git(dir, ['branch', 'evo/manual/1']);
+      await git(dir, ['checkout', '--quiet', 'main']);
       for (let i = 0; i < 3; i++) {
         for (const target of ['evo/manual/1', 'evo/root']) expect((await evogit(dir, ['eval', target])).exitCode).toBe(0);
       }
-      const node = (await sh(dir, 'git', ['rev-parse', 'evo/manual/1'])).stdout.trim();
-      const root = (await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+      const node = await revParse(dir, 'evo/manual/1');
+      const root = await revParse(dir, 'evo/root');
 
       const plan = await evogit(dir, ['pr', 'evo/manual/1', '--dry-run'], { GITHUB_TOKEN: token });
       expect(plan.exitCode, plan.stderr).toBe(0);
@@ -248,9 +247,9 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
       expect(result.action).toBe('opened');
       expect(result.minimized).toMatchObject({ kept: 1, total: 3 });
       expect(result.minimized.validations).toBeGreaterThan(1);
-      const head = (await sh(remote, 'git', ['rev-parse', `refs/heads/evogit/pr/${node.slice(0, 12)}`])).stdout.trim();
+      const head = (await git(remote, ['rev-parse', `refs/heads/evogit/pr/${node.slice(0, 12)}`])).trim();
       expect(head).toBe(result.minimized.commit);
-      expect((await sh(dir, 'git', ['diff', '--name-only', root, head])).stdout.trim()).toBe('src/add.js');
+      expect((await git(dir, ['diff', '--name-only', root, head])).trim()).toBe('src/add.js');
       expect(gh.pulls[0]!.body).toContain('## Minimized');
       // The validation runs are not evaluations of the archive: only the six evals are there.
       const archive = await Archive.open({ repoDir: dir });
@@ -266,7 +265,7 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
     const dir = await initLocal();
     const best = await evogit(dir, ['best', '--json']);
     expect(best.exitCode, best.stderr).toBe(0);
-    const root = (await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+    const root = await revParse(dir, 'evo/root');
     expect(JSON.parse(best.stdout)).toMatchObject({ node: root, pass: 0, fail: 0 });
     const pr = await evogit(dir, ['pr', 'evo/root', '--dry-run']);
     expect(pr.exitCode).not.toBe(0);
@@ -277,7 +276,7 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
 describe('DGM mode from the command line', () => {
   it('init --template agent commits the seed agent in an empty repository, and tasks import/list work on the bundled suite', async () => {
     const dir = track(await tempDir());
-    await sh(dir, 'git', ['init', '--quiet', '--initial-branch=main']);
+    await git(dir, ['init', '--quiet', '--initial-branch=main']);
     const r = await evogit(dir, ['init', '--template', 'agent']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(path.join(dir, 'agent.js'))).toBe(true);

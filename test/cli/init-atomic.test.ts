@@ -6,10 +6,10 @@
  * the chosen one, before it runs: every point between two git commands is tried.
  */
 import { spawn } from 'node:child_process';
-import { chmod, cp, writeFile } from 'node:fs/promises';
+import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evogit, removeDir, sh, tempDir } from '../helpers/repo.js';
+import { copyRepo, evogit, git, removeDir, revParse, sh, tempDir } from '../helpers/repo.js';
 import { BIN } from '../loop/helpers.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
@@ -51,23 +51,19 @@ async function initWithShim(repo: string, killAt: number): Promise<{ killed: boo
 }
 
 async function freshRepo(): Promise<string> {
-  const repo = await tempDir('evogit-init-kill-');
+  const repo = await copyRepo(DEMO, await tempDir('evogit-init-kill-'), { message: 'base' });
   dirs.push(repo);
-  await cp(DEMO, repo, { recursive: true });
-  await sh(repo, 'git', ['init', '--quiet', '--initial-branch=main']);
-  await sh(repo, 'git', ['add', '--all']);
-  await sh(repo, 'git', ['commit', '--quiet', '-m', 'base']);
   // A staged change of the user's own: init must leave it staged and out of the root.
   await writeFile(path.join(repo, 'NOTES.md'), 'mine\n');
-  await sh(repo, 'git', ['add', 'NOTES.md']);
+  await git(repo, ['add', 'NOTES.md']);
   return repo;
 }
 
 /** What a person sees of a repository: its refs, HEAD, index and working tree status, and whether evogit.yml exists. */
 async function state(repo: string): Promise<string> {
-  const refs = (await sh(repo, 'git', ['for-each-ref', '--format=%(refname) %(objectname)'])).stdout;
-  const status = (await sh(repo, 'git', ['status', '--porcelain=v1', '--untracked-files=all'])).stdout;
-  const head = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout;
+  const refs = await git(repo, ['for-each-ref', '--format=%(refname) %(objectname)']);
+  const status = await git(repo, ['status', '--porcelain=v1', '--untracked-files=all']);
+  const head = await git(repo, ['rev-parse', 'HEAD']);
   return `${refs}\n${head}\n${status}`;
 }
 
@@ -83,18 +79,18 @@ describe('evogit init killed at each step', () => {
         expect((await evogit(repo, ['status'])).exitCode).toBe(0);
         break;
       }
-      const rootAfterKill = await sh(repo, 'git', ['rev-parse', '--verify', '--quiet', 'evo/root']).catch(() => null);
+      const rootAfterKill = await git(repo, ['rev-parse', '--verify', '--quiet', 'evo/root']).catch(() => null);
       // Either nothing happened, or the commit point was passed (the root exists and is HEAD).
       if (rootAfterKill === null) expect(await state(repo), `state after a kill at git call ${k}`).toBe(before);
-      else expect(rootAfterKill.stdout.trim()).toBe((await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim());
+      else expect(rootAfterKill.trim()).toBe(await revParse(repo, 'HEAD'));
 
       const again = await evogit(repo, ['init', '--sandbox', 'local']);
       expect(again.exitCode, `init after a kill at git call ${k}: ${again.stderr}`).toBe(0);
       const status = await evogit(repo, ['status']);
       expect(status.exitCode, `status after a kill at git call ${k}: ${status.stderr}`).toBe(0);
       // The root is HEAD + evogit.yml; the user's staged change is still staged, and not in it.
-      expect((await sh(repo, 'git', ['show', '--name-only', '--format=', 'evo/root'])).stdout.trim()).toBe('evogit.yml');
-      expect((await sh(repo, 'git', ['status', '--porcelain=v1'])).stdout).toBe('A  NOTES.md\n');
+      expect((await git(repo, ['show', '--name-only', '--format=', 'evo/root'])).trim()).toBe('evogit.yml');
+      expect(await git(repo, ['status', '--porcelain=v1'])).toBe('A  NOTES.md\n');
     }
     // Every step was tried: an init makes a dozen git calls (its one ref transaction among them).
     expect(k).toBeGreaterThan(10);

@@ -4,10 +4,9 @@
  * second clone that joins through the remote, prune, and `git fsck --strict` clean everywhere.
  * Ref storage: only the files backend here (git 2.39 has no reftable).
  */
-import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evogit, removeDir, sh, tempDir } from '../helpers/repo.js';
+import { copyRepo, evogit, git, gitResult, initRepo, removeDir, revParse, tempDir } from '../helpers/repo.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
 const dirs: string[] = [];
@@ -16,28 +15,26 @@ afterAll(async () => {
 });
 
 async function fsckClean(dir: string): Promise<void> {
-  const r = await sh(dir, 'git', ['fsck', '--strict', '--no-progress']);
+  const r = await gitResult(dir, ['fsck', '--strict', '--no-progress']);
+  expect(r.exitCode, r.stderr).toBe(0);
   expect(r.stdout + r.stderr).not.toMatch(/^(error|missing|broken|bad)/m);
 }
 
-describe.each(['sha1', 'sha256'])('evogit on a %s repository', (format) => {
+describe.each(['sha1', 'sha256'] as const)('evogit on a %s repository', (format) => {
   it('inits, runs two agents through a remote, reports, joins from a clone, prunes; fsck stays clean', async () => {
     const repo = await tempDir(`evogit-${format}-`);
     const bare = await tempDir(`evogit-${format}-bare-`);
     const clone = await tempDir(`evogit-${format}-clone-`);
     dirs.push(repo, bare, clone);
-    await cp(DEMO, repo, { recursive: true });
-    await sh(repo, 'git', ['init', '--quiet', `--object-format=${format}`, '--initial-branch=main']);
-    await sh(repo, 'git', ['add', '--all']);
-    await sh(repo, 'git', ['commit', '--quiet', '-m', 'base']);
-    await sh(bare, 'git', ['init', '--quiet', '--bare', `--object-format=${format}`, '--initial-branch=main']);
+    await copyRepo(DEMO, repo, { message: 'base', objectFormat: format });
+    await initRepo(bare, { bare: true, objectFormat: format });
 
     const init = await evogit(repo, ['init', '--sandbox', 'local']);
     expect(init.exitCode, init.stderr).toBe(0);
     // The project with its evogit.yml is shared as usual; the archive's root goes with the first agent.
-    await sh(repo, 'git', ['push', '--quiet', bare, 'main']);
+    await git(repo, ['push', '--quiet', bare, 'main']);
     const hex = format === 'sha1' ? 40 : 64;
-    const root = (await sh(repo, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+    const root = await revParse(repo, 'evo/root');
     expect(root).toHaveLength(hex);
 
     const run = await evogit(repo, ['run', '--agents', '2', '--max-evals', '8', '--remote', bare, '--seed', '1']);
@@ -53,7 +50,7 @@ describe.each(['sha1', 'sha256'])('evogit on a %s repository', (format) => {
     expect(best.exitCode, best.stderr).toBe(0);
 
     // Another machine: a clone of the remote joins, sees the others' nodes and adds its own.
-    await sh(clone, 'git', ['clone', '--quiet', bare, '.']);
+    await git(clone, ['clone', '--quiet', bare, '.']);
     const joined = await evogit(clone, ['agent', '--remote', 'origin', '--writer', 'far', '--max-evals', '11', '--seed', '2']);
     expect(joined.exitCode, joined.stderr).toBe(0);
     const there = JSON.parse((await evogit(clone, ['status', '--json'])).stdout) as { nodes: { id: string }[]; evaluations: number };
@@ -63,7 +60,7 @@ describe.each(['sha1', 'sha256'])('evogit on a %s repository', (format) => {
     const victim = status.nodes.find((n) => n.branch && n.id !== root)!;
     const prune = await evogit(repo, ['prune', victim.branch!]);
     expect(prune.exitCode, prune.stderr).toBe(0);
-    expect((await sh(repo, 'git', ['branch', '--list', victim.branch!])).stdout).toBe('');
+    expect(await git(repo, ['branch', '--list', victim.branch!])).toBe('');
 
     for (const d of [repo, clone, bare]) await fsckClean(d);
   }, 180_000);

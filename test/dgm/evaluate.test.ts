@@ -5,7 +5,7 @@ import { evaluateAgentOnTask, gradePatch, runAgentProgram } from '../../src/agen
 import { DockerSandbox, LocalSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { loadSuite, taskBaseTree } from '../../src/suites/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { removeDir, sh } from '../helpers/repo.js';
+import { git, removeDir, revParse } from '../helpers/repo.js';
 import { SECRET_KEY, agentRepo, configOf, scriptedLlm, type ScriptedLlm } from './helpers.js';
 import { taskSolver } from './solver.js';
 
@@ -21,7 +21,7 @@ function suiteEvaluation(kind: 'local' | 'docker', makeSandbox: () => Sandbox): 
     if (kind === 'docker') await ensureTestImage();
     const made = await agentRepo({ sandbox: kind, swe: true });
     ({ repo, dirs, gold } = made);
-    root = (await sh(repo, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+    root = await revParse(repo, 'evo/root');
     llm = await scriptedLlm(taskSolver());
   });
   afterAll(async () => {
@@ -120,14 +120,14 @@ function suiteEvaluation(kind: 'local' | 'docker', makeSandbox: () => Sandbox): 
     const task = suite.tasks.find((t) => t.id === 'javascript/two-fer')!;
     // An "agent" that dumps its whole environment into the work dir, then asks the LLM once.
     const spy = `#!/bin/sh\nenv > "$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.env.EVOGIT_TASK_FILE)).workdir)')/env.txt"\n`;
-    await sh(repo, 'git', ['checkout', '-q', '-b', 'spy', root]);
+    await git(repo, ['checkout', '-q', '-b', 'spy', root]);
     const fs = await import('node:fs/promises');
     await fs.writeFile(path.join(repo, 'spy.sh'), spy, { mode: 0o755 });
     await fs.writeFile(path.join(repo, 'agent.json'), JSON.stringify({ protocol: 1, command: ['sh', 'spy.sh'] }));
-    await sh(repo, 'git', ['add', '-A']);
-    await sh(repo, 'git', ['commit', '-qm', 'spy agent']);
-    const spyCommit = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
-    await sh(repo, 'git', ['checkout', '-q', 'main']);
+    await git(repo, ['add', '-A']);
+    await git(repo, ['commit', '-qm', 'spy agent']);
+    const spyCommit = await revParse(repo);
+    await git(repo, ['checkout', '-q', 'main']);
     const r = await runAgentProgram({ repoDir: repo, agentCommit: spyCommit, workTree: await taskBaseTree(repo, root, task), problem: task.problem, config, sandbox, llm: { proxy: llm.proxy, model: 'scripted' }, tokenFor: spyCommit });
     const envText = r.changes.find((c) => c.path === 'env.txt')?.content?.toString('utf8') ?? '';
     expect(envText).toMatch(/EVOGIT_LLM_TOKEN=evp-/);
@@ -139,8 +139,8 @@ function suiteEvaluation(kind: 'local' | 'docker', makeSandbox: () => Sandbox): 
     expect(upstream.length).toBeGreaterThan(0);
     for (const q of upstream) expect(q.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
     // Nothing the archive records holds it.
-    const notes = await sh(repo, 'git', ['log', '--all', '-p', '--format=%B']);
-    expect(notes.stdout).not.toContain(SECRET_KEY);
+    const notes = await git(repo, ['log', '--all', '-p', '--format=%B']);
+    expect(notes).not.toContain(SECRET_KEY);
   });
 }
 

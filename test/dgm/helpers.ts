@@ -4,7 +4,7 @@ import { startLlmProxy, type LlmProxy } from '../../src/agents/proxy/index.js';
 import { Archive } from '../../src/archive/index.js';
 import { parseConfigText, type Config } from '../../src/config/index.js';
 import { importSuite, type SplitFractions } from '../../src/suites/index.js';
-import { makeRepo, sh, tempDir, writeFiles } from '../helpers/repo.js';
+import { git, makeRepo, tempDir, writeFiles } from '../helpers/repo.js';
 import { startLlmServer, type LlmServer, type ReplySource } from '../helpers/llm-server.js';
 import { polyglotCopy, sweSuite } from '../suites/fixtures.js';
 
@@ -59,7 +59,7 @@ export async function agentRepo(opts: { sandbox: 'local' | 'docker'; fractions?:
 }
 
 export async function configOf(repo: string): Promise<Config> {
-  const text = (await sh(repo, 'git', ['show', 'HEAD:evogit.yml'])).stdout;
+  const text = await git(repo, ['show', 'HEAD:evogit.yml']);
   return parseConfigText(text);
 }
 

@@ -6,7 +6,7 @@ import { HELDOUT_NOTES, dgmReport, runDgm, type DgmEvent, type DgmReport } from 
 import { Archive, type ArchiveSnapshot } from '../../src/archive/index.js';
 import { DockerSandbox, LocalSandbox } from '../../src/sandbox/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { removeDir, sh } from '../helpers/repo.js';
+import { git, removeDir } from '../helpers/repo.js';
 import { SECRET_KEY, agentRepo, configOf, scriptedLlm, type ScriptedLlm } from './helpers.js';
 import { CAREFUL, dgmModel } from './solver.js';
 
@@ -46,13 +46,13 @@ describe('a DGM-mode run: the repository is the seed agent, evolved by editing i
     const children = snapshot.nodes.filter((n) => n.operator === 'self');
     expect(children.length).toBeGreaterThanOrEqual(2);
     for (const child of children) {
-      const agentJs = (await sh(repo, 'git', ['show', `${child.id}:agent.js`])).stdout;
+      const agentJs = await git(repo, ['show', `${child.id}:agent.js`]);
       expect(agentJs).toContain(CAREFUL);
-      const body = (await sh(repo, 'git', ['log', '-1', '--format=%B', child.id])).stdout;
+      const body = await git(repo, ['log', '-1', '--format=%B', child.id]);
       expect(body).toContain('Improvement request:');
       expect(body).toContain('Evogit-Operator: self');
       // The suites stay the evaluator's: a self-edit never changes them.
-      const changed = (await sh(repo, 'git', ['diff', '--name-only', child.parents[0]!, child.id])).stdout;
+      const changed = await git(repo, ['diff', '--name-only', child.parents[0]!, child.id]);
       expect(changed).not.toContain('.evogit/');
     }
   });
@@ -81,7 +81,7 @@ describe('a DGM-mode run: the repository is the seed agent, evolved by editing i
     expect(report.difference).toBeCloseTo(2 / 3 - 1 / 3, 10);
     expect(report.ran).toBe(2);
     // Held-out runs live in their own notes: the scorer never counted them.
-    const refs = (await sh(repo, 'git', ['for-each-ref', '--format=%(refname)', HELDOUT_NOTES])).stdout;
+    const refs = await git(repo, ['for-each-ref', '--format=%(refname)', HELDOUT_NOTES]);
     expect(refs.trim()).toBe(`${HELDOUT_NOTES}/dgm`);
     for (const lines of snapshot.evaluations.values()) for (const e of lines) expect(e.task).not.toContain('reverse-string');
   });
@@ -94,10 +94,10 @@ describe('a DGM-mode run: the repository is the seed agent, evolved by editing i
   });
 
   it('the key appears in no commit, note, transcript or log', async () => {
-    const history = await sh(repo, 'git', ['log', '--all', '-p', '--format=%H%n%B']);
-    const notes = await sh(repo, 'git', ['log', '-p', '--format=%H', '--glob=refs/notes/*']);
-    expect(history.stdout + notes.stdout).not.toContain(SECRET_KEY);
-    expect(notes.stdout).toContain('"outcome"');
+    const history = await git(repo, ['log', '--all', '-p', '--format=%H%n%B']);
+    const notes = await git(repo, ['log', '-p', '--format=%H', '--glob=refs/notes/*']);
+    expect(history + notes).not.toContain(SECRET_KEY);
+    expect(notes).toContain('"outcome"');
     const state = await allFiles(path.join(repo, '.git', 'evogit'));
     expect(state.some((f) => f.endsWith('self.json'))).toBe(true);
     for (const f of state) expect(await readFile(f, 'utf8'), f).not.toContain(SECRET_KEY);
@@ -117,7 +117,7 @@ describeDocker('a DGM-mode run in Docker: evaluations and self-edits in containe
       expect(result.expansions).toBeGreaterThanOrEqual(1);
       const snapshot = await (await Archive.open({ repoDir: repo })).load();
       const child = snapshot.nodes.find((n) => n.operator === 'self')!;
-      expect((await sh(repo, 'git', ['show', `${child.id}:agent.js`])).stdout).toContain(CAREFUL);
+      expect(await git(repo, ['show', `${child.id}:agent.js`])).toContain(CAREFUL);
       const lines = [...snapshot.evaluations.values()].flat();
       expect(lines.length).toBeGreaterThan(0);
       for (const e of lines) {
@@ -128,8 +128,8 @@ describeDocker('a DGM-mode run in Docker: evaluations and self-edits in containe
       const agentCalls = llm.server.requests.filter((q) => !JSON.stringify(q.body).includes('You improve a coding agent'));
       expect(agentCalls.length).toBeGreaterThan(0);
       expect(await ownContainers()).toEqual([]);
-      const history = await sh(repo, 'git', ['log', '--all', '-p', '--format=%H%n%B']);
-      expect(history.stdout).not.toContain(SECRET_KEY);
+      const history = await git(repo, ['log', '--all', '-p', '--format=%H%n%B']);
+      expect(history).not.toContain(SECRET_KEY);
     } finally {
       await llm.close();
       for (const d of dirs) await removeDir(d);

@@ -2,37 +2,13 @@
  * Test fixtures for the forge: the scorer's Beta quantile in the forge's argument order, and a
  * real git repository with a bare remote and a hand-built archive snapshot over its commits.
  */
-import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { betaQuantile as scorerQuantile } from '../../src/scorer/index.js';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
 import type { ArchiveNode, ArchiveSnapshot, Evaluation, Operator } from '../../src/archive/types.js';
-import { git } from '../../src/forge/git.js';
+import { commitAll, git, initRepo, makeRepo, removeDir, revParse, tempDir, writeFiles } from '../helpers/repo.js';
 
 /** The scorer's Beta inverse CDF, in the forge's (a, b, p) argument order. */
 export const betaQuantile = (a: number, b: number, p: number): number => scorerQuantile(p, a, b);
-
-export const IDENTITY = {
-  GIT_AUTHOR_NAME: 'evogit test',
-  GIT_AUTHOR_EMAIL: 'test@evogit.invalid',
-  GIT_COMMITTER_NAME: 'evogit test',
-  GIT_COMMITTER_EMAIL: 'test@evogit.invalid',
-};
-
-export async function g(dir: string, ...args: string[]): Promise<string> {
-  return (await git(dir, args, { env: IDENTITY })).stdout.trim();
-}
-
-export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `evogit-${prefix}-`));
-}
-
-export async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    await mkdir(dirname(join(dir, path)), { recursive: true });
-    await writeFile(join(dir, path), text);
-  }
-}
 
 /** Commit on top of `parent` (detached), with evogit trailers; returns the new SHA. */
 export async function commitNode(
@@ -42,12 +18,9 @@ export async function commitNode(
   subject: string,
   trailers: { agent: string; operator: Operator; body?: string },
 ): Promise<string> {
-  await g(dir, 'checkout', '-q', '--detach', parent);
+  await git(dir, ['checkout', '-q', '--detach', parent]);
   await writeFiles(dir, files);
-  await g(dir, 'add', '-A');
-  const msg = `${subject}\n\n${trailers.body ? `${trailers.body}\n\n` : ''}Evogit-Agent: ${trailers.agent}\nEvogit-Operator: ${trailers.operator}\n`;
-  await g(dir, 'commit', '-q', '-m', msg);
-  return g(dir, 'rev-parse', 'HEAD');
+  return commitAll(dir, `${subject}\n\n${trailers.body ? `${trailers.body}\n\n` : ''}Evogit-Agent: ${trailers.agent}\nEvogit-Operator: ${trailers.operator}\n`);
 }
 
 export function evals(node: string, task: string, outcomes: ('pass' | 'fail' | 'error')[], log?: (o: string, i: number) => string): Evaluation[] {
@@ -99,22 +72,19 @@ export interface Fixture {
  *                        └ p (10/0, touched test/)
  */
 export async function makeFixture(opts: { tokenInLog?: string } = {}): Promise<Fixture> {
-  const top = await tempDir('forge');
+  const top = await tempDir('evogit-forge-');
   const dir = join(top, 'work');
   const remote = join(top, 'remote.git');
-  await mkdir(dir);
-  await g(top, 'init', '-q', '--bare', '-b', 'main', remote);
-  await g(dir, 'init', '-q', '-b', 'main');
-  await writeFiles(dir, {
+  await initRepo(remote, { bare: true });
+  const files = {
     'src/calc.js': 'export function add(a, b) {\n  return a - b;\n}\n\nexport function mul(a, b) {\n  return a + b;\n}\n',
     'test/calc.test.js': 'import { add, mul } from "../src/calc.js";\n',
     'README.md': '# calc\n',
-  });
-  await g(dir, 'add', '-A');
-  await g(dir, 'commit', '-q', '-m', 'base');
-  const root = await g(dir, 'rev-parse', 'HEAD');
-  await g(dir, 'remote', 'add', 'origin', remote);
-  await g(dir, 'push', '-q', 'origin', 'main');
+  };
+  await makeRepo(files, dir, { message: 'base' });
+  const root = await revParse(dir);
+  await git(dir, ['remote', 'add', 'origin', remote]);
+  await git(dir, ['push', '-q', 'origin', 'main']);
 
   const a = await commitNode(
     dir,
@@ -134,8 +104,8 @@ export async function makeFixture(opts: { tokenInLog?: string } = {}): Promise<F
     agent: 'a3',
     operator: 'mutate',
   });
-  await g(dir, 'checkout', '-q', 'main');
-  const tree = async (c: string) => g(dir, 'rev-parse', `${c}^{tree}`);
+  await git(dir, ['checkout', '-q', 'main']);
+  const tree = (c: string) => revParse(dir, `${c}^{tree}`);
   const failLog = (o: string, i: number) => `running task ${i}\nexpected 5, got -1\nFAIL ${o}`;
   const passLog = (o: string, i: number) => `running task ${i}\nok 1 - add\n${opts.tokenInLog ? `env GITHUB_TOKEN=${opts.tokenInLog}\n` : ''}PASS ${o}`;
   const evaluations = new Map<string, Evaluation[]>([
@@ -155,5 +125,5 @@ export async function makeFixture(opts: { tokenInLog?: string } = {}): Promise<F
     evaluations,
     claims: [],
   };
-  return { dir, remote, root, a, b, p, snapshot, cleanup: () => rm(top, { recursive: true, force: true }) };
+  return { dir, remote, root, a, b, p, snapshot, cleanup: () => removeDir(top) };
 }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ddmin, minimizePatch, splitPatch } from '../../src/forge/index.js';
 import { run } from '../../src/proc/index.js';
-import { commitNode, g, tempDir, writeFiles } from './fixtures.js';
+import { git, makeRepo, revParse, tempDir } from '../helpers/repo.js';
+import { commitNode } from './fixtures.js';
 
 const CALC = (add: string, sub: string, mul: string, note = '') =>
   `export function add(a, b) {\n  return ${add};\n}\n\n${note}export function sub(a, b) {\n  return ${sub};\n}\n\n// ---\n// spacer\n// ---\n\nexport function mul(a, b) {\n  return ${mul};\n}\n`;
@@ -11,20 +12,16 @@ const CALC = (add: string, sub: string, mul: string, note = '') =>
 describe('minimizePatch', () => {
   it('drops the hunks the test command does not need, validating each candidate with a real run', async () => {
     // Everything lives under one fresh temp directory: the repo and the checkout copies.
-    const top = await tempDir('minimize');
+    const top = await tempDir('evogit-minimize-');
     const dir = join(top, 'repo');
-    await mkdir(dir);
     try {
-      await g(dir, 'init', '-q', '-b', 'main');
-      await writeFiles(dir, {
+      const files = {
         'calc.js': CALC('a - b', 'a - b', 'a + b'),
         'check.mjs': 'import { add, mul } from "./calc.js";\nif (add(2, 3) !== 5 || mul(2, 3) !== 6) process.exit(1);\n',
         'package.json': '{"type":"module"}\n',
         'README.md': '# calc\n',
-      });
-      await g(dir, 'add', '-A');
-      await g(dir, 'commit', '-q', '-m', 'base');
-      const root = await g(dir, 'rev-parse', 'HEAD');
+      };
+      const root = await revParse(await makeRepo(files, dir, { message: 'base' }));
       const node = await commitNode(
         dir,
         root,
@@ -42,7 +39,7 @@ describe('minimizePatch', () => {
         const out = join(top, `check-${seen.length}`);
         await mkdir(out);
         try {
-          await run('git', ['archive', '--format=tar', '-o', `${out}.tar`, sha], { cwd: dir });
+          await git(dir, ['archive', '--format=tar', '-o', `${out}.tar`, sha]);
           await run('tar', ['-xf', `${out}.tar`, '-C', out], { cwd: dir });
           return (await run('node', ['check.mjs'], { cwd: out, reject: false })).exitCode === 0;
         } finally {
@@ -61,12 +58,12 @@ describe('minimizePatch', () => {
       expect(r.validations).toBe(seen.length);
       expect(r.paths).toEqual(['calc.js']);
       expect(await validate(r.commit)).toBe(true);
-      expect(await g(dir, 'rev-parse', `${r.commit}^`)).toBe(root);
-      expect(await g(dir, 'diff', '--numstat', root, r.commit)).toBe('2\t2\tcalc.js');
-      expect(await g(dir, 'show', `${r.commit}:calc.js`)).toBe(CALC('a + b', 'a - b', 'a * b').trimEnd());
-      expect(await g(dir, 'log', '-1', '--format=%B', r.commit)).toContain(`Evogit-Minimized-From: ${node}`);
+      expect(await revParse(dir, `${r.commit}^`)).toBe(root);
+      expect((await git(dir, ['diff', '--numstat', root, r.commit])).trim()).toBe('2\t2\tcalc.js');
+      expect((await git(dir, ['show', `${r.commit}:calc.js`])).trim()).toBe(CALC('a + b', 'a - b', 'a * b').trimEnd());
+      expect(await git(dir, ['log', '-1', '--format=%B', r.commit])).toContain(`Evogit-Minimized-From: ${node}`);
       // No worktree or index was touched.
-      expect(await g(dir, 'status', '--porcelain')).toBe('');
+      expect(await git(dir, ['status', '--porcelain'])).toBe('');
     } finally {
       await rm(top, { recursive: true, force: true });
     }

@@ -5,7 +5,8 @@ import type { EvogitError } from '../../src/errors/index.js';
 import { InfraError } from '../../src/errors/index.js';
 import { openPr, planPr, parseMarker, type PrOptions } from '../../src/forge/index.js';
 import { checkRequest, startGitHubServer, type GitHubServer } from '../helpers/github-server.js';
-import { betaQuantile, g, makeFixture, type Fixture } from './fixtures.js';
+import { git, revParse } from '../helpers/repo.js';
+import { betaQuantile, makeFixture, type Fixture } from './fixtures.js';
 
 const TOKEN = 'ghp_FAKE_SECRET_0123456789abcdef';
 let fx: Fixture;
@@ -38,7 +39,7 @@ function options(node: string, extra: Partial<PrOptions> = {}): PrOptions {
   };
 }
 
-const remoteBranches = async () => (await g(fx.remote, 'for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/')).split('\n').filter(Boolean);
+const remoteBranches = async () => (await git(fx.remote, ['for-each-ref', '--format=%(refname:short) %(objectname)', 'refs/heads/'])).split('\n').filter(Boolean);
 
 describe('openPr', () => {
   it('opens exactly one PR for a node that meets the rule, with its evidence', async () => {
@@ -100,11 +101,11 @@ describe('openPr', () => {
     await openPr(options(fx.a));
     // A reviewer pushed a commit of their own on the PR branch.
     const branch = `evogit/pr/${fx.a.slice(0, 12)}`;
-    await g(fx.dir, 'checkout', '-q', '--detach', fx.a);
-    await g(fx.dir, 'commit', '-q', '--allow-empty', '-m', 'review fixup');
-    const fixup = await g(fx.dir, 'rev-parse', 'HEAD');
-    await g(fx.dir, 'push', '-q', 'origin', `${fixup}:refs/heads/${branch}`);
-    await g(fx.dir, 'checkout', '-q', 'main');
+    await git(fx.dir, ['checkout', '-q', '--detach', fx.a]);
+    await git(fx.dir, ['commit', '-q', '--allow-empty', '-m', 'review fixup']);
+    const fixup = await revParse(fx.dir);
+    await git(fx.dir, ['push', '-q', 'origin', `${fixup}:refs/heads/${branch}`]);
+    await git(fx.dir, ['checkout', '-q', 'main']);
 
     const r = await openPr(options(fx.b));
     expect(r.action).toBe('superseded');
@@ -123,7 +124,7 @@ describe('openPr', () => {
     const validated: string[] = [];
     const validate = async (commit: string) => {
       validated.push(commit);
-      return (await g(fx.dir, 'show', `${commit}:src/calc.js`)).includes('add(a, b) {\n  return a + b;');
+      return (await git(fx.dir, ['show', `${commit}:src/calc.js`])).includes('add(a, b) {\n  return a + b;');
     };
     const forge = ForgeSchema.parse({ repo: 'octo/calc', baseUrl: gh.url, labels: [], minimize: true });
     const r = await openPr(options(fx.b, { forge, validate }));
@@ -132,9 +133,9 @@ describe('openPr', () => {
     expect(r.minimized!.validations).toBe(new Set(validated).size);
     const head = r.minimized!.commit;
     expect(r.pushes).toEqual([`${head}:refs/heads/evogit/pr/${fx.b.slice(0, 12)}`]);
-    expect(await g(fx.dir, 'rev-parse', `${head}^`)).toBe(fx.root);
-    expect(await g(fx.dir, 'diff', '--numstat', fx.root, head)).toBe('1\t1\tsrc/calc.js');
-    expect(await g(fx.dir, 'show', `${head}:src/calc.js`)).toContain('return a + b;\n}\n\nexport function mul(a, b) {\n  return a + b;');
+    expect(await revParse(fx.dir, `${head}^`)).toBe(fx.root);
+    expect((await git(fx.dir, ['diff', '--numstat', fx.root, head])).trim()).toBe('1\t1\tsrc/calc.js');
+    expect(await git(fx.dir, ['show', `${head}:src/calc.js`])).toContain('return a + b;\n}\n\nexport function mul(a, b) {\n  return a + b;');
     const body = gh.pulls[0]!.body ?? '';
     expect(parseMarker(body)).toEqual({ node: fx.b, clade: fx.a });
     expect(body).toContain('## Minimized');
@@ -150,7 +151,7 @@ describe('openPr', () => {
 
   it('with forge.minimize, pushes the node itself when it has nothing to drop, and a better descendant supersedes it', async () => {
     const forge = ForgeSchema.parse({ repo: 'octo/calc', baseUrl: gh.url, labels: [], minimize: true });
-    const validate = async (commit: string) => (await g(fx.dir, 'show', `${commit}:src/calc.js`)).includes('add(a, b) {\n  return a + b;');
+    const validate = async (commit: string) => (await git(fx.dir, ['show', `${commit}:src/calc.js`])).includes('add(a, b) {\n  return a + b;');
     // a is one hunk: nothing to try.
     const single = await openPr(options(fx.a, { forge, validate }));
     expect(single.minimized).toBeUndefined();
@@ -239,7 +240,7 @@ describe('openPr', () => {
 
   it('refuses a remote PR branch that moved elsewhere, without force', async () => {
     const branch = `evogit/pr/${fx.a.slice(0, 12)}`;
-    await g(fx.dir, 'push', '-q', 'origin', `${fx.p}:refs/heads/${branch}`);
+    await git(fx.dir, ['push', '-q', 'origin', `${fx.p}:refs/heads/${branch}`]);
     const err = (await openPr(options(fx.a)).catch((e: unknown) => e)) as EvogitError;
     expect(err.code).toBe('E_PR_BRANCH_DIVERGED');
     expect(err.message).toContain(fx.p);

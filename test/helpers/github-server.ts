@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { run } from '../../src/proc/index.js';
+import { gitResult } from './repo.js';
 
 // ---------------------------------------------------------------- the OpenAPI description
 
@@ -266,7 +266,7 @@ export async function startGitHubServer(opts: GitHubServerOptions): Promise<GitH
 
   async function branchSha(branch: string): Promise<string | null> {
     if (!opts.bareRepo) return '0'.repeat(40);
-    const r = await run('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`], { cwd: opts.bareRepo, reject: false });
+    const r = await gitResult(opts.bareRepo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}^{commit}`]);
     return r.exitCode === 0 ? r.stdout.trim() : null;
   }
 

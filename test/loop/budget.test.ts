@@ -10,8 +10,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive, thisHost } from '../../src/archive/index.js';
 import { processAlive } from '../../src/loop/lock.js';
-import { removeDir } from '../helpers/repo.js';
-import { archiveRoot, claimRefs, counted, demoRepo, expectCleanRepo, git, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
+import { git, removeDir } from '../helpers/repo.js';
+import { archiveRoot, claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -41,8 +41,7 @@ describe('evogit run on one machine', () => {
     expect(branches.size).toBe(expanded.length);
     for (const e of expanded) expect(branches.get(e.branch)).toBe(e.node);
     // Every evaluated node is the root or a node with a branch.
-    const root = (await import('./helpers.js')).git(repo, ['rev-parse', 'evo/root']);
-    const ids = new Set([...branches.values(), (await root).trim()]);
+    const ids = new Set([...branches.values(), await archiveRoot(repo)]);
     for (const l of lines) expect(ids.has(l.node)).toBe(true);
 
     await expectCleanRepo(repo);

@@ -5,13 +5,13 @@
  * independent checks of the repository read with plain git.
  */
 import { spawn } from 'node:child_process';
-import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run } from '../../src/proc/index.js';
 import type { LoopEvent } from '../../src/loop/index.js';
-import { GIT_ENV, evogit, git, sh, tempDir } from '../helpers/repo.js';
+import { copyRepo, evogit, git, GIT_ENV, gitResult, revParse, tempDir } from '../helpers/repo.js';
 
 export const BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'evogit.js');
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
@@ -21,11 +21,7 @@ const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
  * a fixed 5 s task limit unless `test` says otherwise.
  */
 export async function demoRepo(dir?: string, test: Record<string, unknown> = { timeout: '5s' }): Promise<string> {
-  const repo = dir ?? (await tempDir('evogit-loop-'));
-  await cp(DEMO, repo, { recursive: true });
-  await sh(repo, 'git', ['init', '--quiet', '--initial-branch=main']);
-  await sh(repo, 'git', ['add', '--all']);
-  await sh(repo, 'git', ['commit', '--quiet', '-m', 'base']);
+  const repo = await copyRepo(DEMO, dir ?? (await tempDir('evogit-loop-')), { message: 'base' });
   const r = await evogit(repo, ['init']);
   if (r.exitCode !== 0) throw new Error(`evogit init failed: ${r.stderr}`);
   // Mutations can make a test loop forever: a short task timeout keeps the suite quick.
@@ -33,12 +29,12 @@ export async function demoRepo(dir?: string, test: Record<string, unknown> = { t
   const config = parse(await readFile(file, 'utf8')) as { test: Record<string, unknown> };
   Object.assign(config.test, test);
   await writeFile(file, stringify(config));
-  await sh(repo, 'git', ['commit', '--quiet', '-am', 'evogit: test settings']);
+  await git(repo, ['commit', '--quiet', '-am', 'evogit: test settings']);
   return repo;
 }
 
 export async function archiveRoot(repo: string): Promise<string> {
-  return (await git(repo, ['rev-parse', 'evo/root'])).trim();
+  return revParse(repo, 'evo/root');
 }
 
 export type Timed = LoopEvent & { arrived: number };
@@ -109,8 +105,6 @@ export async function waitFor(until: () => boolean, timeoutMs: number, what: str
   }
 }
 
-export { git };
-
 /** Every evaluation line of every writer's notes, read with plain git (not the archive code). */
 export async function noteLines(repo: string): Promise<{ node: string; task: string; outcome: string; writer: string; timeoutMs?: number }[]> {
   const out: { node: string; task: string; outcome: string; writer: string; timeoutMs?: number }[] = [];
@@ -119,7 +113,7 @@ export async function noteLines(repo: string): Promise<{ node: string; task: str
     const list = (await git(repo, ['notes', `--ref=${ref}`, 'list'])).split('\n').filter(Boolean);
     const blobs = list.map((l) => l.split(' ')[0] as string);
     if (blobs.length === 0) continue;
-    const text = (await run('git', ['cat-file', '--batch'], { cwd: repo, input: blobs.join('\n') + '\n' })).stdout;
+    const text = await git(repo, ['cat-file', '--batch'], blobs.join('\n') + '\n');
     for (const line of text.split('\n')) {
       if (!line.startsWith('{')) continue;
       const e = JSON.parse(line) as { node: string; task: string; outcome: string; writer: string; timeoutMs?: number };
@@ -146,7 +140,7 @@ export async function claimRefs(repo: string): Promise<string[]> {
 
 /** The repository is whole and tidy: fsck --strict passes, one worktree, no evogit worktree dirs. */
 export async function expectCleanRepo(repo: string): Promise<void> {
-  const fsck = await run('git', ['fsck', '--strict', '--no-progress'], { cwd: repo, reject: false });
+  const fsck = await gitResult(repo, ['fsck', '--strict', '--no-progress']);
   expect(fsck.exitCode, fsck.stderr + fsck.stdout).toBe(0);
   expect(fsck.stdout + fsck.stderr).not.toMatch(/^(error|missing|broken|bad)/m);
   const worktrees = (await git(repo, ['worktree', 'list', '--porcelain', '-z'])).split('\0').filter((f) => f.startsWith('worktree '));

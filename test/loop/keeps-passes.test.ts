@@ -9,7 +9,7 @@ import type { ArchiveSnapshot, Evaluation } from '../../src/archive/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import { keepsPasses, prepareWork } from '../../src/loop/work.js';
 import { LocalSandbox } from '../../src/sandbox/index.js';
-import { evogit, makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -28,7 +28,7 @@ describe('keepsPasses', () => {
     });
     dirs.push(dir);
     expect((await evogit(dir, ['init', '--sandbox', 'local'])).exitCode).toBe(0);
-    const root = (await sh(dir, 'git', ['rev-parse', 'evo/root'])).stdout.trim();
+    const root = await revParse(dir, 'evo/root');
     const config = await loadConfig(dir);
     const work = await prepareWork({ repoDir: dir, root, config, sandbox: new LocalSandbox(undefined, () => undefined), agentKind: 'mutate' });
     const line = (task: string, outcome: Evaluation['outcome']): Evaluation => ({ node: root, task, outcome, durationMs: 1, harness: 'local', writer: 'a1', time: '2026-01-01T00:00:00.000Z' });
@@ -42,8 +42,8 @@ describe('keepsPasses', () => {
     expect(await validate(root)).toBe(true);
     expect(ran).toEqual(['test/add.test.js']);
     await writeFile(path.join(dir, 'src/calc.js'), 'export const add = (a, b) => a - b;\nexport const sub = (a, b) => a - b;\n');
-    await sh(dir, 'git', ['commit', '-qam', 'fixes sub, breaks add']);
-    const broken = (await sh(dir, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    await git(dir, ['commit', '-qam', 'fixes sub, breaks add']);
+    const broken = await revParse(dir);
     expect(await validate(broken)).toBe(false);
 
     const stop = new AbortController();

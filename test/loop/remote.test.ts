@@ -9,8 +9,8 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeDir, sh, tempDir } from '../helpers/repo.js';
-import { counted, demoRepo, expectCleanRepo, git, nodeBranches, noteLines, start, waitFor, type Timed } from './helpers.js';
+import { git, initRepo, removeDir, tempDir } from '../helpers/repo.js';
+import { counted, demoRepo, expectCleanRepo, nodeBranches, noteLines, start, waitFor, type Timed } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -65,15 +65,15 @@ describe('many machines through one bare remote', () => {
     const base = await demoRepo();
     const bare = await tempDir('evogit-bare-');
     dirs.push(base, bare);
-    await sh(bare, 'git', ['init', '--quiet', '--bare', '--initial-branch=main']);
+    await initRepo(bare, { bare: true });
     await writeFile(path.join(bare, 'hooks', 'pre-receive'), HOOK);
     await chmod(path.join(bare, 'hooks', 'pre-receive'), 0o755);
-    await sh(base, 'git', ['push', '--quiet', bare, 'main', 'refs/heads/evo/root']);
+    await git(base, ['push', '--quiet', bare, 'main', 'refs/heads/evo/root']);
     const clones: string[] = [];
     for (let k = 1; k <= 3; k++) {
       const c = await tempDir(`evogit-clone${k}-`);
       dirs.push(c);
-      await sh(c, 'git', ['clone', '--quiet', bare, '.']);
+      await git(c, ['clone', '--quiet', bare, '.']);
       clones.push(c);
     }
     const budget = 30;
@@ -85,8 +85,8 @@ describe('many machines through one bare remote', () => {
     await waitFor(() => all().filter((e) => e.type === 'expanded').length >= 1 && all().filter((e) => e.type === 'evaluated').length >= 8, 120_000, 'a node and 8 evaluations');
     const victim = all().find((e) => e.type === 'expanded');
     if (victim?.type !== 'expanded') throw new Error('unreachable');
-    await sh(base, 'git', ['fetch', '--quiet', bare, `refs/heads/${victim.branch}`]);
-    await sh(base, 'git', ['push', '--quiet', bare, '--delete', victim.branch]);
+    await git(base, ['fetch', '--quiet', bare, `refs/heads/${victim.branch}`]);
+    await git(base, ['push', '--quiet', bare, '--delete', victim.branch]);
     const deletedAt = Date.now();
 
     const exits = await Promise.all(agents.map((a) => a.exit));
@@ -96,7 +96,7 @@ describe('many machines through one bare remote', () => {
     // Check on a fresh clone of the remote: every reported node (except the pruned one) and every reported evaluation is there.
     const fresh = await tempDir('evogit-fresh-');
     dirs.push(fresh);
-    await sh(fresh, 'git', ['clone', '--quiet', '--mirror', bare, '.']);
+    await git(fresh, ['clone', '--quiet', '--mirror', bare, '.']);
     const branches = await nodeBranches(fresh);
     for (const e of events) {
       if (e.type === 'expanded' && e.node !== victim.node) expect(branches.get(e.branch), `${e.branch} reported by ${e.writer}, missing on the remote`).toBe(e.node);
@@ -135,7 +135,7 @@ describe('many machines through one bare remote', () => {
     // Prune the node the agents like most so far: the first one made.
     const victim = run.events.find((e) => e.type === 'expanded');
     if (victim?.type !== 'expanded') throw new Error('unreachable');
-    await sh(repo, 'git', ['branch', '-D', victim.branch]);
+    await git(repo, ['branch', '-D', victim.branch]);
     const deletedAt = Date.now();
     expect((await run.exit).code, run.stderr.join('\n')).toBe(0);
     expect(expectNotExpandedAfter(run.events, victim.node, deletedAt)).toBeGreaterThan(0);

@@ -6,8 +6,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeRepo, removeDir, tempDir } from '../helpers/repo.js';
-import { expectCleanRepo, git, start } from './helpers.js';
+import { git, makeRepo, removeDir, tempDir } from '../helpers/repo.js';
+import { expectCleanRepo, start } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

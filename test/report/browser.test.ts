@@ -10,8 +10,8 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBrowser, openBrowser, openReport, type Browser } from '../helpers/browser.js';
-import { evogit, makeRepo, removeDir } from '../helpers/repo.js';
-import { demoRepo, git, nodeBranches, start } from '../loop/helpers.js';
+import { evogit, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { demoRepo, nodeBranches, start } from '../loop/helpers.js';
 import { readReport } from './helpers.js';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '..', '..', '.tmp', 'report');
@@ -79,7 +79,7 @@ describeBrowser('evogit report of a real demo run, in Chromium', () => {
     const { code } = await running.exit;
     expect(code, running.stderr.join('\n')).toBe(0);
     liveVersions.add(String((await stat(live)).mtimeMs) + (await readFile(live, 'utf8')).length);
-    root = (await git(repo, ['rev-parse', 'evo/root'])).trim();
+    root = await revParse(repo, 'evo/root');
     pruned = await innerNode(repo, root);
     await git(repo, ['branch', '-D', pruned.branch]);
     reportFile = path.join(ARTIFACTS, 'demo-report.html');

@@ -11,18 +11,14 @@ import { Git } from '../../src/git/index.js';
 import { commitPatches, parseCommitPatches, patchPaths, rootTexts } from '../../src/report/html/commits.js';
 import { samplePoints } from '../../src/report/html/timeline.js';
 import { reconstruct, splitGitPatch, unifiedDiff } from '../../src/report/viewer/files.js';
-import { makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { commitAll, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await removeDir(d);
 });
 
-async function commit(repo: string, message: string): Promise<string> {
-  await sh(repo, 'git', ['add', '--all']);
-  await sh(repo, 'git', ['commit', '--quiet', '--allow-empty', '-m', message]);
-  return (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
-}
+const commit = (repo: string, message: string): Promise<string> => commitAll(repo, message, { allowEmpty: true });
 
 describe('report: commits, patches and files from git', () => {
   it('rebuilds every commit\'s files from the root and first-parent patches exactly as git has them', async () => {
@@ -34,7 +30,7 @@ describe('report: commits, patches and files from git', () => {
       'bin.dat': Buffer.from([0, 1, 2, 3, 0, 255]).toString('latin1'),
     });
     dirs.push(repo);
-    const root = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    const root = await revParse(repo);
     await writeFile(path.join(repo, 'src/a.js'), 'export function a(x) {\n  return x - 1;\n}\n');
     await writeFile(path.join(repo, 'notes/with space.txt'), 'hello\nworld');
     const c1 = await commit(repo, 'edit a\n\nA body line.\n\nEvogit-Operator: mutate');
@@ -43,23 +39,23 @@ describe('report: commits, patches and files from git', () => {
     await writeFile(path.join(repo, 'crlf.txt'), 'one\r\nTWO\r\n');
     await writeFile(path.join(repo, 'bin.dat'), Buffer.from([9, 9, 0, 1]));
     const c2 = await commit(repo, 'delete b, add new');
-    await sh(repo, 'git', ['checkout', '--quiet', '-b', 'side', root]);
+    await git(repo, ['checkout', '--quiet', '-b', 'side', root]);
     await writeFile(path.join(repo, 'src/a.js'), 'export function a(x) {\n  return x * 2;\n}\n');
     await writeFile(path.join(repo, 'src/side.js'), 'export const side = true;\n');
     const side = await commit(repo, 'side edit');
-    await sh(repo, 'git', ['checkout', '--quiet', 'main']);
-    await sh(repo, 'git', ['merge', '--quiet', '--no-ff', '-m', 'merge side', 'side', '-X', 'theirs']);
-    const merge = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    await git(repo, ['checkout', '--quiet', 'main']);
+    await git(repo, ['merge', '--quiet', '--no-ff', '-m', 'merge side', 'side', '-X', 'theirs']);
+    const merge = await revParse(repo);
 
-    const git = new Git(repo);
-    const commits = await commitPatches(git, [c1, c2, side, merge]);
+    const reader = new Git(repo);
+    const commits = await commitPatches(reader, [c1, c2, side, merge]);
     expect([...commits.keys()]).toEqual([c1, c2, side, merge]);
     expect(commits.get(c1)!.message).toBe('edit a\n\nA body line.\n\nEvogit-Operator: mutate');
     expect(patchPaths(commits.get(c1)!.patch).sort()).toEqual(['notes/with space.txt', 'src/a.js']);
     expect(patchPaths(commits.get(c2)!.patch).sort()).toEqual(['bin.dat', 'crlf.txt', 'src/b.js', 'src/new.js']);
 
     const touched = [...new Set([...commits.values()].flatMap((c) => patchPaths(c.patch)))];
-    const { texts, unreadable } = await rootTexts(git, root, touched);
+    const { texts, unreadable } = await rootTexts(reader, root, touched);
     expect(unreadable).toEqual(['bin.dat']);
     expect(texts.has('src/new.js')).toBe(false);
     const rootFile = (p: string) => (texts.has(p) ? texts.get(p)! : unreadable.includes(p) ? undefined : null);
@@ -67,10 +63,10 @@ describe('report: commits, patches and files from git', () => {
     const lineages: Record<string, string[]> = { [c1]: [c1], [c2]: [c1, c2], [side]: [side], [merge]: [c1, c2, merge] };
     for (const [node, chain] of Object.entries(lineages)) {
       const { changes, unknown } = reconstruct(chain.map((c) => splitGitPatch(commits.get(c)!.patch)), rootFile);
-      const names = (await sh(repo, 'git', ['diff', '--name-only', '-z', root, node])).stdout.split('\0').filter(Boolean).sort();
+      const names = (await git(repo, ['diff', '--name-only', '-z', root, node])).split('\0').filter(Boolean).sort();
       expect([...changes.map((c) => c.path), ...unknown].sort(), node).toEqual(names);
       for (const c of changes) {
-        const real = await sh(repo, 'git', ['cat-file', '-p', `${node}:${c.path}`]).then((r) => r.stdout, () => null);
+        const real = await git(repo, ['cat-file', '-p', `${node}:${c.path}`]).catch(() => null);
         expect(c.after, `${c.path} at ${node}`).toBe(real);
       }
       if (names.includes('bin.dat')) expect(unknown).toEqual(['bin.dat']);

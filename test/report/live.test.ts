@@ -10,7 +10,7 @@ import { Archive } from '../../src/archive/index.js';
 import { PATCH_MAX_BYTES } from '../../src/report/html/commits.js';
 import { LiveReport } from '../../src/report/index.js';
 import { lineageStep, reconstruct } from '../../src/report/viewer/files.js';
-import { evogit, makeRepo, removeDir, sh, tempDir } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removeDir, tempDir } from '../helpers/repo.js';
 import { readReport } from './helpers.js';
 
 const dirs: string[] = [];
@@ -21,8 +21,8 @@ afterAll(async () => {
 /** A node on the archive from the working tree's files: what an agent's expansion commits. */
 async function node(archive: Archive, repo: string, parent: string, files: Record<string, string>): Promise<string> {
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(repo, name), text);
-  await sh(repo, 'git', ['add', '--all']);
-  const tree = (await sh(repo, 'git', ['write-tree'])).stdout.trim();
+  await git(repo, ['add', '--all']);
+  const tree = (await git(repo, ['write-tree'])).trim();
   return (await archive.writeNode({ writer: 'a1', parents: [parent], tree, message: 'an edit', agent: 'a1', operator: 'manual' })).id;
 }
 

@@ -12,7 +12,8 @@ import { defaultConfig, type Config } from '../../src/config/index.js';
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo, hitCounter } from './fixture.js';
+import { git, revParse } from '../helpers/repo.js';
+import { calc, hostAddresses, makeFixtureRepo, type FixtureRepo, hitCounter } from './fixture.js';
 
 const FAKE_KEY = 'sk-evogit-fake-host-secret-1234567890';
 
@@ -84,7 +85,7 @@ describeDocker('runTask in Docker against hostile candidates', () => {
     const ev = await grade(await repo.candidate({ 'src/calc.js': calc(bomb, 'false') }, 'fork bomb'), { timeoutMs: 8000 });
     expect(ev.outcome).toBe('fail');
     // The host still forks fine, and the container is gone (afterEach).
-    expect((await git(repo.dir, ['rev-parse', 'HEAD'])).trim().length).toBe(40);
+    expect((await revParse(repo.dir)).length).toBe(40);
   });
 
   it('kills a memory bomb at the memory limit', async () => {

@@ -4,7 +4,6 @@
  * process early, or goes after the report. Each is graded in a real Docker container and must
  * come back fail — tampered where the canaries saw it — never pass.
  */
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evaluation } from '../../src/archive/types.js';
@@ -12,29 +11,18 @@ import { defaultConfig, stringifyConfig, type Config } from '../../src/config/in
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { commitOnBranch, makeRepo, removeDir, revParse } from '../helpers/repo.js';
 import { calc, makeFixtureRepo, type FixtureRepo } from './fixture.js';
 
 /** A repo with `files` and evogit.yml in one commit; commits candidates on branches of their own. */
 async function project(files: Record<string, string>, config: Config) {
   const dir = await makeRepo({ ...files, 'evogit.yml': stringifyConfig(config) });
-  const root = (await sh(dir, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+  const root = await revParse(dir);
   let n = 0;
   return {
     dir,
     root,
-    async candidate(change: Record<string, string>, message: string): Promise<string> {
-      await sh(dir, 'git', ['checkout', '-q', '-B', `c${++n}`, root]);
-      for (const [f, content] of Object.entries(change)) {
-        await sh(dir, 'mkdir', ['-p', path.dirname(path.join(dir, f))]);
-        await writeFile(path.join(dir, f), content);
-      }
-      await sh(dir, 'git', ['add', '-A']);
-      await sh(dir, 'git', ['commit', '-q', '-m', message]);
-      const sha = (await sh(dir, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
-      await sh(dir, 'git', ['checkout', '-q', 'main']);
-      return sha;
-    },
+    candidate: (change: Record<string, string>, message: string): Promise<string> => commitOnBranch(dir, `c${++n}`, root, change, message),
   };
 }
 

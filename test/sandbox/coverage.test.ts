@@ -11,7 +11,7 @@ import { parseLogLocations, resolveLogPath } from '../../src/tasks/locations.js'
 import { rankSpectra } from '../../src/tasks/spectrum.js';
 import type { Evaluation } from '../../src/archive/types.js';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { makeRepo, removeDir, revParse } from '../helpers/repo.js';
 
 const JS_PRICES = `/** Prices in cents. */
 export function parsePrice(text) {
@@ -149,7 +149,7 @@ describeDocker('fault localization from per-test coverage in the grading run', (
       const config = defaultConfig(c.config);
       const dir = await makeRepo({ ...c.files, 'evogit.yml': stringifyConfig(c.config) });
       dirs.push(dir);
-      const root = (await sh(dir, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const root = await revParse(dir);
       const [task] = await discoverTasks(dir, root, config);
       const sandbox = createSandbox(config);
       const run: Evaluation = await runTask({ repoDir: dir, commit: root, root, task: task!, config, sandbox, writer: 't', logDir: path.join(dir, '.git', 'evogit', 'logs') });
@@ -181,7 +181,7 @@ describeDocker('fault localization from per-test coverage in the grading run', (
     const config = defaultConfig(input);
     const dir = await makeRepo({ ...c.files, 'evogit.yml': stringifyConfig(input) });
     dirs.push(dir);
-    const root = (await sh(dir, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    const root = await revParse(dir);
     const [task] = await discoverTasks(dir, root, config);
     const run = await runTask({ repoDir: dir, commit: root, root, task: task!, config, sandbox: createSandbox(config), writer: 't', logDir: path.join(dir, '.git', 'evogit', 'logs') });
     expect(run).toMatchObject({ outcome: 'fail', tests: { passed: 4, failed: 2 } });

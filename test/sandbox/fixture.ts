@@ -1,13 +1,13 @@
 /** Throw-away git repos made from test/fixtures/, and candidate commits on them. */
-import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringifyConfig, type ConfigInput } from '../../src/config/index.js';
 import { run } from '../../src/proc/index.js';
-import { git } from '../helpers/repo.js';
+import { commitOnBranch, makeRepo, removeDir, revParse, tempDir } from '../helpers/repo.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
@@ -19,11 +19,10 @@ export interface FixtureRepo {
   cleanup(): Promise<void>;
 }
 
-
 let seq = 0;
 
 export async function makeFixtureRepo(name: 'node-calc' | 'py-calc', config: ConfigInput): Promise<FixtureRepo> {
-  const dir = await mkdtemp(path.join(tmpdir(), `evogit-${name}-`));
+  const dir = await tempDir(`evogit-${name}-`);
   await cp(path.join(fixtures, name), dir, { recursive: true });
   if (name === 'node-calc') {
     // A vendored dependency as a real npm tarball, with a real lockfile: `npm ci` works offline.
@@ -32,35 +31,15 @@ export async function makeFixtureRepo(name: 'node-calc' | 'py-calc', config: Con
     await rm(path.join(dir, 'vendor-src'), { recursive: true });
     await run('npm', ['install', '--package-lock-only', '--offline', '--no-audit', '--no-fund'], { cwd: dir });
   }
-  await writeFile(path.join(dir, '.gitignore'), 'node_modules/\n__pycache__/\n');
-  await writeFile(path.join(dir, 'evogit.yml'), stringifyConfig(config));
-  await git(dir, ['init', '-q', '-b', 'main']);
-  await git(dir, ['add', '-A']);
-  await git(dir, ['commit', '-q', '-m', 'base']);
-  const root = (await git(dir, ['rev-parse', 'HEAD'])).trim();
+  await makeRepo({ '.gitignore': 'node_modules/\n__pycache__/\n', 'evogit.yml': stringifyConfig(config) }, dir, { message: 'base' });
+  const root = await revParse(dir);
   return {
     dir,
     root,
-    async candidate(files, message) {
-      await git(dir, ['checkout', '-q', '-B', `cand-${++seq}`, root]);
-      for (const [file, content] of Object.entries(files)) {
-        if (content === null) await rm(path.join(dir, file), { force: true });
-        else {
-          await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-          await writeFile(path.join(dir, file), content);
-        }
-      }
-      await git(dir, ['add', '-A']);
-      await git(dir, ['commit', '-q', '--allow-empty', '-m', message]);
-      const sha = (await git(dir, ['rev-parse', 'HEAD'])).trim();
-      await git(dir, ['checkout', '-q', 'main']);
-      return sha;
-    },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    candidate: (files, message) => commitOnBranch(dir, `cand-${++seq}`, root, files, message),
+    cleanup: () => removeDir(dir),
   };
 }
-
-export { git };
 
 /** node-calc's src/calc.js whose add() is right only when `ok` (a JS expression) holds, after `prelude` ran. */
 export function calc(prelude: string, ok = 'true'): string {

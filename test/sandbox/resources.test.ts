@@ -5,8 +5,7 @@
  * entries. Each is graded fail (or contained), never an infrastructure error; a loopback/bridge
  * listener counts zero hits; the work dir never grows past sandbox.disk.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,7 +16,8 @@ import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/s
 import { readUses } from '../../src/sandbox/env-cache.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { calc, git, hostAddresses, makeFixtureRepo, type FixtureRepo, hitCounter } from './fixture.js';
+import { git, revParse, tempDir } from '../helpers/repo.js';
+import { calc, hostAddresses, makeFixtureRepo, type FixtureRepo, hitCounter } from './fixture.js';
 
 describeDocker('host resources, the install, and trees that cannot be unpacked', () => {
   let repo: FixtureRepo;
@@ -30,7 +30,7 @@ describeDocker('host resources, the install, and trees that cannot be unpacked',
   const grade = (commit: string): Promise<Evaluation> => runTask({ repoDir: repo.dir, commit, root: repo.root, task, config, sandbox, writer: 'res', logDir: path.join(repo.dir, '.git', 'evogit', 'logs') });
   /** A candidate commit whose tree is the root's with `entries` (mktree lines) added at the top. */
   const rawCandidate = async (entries: string[], message: string) => {
-    const rootTree = (await git(repo.dir, ['rev-parse', `${repo.root}^{tree}`])).trim();
+    const rootTree = await revParse(repo.dir, `${repo.root}^{tree}`);
     const listing = (await git(repo.dir, ['ls-tree', rootTree])).split('\n').filter(Boolean);
     const tree = (await git(repo.dir, ['mktree'], [...listing, ...entries].join('\n') + '\n')).trim();
     return (await git(repo.dir, ['commit-tree', tree, '-p', repo.root, '-m', message])).trim();
@@ -38,7 +38,7 @@ describeDocker('host resources, the install, and trees that cannot be unpacked',
 
   beforeAll(async () => {
     await ensureTestImage();
-    cacheDir = await mkdtemp(path.join(tmpdir(), 'evogit-cache-'));
+    cacheDir = await tempDir('evogit-cache-');
     process.env.EVOGIT_CACHE_DIR = cacheDir;
     // The install has the network (the root's manifests are trusted); the work dir is 64 MiB.
     config = defaultConfig({
@@ -111,7 +111,7 @@ console.log('WROTE', wrote);`;
   });
 
   it('grades a tree with a ".." or ".git" entry fail (unpackable), not an infrastructure error', async () => {
-    const blob = (await git(repo.dir, ['rev-parse', `${repo.root}:src/calc.js`])).trim();
+    const blob = await revParse(repo.dir, `${repo.root}:src/calc.js`);
     const sub = (await git(repo.dir, ['mktree'], `100644 blob ${blob}\tx\n`)).trim();
     for (const entry of [`040000 tree ${sub}\t..`, `040000 tree ${sub}\t.git`]) {
       const ev = await grade(await rawCandidate([entry], 'a path git refuses'));

@@ -11,7 +11,7 @@ import type { Evaluation } from '../../src/archive/index.js';
 import { defaultConfig, type Config } from '../../src/config/index.js';
 import { createSandbox, discoverTasks, runTask } from '../../src/sandbox/index.js';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { evogit, makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removeDir, revParse, sh } from '../helpers/repo.js';
 
 /** A small library whose one test file takes a few tenths of a second, like the issue's. */
 const LIBRARY = {
@@ -34,7 +34,7 @@ const LIBRARY = {
 const LOOPING = LIBRARY['src/stats.js'].replace('i++', 'i--');
 
 async function lastLine(repo: string, writer: string, rev: string): Promise<Evaluation> {
-  const text = (await sh(repo, 'git', ['notes', `--ref=evogit/${writer}`, 'show', rev])).stdout.trim().split('\n');
+  const text = (await git(repo, ['notes', `--ref=evogit/${writer}`, 'show', rev])).trim().split('\n');
   return JSON.parse(text.at(-1)!) as Evaluation;
 }
 
@@ -58,9 +58,9 @@ describeDocker('a looping candidate in Docker, with the default test.timeout: au
     expect(root.runMs).toBeGreaterThan(0);
     expect(root.runMs).toBeLessThan(10_000);
 
-    await sh(repo, 'git', ['checkout', '--quiet', '-b', 'looping', 'evo/root']);
+    await git(repo, ['checkout', '--quiet', '-b', 'looping', 'evo/root']);
     await sh(repo, 'node', ['-e', `require('fs').writeFileSync('src/stats.js', ${JSON.stringify(LOOPING)})`]);
-    await sh(repo, 'git', ['commit', '--quiet', '-am', 'loop forever']);
+    await git(repo, ['commit', '--quiet', '-am', 'loop forever']);
     const started = Date.now();
     const r = await evogit(repo, ['eval', 'looping']);
     const wall = Date.now() - started;
@@ -99,7 +99,7 @@ describeDocker('a looping candidate in a Python project in Docker (the unittest 
   afterAll(() => removeDir(repo));
 
   it('ends at the derived limit with a report: the test that ran before the loop is still graded', async () => {
-    const root = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    const root = await revParse(repo);
     const [task] = await discoverTasks(repo, root, config);
     const sandbox = createSandbox(config);
     const logDir = path.join(repo, '.git', 'evogit', 'logs');
@@ -108,8 +108,8 @@ describeDocker('a looping candidate in a Python project in Docker (the unittest 
     // A mutant that swallows exceptions inside its endless loop, as mutants of retry loops do.
     const looping = 'def total(xs):\n    s, i = 0, 0\n    while i < len(xs):\n        try:\n            s += xs[i]\n        except Exception:\n            pass\n    return s\n';
     await sh(repo, 'node', ['-e', `require('fs').writeFileSync('stats.py', ${JSON.stringify(looping)})`]);
-    await sh(repo, 'git', ['commit', '--quiet', '-am', 'loop']);
-    const commit = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+    await git(repo, ['commit', '--quiet', '-am', 'loop']);
+    const commit = await revParse(repo);
     const e = await runTask({ repoDir: repo, commit, root, task: task!, config, sandbox, writer: 't', logDir, rootRunMs: base.runMs! });
     expect(e.outcome).toBe('fail');
     expect(e.timeoutMs).toBe(Math.round(1.5 * base.runMs! + 5000));
@@ -129,7 +129,7 @@ describe('a looping candidate under pytest (local sandbox, evogit_timeout plugin
       // The limit counts from the process's start: pytest's own start-up must fit well inside it
       // on a busy machine, or no test runs at all.
       const config = defaultConfig({ language: 'python', test: { command: 'python3 -m pytest', timeout: '5s' }, sandbox: { kind: 'local' } });
-      const root = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim();
+      const root = await revParse(repo);
       const [task] = await discoverTasks(repo, root, config);
       const e = await runTask({ repoDir: repo, commit: root, root, task: task!, config, sandbox: createSandbox(config), writer: 't', logDir: path.join(repo, '.git', 'evogit', 'logs') });
       expect(e.outcome).toBe('fail');

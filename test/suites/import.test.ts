@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
 import { importSuite, listSuites, loadSuite, parseSweConfig, parseSweJsonl, splitOf, sweTestFor, SUITES_DIR } from '../../src/suites/index.js';
-import { evogit, makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
 import { polyglotCopy, sweSuite } from './fixtures.js';
 
 const dirs: string[] = [];
@@ -33,8 +33,7 @@ describe('tasks import', () => {
     expect(leap.testFiles).toEqual(['leap_test.py']);
     expect(leap.problem).toContain('divisible by 4');
     expect((await readFile(path.join(repo, 'evogit.yml'), 'utf8'))).toContain(`${SUITES_DIR}/**`);
-    const status = await sh(repo, 'git', ['status', '--porcelain']);
-    expect(status.stdout).toBe('');
+    expect(await git(repo, ['status', '--porcelain'])).toBe('');
     const root = await (await Archive.open({ repoDir: repo })).root();
     expect(root).toBe(r.commit);
     // The split is the seeded hash rule, per id.
@@ -53,8 +52,7 @@ describe('tasks import', () => {
     expect(t.grading).toEqual({ kind: 'tests', failToPass: ['clamp keeps values within bounds'], passToPass: ['add sums two numbers'] });
     expect(t.base.kind).toBe('commit');
     if (t.base.kind === 'commit') {
-      const pinned = await sh(repo, 'git', ['rev-parse', t.base.ref]);
-      expect(pinned.stdout.trim()).toBe(t.base.commit);
+      expect(await revParse(repo, t.base.ref)).toBe(t.base.commit);
     }
     expect(t.test.command.slice(0, 2)).toEqual(['node', '--test']);
     expect(t.test.format).toBe('tap');
@@ -68,12 +66,12 @@ describe('tasks import', () => {
     const broken = JSON.parse(lines[1]!) as Record<string, unknown>;
     broken.FAIL_TO_PASS = 'clamp keeps values within bounds';
     await writeFile(swe.jsonl, [lines[0], '', JSON.stringify(broken)].join('\n'));
-    const head = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout;
+    const head = await git(repo, ['rev-parse', 'HEAD']);
     const err = await importSuite({ repoDir: repo, source: swe.jsonl }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EvogitError);
     expect((err as Error).message).toBe('swe.jsonl:3: FAIL_TO_PASS is not a JSON list of test ids');
-    expect((await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout).toBe(head);
-    expect((await sh(repo, 'git', ['status', '--porcelain', '--untracked-files=all'])).stdout).toBe('');
+    expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(await git(repo, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
     expect(await listSuites(repo)).toEqual([]);
   });
 
@@ -120,7 +118,7 @@ describe('tasks import: the bugs a new user met', () => {
     const first = await importSuite({ repoDir: repo, source: src, name: 'poly' });
     const again = await importSuite({ repoDir: repo, source: src, name: 'poly', force: true });
     expect(again).toMatchObject({ unchanged: true, commit: first.commit, rootMoved: false });
-    expect((await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout.trim()).toBe(first.commit);
+    expect(await revParse(repo)).toBe(first.commit);
     const changed = await importSuite({ repoDir: repo, source: src, name: 'poly', force: true, seed: 5 });
     expect(changed.unchanged).toBe(false);
     expect(changed.commit).not.toBe(first.commit);
@@ -134,8 +132,8 @@ describe('tasks import: the bugs a new user met', () => {
     const repo = await evolvingRepo();
     const root = await (await Archive.open({ repoDir: repo })).root();
     await writeFile(path.join(repo, 'agent.md'), 'more\n');
-    await sh(repo, 'git', ['add', 'agent.md']);
-    await sh(repo, 'git', ['commit', '-qm', 'work after init']);
+    await git(repo, ['add', 'agent.md']);
+    await git(repo, ['commit', '-qm', 'work after init']);
     const src = await polyglotCopy();
     dirs.push(src);
     const r = await importSuite({ repoDir: repo, source: src, name: 'poly' });

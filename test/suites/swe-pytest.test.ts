@@ -13,7 +13,7 @@ import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { importSuite, listSuites, loadSuite } from '../../src/suites/index.js';
 import { REPORT_FLAGS } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage, ownContainers } from '../helpers/docker.js';
-import { evogit, makeRepo, removeDir, sh } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removeDir } from '../helpers/repo.js';
 import { pytestSweSuite, type SweSuite } from './fixtures.js';
 
 describeDocker('SWE-bench instances with pytest, graded in Docker', () => {
@@ -39,12 +39,12 @@ describeDocker('SWE-bench instances with pytest, graded in Docker', () => {
   });
 
   it('--validate refuses an instance whose FAIL_TO_PASS already passes at its base, naming it; nothing is imported', async () => {
-    const head = (await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout;
+    const head = await git(repo, ['rev-parse', 'HEAD']);
     const err = await importSuite({ repoDir: repo, source: swe.jsonl, name: 'swe', validate: taskValidator({ repoDir: repo, config, sandbox }) }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'E_SUITE_INVALID' });
     expect((err as Error).message).toBe('1 of 2 task(s) cannot be graded honestly: calc-stale: FAIL_TO_PASS already passes at the base: tests/test_calc.py::test_mean_whole');
-    expect((await sh(repo, 'git', ['rev-parse', 'HEAD'])).stdout).toBe(head);
-    expect((await sh(repo, 'git', ['status', '--porcelain', '--untracked-files=all'])).stdout).toBe('');
+    expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(await git(repo, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
     expect(await listSuites(repo)).toEqual([]);
   }, 10 * 60_000);
 
