@@ -56,6 +56,8 @@ export class ArchiveState extends NodeGraph {
   /** Since the last snapshot: nodes whose evaluations changed (NodeGraph keeps the rest). */
   private changedEvals = new Set<string>();
   private lastSnap: ArchiveSnapshot | null = null;
+  /** The writers of commits made by hand below a branch's tip, as the last snapshot had them (handWriters). */
+  private byHand = new Map<string, string>();
   /** Promotions, disputes and signatures: what counts here. */
   private readonly trusted: TrustState;
   /** Reads the ref listing from the ref files when the repository keeps them as files; null = ask git. */
@@ -200,6 +202,7 @@ export class ArchiveState extends NodeGraph {
     this.memo = null;
     this.lastRefs = null;
     this.lastSnap = null;
+    this.byHand = new Map();
     this.dirty += 1;
   }
 
@@ -263,7 +266,7 @@ export class ArchiveState extends NodeGraph {
 
   private nodeObject(r: NodeRecord): ArchiveNode {
     const branch = this.branchOf(r);
-    const writer = r.writer || (branch ? (this.layout.writerOf(`refs/heads/${branch}`) ?? '') : '');
+    const writer = r.writer || (branch ? (this.layout.writerOf(`refs/heads/${branch}`) ?? '') : (this.byHand.get(r.id) ?? ''));
     const pruned = branch === null && r.tracked;
     const promoted = this.promoted.has(r.id);
     const branchWriter = branch ? this.layout.writerOf(`refs/heads/${branch}`) : null;
@@ -283,6 +286,27 @@ export class ArchiveState extends NodeGraph {
   }
 
   /**
+   * The writer of each commit made by hand that has no branch of its own: the writer of the
+   * branch on whose first-parent line it lies, below a tip also made by hand (a person's two
+   * commits on evo/alice/try-this are both alice's). Branches in name order, the first to reach
+   * a commit names it; a commit reached only through a merge's other parents has no writer.
+   */
+  private handWriters(): Map<string, string> {
+    const out = new Map<string, string>();
+    if (this.untracked.size === 0) return out;
+    const tips = [...this.untracked].flatMap((id) => (this.refsBySha.get(id) ?? []).map((ref): [string, string] => [ref, id]));
+    tips.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [ref, id] of tips) {
+      const writer = this.layout.writerOf(ref);
+      if (writer === null) continue;
+      for (let next = this.nodes.get(id)?.parents[0]; next !== undefined && this.untracked.has(next) && !this.refsBySha.has(next) && !out.has(next); next = this.nodes.get(next)?.parents[0]) {
+        out.set(next, writer);
+      }
+    }
+    return out;
+  }
+
+  /**
    * The snapshot, built from the last one where possible: only nodes whose marks may have
    * changed are looked at again, and the evaluations map shares the last one's entries.
    * Snapshots share objects: treat them as read-only.
@@ -290,6 +314,9 @@ export class ArchiveState extends NodeGraph {
   snapshot(): ArchiveSnapshot {
     if (this.memo) return this.memo;
     const last = this.lastSnap;
+    const byHand = this.handWriters();
+    for (const id of new Set([...this.byHand.keys(), ...byHand.keys()])) if (this.byHand.get(id) !== byHand.get(id)) this.dirtyIds.add(id);
+    this.byHand = byHand;
     // Nodes whose branch or marks may have changed get their object looked at again.
     let marksChanged = false;
     for (const id of this.dirtyIds) {
@@ -354,6 +381,7 @@ export class ArchiveState extends NodeGraph {
     this.retip(cache.tips);
     this.order = cache.order;
     this.nodes = new Map(cache.order.map((r) => [r.id, r]));
+    for (const r of cache.order) if (!r.tracked) this.untracked.add(r.id);
     this.notes = cache.notes;
     this.evalsByNode = new Map();
     this.gradedRuns = 0;

@@ -26,6 +26,8 @@ export class NodeGraph {
   order: NodeRecord[] = [];
   /** Branch refs per commit, kept in step with tips. */
   protected refsBySha = new Map<string, string[]>();
+  /** Commits without evogit trailers (made by hand, or merged in): few, so they are looked at whole. */
+  protected untracked = new Set<string>();
   /** Since the last snapshot: nodes whose marks may have changed, nodes that came or went, and whether the order changed. */
   protected dirtyIds = new Set<string>();
   protected addedIds: string[] = [];
@@ -41,6 +43,7 @@ export class NodeGraph {
 
   protected resetNodes(): void {
     this.refsBySha = new Map();
+    this.untracked = new Set();
     this.addedIds = [];
     this.removedIds = [];
     this.orderChanged = true;
@@ -74,6 +77,7 @@ export class NodeGraph {
         // One at a time: spreading 100k+ ids into push() exceeds the engine's argument limit.
         for (const id of unreachable) {
           this.nodes.delete(id);
+          this.untracked.delete(id);
           this.removedIds.push(id);
         }
         this.order = this.order.filter((n) => !unreachable.has(n.id));
@@ -92,6 +96,7 @@ export class NodeGraph {
           if (this.nodes.has(c.id)) continue;
           const rec = recordFromCommit(c, c.id === root);
           this.nodes.set(c.id, rec);
+          if (!rec.tracked) this.untracked.add(rec.id);
           added.push(rec);
         }
       }

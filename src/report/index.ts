@@ -10,7 +10,7 @@ export { status, summarise, type StatusNode, type StatusResult } from './status.
 export const pct = (x: number | null): string => (x === null ? '  –' : `${Math.round(x * 100)}%`.padStart(4));
 
 function nodeLine(n: StatusNode): string {
-  const name = n.branch ?? `(pruned) ${n.id.slice(0, 12)}`;
+  const name = n.branch ?? `${n.pruned ? '(pruned)' : '(no branch)'} ${n.id.slice(0, 12)}`;
   const marks = [n.promoted ? '★ promoted' : '', n.pruned && n.branch === null ? '' : n.pruned ? 'pruned' : '', n.untrusted ? 'untrusted' : ''].filter(Boolean).join(' ');
   const own = `runs ${n.own.pass}✓ ${n.own.fail}✗${n.own.error ? ` ${n.own.error}!` : ''}  evidence ${n.evidence.pass}✓ ${n.evidence.fail}✗`;
   const clade = `clade ${n.clade.pass}✓ ${n.clade.fail}✗ ${pct(n.cmp)} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`;

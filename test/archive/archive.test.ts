@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archive, cladeOf, ownCounts, thisHost } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
-import { git } from '../helpers/repo.js';
+import { git, revParse } from '../helpers/repo.js';
 import { cleanup, evaluation, baseRepo, tempDir, treeWith } from './helpers.js';
 
 afterAll(cleanup);
@@ -118,6 +118,36 @@ describe('Archive: write and read', () => {
     ]);
     // It can be pruned like any node.
     expect(await archive.prune('evo/atk/assertpatch', { clade: true })).toEqual(['evo/atk/assertpatch', 'evo/try-this']);
+  });
+
+  it('names the writer of commits made by hand below a branch tip after the branch, warm as cold', async () => {
+    const { dir, archive } = await setup();
+    await git(dir, ['checkout', '-q', '-b', 'evo/alice/try-this']);
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', 'first by hand']);
+    const first = await revParse(dir);
+    expect((await archive.load()).nodes.find((n) => n.id === first)).toMatchObject({ branch: 'evo/alice/try-this', writer: 'alice' });
+    // A second commit: the first loses its branch, not its writer, and is not pruned.
+    await git(dir, ['commit', '-q', '--allow-empty', '-m', 'second by hand']);
+    const second = await revParse(dir);
+    const cold = async () => {
+      await archive.saveCache();
+      const fresh = await Archive.open({ repoDir: dir });
+      await rm(join(dir, '.git', 'evogit'), { recursive: true, force: true });
+      return fresh.load();
+    };
+    let warm = await archive.load();
+    expect(warm.nodes.find((n) => n.id === first)).toMatchObject({ branch: null, writer: 'alice', operator: 'manual', pruned: false });
+    expect(warm).toEqual(await cold());
+    // Bob branches off alice's tip; alice deletes her branch: both commits are on bob's line now.
+    await git(dir, ['branch', 'evo/bob/idea', second]);
+    await git(dir, ['checkout', '-q', 'main']);
+    await git(dir, ['branch', '-D', 'evo/alice/try-this']);
+    warm = await archive.load();
+    expect(warm.nodes.filter((n) => n.id === first || n.id === second).map((n) => [n.branch, n.writer])).toEqual([
+      [null, 'bob'],
+      ['evo/bob/idea', 'bob'],
+    ]);
+    expect(warm).toEqual(await cold());
   });
 });
 

@@ -10,7 +10,7 @@ import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export interface ShowResult {
   node: StatusNode & { model?: string; cost?: number; time: number };
-  lineage: { id: string; branch: string | null; operator: string; agent: string; subject: string }[];
+  lineage: { id: string; branch: string | null; pruned: boolean; operator: string; agent: string; subject: string }[];
   evaluations: Evaluation[];
   diff: { parent: DiffStat | null; root: DiffStat };
   log?: { task: string; text: string; file: string | null };
@@ -30,7 +30,7 @@ export async function show(opts: { repoDir: string; node: string; log?: string }
 
   const lineage: ShowResult['lineage'] = [];
   for (let n: ArchiveNode | undefined = target; n; n = n.id === snapshot.root ? undefined : byId.get(n.parents[0] ?? '')) {
-    lineage.push({ id: n.id, branch: n.branch, operator: n.operator, agent: n.agent, subject: n.subject });
+    lineage.push({ id: n.id, branch: n.branch, pruned: n.pruned, operator: n.operator, agent: n.agent, subject: n.subject });
   }
   // As written in the notes, log tails included (the snapshot leaves them out).
   const evaluations = await archive.evaluationLogs(target.id);
@@ -73,14 +73,14 @@ export function renderShow(r: ShowResult): string {
   const n = r.node;
   const own = ownCounts(r.evaluations);
   const out = [
-    `node ${n.id}${n.branch ? `  (${n.branch})` : '  (pruned)'}${n.promoted ? '  ★ promoted' : ''}`,
+    `node ${n.id}  (${n.branch ?? (n.pruned ? 'pruned' : 'no branch')})${n.promoted ? '  ★ promoted' : ''}`,
     `  ${n.subject}`,
     `  made by ${n.agent || n.writer || 'hand'} with ${n.operator}${n.model ? ` (${n.model})` : ''}${n.cost ? `, $${n.cost.toFixed(4)}` : ''}, ${new Date(n.time * 1000).toISOString()}`,
     `  own evidence:   ${own.pass} pass, ${own.fail} fail, ${own.error} error`,
     `  clade evidence: ${n.clade.pass} pass, ${n.clade.fail} fail, CMP ${pct(n.cmp).trim()} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`,
     '',
     'lineage (newest first):',
-    ...r.lineage.map((l) => `  ${l.id.slice(0, 10)}  ${(l.branch ?? '(pruned)').padEnd(16)} ${l.operator.padEnd(9)} ${l.subject}`),
+    ...r.lineage.map((l) => `  ${l.id.slice(0, 10)}  ${(l.branch ?? (l.pruned ? '(pruned)' : '(no branch)')).padEnd(16)} ${l.operator.padEnd(9)} ${l.subject}`),
     '',
     `evaluations (${r.evaluations.length}):`,
     ...r.evaluations.map((e) => {
