@@ -4,7 +4,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Archive, cladeOf, ownCounts, thisHost } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
-import { git, revParse } from '../helpers/repo.js';
+import { git, initRepo, revParse } from '../helpers/repo.js';
 import { cleanup, evaluation, baseRepo, tempDir, treeWith } from './helpers.js';
 
 afterAll(cleanup);
@@ -270,7 +270,7 @@ describe('Archive: bad input', () => {
     expect(e1).toMatchObject({ code: 'E_NOT_A_REPO' });
     expect((e1 as EvogitError).hint).toMatch(/git init/);
 
-    await git(plain, ['init', '-q']);
+    await initRepo(plain);
     await expect(Archive.open({ repoDir: plain })).rejects.toMatchObject({ code: 'E_NO_COMMITS', hint: expect.stringMatching(/commit/) });
 
     const { dir, archive } = await (async () => {

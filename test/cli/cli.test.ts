@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { startGitHubServer } from '../helpers/github-server.js';
-import { evogit, git, makeRepo, removeDir, revParse, tempDir } from '../helpers/repo.js';
+import { evogit, git, initRepo, makeRepo, removeDir, revParse, tempDir } from '../helpers/repo.js';
 
 const made: string[] = [];
 afterAll(async () => Promise.all(made.map(removeDir)));
@@ -49,7 +49,7 @@ describe('evogit CLI', () => {
 
   it('refuses a repository with no commits', async () => {
     const dir = track(await tempDir());
-    await git(dir, ['init', '--quiet']);
+    await initRepo(dir);
     const r = await evogit(dir, ['init']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/E_NO_COMMITS/);
@@ -213,7 +213,7 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
   it('pr with forge.minimize re-runs the node\'s passed tasks in the sandbox and proposes only the hunks they need', async () => {
     const dir = await initLocal();
     const remote = track(await tempDir());
-    await git(remote, ['init', '--quiet', '--bare', '--initial-branch=main']);
+    await initRepo(remote, { bare: true });
     await git(dir, ['remote', 'add', 'origin', remote]);
     await git(dir, ['push', '--quiet', 'origin', 'main']);
     const token = 'ghp_FAKE_minimize_0123456789';
@@ -276,7 +276,7 @@ describe('evogit eval, best and pr on a real repository (local sandbox)', () => 
 describe('DGM mode from the command line', () => {
   it('init --template agent commits the seed agent in an empty repository, and tasks import/list work on the bundled suite', async () => {
     const dir = track(await tempDir());
-    await git(dir, ['init', '--quiet', '--initial-branch=main']);
+    await initRepo(dir);
     const r = await evogit(dir, ['init', '--template', 'agent']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(path.join(dir, 'agent.js'))).toBe(true);
