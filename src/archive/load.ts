@@ -286,27 +286,6 @@ export class ArchiveState extends NodeGraph {
   }
 
   /**
-   * The writer of each commit made by hand that has no branch of its own: the writer of the
-   * branch on whose first-parent line it lies, below a tip also made by hand (a person's two
-   * commits on evo/alice/try-this are both alice's). Branches in name order, the first to reach
-   * a commit names it; a commit reached only through a merge's other parents has no writer.
-   */
-  private handWriters(): Map<string, string> {
-    const out = new Map<string, string>();
-    if (this.untracked.size === 0) return out;
-    const tips = [...this.untracked].flatMap((id) => (this.refsBySha.get(id) ?? []).map((ref): [string, string] => [ref, id]));
-    tips.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    for (const [ref, id] of tips) {
-      const writer = this.layout.writerOf(ref);
-      if (writer === null) continue;
-      for (let next = this.nodes.get(id)?.parents[0]; next !== undefined && this.untracked.has(next) && !this.refsBySha.has(next) && !out.has(next); next = this.nodes.get(next)?.parents[0]) {
-        out.set(next, writer);
-      }
-    }
-    return out;
-  }
-
-  /**
    * The snapshot, built from the last one where possible: only nodes whose marks may have
    * changed are looked at again, and the evaluations map shares the last one's entries.
    * Snapshots share objects: treat them as read-only.
@@ -314,7 +293,7 @@ export class ArchiveState extends NodeGraph {
   snapshot(): ArchiveSnapshot {
     if (this.memo) return this.memo;
     const last = this.lastSnap;
-    const byHand = this.handWriters();
+    const byHand = this.handWriters((ref) => this.layout.writerOf(ref));
     for (const id of new Set([...this.byHand.keys(), ...byHand.keys()])) if (this.byHand.get(id) !== byHand.get(id)) this.dirtyIds.add(id);
     this.byHand = byHand;
     // Nodes whose branch or marks may have changed get their object looked at again.

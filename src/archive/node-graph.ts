@@ -53,6 +53,27 @@ export class NodeGraph {
     this.order = [];
   }
 
+  /**
+   * The writer of each commit made by hand that has no branch of its own: the writer of the
+   * branch on whose first-parent line it lies, below a tip also made by hand (a person's two
+   * commits on evo/alice/try-this are both alice's). Branches in name order, the first to reach
+   * a commit names it; a commit reached only through a merge's other parents has no writer.
+   */
+  protected handWriters(writerOf: (ref: string) => string | null): Map<string, string> {
+    const out = new Map<string, string>();
+    if (this.untracked.size === 0) return out;
+    const tips = [...this.untracked].flatMap((id) => (this.refsBySha.get(id) ?? []).map((ref): [string, string] => [ref, id]));
+    tips.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [ref, id] of tips) {
+      const writer = writerOf(ref);
+      if (writer === null) continue;
+      for (let next = this.nodes.get(id)?.parents[0]; next !== undefined && this.untracked.has(next) && !this.refsBySha.has(next) && !out.has(next); next = this.nodes.get(next)?.parents[0]) {
+        out.set(next, writer);
+      }
+    }
+    return out;
+  }
+
   protected async refreshNodes(root: string, tipsOrChanges: Map<string, string> | [string, string | null, string | null][], stats: LoadStats): Promise<void> {
     const isCold = this.root === null;
     const prevTipShas = () => new Set([...this.tips.values(), ...removed]);
