@@ -3,6 +3,7 @@
  * terminal, pasted into an issue, or diffed. Machines use --json instead.
  */
 import type { Ignored } from '../archive/index.js';
+import { branchName, maker } from './node.js';
 import type { StatusNode, StatusResult } from './status.js';
 
 export { status, summarise, type StatusNode, type StatusResult } from './status.js';
@@ -10,11 +11,11 @@ export { status, summarise, type StatusNode, type StatusResult } from './status.
 export const pct = (x: number | null): string => (x === null ? '  –' : `${Math.round(x * 100)}%`.padStart(4));
 
 function nodeLine(n: StatusNode): string {
-  const name = n.branch ?? `${n.pruned ? '(pruned)' : '(no branch)'} ${n.id.slice(0, 12)}`;
+  const name = n.branch ?? `${branchName(n)} ${n.id.slice(0, 12)}`;
   const marks = [n.promoted ? '★ promoted' : '', n.pruned && n.branch === null ? '' : n.pruned ? 'pruned' : '', n.untrusted ? 'untrusted' : ''].filter(Boolean).join(' ');
   const own = `runs ${n.own.pass}✓ ${n.own.fail}✗${n.own.error ? ` ${n.own.error}!` : ''}  evidence ${n.evidence.pass}✓ ${n.evidence.fail}✗`;
   const clade = `clade ${n.clade.pass}✓ ${n.clade.fail}✗ ${pct(n.cmp)} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`;
-  const who = n.operator === 'root' ? 'root' : `${n.operator} by ${n.agent || n.writer || 'hand'}`;
+  const who = n.operator === 'root' ? 'root' : `${n.operator} by ${maker(n)}`;
   return `${name}  ${n.id.slice(0, 10)}  ${who}  ${own}  ${clade}${marks ? `  ${marks}` : ''}`;
 }
 

@@ -13,3 +13,21 @@ export interface NodeIdentity {
   pruned: boolean;
   promoted: boolean;
 }
+
+/**
+ * A node's name where it has no branch: "(pruned)" once `evogit prune` removed its branch,
+ * "(no branch)" for a commit that never had one (made by hand below a branch tip, or merged in).
+ */
+export function branchName(n: Pick<NodeIdentity, 'branch' | 'pruned'>): string {
+  return n.branch ?? (n.pruned ? '(pruned)' : '(no branch)');
+}
+
+/** The writer of a node, or "hand" for a commit made by hand that no writer's branch holds. */
+export function writerName(n: Pick<NodeIdentity, 'writer'>): string {
+  return n.writer || 'hand';
+}
+
+/** Who made a node: its agent, else its writer (as writerName). */
+export function maker(n: Pick<NodeIdentity, 'agent' | 'writer'>): string {
+  return n.agent || writerName(n);
+}

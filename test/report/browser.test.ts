@@ -55,6 +55,7 @@ describeBrowser('evogit report of a real demo run, in Chromium', () => {
   let browser: Browser;
   let reportFile = '';
   let pruned = { branch: '', sha: '' };
+  let mergedIn = '';
   let root = '';
   const liveVersions = new Set<string>();
   let torn = 0;
@@ -82,6 +83,11 @@ describeBrowser('evogit report of a real demo run, in Chromium', () => {
     root = await revParse(repo, 'evo/root');
     pruned = await innerNode(repo, root);
     await git(repo, ['branch', '-D', pruned.branch]);
+    // A commit made outside evo/ and merged in by hand: a node with no branch and no writer.
+    const [, tip] = [...(await nodeBranches(repo))][0]!;
+    mergedIn = (await git(repo, ['commit-tree', `${root}^{tree}`, '-p', root, '-m', 'a fix made outside evo/'])).trim();
+    const merge = (await git(repo, ['commit-tree', `${tip}^{tree}`, '-p', tip, '-p', mergedIn, '-m', 'Merge a fix made outside evo/'])).trim();
+    await git(repo, ['update-ref', 'refs/heads/evo/bob/merged', merge]);
     reportFile = path.join(ARTIFACTS, 'demo-report.html');
     const made = await evogit(repo, ['report', '--out', reportFile, '--json']);
     expect(made.exitCode, made.stderr).toBe(0);
@@ -111,8 +117,9 @@ describeBrowser('evogit report of a real demo run, in Chromium', () => {
     expect(browser.errors).toEqual([]);
     const data = await readReport(reportFile);
     const branches = await nodeBranches(repo);
-    // Every branch, the root and the pruned node (its branch gone, a descendant still reaches it).
-    expect(data.nodes.length).toBe(branches.size + 2);
+    // Every branch, the root, the pruned node (its branch gone, a descendant still reaches it)
+    // and the commit merged in by hand.
+    expect(data.nodes.length).toBe(branches.size + 3);
     expect(await page.textContent('.brand')).toContain(`${data.nodes.length} nodes`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'overview.png') });
   });
@@ -172,13 +179,25 @@ describeBrowser('evogit report of a real demo run, in Chromium', () => {
     await page.mouse.click(point!.x, point!.y);
     const panel = page.locator('.node-panel');
     await expect.poll(() => panel.getAttribute('data-node')).toBe(pruned.sha);
-    expect(await panel.locator('h2').textContent()).toContain('(branch deleted)');
+    expect(await panel.locator('h2').textContent()).toContain('(pruned)');
     expect(await panel.locator('.badge.pruned').textContent()).toBe('pruned');
     // The commands name it by SHA (its branch is gone) and offer no `git branch -D`.
     const commands = await panel.locator('pre.commands').textContent();
     expect(commands).toContain(`git diff evo/root ${pruned.sha}`);
     expect(commands).not.toContain('git branch -D');
     await page.screenshot({ path: path.join(ARTIFACTS, 'pruned.png') });
+  });
+
+  it('a commit merged in from outside evo/ shows with no branch, made by hand', async () => {
+    const page = browser.page;
+    const point = (await page.evaluate(`window.evogitReport.screenPoint(${JSON.stringify(mergedIn)})`)) as { x: number; y: number } | null;
+    expect(point, 'the merged-in node is drawn').not.toBeNull();
+    await page.mouse.click(point!.x, point!.y);
+    const panel = page.locator('.node-panel');
+    await expect.poll(() => panel.getAttribute('data-node')).toBe(mergedIn);
+    expect(await panel.locator('h2').textContent()).toContain(`${mergedIn.slice(0, 12)} (no branch)`);
+    expect(await panel.locator('.badge.pruned').count()).toBe(0);
+    expect(await panel.locator('.muted').first().textContent()).toMatch(/^made by hand with manual · /);
   });
 
   it('search by branch or SHA selects the node; filters count the nodes that match', async () => {

@@ -6,6 +6,7 @@ import { EvogitError } from '../../errors/index.js';
 import { diffStat, type DiffStat } from '../../git/index.js';
 import { pct } from '../../report/index.js';
 import { summarise, type StatusNode } from '../../report/index.js';
+import { branchName, maker } from '../../report/node.js';
 import type { CommandOutput, GlobalArgs } from '../context.js';
 
 export interface ShowResult {
@@ -73,14 +74,14 @@ export function renderShow(r: ShowResult): string {
   const n = r.node;
   const own = ownCounts(r.evaluations);
   const out = [
-    `node ${n.id}  (${n.branch ?? (n.pruned ? 'pruned' : 'no branch')})${n.promoted ? '  ★ promoted' : ''}`,
+    `node ${n.id}  ${n.branch ? `(${n.branch})` : branchName(n)}${n.promoted ? '  ★ promoted' : ''}`,
     `  ${n.subject}`,
-    `  made by ${n.agent || n.writer || 'hand'} with ${n.operator}${n.model ? ` (${n.model})` : ''}${n.cost ? `, $${n.cost.toFixed(4)}` : ''}, ${new Date(n.time * 1000).toISOString()}`,
+    `  made by ${maker(n)} with ${n.operator}${n.model ? ` (${n.model})` : ''}${n.cost ? `, $${n.cost.toFixed(4)}` : ''}, ${new Date(n.time * 1000).toISOString()}`,
     `  own evidence:   ${own.pass} pass, ${own.fail} fail, ${own.error} error`,
     `  clade evidence: ${n.clade.pass} pass, ${n.clade.fail} fail, CMP ${pct(n.cmp).trim()} [${pct(n.interval[0]).trim()}–${pct(n.interval[1]).trim()}]`,
     '',
     'lineage (newest first):',
-    ...r.lineage.map((l) => `  ${l.id.slice(0, 10)}  ${(l.branch ?? (l.pruned ? '(pruned)' : '(no branch)')).padEnd(16)} ${l.operator.padEnd(9)} ${l.subject}`),
+    ...r.lineage.map((l) => `  ${l.id.slice(0, 10)}  ${branchName(l).padEnd(16)} ${l.operator.padEnd(9)} ${l.subject}`),
     '',
     `evaluations (${r.evaluations.length}):`,
     ...r.evaluations.map((e) => {

@@ -4,6 +4,7 @@
  * came from, and the git commands to review, prune or promote it.
  */
 import type { ReportEvaluation, ReportNode } from '../html/data.js';
+import { branchName, writerName } from '../node.js';
 import { renderDiff } from './diff-view.js';
 import { h } from './dom.js';
 import { lineageStep, reconstruct, unifiedDiff } from './files.js';
@@ -47,11 +48,11 @@ function header(model: Model, i: number, actions: PanelActions): HTMLElement {
     n.parents.length > 1 ? badge('crossover', 'crossover', 'A merge of two nodes.') : null,
     ...(model.claims.get(i) ?? []).map((c) => badge(`${c.writer} ${c.kind === 'expand' ? 'expanding' : `evaluating ${c.task ?? ''}`}`, 'claim', 'Work in progress when the report was written.')),
   ];
-  const made = n.operator === 'root' ? 'the root: the base every node descends from' : `made by ${n.writer} with ${n.operator}${n.agent && n.agent !== n.operator ? ` (${n.agent})` : ''}${n.model ? `, model ${n.model}` : ''}${n.cost ? `, ${usd(n.cost)}` : ''}`;
+  const made = n.operator === 'root' ? 'the root: the base every node descends from' : `made by ${writerName(n)} with ${n.operator}${n.agent && n.agent !== n.operator ? ` (${n.agent})` : ''}${n.model ? `, model ${n.model}` : ''}${n.cost ? `, ${usd(n.cost)}` : ''}`;
   return h(
     'header',
     { class: 'panel-head' },
-    h('h2', null, n.branch ?? `${n.id.slice(0, 12)} (branch deleted)`, ' ', ...badges),
+    h('h2', null, n.branch ?? `${n.id.slice(0, 12)} ${branchName(n)}`, ' ', ...badges),
     h('div', { class: 'sha' }, n.id),
     h('div', { class: 'muted' }, `${made} · ${when(n.time * 1000)}`),
     n.parents.length > 1 ? h('div', { class: 'muted' }, 'parents: ', ...n.parents.map((p, k) => nodeLink(model, model.index.get(p), actions, k ? ' × ' : ''))) : null,

@@ -6,6 +6,7 @@
 import { quadtree, type Quadtree } from 'd3-quadtree';
 import { select } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
+import { branchName, writerName } from '../node.js';
 import { h } from './dom.js';
 import { pct } from './format.js';
 import { nodeRadius, paint, type Marks } from './draw.js';
@@ -191,10 +192,10 @@ export class TreeView {
     const i = p.item.node;
     const n = m.nodes[i]!;
     const lines = [
-      n.branch ? `${m.label(i)}  ${n.id.slice(0, 10)}` : `${n.id.slice(0, 10)} (branch deleted)`,
+      n.branch ? `${m.label(i)}  ${n.id.slice(0, 10)}` : `${n.id.slice(0, 10)} ${branchName(n)}`,
       n.message.split('\n')[0]!.slice(0, 90),
       `own ${n.own.pass}✓ ${n.own.fail}✗ ${pct(m.rate[i])}   clade CMP ${pct(n.clade.cmp)}`,
-      `${n.operator}${n.operator === 'root' ? '' : ` by ${n.writer}`}${n.pruned ? ' · pruned' : ''}${n.promoted ? ' · promoted' : ''}${i === m.best ? ' · final answer' : ''}`,
+      `${n.operator}${n.operator === 'root' ? '' : ` by ${writerName(n)}`}${n.pruned ? ' · pruned' : ''}${n.promoted ? ' · promoted' : ''}${i === m.best ? ' · final answer' : ''}`,
     ];
     if (p.item.hidden) lines.push(`${p.item.hidden} descendants collapsed (double-click to expand)`);
     return lines;
