@@ -8,15 +8,12 @@
 import { spawn } from 'node:child_process';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { copyRepo, evogit, git, removeDir, revParse, sh, tempDir } from '../helpers/repo.js';
+import { describe, expect, it } from 'vitest';
+import { copyRepo, evogit, git, removedAfterAll, revParse, sh, tempDir } from '../helpers/repo.js';
 import { BIN } from '../loop/helpers.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 // procps' kill: dash's own takes "-PGID" for an option.
 const SHIM = `#!/bin/sh

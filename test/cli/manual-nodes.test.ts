@@ -4,8 +4,8 @@
  * first name component. A branch with two commits by hand has two manual nodes of that writer;
  * the one below the tip has no branch of its own, and was never pruned.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { commitOnBranch, evogit, makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { describe, expect, it } from 'vitest';
+import { commitOnBranch, evogit, makeRepo, removedAfterAll, revParse } from '../helpers/repo.js';
 
 const project = {
   'package.json': JSON.stringify({ name: 'calc', version: '1.0.0', type: 'module', scripts: { test: 'node --test' } }, null, 2),
@@ -21,10 +21,7 @@ interface StatusJson {
   nodes: { id: string; branch: string | null; writer: string; operator: string; pruned: boolean; own: { pass: number; fail: number } }[];
 }
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 describe('commits made by hand under evo/', () => {
   it('are manual nodes of their branch\'s writer in status and best, the tip and the commit below it alike', async () => {

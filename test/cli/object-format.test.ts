@@ -5,14 +5,11 @@
  * Ref storage: only the files backend here (git 2.39 has no reftable).
  */
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { copyRepo, evogit, git, gitResult, initRepo, removeDir, revParse, tempDir } from '../helpers/repo.js';
+import { describe, expect, it } from 'vitest';
+import { copyRepo, evogit, git, gitResult, initRepo, removedAfterAll, revParse, tempDir } from '../helpers/repo.js';
 
 const DEMO = path.resolve(import.meta.dirname, '..', '..', 'examples', 'demo');
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 async function fsckClean(dir: string): Promise<void> {
   const r = await gitResult(dir, ['fsck', '--strict', '--no-progress']);

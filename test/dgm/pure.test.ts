@@ -1,15 +1,12 @@
 import { readdir } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { agentTemplateFiles, diagnosisPrompt, parseRunnerResult } from '../../src/agents/self/index.js';
 import { patchPaths } from '../../src/suites/index.js';
-import { removeDir, tempDir } from '../helpers/repo.js';
+import { removedAfterAll, tempDir } from '../helpers/repo.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 describe('DGM pure parts', () => {
   it('reads the runner result and drops paths that leave the work dir or reach into .git', () => {

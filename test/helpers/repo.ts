@@ -6,6 +6,7 @@
 import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { run, type ProcResult } from '../../src/proc/index.js';
 
 export const GIT_ENV = {
@@ -43,6 +44,16 @@ export async function tempDir(prefix = 'evogit-test-'): Promise<string> {
 
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+}
+
+/**
+ * A list for the directories a test file (or a describe block, where it is called) makes: each
+ * pushed onto it is removed after the last test there.
+ */
+export function removedAfterAll(): string[] {
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.splice(0).map(removeDir)));
+  return dirs;
 }
 
 /** Write files under dir (path → content, directories made as needed; null deletes the file). */

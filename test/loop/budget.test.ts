@@ -7,16 +7,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Archive, thisHost } from '../../src/archive/index.js';
 import { processAlive } from '../../src/loop/lock.js';
-import { git, removeDir } from '../helpers/repo.js';
+import { git, removedAfterAll } from '../helpers/repo.js';
 import { archiveRoot, claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, start, waitFor } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 describe('evogit run on one machine', () => {
   it('4 agents reach an evaluation budget of 24 exactly, every node on a branch, nothing left behind', async () => {

@@ -5,15 +5,12 @@
  * no worktree, no claim, no process (local sandbox) and no container (Docker).
  */
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { removeDir } from '../helpers/repo.js';
+import { removedAfterAll } from '../helpers/repo.js';
 import { claimRefs, counted, demoRepo, expectCleanRepo, groupMembers, nodeBranches, noteLines, prng, start, type Timed } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 /** Everything reported as written must be in the repository. */
 async function expectReportedKept(repo: string, events: Timed[]): Promise<void> {

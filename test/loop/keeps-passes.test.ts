@@ -4,17 +4,14 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ArchiveSnapshot, Evaluation } from '../../src/archive/types.js';
 import { loadConfig } from '../../src/config/index.js';
 import { keepsPasses, prepareWork } from '../../src/loop/work.js';
 import { LocalSandbox } from '../../src/sandbox/index.js';
-import { evogit, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removedAfterAll, revParse } from '../helpers/repo.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 const test = (name: string, expr: string) => `import { test } from 'node:test';\nimport assert from 'node:assert';\nimport { add, sub } from '../src/calc.js';\ntest('${name}', () => assert.ok(${expr}));\n`;
 

@@ -8,14 +8,11 @@
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { git, initRepo, removeDir, tempDir } from '../helpers/repo.js';
+import { describe, expect, it } from 'vitest';
+import { git, initRepo, removedAfterAll, tempDir } from '../helpers/repo.js';
 import { counted, demoRepo, expectCleanRepo, nodeBranches, noteLines, start, waitFor, type Timed } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 const HOOK = `#!/bin/sh
 # Log every update; reject non-fast-forward updates of existing refs.

@@ -5,14 +5,11 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { git, makeRepo, removeDir, tempDir } from '../helpers/repo.js';
+import { describe, expect, it } from 'vitest';
+import { git, makeRepo, removedAfterAll, tempDir } from '../helpers/repo.js';
 import { expectCleanRepo, start } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 // Records what it finds, then edits; of every three attempts one is accepted, one fails (edits
 // left unstaged) and one touches the hidden test (rejected: protected path, edits left staged).

@@ -6,17 +6,14 @@
  */
 import { writeFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Git } from '../../src/git/index.js';
 import { commitPatches, parseCommitPatches, patchPaths, rootTexts } from '../../src/report/html/commits.js';
 import { samplePoints } from '../../src/report/html/timeline.js';
 import { reconstruct, splitGitPatch, unifiedDiff } from '../../src/report/viewer/files.js';
-import { commitAll, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { commitAll, git, makeRepo, removedAfterAll, revParse } from '../helpers/repo.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 const commit = (repo: string, message: string): Promise<string> => commitAll(repo, message, { allowEmpty: true });
 

@@ -5,18 +5,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { PATCH_MAX_BYTES } from '../../src/report/html/commits.js';
 import { LiveReport } from '../../src/report/index.js';
 import { lineageStep, reconstruct } from '../../src/report/viewer/files.js';
-import { evogit, git, makeRepo, removeDir, tempDir } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removedAfterAll, tempDir } from '../helpers/repo.js';
 import { readReport } from './helpers.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 /** A node on the archive from the working tree's files: what an agent's expansion commits. */
 async function node(archive: Archive, repo: string, parent: string, files: Record<string, string>): Promise<string> {

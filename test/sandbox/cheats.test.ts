@@ -11,7 +11,7 @@ import { defaultConfig, stringifyConfig, type Config } from '../../src/config/in
 import { createSandbox, discoverTasks, runTask, type Sandbox } from '../../src/sandbox/index.js';
 import type { TaskSpec } from '../../src/tasks/index.js';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { commitOnBranch, makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { commitOnBranch, makeRepo, removedAfterAll, revParse } from '../helpers/repo.js';
 import { calc, makeFixtureRepo, type FixtureRepo } from './fixture.js';
 
 /** A repo with `files` and evogit.yml in one commit; commits candidates on branches of their own. */
@@ -87,8 +87,7 @@ process.exit(0);`;
 });
 
 describeDocker('cheats from inside the test process (Python)', () => {
-  const dirs: string[] = [];
-  afterAll(() => Promise.all(dirs.map(removeDir)));
+  const dirs = removedAfterAll();
   beforeAll(() => ensureTestImage());
 
   const files = {
@@ -182,8 +181,7 @@ def mul(a, b):
 });
 
 describe('support files the hidden tests use are hidden and protected', () => {
-  const dirs: string[] = [];
-  afterAll(() => Promise.all(dirs.map(removeDir)));
+  const dirs = removedAfterAll();
   const config = defaultConfig({ language: 'javascript', test: { command: 'node --test' }, sandbox: { kind: 'local' } });
   const js = {
     'src/calc.js': 'exports.add = (a, b) => a - b;\n',

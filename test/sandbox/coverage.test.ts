@@ -4,14 +4,14 @@
  * one (the stack trace points there), the pooled ranking still puts the faulty line in the top 3.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { defaultConfig, stringifyConfig, type ConfigInput } from '../../src/config/index.js';
 import { createSandbox, discoverTasks, runTask } from '../../src/sandbox/index.js';
 import { parseLogLocations, resolveLogPath } from '../../src/tasks/locations.js';
 import { rankSpectra } from '../../src/tasks/spectrum.js';
 import type { Evaluation } from '../../src/archive/types.js';
 import { describeDocker, ensureTestImage } from '../helpers/docker.js';
-import { makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { makeRepo, removedAfterAll, revParse } from '../helpers/repo.js';
 
 const JS_PRICES = `/** Prices in cents. */
 export function parsePrice(text) {
@@ -138,11 +138,8 @@ const CASES: Case[] = [
 ];
 
 describeDocker('fault localization from per-test coverage in the grading run', () => {
-  const dirs: string[] = [];
+  const dirs = removedAfterAll();
   beforeAll(() => ensureTestImage());
-  afterAll(async () => {
-    for (const d of dirs) await removeDir(d);
-  });
 
   for (const c of CASES) {
     it(`${c.name}: the faulty line is in the top 3 although the stack trace points elsewhere`, async () => {

@@ -4,16 +4,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/index.js';
 import { environmentFor, LocalSandbox } from '../../src/sandbox/index.js';
 import { installError } from '../../src/sandbox/install.js';
-import { makeRepo, removeDir, tempDir } from '../helpers/repo.js';
+import { makeRepo, removedAfterAll, tempDir } from '../helpers/repo.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 describe('an install that fails', () => {
   it('names how it ended, the last lines, and the network; a silent timeout says what usually causes it', () => {

@@ -1,16 +1,13 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { EvogitError } from '../../src/errors/index.js';
 import { importSuite, listSuites, loadSuite, parseSweConfig, parseSweJsonl, splitOf, sweTestFor, SUITES_DIR } from '../../src/suites/index.js';
-import { evogit, git, makeRepo, removeDir, revParse } from '../helpers/repo.js';
+import { evogit, git, makeRepo, removedAfterAll, revParse } from '../helpers/repo.js';
 import { polyglotCopy, sweSuite } from './fixtures.js';
 
-const dirs: string[] = [];
-afterAll(async () => {
-  for (const d of dirs) await removeDir(d);
-});
+const dirs = removedAfterAll();
 
 async function evolvingRepo(): Promise<string> {
   const repo = await makeRepo({ 'README.md': 'an agent\n', 'evogit.yml': 'version: 1\ntest:\n  command: node --test\n  protected:\n    - evogit.yml\n' });
