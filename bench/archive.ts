@@ -1,7 +1,7 @@
 /**
  * bench/archive: how fast and how lean Archive.load() is on a large archive.
  *
- *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--log-bytes 2048] [--keep] [--dir KEPT_ARCHIVE]
+ *   npx tsx bench/archive.ts [--nodes 100000] [--evals-per-node 3] [--writers 10] [--log-bytes 2048] [--loose 10000] [--keep] [--dir KEPT_ARCHIVE]
  *
  * Run `npm run build` first: the cold loads run the built evogit (bench/archive-load.mjs).
  *
@@ -11,7 +11,11 @@
  *   - raw reference: `git log --all` printing the same fields plus the notes (--notes=evogit/*)
  *   - evogit cold load (cache deleted) in a fresh process, as a user's first `evogit status`
  *     runs it, with its peak RSS: three pairs, each load right after its reference
- *   - incremental refresh after 100 new nodes (+100 evaluation lines), in-process and from the cache file
+ *   - incremental refresh after 100 new nodes (+100 evaluation lines), in-process (an archive
+ *     opened as the loop opens it) and from the cache file
+ *   - a long run's loose refs: with --loose N more branches written as loose ref files (what a
+ *     run leaves when nothing packs them), the same refresh by a loop's archive that does not
+ *     pack them and by one that does (Archive.packRefsIfDue), and what the pack itself costs
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -213,30 +217,36 @@ async function main(): Promise<void> {
   }
 
   // Incremental: a warm instance, 100 new nodes and 100 evaluation lines written by another instance.
-  const warm = await Archive.open({ repoDir: dir });
+  const warm = await Archive.open({ repoDir: dir, keepGitOpen: true });
   await warm.load();
   await warm.saveCache();
   const writer = await Archive.open({ repoDir: dir });
   const root = (await writer.root())!;
   const tree = (await run('git', ['rev-parse', `${root}^{tree}`], { cwd: dir })).stdout.trim();
-  // Three rounds: a writer new to the archive, then the same writer again (its notes tip moves).
-  const incs: number[] = [];
-  for (const round of [1, 2, 3]) {
-    let parent = root;
-    const evals = [];
-    t = performance.now();
-    for (let i = 0; i < 100; i++) {
-      const n = await writer.writeNode({ writer: 'fresh', parents: [parent], tree, message: `new ${round}.${i}`, agent: 'bench', operator: 'mutate' });
-      parent = i % 10 === 9 ? root : n.id;
-      evals.push({ node: n.id, task: 't', outcome: 'pass' as const, durationMs: 1, harness: 'local', writer: 'fresh', time: new Date().toISOString() });
+  let written = 0;
+  /** Three rounds of 100 nodes and their lines, each read by `reader`: a writer new to the archive, then the same writer again (its notes tip moves). */
+  const rounds = async (reader: Archive, label: string): Promise<number[]> => {
+    const ms: number[] = [];
+    for (const round of [1, 2, 3]) {
+      let parent = root;
+      const evals = [];
+      const w = `fresh${label ? '-' + label : ''}`;
+      t = performance.now();
+      for (let i = 0; i < 100; i++) {
+        const n = await writer.writeNode({ writer: w, parents: [parent], tree, message: `new ${label} ${round}.${i} ${written++}`, agent: 'bench', operator: 'mutate' });
+        parent = i % 10 === 9 ? root : n.id;
+        evals.push({ node: n.id, task: 't', outcome: 'pass' as const, durationMs: 1, harness: 'local', writer: w, time: new Date().toISOString() });
+      }
+      await writer.appendEvaluations(w, evals);
+      say(`${label || 'round'} ${round}: wrote 100 nodes + 100 evaluations through Archive in ${(performance.now() - t).toFixed(0)} ms`);
+      t = performance.now();
+      const after = await reader.load();
+      ms.push(performance.now() - t);
+      say(`${label || 'round'} ${round}: incremental refresh (warm instance): ${ms[ms.length - 1]!.toFixed(1)} ms, +${reader.lastLoad?.newCommits} commits, ${reader.lastLoad?.noteBlobsRead} blobs read → ${after.nodes.length} nodes`);
     }
-    await writer.appendEvaluations('fresh', evals);
-    say(`round ${round}: wrote 100 nodes + 100 evaluations through Archive in ${(performance.now() - t).toFixed(0)} ms`);
-    t = performance.now();
-    const after = await warm.load();
-    incs.push(performance.now() - t);
-    say(`round ${round}: incremental refresh (warm instance): ${incs[incs.length - 1]!.toFixed(1)} ms, +${warm.lastLoad?.newCommits} commits, ${warm.lastLoad?.noteBlobsRead} blobs read → ${after.nodes.length} nodes`);
-  }
+    return ms;
+  };
+  const incs = await rounds(warm, '');
   const incMs = median(incs);
   t = performance.now();
   const fromCache = await Archive.open({ repoDir: dir });
@@ -246,6 +256,29 @@ async function main(): Promise<void> {
   t = performance.now();
   const again = await warm.load();
   say(`refresh with nothing new: ${(performance.now() - t).toFixed(1)} ms (${again.nodes.length} nodes)`);
+  await warm.close();
+
+  // A long run's refs: --loose more branches as loose files (one transaction writes them loose),
+  // on the nodes just written; read first by a loop's archive that never packs, then by one that does.
+  const loose = flag('loose', 10_000);
+  let longRun = '';
+  if (loose > 0) {
+    const tips = again.nodes.slice(-300).map((n) => n.id);
+    await run('git', ['update-ref', '--stdin'], { cwd: dir, input: tips.length ? Array.from({ length: loose }, (_, i) => `create refs/heads/evo/long/${i} ${tips[i % tips.length]}\n`).join('') : '' });
+    const unpacked = await Archive.open({ repoDir: dir, keepGitOpen: true, packRefsAt: Infinity });
+    await unpacked.load();
+    const without = await rounds(unpacked, 'unpacked');
+    await unpacked.close();
+    const packing = await Archive.open({ repoDir: dir, keepGitOpen: true });
+    await packing.load();
+    // The pack runs after a load hands its snapshot over; the next load waits for it and reads packed-refs anew.
+    t = performance.now();
+    await packing.load();
+    const packMs = performance.now() - t;
+    const withPack = await rounds(packing, 'packed');
+    await packing.close();
+    longRun = `a long run's ${loose} loose branch refs, refresh after 100 nodes (median of 3): ${median(without).toFixed(1)} ms not packed (${without.map((x) => x.toFixed(0)).join(', ')}), ${median(withPack).toFixed(1)} ms packed as a loop packs them (${withPack.map((x) => x.toFixed(0)).join(', ')}); the pack and the refresh after it ${packMs.toFixed(0)} ms`;
+  }
 
   const rawMs = median(raw);
   const coldMs = median(cold);
@@ -259,6 +292,7 @@ async function main(): Promise<void> {
     `cold load in a fresh process (median of 3): ${coldMs.toFixed(0)} ms; median of the 3 back-to-back ratios ${ratio.toFixed(2)}× raw (${ratios.map((x) => x.toFixed(2)).join(', ')}; target ≤ 1.5×)`,
     `peak RSS of a cold load in a fresh process, cache write included: ${peaks.map((x) => x.toFixed(0)).join(', ')} MB (${loadPeaks.map((x) => x.toFixed(0)).join(', ')} MB at the end of load(); target ≤ 500 MB)`,
     `incremental after 100 nodes + 100 evaluations (median of 3 rounds: ${incs.map((x) => x.toFixed(0)).join(', ')} ms): ${incMs.toFixed(1)} ms in process (target ≤ 100 ms); ${fileMs.toFixed(0)} ms for a new process reading the cache file`,
+    ...(longRun ? [longRun] : []),
   ];
   process.stdout.write(report.join('\n') + '\n');
   if (!reuse && !process.argv.includes('--keep')) await rm(dir, { recursive: true, force: true });

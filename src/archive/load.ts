@@ -76,6 +76,11 @@ export class ArchiveState extends NodeGraph {
     this.refFiles = RefFiles.supported(common) ? new RefFiles(common, layout.readPatterns) : null;
   }
 
+  /** How many loose ref files the last refresh saw (0 where refs are not read from files). */
+  looseRefs(): number {
+    return this.refFiles?.looseCount ?? 0;
+  }
+
   /** From now on list refs with `git for-each-ref` only (a ref the file reader saw that git would not use, e.g. a broken one). */
   listRefsWithGit(): void {
     this.refFiles = null;

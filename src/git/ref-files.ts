@@ -4,8 +4,9 @@
  *
  * Why: an archive of 100k nodes is 100k branches, mostly packed; `for-each-ref` re-reads and
  * re-sorts all of them on every refresh (~100 ms), while what changes between two refreshes
- * is a handful of loose files. Here packed-refs is parsed only when it changed, and the loose
- * files are read every time (they are few: `git pack-refs` or gc folds them into packed-refs).
+ * is a handful of loose files. Here packed-refs is parsed only when it changed, and each loose
+ * file is looked at every time (a stat, ~8 µs; they stay few because a loop's archive packs
+ * them, see Archive.packRefsIfDue, as gc does).
  *
  * The reading order is git's own: loose refs first, then packed-refs, so a concurrent
  * `pack-refs` (which writes packed-refs before it deletes the loose files) is never missed.
@@ -85,6 +86,11 @@ export class RefFiles {
     } catch {
       return true;
     }
+  }
+
+  /** How many loose ref files the last listing found (a loop's new branches, until packed). */
+  get looseCount(): number {
+    return this.looseFiles.size;
   }
 
   /**
