@@ -37,7 +37,7 @@ const NOTES_LISTED_FROM = 64;
 /** A loop's archive has git pack its refs once this many ref files are loose (see packRefsIfDue). */
 const PACK_REFS_AT = 500;
 /** The `git pack-refs` under way in this process, by repository: one at a time each. */
-const packing = new Map<string, Promise<void>>();
+const packing = new Map<string, Promise<boolean>>();
 
 export class Archive {
   readonly layout: RefLayout;
@@ -55,6 +55,9 @@ export class Archive {
   private readonly recordedWriters = new Set<string>();
   /** Pack the loose refs from this many on; 0 = never (only a loop's archive packs, see open). */
   private packRefsAt = 0;
+  /** Loose refs that were still there at the refresh after this archive's last pack (refs git does not pack, or new ones): not counted again. */
+  private looseLeft = 0;
+  private packedSinceRefresh = false;
 
   private constructor(
     readonly git: Git,
@@ -156,19 +159,27 @@ export class Archive {
    * Once packRefsAt are loose, git packs them (`git pack-refs --all`, what gc does; ~70 ms for
    * 200 new refs beside 110k packed ones). One pack per repository at a time in this process;
    * git's lock keeps other processes' apart, and a pack that fails (the lock held elsewhere) is
-   * tried again after the next refresh.
+   * tried again after the next refresh. What a pack leaves loose (a ref git will not pack) does
+   * not count towards the next one, so a repository of such refs is not packed every step.
    */
   private async packRefsIfDue(): Promise<void> {
-    if (this.packRefsAt === 0 || this.state.looseRefs() < this.packRefsAt) return;
+    if (this.packRefsAt === 0) return;
+    const loose = this.state.looseRefs();
+    if (this.packedSinceRefresh) {
+      this.looseLeft = loose;
+      this.packedSinceRefresh = false;
+    }
+    if (loose - this.looseLeft < this.packRefsAt) return;
     let pack = packing.get(this.gitDir);
     if (pack === undefined) {
+      const done = (ok: boolean) => (packing.delete(this.gitDir), ok);
       pack = this.git.run(['pack-refs', '--all'], { reject: false }).then(
-        () => void packing.delete(this.gitDir),
-        () => void packing.delete(this.gitDir),
+        (r) => done(r.exitCode === 0),
+        () => done(false),
       );
       packing.set(this.gitDir, pack);
     }
-    await pack;
+    this.packedSinceRefresh = await pack;
   }
 
   /** Write the cache when enough changed (or a cold load just built the state); a failure is kept, not thrown: the cache only saves work. */

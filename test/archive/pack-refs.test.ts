@@ -3,7 +3,7 @@
  * archive has git pack them once enough are loose, so a long run's refreshes stay as cheap as
  * a short one's. A read-only archive (status, best) never writes to the ref store.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
@@ -56,6 +56,26 @@ describe("a loop's archive keeps its refs packed", () => {
     expect(await looseBranches(dir)).toEqual([expect.stringMatching(/^evo\/a1\//)]);
     await archive.close();
     expect((await git(dir, ['fsck', '--no-progress', '--no-dangling', '--strict'])).trim()).toBe('');
+  });
+
+  it('a pack that fails (packed-refs locked by another process) is tried again at the next refresh', async () => {
+    const { dir, base } = await baseRepo();
+    const archive = await Archive.open({ repoDir: dir, keepGitOpen: true, packRefsAt: 10 });
+    await archive.createRoot('HEAD');
+    await writeNodes(archive, dir, base, 12);
+    const lock = path.join(dir, '.git', 'packed-refs.lock');
+    await writeFile(lock, '');
+    await archive.load();
+    await archive.load();
+    // close() waits for the pack under way (it waits for the lock for a second, then gives up).
+    await archive.close();
+    expect(await looseBranches(dir)).toHaveLength(13);
+    await rm(lock);
+    await writeNodes(archive, dir, base, 1, 12);
+    await archive.load();
+    await archive.load();
+    expect(await looseBranches(dir)).toEqual([]);
+    await archive.close();
   });
 
   it('an archive opened to read (status, best) leaves the ref files alone', async () => {
