@@ -5,13 +5,13 @@
  * processes that died.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { InfraError } from '../errors/index.js';
 import { RefFiles, type Git } from '../git/index.js';
 import { checkClaimRef, checkWriter } from './git-calls.js';
-import { WRITER_RE, type RefLayout } from './refs.js';
+import { RefLayout, WRITER_RE } from './refs.js';
 import type { Claim } from './types.js';
 
 export async function putClaim(git: Git, layout: RefLayout, claim: Claim): Promise<string> {
@@ -43,6 +43,18 @@ export function holdClaimsDir(gitDir: string, layout: RefLayout, writer: string)
   checkWriter(writer);
   const common = RefFiles.commonDirOf(gitDir);
   if (RefFiles.supported(common)) mkdirSync(join(common, layout.claimsKeepDir(writer)), { recursive: true });
+}
+
+/** The writers whose claims directory is held here (holdClaimsDir), alive or not. */
+export function heldClaimsDirs(gitDir: string, layout: RefLayout): string[] {
+  const common = RefFiles.commonDirOf(gitDir);
+  let writers: string[];
+  try {
+    writers = readdirSync(join(common, RefLayout.claimsDir));
+  } catch {
+    return [];
+  }
+  return writers.filter((w) => WRITER_RE.test(w) && existsSync(join(common, layout.claimsKeepDir(w))));
 }
 
 /** Undo holdClaimsDir (also for a writer that died holding it): the directory goes once empty, as git would leave it. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { EvogitError } from '../errors/index.js';
 import { ProcError } from '../proc/index.js';
 import { Git, zeroIdLike } from '../git/index.js';
-import { holdClaimsDir, putClaim, releaseClaim, releaseClaimsDir } from './claims.js';
+import { heldClaimsDirs, holdClaimsDir, putClaim, releaseClaim, releaseClaimsDir } from './claims.js';
 import { checkClaimRef, checkWriter, listRefs, revParse } from './git-calls.js';
 import { ArchiveState, DISPUTED, PROMOTED_HERE, type LoadStats, type TrustOptions } from './load.js';
 import { NodeWriter, type WriteNodeRequest } from './node-writer.js';
@@ -316,6 +316,11 @@ export class Archive {
   /** Undo holdClaimsDir (also for a writer that died holding it). */
   releaseClaimsDir(writer: string): void {
     releaseClaimsDir(this.gitDir, this.layout, writer);
+  }
+
+  /** The writers whose claims directory is held on this machine (holdClaimsDir), alive or not. */
+  heldClaimsDirs(): string[] {
+    return heldClaimsDirs(this.gitDir, this.layout);
   }
 
   /** Delete the node's branch (and with clade, every descendant's); returns the deleted branch names. */

@@ -28,12 +28,15 @@ export async function readOwner(worktreesDir: string, writer: string): Promise<n
  * Clean up after local writers whose process is gone (called under the budget lock, with this
  * writer already registered): their worktree, their claims, the lock files git left on their
  * refs when killed mid-update (a stale refs/notes/evogit/<w>.lock would fail every later
- * evaluation of that writer), and their temporary refs.
+ * evaluation of that writer), and their temporary refs. A writer's pid file goes last, so a
+ * clean-up that is itself killed is finished by the next one; a claims directory still held
+ * with no pid file beside it (a writer registers before it holds one) is a dead writer's too.
  */
 export async function cleanDeadWriters(archive: Archive, worktreesDir: string, me: string, emit: EventSink): Promise<void> {
   const entries = await readdir(worktreesDir);
   const writers = new Set<string>([me]);
   for (const e of entries) writers.add(e.endsWith('.pid') ? e.slice(0, -4) : e);
+  for (const w of archive.heldClaimsDirs()) writers.add(w);
   const dead: string[] = [];
   for (const w of writers) {
     const owner = w === me ? null : await readOwner(worktreesDir, w);
@@ -43,7 +46,6 @@ export async function cleanDeadWriters(archive: Archive, worktreesDir: string, m
     const leftovers = killProcessesIn(realpathOr(path.join(worktreesDir, w)));
     if (leftovers.length) emit({ type: 'warning', writer: me, message: `ended ${leftovers.length} process(es) left running in the worktree of stopped writer ${w}` });
     await removeWorktree(archive.repoDir, path.join(worktreesDir, w));
-    if (w !== me) await rm(ownerFile(worktreesDir, w), { force: true });
   }
   const deadSet = new Set(dead);
   // Also any claim written on this machine by a process that is gone: a writer whose worktree
@@ -59,7 +61,10 @@ export async function cleanDeadWriters(archive: Archive, worktreesDir: string, m
       for (const f of await readdir(dir).catch(() => [] as string[])) if (f.endsWith('.lock')) await rm(path.join(dir, f), { force: true });
     }
     await rm(path.join(gitDir, 'refs', 'notes', 'evogit', `${w}.lock`), { force: true });
-    if (w !== me) archive.releaseClaimsDir(w);
+    if (w !== me) {
+      archive.releaseClaimsDir(w);
+      await rm(ownerFile(worktreesDir, w), { force: true });
+    }
   }
   const tmp = (await git(archive.repoDir, ['for-each-ref', '--format=%(refname)', 'refs/evogit/tmp/'])).stdout.split('\n').filter(Boolean);
   for (const ref of tmp) {
