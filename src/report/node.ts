@@ -15,7 +15,7 @@ export interface NodeIdentity {
 }
 
 /**
- * A node's name where it has no branch: "(pruned)" once `evogit prune` removed its branch,
+ * A node's branch, or where it has none: "(pruned)" once `evogit prune` removed its branch,
  * "(no branch)" for a commit that never had one (made by hand below a branch tip, or merged in).
  */
 export function branchName(n: Pick<NodeIdentity, 'branch' | 'pruned'>): string {
