@@ -277,9 +277,13 @@ export function operandAddSites(ctx: SiteContext): MutationSite[] {
     }
   }
   out.push(...keptSourceSites(ctx));
+  // What a function computes with, walked once per function rather than once per position in it.
+  const facts = new Map<number, { numeric: Set<string>; locals: string[] }>();
   for (const e of positions) {
     const fn = enclosingFunction(e) as Node;
-    if (!numericNames(ctx, fn).has(e.text)) continue;
+    let known = facts.get(fn.id);
+    if (known === undefined) facts.set(fn.id, (known = { numeric: numericNames(ctx, fn), locals: arithmeticLocals(ctx, fn) }));
+    if (!known.numeric.has(e.text)) continue;
     const visible = new Set(ctx.scopes.values(e));
     // A term compared with e in the branch's own condition (`elif k >= n_upto:`) is the likeliest
     // one it forgot, then one compared with e anywhere in the function.
@@ -291,7 +295,7 @@ export function operandAddSites(ctx: SiteContext): MutationSite[] {
     }
     const compared = comparedWith(ctx, fn, e.text);
     const rank = (v: string): number => (guard.has(v) ? 0 : compared.has(v) ? 1 : 2);
-    const terms = arithmeticLocals(ctx, fn)
+    const terms = known.locals
       .filter((v) => v !== e.text && visible.has(v))
       .sort((a, b) => rank(a) - rank(b))
       .slice(0, 4);
