@@ -149,8 +149,13 @@ export async function expectCleanRepo(repo: string): Promise<void> {
   const left = await readdir(dir).catch(() => [] as string[]);
   expect(left.filter((f) => !f.endsWith('.pid'))).toEqual([]);
   // No writer's claims directory is still held (Archive.holdClaimsDir).
+  expect(await heldClaimsDirs(repo)).toEqual([]);
+}
+
+/** The writers whose claims directory is held (a `.keep` in it, Archive.holdClaimsDir), as the files show it. */
+export async function heldClaimsDirs(repo: string): Promise<string[]> {
   const claims = await readdir(path.join(repo, '.git', 'refs', 'evogit', 'claims'), { recursive: true }).catch(() => [] as string[]);
-  expect(claims.filter((f) => path.basename(f) === '.keep')).toEqual([]);
+  return claims.filter((f) => path.basename(f) === '.keep').map((f) => path.dirname(f));
 }
 
 /** Processes still alive in any of these process groups (zombies excluded: this container's init may never reap orphans). */

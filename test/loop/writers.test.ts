@@ -3,12 +3,13 @@
  * dead writer held must be released by the next clean-up, however far the last one got.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Archive } from '../../src/archive/index.js';
 import { cleanDeadWriters, ownerFile } from '../../src/loop/writers.js';
 import { makeRepo, removedAfterAll } from '../helpers/repo.js';
+import { heldClaimsDirs } from './helpers.js';
 
 const dirs = removedAfterAll();
 
@@ -18,11 +19,6 @@ async function deadPid(): Promise<number> {
   await new Promise((resolve) => child.on('exit', resolve));
   return child.pid!;
 }
-
-const held = async (repo: string) => {
-  const claims = await readdir(path.join(repo, '.git', 'refs', 'evogit', 'claims'), { recursive: true }).catch(() => [] as string[]);
-  return claims.filter((f) => path.basename(f) === '.keep').map((f) => path.dirname(f));
-};
 
 async function setUp(): Promise<{ repo: string; archive: Archive; worktrees: string }> {
   const repo = await makeRepo({ 'a.txt': 'a\n' });
@@ -42,11 +38,11 @@ describe('cleaning up after dead writers', () => {
     const events: unknown[] = [];
     // The clean-up stops where it reads the archive (here: no root yet, as a clean-up killed there).
     await expect(cleanDeadWriters(archive, worktrees, 'me', (e) => events.push(e))).rejects.toThrow(/root/);
-    expect(await held(repo)).toEqual(['gone']);
+    expect(await heldClaimsDirs(repo)).toEqual(['gone']);
 
     await archive.createRoot('HEAD');
     await cleanDeadWriters(archive, worktrees, 'me', (e) => events.push(e));
-    expect(await held(repo)).toEqual([]);
+    expect(await heldClaimsDirs(repo)).toEqual([]);
     await expect(stat(ownerFile(worktrees, 'gone'))).rejects.toThrow(/ENOENT/);
   });
 
@@ -58,6 +54,6 @@ describe('cleaning up after dead writers', () => {
     await writeFile(ownerFile(worktrees, 'alive'), String(process.pid));
     archive.holdClaimsDir('alive');
     await cleanDeadWriters(archive, worktrees, 'me', () => undefined);
-    expect(await held(repo)).toEqual(['alive']);
+    expect(await heldClaimsDirs(repo)).toEqual(['alive']);
   });
 });
